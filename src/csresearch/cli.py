@@ -1,0 +1,108 @@
+"""`csresearch synth | validate | run | list`: the command line of the workbook."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .config import ParameterError, parse_override, project_root
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Customer-success research workbook: build a demo world, validate data, run the monthly reports.")
+console = Console(stderr=True)
+
+
+@app.command()
+def synth(
+    out: Path = typer.Option(Path("data/demo.duckdb"), help="a .duckdb file, or a folder for Parquet/CSV"),
+    accounts: int = typer.Option(5000, help="number of accounts"),
+    months: int = typer.Option(36, help="months of history"),
+    seed: int = typer.Option(7, help="random seed: the same seed gives the same world"),
+    end_month: Optional[str] = typer.Option(None, help="last month of the world, YYYY-MM (default: last complete month)"),
+    ttv_hazard_ratio: float = typer.Option(1.8, help="planted churn hazard ratio of slow time to value (1 = no effect)"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="parquet or csv when OUT is a folder"),
+):
+    """Build the synthetic B2B SaaS world with planted truths (written beside it as JSON)."""
+    import time
+
+    from .data.synth import build_world, save_world
+
+    started = time.perf_counter()
+    from .config import resolve_month
+
+    world = build_world(accounts=accounts, months=months, seed=seed, end_month=str(resolve_month(end_month)),
+                        ttv_hazard_ratio=ttv_hazard_ratio)
+    path = save_world(world, out, fmt=fmt)
+    sizes = ", ".join(f"{k} {len(v):,}" for k, v in world.tables.items())
+    console.print(f"wrote {path} in {time.perf_counter() - started:.1f}s: {sizes}")
+
+
+@app.command()
+def validate(
+    data: str = typer.Argument(..., help="folder, .duckdb file or postgresql:// URL"),
+    mapping: Optional[Path] = typer.Option(None, help="column-mapping YAML"),
+    reject_invalid_rows: bool = typer.Option(False, help="count and drop rows that break row rules"),
+):
+    """Check DATA against the contract; print rows read, used and rejected per table."""
+    from .data import ContractError, SourceError
+    from .data import validate as validate_data
+
+    try:
+        quality = validate_data(data, mapping=mapping, reject_invalid_rows=reject_invalid_rows)
+    except (ContractError, SourceError) as exc:
+        console.print(f"[red]invalid:[/red] {exc}")
+        raise typer.Exit(1)
+    table = Table("table", "rows read", "used", "rejected", "reasons")
+    for row in quality.itertuples():
+        table.add_row(row.table, f"{row.rows_read:,}", f"{row.rows_used:,}", f"{row.rows_rejected:,}", row.reasons)
+    Console().print(table)
+    console.print("[green]valid[/green]: the data meets the contract")
+
+
+@app.command()
+def run(
+    month: Optional[str] = typer.Option(None, help="report month YYYY-MM (default: params, else last complete month)"),
+    data: Optional[str] = typer.Option(None, help="folder, .duckdb file or postgresql:// URL"),
+    only: List[str] = typer.Option([], help="run only this notebook (repeatable)"),
+    param: List[str] = typer.Option([], "--param", "-p", help="override a parameter: key=value"),
+    jobs: Optional[int] = typer.Option(None, help="notebooks executed at once"),
+    reports: Optional[Path] = typer.Option(None, help="reports folder (default: reports/)"),
+):
+    """Execute the month's notebooks, render HTML and write reports/<month>/index.html."""
+    from .data import ContractError, SourceError
+    from .report.run import run_month
+
+    try:
+        overrides = dict(parse_override(p) for p in param)
+        ok, folder = run_month(month=month, data=data, only=list(only) or None, overrides=overrides,
+                               reports_dir=reports, jobs=jobs, progress=console.print)
+    except (ParameterError, ContractError, SourceError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command("list")
+def list_notebooks():
+    """The report notebooks and their parameters."""
+    from .report.run import available_notebooks, declared_parameters
+
+    root = project_root()
+    table = Table("notebook", "parameters")
+    for name in available_notebooks(root):
+        params = declared_parameters(root / "notebooks" / f"{name}.ipynb")
+        table.add_row(name, ", ".join(params))
+    Console().print(table)
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Reports: the notebook-side recorder (:mod:`.notebook`) and the monthly run (:mod:`.run`)."""
