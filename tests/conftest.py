@@ -77,3 +77,18 @@ def demo_dataset(demo_world_path):
     from csresearch.data import open_dataset
 
     return open_dataset(demo_world_path)
+
+
+def execute_notebook(name: str, data: Path, out_dir: Path, **params) -> dict:
+    """Execute notebooks/<name>.ipynb with papermill (kernel named explicitly) and return the
+    summary.json it wrote. Raises papermill's PapermillExecutionError when a cell fails."""
+    import papermill as pm
+
+    from csresearch.report.run import ensure_kernel
+
+    ensure_kernel("csresearch")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parameters = {"data": str(data), "month": "2026-10", "output_dir": str(out_dir / name), **params}
+    pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
+                        parameters=parameters, kernel_name="csresearch", progress_bar=False, cwd=str(ROOT))
+    return json.loads((out_dir / name / "summary.json").read_text())
