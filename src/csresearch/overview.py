@@ -35,7 +35,7 @@ def headline(ds: Dataset, trend: pd.DataFrame, month: pd.Period) -> str:
     read, rejected = int(q["rows_read"].sum()), int(q["rows_rejected"].sum())
     now = trend.loc[trend["month"] == month]
     if now.empty:
-        return f"No subscription is active in {month:%B %Y}: check the report month against the data."
+        return f"No subscription is active in {month.strftime('%B %Y')}: check the report month against the data."
     mrr, paying = float(now["mrr"].iloc[0]), int(now["paying_accounts"].iloc[0])
     year_ago = trend.loc[trend["month"] == month - 12]
     change = ""
@@ -43,5 +43,5 @@ def headline(ds: Dataset, trend: pd.DataFrame, month: pd.Period) -> str:
         growth = mrr / float(year_ago["mrr"].iloc[0]) - 1
         change = f", {'up' if growth >= 0 else 'down'} {abs(growth):.0%} on a year earlier"
     usable = "all usable" if rejected == 0 else f"{rejected:,} rejected ({rejected / read:.2%})"
-    return (f"{paying:,} paying accounts and ${mrr:,.0f} MRR at the end of {month:%B %Y}{change}; "
+    return (f"{paying:,} paying accounts and ${mrr:,.0f} MRR at the end of {month.strftime('%B %Y')}{change}; "
             f"{read:,} rows read across {len(q)} tables, {usable}.")

@@ -46,11 +46,29 @@ def available_notebooks(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def declared_parameters(path: Path) -> dict[str, Any]:
-    """Names and defaults in the notebook's cell tagged ``parameters``."""
-    import papermill as pm
+def declared_parameters(path: Path) -> dict[str, str]:
+    """Names assigned in the notebook's cell tagged ``parameters``, with their default's source text.
 
-    return {name: info["default"] for name, info in pm.inspect_notebook(str(path)).items()}
+    Read with ``ast`` rather than papermill's line parser, which skips lines it cannot parse (some
+    trailing comments) and would let an override be silently ignored.
+    """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        raise ParameterError(f"{path.name}: no code cell tagged 'parameters'")
+    source = cells[0].source
+    declared = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    declared[target.id] = ast.get_source_segment(source, node.value) if node.value else None
+    return declared
 
 
 def ensure_kernel(name: str) -> None:
@@ -175,8 +193,8 @@ def run_month(
             params = {k: v for k, v in tasks[name][3].items() if k != "output_dir"}
             results[name] = NotebookResult(name, "failed" if outcome["error"] else "ok", round(outcome["seconds"], 1),
                                            f"{name}.html", params, outcome["error"], summary)
-            mark = "ok  " if not outcome["error"] else "FAIL"
-            progress(f"  [{mark}] {name:<28} {outcome['seconds']:6.1f}s" + (f"  {outcome['error']}" if outcome["error"] else ""))
+            mark = "ok    " if not outcome["error"] else "FAILED"
+            progress(f"  {mark} {name:<28} {outcome['seconds']:6.1f}s" + (f"  {outcome['error']}" if outcome["error"] else ""))
             (staging / f"{name}.ipynb").unlink(missing_ok=True) if not outcome["error"] else None
 
     # keep earlier results of notebooks not rerun (partial rerun)
