@@ -92,3 +92,60 @@ def execute_notebook(name: str, data: Path, out_dir: Path, **params) -> dict:
     pm.execute_notebook(str(ROOT / "notebooks" / f"{name}.ipynb"), str(out_dir / f"{name}.ipynb"),
                         parameters=parameters, kernel_name="csresearch", progress_bar=False, cwd=str(ROOT))
     return json.loads((out_dir / name / "summary.json").read_text())
+
+
+def tiny_tables() -> dict:
+    """A hand-made, valid world of three accounts: the base that bad-input tests break one rule of."""
+    import pandas as pd
+
+    d = pd.Timestamp
+    return {
+        "accounts": pd.DataFrame({
+            "account_id": ["A1", "A2", "A3"],
+            "created_at": [d("2024-01-05"), d("2024-02-01"), d("2024-03-10")],
+            "account_name": ["Acme", "Globex", "Initech"],
+            "segment": ["SMB", "Enterprise", "SMB"],
+            "touch_tier": ["tech", "high", "low"],
+            "employees": [12, 5000, 40],  # an extra column: kept, never dropped
+        }),
+        "subscriptions": pd.DataFrame({
+            "subscription_id": ["S1", "S2", "S3", "S4"],
+            "account_id": ["A1", "A2", "A3", "A3"],
+            "product": ["Starter", "Enterprise", "Growth", "Add-on"],
+            "start_date": [d("2024-01-05"), d("2024-02-01"), d("2024-03-10"), d("2024-04-01")],
+            "end_date": [d("2024-06-05"), pd.NaT, pd.NaT, d("2024-09-01")],
+            "mrr": [100.0, 1000.0, 250.0, 50.0],
+            "billing_period": ["monthly", "annual", "monthly", "monthly"],
+            "seats": [5, 50, 10, 10],
+            "currency": ["USD"] * 4,
+        }),
+        "usage_events": pd.DataFrame({
+            "account_id": ["A1", "A2", "A2", "A3"],
+            "user_id": ["u1", "u2", "u3", "u4"],
+            "event_time": [d("2024-01-06 10:00"), d("2024-02-02 09:30"), d("2024-02-03 11:00"), d("2024-03-11 08:00")],
+            "event_name": ["login", "login", "export", "login"],
+            "quantity": [1.0, 1.0, 2.0, 1.0],
+        }),
+    }
+
+
+def write_tables(tables: dict, folder: Path, fmt: str = "csv") -> Path:
+    """Write tables as <table>.csv / <table>.parquet in a folder, or into a .duckdb file."""
+    import duckdb
+
+    if fmt == "duckdb":
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(folder))
+        for name, frame in tables.items():
+            con.register("frame", frame)
+            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM frame')
+            con.unregister("frame")
+        con.close()
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        if fmt == "csv":
+            frame.to_csv(folder / f"{name}.csv", index=False)
+        else:
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
