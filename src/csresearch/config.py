@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,10 +34,11 @@ def resolve_month(month: str | pd.Period | None, today: dt.date | None = None) -
     if month is None or month == "":
         today = today or dt.date.today()
         return pd.Period(today, freq="M") - 1
-    try:
-        return pd.Period(str(month), freq="M")
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"month {month!r} is not a month like 2026-10") from exc
+    if isinstance(month, pd.Period):
+        return month.asfreq("M")
+    if not re.fullmatch(r"\d{4}-\d{2}", str(month)):
+        raise ParameterError(f"month {month!r} is not a month like 2026-10")
+    return pd.Period(str(month), freq="M")
 
 
 def resolve_path(path: str | None, root: Path | None = None) -> str | None:
