@@ -149,3 +149,23 @@ def write_tables(tables: dict, folder: Path, fmt: str = "csv") -> Path:
         else:
             frame.to_parquet(folder / f"{name}.parquet", index=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL URL: $CSRESEARCH_TEST_PG_URL, or a throwaway cluster started on loopback."""
+    if os.environ.get("CSRESEARCH_TEST_PG_URL"):
+        yield os.environ["CSRESEARCH_TEST_PG_URL"]
+        return
+    from pgserver import TempPostgres, find_bindir
+
+    if find_bindir() is None:
+        pytest.skip("PostgreSQL server binaries not installed: PostgreSQL tests skipped")
+    server = TempPostgres()
+    try:
+        url = server.start()
+    except Exception as exc:  # noqa: BLE001
+        server.stop()
+        pytest.fail(f"could not start a throwaway PostgreSQL: {exc}")
+    yield url
+    server.stop()
