@@ -72,3 +72,13 @@ def test_overrides_parse_as_yaml_and_months_resolve():
     assert str(resolve_month(None, today=dt.date(2027, 1, 2))) == "2026-12"
     with pytest.raises(ParameterError):
         resolve_month("October")
+
+
+def test_user_docs_name_every_contract_table_and_column():
+    from csresearch.data.contract import TABLES
+
+    doc = (ROOT / "docs" / "data-contract.md").read_text()
+    for table in TABLES.values():
+        assert f"### {table.name} " in doc
+        for column in table.columns:
+            assert f"| {column.name} |" in doc, f"{table.name}.{column.name} undocumented"
