@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2
 
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/run_benchmark.py
+	$(BIN)/python benchmarks/time_demo.py
 
 clean:
 	rm -rf reports/.staging-* reports/lab
