@@ -1,0 +1,665 @@
+"""Onboarding survival: how long do customers stay, and does a fast time to value keep them?
+
+Lifetimes come from :func:`csresearch.churn.paying_spells` (the project's one definition of churn):
+an account's lifetime starts on its first paid day and ends at its first churn (a zero-MRR gap that
+covers a month end and, with ``reactivation_window_days``, is at least that long); accounts still
+paying are censored at the data cut-off. An account that churned and came back later keeps its
+first lifetime (the return is counted, not a new life): onboarding is about the first life.
+
+Accounts already paying when the data window opens are *left truncated*: they are seen only because
+they survived until the window, so they enter the risk set late (lifelines ``entry=``) instead of at
+day 0. Onboarding analyses use the accounts that started inside the window, whose onboarding is
+observed from its first day.
+
+Time to value is measured against *landmarks* to avoid immortal-time bias: an account has to stay
+to reach value, so comparing "reached value" with "did not" from day 0 flatters onboarding. At the
+landmark day L every account still paying is classified by what it had reached by L, and survival
+is followed from L on (Kaplan-Meier with ``entry=L``, Cox on time since L).
+
+Durations are in paid days (``end - start``, end exclusive; censored at ``as_of`` inclusive) and
+reported in months of 365.25 / 12 days.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import churn
+
+DAYS_PER_MONTH = 365.25 / 12
+Z95 = float(stats.norm.ppf(0.975))
+NO_VALUE = "no value yet"
+
+
+# --------------------------------------------------------------------------------------------------
+# Lifetimes
+# --------------------------------------------------------------------------------------------------
+def cut_off(month: pd.Period | str) -> pd.Timestamp:
+    """The data cut-off of a report month: its last day (observation runs through it)."""
+    return pd.Period(month, "M").to_timestamp(how="end").normalize()
+
+
+def data_window_start(ds, override: str | None = None) -> pd.Timestamp:
+    """First day of the data window: ``override`` (YYYY-MM or a date) when given, else the first
+    month of usage events if the table is present, else the first month of subscriptions.
+
+    Accounts whose first paid day is before it are left truncated (they enter late)."""
+    if override:
+        return pd.Period(str(override)[:7], "M").to_timestamp()
+    if ds.has("usage_events"):
+        first = ds.sql("SELECT min(event_time) AS t FROM usage_events")["t"].iloc[0]
+        if pd.notna(first):
+            return pd.Timestamp(first).to_period("M").to_timestamp()
+    first = ds.sql("SELECT min(start_date) AS t FROM subscriptions")["t"].iloc[0]
+    return pd.Timestamp(first).to_period("M").to_timestamp()
+
+
+def cohort_label(start: pd.Series, frequency: str = "quarter") -> pd.Series:
+    """Onboarding cohort of each first paid day: ``2025-07`` (month) or ``2025Q3`` (quarter)."""
+    freq = {"month": "M", "quarter": "Q"}.get(frequency)
+    if freq is None:
+        raise ValueError(f"cohort frequency must be 'month' or 'quarter', not {frequency!r}")
+    return pd.to_datetime(start).dt.to_period(freq).astype(str)
+
+
+def lifetimes(subscriptions: pd.DataFrame, as_of: pd.Timestamp | str, window_start: pd.Timestamp | str | None = None,
+              reactivation_window_days: int = 0, count_same_month_churn: bool = True,
+              cohort_frequency: str = "quarter") -> pd.DataFrame:
+    """One row per account: its first paying spell as a lifetime.
+
+    Columns: ``account_id``, ``start_date`` (first paid day), ``end_date`` (churn day, NaT if
+    censored), ``churned`` (event flag), ``duration_days`` (paid days to churn or to ``as_of``
+    inclusive), ``entry_days`` (days already paid when the window opened; 0 inside the window),
+    ``late_entry``, ``duration_months``, ``entry_months``, ``cohort`` (``before YYYY-MM`` for late
+    entrants), ``spells`` (paying spells so far), ``reactivated`` (came back after its first churn),
+    ``provisional`` (churn still inside the reactivation window), ``start_mrr``, ``same_month_churn``.
+
+    ``count_same_month_churn`` False drops accounts that joined and churned without ever paying at a
+    month end (invisible to month-end MRR), as the churn-rate convention of the same name does.
+    Spells that ended before ``window_start`` cannot be in a left-truncated sample and are dropped.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    spells = churn.paying_spells(subscriptions, as_of, reactivation_window_days)
+    columns = ["account_id", "start_date", "end_date", "churned", "duration_days", "entry_days", "late_entry",
+               "duration_months", "entry_months", "cohort", "spells", "reactivated", "provisional",
+               "start_mrr", "same_month_churn"]
+    if spells.empty:
+        return pd.DataFrame(columns=columns)
+    counts = spells.groupby("account_id")["spell"].transform("size")
+    first = spells[spells["spell"] == spells.groupby("account_id")["spell"].transform("min")].copy()
+    first["spells"] = counts.loc[first.index].to_numpy()
+    first["reactivated"] = first["spells"] > 1
+    first["churned"] = first["churned"].astype(bool)
+    stop = first["end_date"].where(first["churned"], as_of + pd.Timedelta(days=1))
+    first["duration_days"] = (stop - first["start_date"]).dt.days.astype(int)
+    first["same_month_churn"] = first["churned"] & (first["month_ends_paid"] == 0)
+    if not count_same_month_churn:
+        first = first[~first["same_month_churn"]]
+    window = pd.Timestamp(window_start).normalize() if window_start is not None else first["start_date"].min()
+    first = first[~(first["churned"] & (first["end_date"] <= window))]
+    first["entry_days"] = (window - first["start_date"]).dt.days.clip(lower=0).astype(int)
+    first["late_entry"] = first["entry_days"] > 0
+    first["duration_months"] = first["duration_days"] / DAYS_PER_MONTH
+    first["entry_months"] = first["entry_days"] / DAYS_PER_MONTH
+    first["cohort"] = cohort_label(first["start_date"], cohort_frequency)
+    first.loc[first["late_entry"], "cohort"] = f"before {window:%Y-%m}"
+    return first[columns].reset_index(drop=True)
+
+
+def time_to_value(ds, life: pd.DataFrame, as_of: pd.Timestamp | str,
+                  value_milestone: str = "first_value") -> pd.DataFrame:
+    """``life`` plus ``ttv_days``: days from the first paid day to the value milestone (the first
+    time it was achieved on or before ``as_of``; NaN if not reached), and ``onboarding_tracked``
+    (the account has any row in the onboarding table).
+
+    A milestone reached before the first paid day (during a trial) counts as day 0. A milestone
+    reached after the churn stays in ``ttv_days``; analyses treat the churn as having come first.
+    """
+    out = life.copy()
+    if not ds.has("onboarding"):
+        out["ttv_days"] = np.nan
+        out["onboarding_tracked"] = False
+        return out
+    got = ds.sql(
+        """
+        SELECT account_id,
+               min(achieved_at) FILTER (WHERE milestone = $milestone AND achieved_at <= $as_of) AS value_at
+        FROM onboarding GROUP BY account_id
+        """,
+        {"milestone": value_milestone, "as_of": pd.Timestamp(as_of).date()},
+    )
+    got["value_at"] = pd.to_datetime(got["value_at"])
+    out = out.merge(got, on="account_id", how="left")
+    out["onboarding_tracked"] = out["account_id"].isin(got["account_id"])
+    out["ttv_days"] = (out["value_at"] - out["start_date"]).dt.days.clip(lower=0)
+    return out.drop(columns="value_at")
+
+
+def account_covariates(ds, life: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
+    """Account attributes at the first paid day, for the Cox model.
+
+    ``product`` and ``billing_period`` come from the largest subscription (by MRR) active on the first
+    paid day, ``seats`` is the sum of seats on that day, ``start_year`` is the calendar year of the
+    first paid day (onboarding speed and calendar-time influences such as product changes both move
+    with it, so models compare within start year); any other name is an ``accounts`` column
+    (segment, touch_tier, region, ...). Names found nowhere are left out (the report says so)."""
+    con = ds.con
+    con.register("_life_starts", life[["account_id", "start_date"]])
+    try:
+        at_start = con.execute(
+            """
+            SELECT l.account_id,
+                   arg_max(s.product, s.mrr) AS product,
+                   arg_max(s.billing_period, s.mrr) AS billing_period,
+                   sum(s.seats) AS seats
+            FROM _life_starts l JOIN subscriptions s
+              ON s.account_id = l.account_id AND s.start_date <= l.start_date
+             AND (s.end_date IS NULL OR s.end_date > l.start_date) AND s.mrr > 0
+            GROUP BY l.account_id
+            """
+        ).df()
+    finally:
+        con.unregister("_life_starts")
+    accounts = ds.table("accounts")
+    out = life[["account_id"]].merge(at_start, on="account_id", how="left")
+    keep = ["account_id"]
+    for name in covariates:
+        if name == "start_year":
+            out[name] = life["start_date"].dt.year.astype(str).to_numpy()
+            keep.append(name)
+        elif name in ("product", "billing_period", "seats"):
+            if out[name].notna().any():
+                keep.append(name)
+        elif name in accounts.columns and accounts[name].notna().any():
+            out = out.merge(accounts[["account_id", name]], on="account_id", how="left")
+            keep.append(name)
+    return out[keep]
+
+
+@dataclass
+class SurvivalData:
+    """Everything the report needs about lifetimes, built once by :func:`prepare`."""
+
+    lifetimes: pd.DataFrame  # one row per account (all accounts, late entrants included)
+    as_of: pd.Timestamp
+    window_start: pd.Timestamp
+    has_onboarding: bool
+    covariates: list[str]
+    missing_covariates: list[str]
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def onboarded(self) -> pd.DataFrame:
+        """Accounts that started inside the window: their onboarding is observed from day 0."""
+        return self.lifetimes[~self.lifetimes["late_entry"]]
+
+
+def prepare(ds, month: pd.Period | str, window_start: str | None = None, reactivation_window_days: int = 0,
+            count_same_month_churn: bool = True, cohort_frequency: str = "quarter",
+            value_milestone: str = "first_value", covariates: Sequence[str] = ()) -> SurvivalData:
+    """Lifetimes, time to value and covariates of every account, as of the end of ``month``."""
+    as_of = cut_off(month)
+    start = data_window_start(ds, window_start)
+    life = lifetimes(ds.table("subscriptions"), as_of, start, reactivation_window_days,
+                     count_same_month_churn, cohort_frequency)
+    life = time_to_value(ds, life, as_of, value_milestone)
+    cov = account_covariates(ds, life, covariates)
+    found = [c for c in cov.columns if c != "account_id"]
+    life = life.merge(cov, on="account_id", how="left")
+    spells = churn.paying_spells(ds.table("subscriptions"), as_of, reactivation_window_days)
+    notes = {
+        "accounts": int(len(life)),
+        "late_entry": int(life["late_entry"].sum()),
+        "churned": int(life["churned"].sum()),
+        "reactivated": int(life["reactivated"].sum()),
+        "provisional_churn": int(life["provisional"].sum()),
+        "same_month_churn": int(life["same_month_churn"].sum()),
+        "ended_before_window": int((spells.loc[spells["spell"] == 1, "end_date"] <= start).sum()),
+        "value_reached": int(life["ttv_days"].notna().sum()),
+    }
+    return SurvivalData(life, as_of, start, ds.has("onboarding"), found,
+                        [c for c in covariates if c not in found], notes)
+
+
+# --------------------------------------------------------------------------------------------------
+# Landmarks: onboarding outcome known at day L
+# --------------------------------------------------------------------------------------------------
+def bucket_labels(buckets_days: Sequence[int]) -> list[str]:
+    """Outcome groups for time-to-value bucket edges, e.g. [30, 90] ->
+    ['value in 0-30 days', 'value in 31-90 days', 'no value by day 90']."""
+    edges = sorted(int(b) for b in buckets_days)
+    labels, low = [], 0
+    for edge in edges:
+        labels.append(f"value in {low}-{edge} days")
+        low = edge + 1
+    labels.append(f"no value by day {edges[-1]}")
+    return labels
+
+
+def onboarding_outcome(ttv_days: pd.Series, buckets_days: Sequence[int]) -> pd.Series:
+    """The bucket of each time to value, with everything past the last edge (later or never)
+    in the last group: at the landmark nobody can tell 'later' from 'never'."""
+    edges = sorted(int(b) for b in buckets_days)
+    labels = bucket_labels(edges)
+    bins = [-np.inf, *edges, np.inf]
+    ttv = ttv_days.fillna(np.inf)
+    out = pd.cut(ttv, bins=bins, labels=labels, right=True)
+    return pd.Categorical(out, categories=labels, ordered=True)
+
+
+def landmark(frame: pd.DataFrame, landmark_days: int, buckets_days: Sequence[int]) -> pd.DataFrame:
+    """Accounts still paying and observed on day ``landmark_days`` (duration beyond it), with
+    ``outcome`` (time-to-value bucket, using only what was known by the landmark), ``value_by_landmark``
+    and ``time_after`` (months since the landmark, for models that start the clock there).
+
+    Accounts that churned or were censored before the landmark are left out: they could not be
+    classified without looking ahead, which is the immortal-time trap."""
+    if max(buckets_days) > landmark_days:
+        raise ValueError("the landmark must be on or after the last time-to-value bucket edge")
+    at_risk = frame[frame["duration_days"] > landmark_days].copy()
+    known = at_risk["ttv_days"].where(at_risk["ttv_days"] <= landmark_days)
+    at_risk["outcome"] = onboarding_outcome(known, buckets_days)
+    at_risk["value_by_landmark"] = known.notna()
+    at_risk["time_after"] = (at_risk["duration_days"] - landmark_days) / DAYS_PER_MONTH
+    return at_risk.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------------------
+@contextmanager
+def _quiet():
+    """lifelines warns on ties, convergence and late entry; the report states these conditions."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def fit_km(frame: pd.DataFrame, by: str | None = None, entry: str | float | None = "entry_months",
+           order: Iterable[str] | None = None, min_accounts: int = 1) -> dict:
+    """Kaplan-Meier fitters (lifelines) on months since the first paid day, one per group of ``by``
+    (or one 'all accounts'). ``entry`` is a column of late-entry times or a constant (a landmark)."""
+    from lifelines import KaplanMeierFitter
+
+    groups = [("all accounts", frame)] if by is None else [
+        (str(k), g) for k, g in frame.groupby(by, observed=True, sort=True)]
+    if order is not None:
+        rank = {str(k): i for i, k in enumerate(order)}
+        groups.sort(key=lambda kg: rank.get(kg[0], len(rank)))
+    fitters = {}
+    with _quiet():
+        for label, g in groups:
+            if len(g) < min_accounts:
+                continue
+            if isinstance(entry, str):
+                start = g[entry]
+            elif entry is None:
+                start = None
+            else:
+                start = np.full(len(g), float(entry))
+            fitters[label] = KaplanMeierFitter().fit(g["duration_months"], g["churned"], entry=start, label=label)
+    return fitters
+
+
+def _at(frame: pd.DataFrame | pd.Series, t: float):
+    """Step-function value at time t (last row at or before t)."""
+    idx = frame.index.searchsorted(t, side="right") - 1
+    return frame.iloc[max(idx, 0)]
+
+
+def km_curves(fitters: Mapping, months: Iterable[float] | None = None) -> pd.DataFrame:
+    """Long table of each curve on a monthly grid: ``group``, ``months``, ``survival``, ``lower``,
+    ``upper`` (95% pointwise, lifelines' exponential Greenwood) and ``at_risk``, up to each group's
+    last observed time."""
+    rows = []
+    for label, kmf in fitters.items():
+        last = float(kmf.durations.max())
+        grid = months if months is not None else np.arange(0, np.floor(last) + 1)
+        table = kmf.event_table
+        for t in grid:
+            if t > last or t < float(kmf.timeline.min()) - 1e-9 and t != 0:
+                continue
+            s = float(_at(kmf.survival_function_, t).iloc[0])
+            ci = _at(kmf.confidence_interval_survival_function_, t)
+            at_risk = int(table.loc[table.index >= t, "at_risk"].iloc[0]) if (table.index >= t).any() else 0
+            # at-risk with late entry: entered by t and still followed at t
+            rows.append({"group": label, "months": float(t), "survival": s, "lower": float(ci.iloc[0]),
+                         "upper": float(ci.iloc[1]), "at_risk": at_risk})
+    return pd.DataFrame(rows, columns=["group", "months", "survival", "lower", "upper", "at_risk"])
+
+
+def _rmst(kmf, horizon: float) -> tuple[float, float, float]:
+    from lifelines.utils import restricted_mean_survival_time
+
+    if kmf.durations.max() < horizon:
+        return (np.nan, np.nan, np.nan)
+    with _quiet():
+        mean, var = restricted_mean_survival_time(kmf, t=horizon, return_variance=True)
+    se = float(np.sqrt(max(var, 0.0)))
+    return float(mean), float(mean - Z95 * se), float(mean + Z95 * se)
+
+
+def survival_table(fitters: Mapping, months: Sequence[float] = (3, 6, 12, 24),
+                   rmst_months: Sequence[float] = (12, 24), kind: str = "") -> pd.DataFrame:
+    """Per group: accounts, churns, survival at ``months`` with 95% intervals, median lifetime with
+    its interval (lifelines), and restricted mean survival time to ``rmst_months`` with a 95%
+    interval (lifelines' variance). Times past a group's follow-up are NaN, never extrapolated."""
+    from lifelines.utils import median_survival_times
+
+    rows = []
+    for label, kmf in fitters.items():
+        last = float(kmf.durations.max())
+        row = {"kind": kind, "group": label, "accounts": int(len(kmf.durations)),
+               "churned": int(np.sum(kmf.event_observed))}
+        for m in months:
+            if m > last:
+                row.update({f"survival_{m:g}m": np.nan, f"survival_{m:g}m_lower": np.nan,
+                            f"survival_{m:g}m_upper": np.nan})
+                continue
+            ci = _at(kmf.confidence_interval_survival_function_, m)
+            row.update({f"survival_{m:g}m": float(_at(kmf.survival_function_, m).iloc[0]),
+                        f"survival_{m:g}m_lower": float(ci.iloc[0]), f"survival_{m:g}m_upper": float(ci.iloc[1])})
+        median = float(kmf.median_survival_time_)
+        with _quiet():
+            med_ci = median_survival_times(kmf.confidence_interval_survival_function_)
+        row.update({"median_months": median if np.isfinite(median) else np.nan,
+                    "median_lower": float(med_ci.iloc[0, 0]) if np.isfinite(med_ci.iloc[0, 0]) else np.nan,
+                    "median_upper": float(med_ci.iloc[0, 1]) if np.isfinite(med_ci.iloc[0, 1]) else np.nan})
+        for h in rmst_months:
+            mean, lo, hi = _rmst(kmf, h)
+            row.update({f"rmst_{h:g}m": mean, f"rmst_{h:g}m_lower": lo, f"rmst_{h:g}m_upper": hi})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def logrank(frame: pd.DataFrame, group: str, time: str = "time_after") -> dict:
+    """Multivariate log-rank test (lifelines) of survival across ``group`` on ``time`` (every account
+    entering at 0, as in a landmark sample or cohorts that all start inside the window)."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    data = frame.dropna(subset=[group])
+    if data[group].nunique() < 2:
+        return {"test_statistic": np.nan, "degrees_of_freedom": 0, "p_value": np.nan, "groups": int(data[group].nunique())}
+    res = multivariate_logrank_test(data[time], data[group].astype(str), data["churned"])
+    return {"test_statistic": float(res.test_statistic), "degrees_of_freedom": int(res.degrees_of_freedom),
+            "p_value": float(res.p_value), "groups": int(data[group].nunique())}
+
+
+# --------------------------------------------------------------------------------------------------
+# Time to value as a time-to-event with churn as a competing risk
+# --------------------------------------------------------------------------------------------------
+def value_events(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time-to-value data: ``ttv_time`` in days to the first of value, churn or cut-off; ``ttv_event``
+    1 = value reached, 2 = churned before value (competing risk), 0 = neither yet (censored)."""
+    ttv = frame["ttv_days"]
+    reached = ttv.notna() & (ttv < frame["duration_days"])  # value on or after the churn day: churn first
+    out = frame.copy()
+    out["ttv_time"] = np.where(reached, ttv, frame["duration_days"]).astype(float)
+    out["ttv_event"] = np.where(reached, 1, np.where(frame["churned"], 2, 0))
+    return out
+
+
+def fit_value_incidence(frame: pd.DataFrame, by: str | None = "cohort", seed: int = 0) -> dict:
+    """Aalen-Johansen cumulative incidence of reaching value (lifelines), churn before value as the
+    competing event, per group of ``by``. Tied times are jittered by lifelines with a fixed seed."""
+    from lifelines import AalenJohansenFitter
+
+    data = value_events(frame)
+    # day-0 value (reached in a trial) would sit at the origin; half a day keeps the order of events
+    data["ttv_time"] = data["ttv_time"].clip(lower=0.5)
+    groups = [("all accounts", data)] if by is None else [(str(k), g) for k, g in data.groupby(by, sort=True)]
+    fitters = {}
+    with _quiet():
+        for label, g in groups:
+            if not (g["ttv_event"] == 1).any():
+                continue
+            fitters[label] = AalenJohansenFitter(seed=seed).fit(g["ttv_time"], g["ttv_event"], event_of_interest=1,
+                                                                 label=label)
+    return fitters
+
+
+def value_by_cohort(frame: pd.DataFrame, fitters: Mapping, days: Sequence[int] = (30, 90)) -> pd.DataFrame:
+    """Per cohort: accounts, value reached, churned before value, and the cumulative incidence of
+    value by each of ``days`` with its 95% interval (NaN where the cohort's follow-up is shorter),
+    plus the day by which half the cohort reached value (NaN if not yet)."""
+    data = value_events(frame)
+    rows = []
+    for label, g in data.groupby("cohort", sort=True):
+        row = {"cohort": label, "accounts": int(len(g)), "value_reached": int((g["ttv_event"] == 1).sum()),
+               "churned_before_value": int((g["ttv_event"] == 2).sum())}
+        ajf = fitters.get(str(label))
+        for d in days:
+            value = lo = hi = np.nan
+            if ajf is not None and g["ttv_time"].max() >= d:
+                value = float(_at(ajf.cumulative_density_, d).iloc[0])
+                ci = _at(ajf.confidence_interval_, d)
+                lo, hi = float(ci.iloc[0]), float(ci.iloc[1])
+            row.update({f"value_by_{d}d": value, f"value_by_{d}d_lower": lo, f"value_by_{d}d_upper": hi})
+        median = np.nan
+        if ajf is not None:
+            cif = ajf.cumulative_density_.iloc[:, 0]
+            reached = cif[cif >= 0.5]
+            median = float(np.ceil(reached.index[0])) if len(reached) else np.nan
+        row["median_days_to_value"] = median
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def onboarding_trend(frame: pd.DataFrame) -> dict:
+    """Is onboarding getting faster? Cause-specific Cox model (lifelines) of reaching value, churn
+    before value censored, on the cohort's order (0, 1, 2, ...): a hazard ratio above 1 per cohort
+    means each cohort reaches value faster than the one before."""
+    from lifelines import CoxPHFitter
+
+    data = value_events(frame)
+    cohorts = sorted(data["cohort"].unique())
+    if len(cohorts) < 2 or not (data["ttv_event"] == 1).any():
+        return {"hazard_ratio": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan, "cohorts": len(cohorts)}
+    df = pd.DataFrame({"t": data["ttv_time"].clip(lower=0.5), "e": (data["ttv_event"] == 1).astype(int),
+                       "cohort_step": data["cohort"].map({c: i for i, c in enumerate(cohorts)})})
+    with _quiet():
+        cph = CoxPHFitter().fit(df, "t", "e")
+    s = cph.summary.loc["cohort_step"]
+    return {"hazard_ratio": float(s["exp(coef)"]), "lower": float(s["exp(coef) lower 95%"]),
+            "upper": float(s["exp(coef) upper 95%"]), "p_value": float(s["p"]), "cohorts": len(cohorts)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Cox model on a landmark sample
+# --------------------------------------------------------------------------------------------------
+NUMERIC = {"seats"}
+
+
+@dataclass
+class CoxResult:
+    """A fitted landmark Cox model and the checks the report prints."""
+
+    fitter: object
+    summary: pd.DataFrame  # covariate, variable, hazard_ratio, lower, upper, p_value
+    ph_tests: pd.DataFrame  # per covariate: test statistic, p, Holm-adjusted p, violated (first fit)
+    strata: list[str]
+    concordance: float
+    concordance_lower: float
+    concordance_upper: float
+    accounts: int
+    events: int
+    landmark_days: int
+    reference: dict
+
+
+def design_matrix(frame: pd.DataFrame, exposure: str, covariates: Sequence[str], min_level_accounts: int = 30,
+                  exposure_reference: str | None = None) -> tuple[pd.DataFrame, dict, dict]:
+    """Dummy-coded covariates: each categorical against its most common level (levels with fewer
+    than ``min_level_accounts`` accounts pooled as 'other'); seats as log2(1 + seats) (per doubling).
+    Returns the matrix, the reference level of each categorical, and column -> variable name."""
+    cols, reference, variable_of = {}, {}, {}
+    for name in [exposure, *covariates]:
+        if name in NUMERIC:
+            cols[f"{name} (per doubling)"] = np.log2(1 + frame[name].fillna(frame[name].median()).clip(lower=0))
+            variable_of[f"{name} (per doubling)"] = name
+            continue
+        values = frame[name].astype(object).where(frame[name].notna(), "unknown").astype(str)
+        counts = values.value_counts()
+        small = counts[counts < min_level_accounts].index
+        values = values.where(~values.isin(small), "other")
+        counts = values.value_counts()
+        ref = exposure_reference if (name == exposure and exposure_reference in counts.index) else counts.index[0]
+        reference[name] = ref
+        for level in sorted(counts.index):
+            if level == ref:
+                continue
+            col = f"{name}: {level}"
+            cols[col] = (values == level).astype(float)
+            variable_of[col] = name
+    x = pd.DataFrame(cols, index=frame.index)
+    x = x.loc[:, x.std() > 0]
+    return x, reference, {c: variable_of[c] for c in x.columns}
+
+
+def _concordance_interval(time, event, risk, boot: int, seed: int) -> tuple[float, float, float]:
+    from lifelines.utils import concordance_index
+
+    time, event, risk = map(np.asarray, (time, event, risk))
+    est = concordance_index(time, -risk, event)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(boot):
+        i = rng.integers(0, len(time), len(time))
+        if event[i].sum() == 0:
+            continue
+        draws.append(concordance_index(time[i], -risk[i], event[i]))
+    lo, hi = np.percentile(draws, [2.5, 97.5]) if draws else (np.nan, np.nan)
+    return float(est), float(lo), float(hi)
+
+
+def cox_model(sample: pd.DataFrame, covariates: Sequence[str], exposure: str = "outcome",
+              exposure_reference: str | None = None, landmark_days: int = 0, alpha: float = 0.05,
+              min_level_accounts: int = 30, concordance_boot: int = 200, seed: int = 0,
+              strata: Sequence[str] = ()) -> CoxResult:
+    """Cox proportional hazards model (lifelines) of churn after the landmark, on ``time_after``.
+
+    Proportional hazards are tested per covariate (lifelines' Schoenfeld-residual test, rank time),
+    with Holm's correction across covariates (statsmodels). A violating adjustment variable is moved
+    to a stratum (seats: by tertile) and the model refitted; a violating exposure is reported, not
+    hidden (its hazard ratio is then an average over follow-up). Concordance has a bootstrap interval
+    over accounts, with the model held fixed (optimistic: no refit per resample)."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+    from statsmodels.stats.multitest import multipletests
+
+    covariates = [c for c in covariates if c not in strata]
+    x, reference, variable_of = design_matrix(sample, exposure, covariates, min_level_accounts, exposure_reference)
+    base = pd.DataFrame({"time_after": sample["time_after"].clip(lower=1e-3), "churned": sample["churned"].astype(int)})
+
+    def fit(strata: list[str]):
+        keep = [c for c in x.columns if variable_of[c] not in strata]
+        df = pd.concat([base, x[keep]], axis=1)
+        strata_cols = []
+        for s in strata:
+            col = f"stratum_{s}"
+            if s in NUMERIC:
+                df[col] = pd.qcut(sample[s].rank(method="first"), 3, labels=False)
+            else:
+                df[col] = sample[s].astype(str).fillna("unknown")
+                df[col] = df[col].astype("category").cat.codes
+            strata_cols.append(col)
+        cph = CoxPHFitter(alpha=alpha, penalizer=1e-4)
+        cph.fit(df, "time_after", "churned", strata=strata_cols or None)
+        return cph, df
+
+    with _quiet():
+        fixed = list(strata)
+        cph, df = fit(fixed)
+        test = proportional_hazard_test(cph, df, time_transform="rank")
+        tests = test.summary.reset_index().rename(columns={"index": "covariate", "p": "p_value"})
+        tests = tests[["covariate", "test_statistic", "p_value"]]
+        tests["p_holm"] = multipletests(tests["p_value"], method="holm")[1]
+        tests["variable"] = tests["covariate"].map(variable_of)
+        tests["violated"] = tests["p_holm"] < alpha
+        moved = sorted({v for v in tests.loc[tests["violated"], "variable"] if v != exposure})
+        strata = fixed + moved
+        if moved:
+            cph, df = fit(strata)
+    summary = cph.summary
+    out = pd.DataFrame({
+        "covariate": summary.index,
+        "variable": [variable_of[c] for c in summary.index],
+        "hazard_ratio": summary["exp(coef)"].to_numpy(),
+        "lower": summary[f"exp(coef) lower {100 * (1 - alpha):g}%"].to_numpy(),
+        "upper": summary[f"exp(coef) upper {100 * (1 - alpha):g}%"].to_numpy(),
+        "p_value": summary["p"].to_numpy(),
+    })
+    out["reference"] = out["variable"].map(reference).fillna("")
+    risk = cph.predict_log_partial_hazard(df)
+    c, c_lo, c_hi = _concordance_interval(df["time_after"], df["churned"], risk, concordance_boot, seed)
+    return CoxResult(cph, out.reset_index(drop=True), tests, strata, c, c_lo, c_hi, int(len(df)),
+                     int(df["churned"].sum()), landmark_days, reference)
+
+
+def exposure_hazard_ratio(result: CoxResult, level: str, exposure: str = "outcome") -> dict:
+    """The hazard ratio of one exposure level against the reference, from :func:`cox_model`."""
+    row = result.summary[result.summary["covariate"] == f"{exposure}: {level}"]
+    if row.empty:
+        return {"hazard_ratio": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan}
+    r = row.iloc[0]
+    return {"hazard_ratio": float(r["hazard_ratio"]), "lower": float(r["lower"]), "upper": float(r["upper"]),
+            "p_value": float(r["p_value"])}
+
+
+def naive_hazard_ratio(frame: pd.DataFrame, within_days: int) -> dict:
+    """The immortal-time mistake, for contrast: 'reached value within N days' (known only by looking
+    ahead) as a baseline covariate with the clock starting at day 0, including accounts that churned
+    before they could have reached it. Biased towards onboarding looking protective."""
+    from lifelines import CoxPHFitter
+
+    df = pd.DataFrame({"t": frame["duration_months"].clip(lower=1e-3), "e": frame["churned"].astype(int),
+                       "fast_value": (frame["ttv_days"] <= within_days).astype(float)})
+    with _quiet():
+        s = CoxPHFitter().fit(df, "t", "e").summary.loc["fast_value"]
+    return {"hazard_ratio": float(s["exp(coef)"]), "lower": float(s["exp(coef) lower 95%"]),
+            "upper": float(s["exp(coef) upper 95%"]), "p_value": float(s["p"])}
+
+
+# --------------------------------------------------------------------------------------------------
+# Survival-based lifetime value
+# --------------------------------------------------------------------------------------------------
+def average_mrr(subscriptions: pd.DataFrame, life: pd.DataFrame, first_month: pd.Period | str,
+                last_month: pd.Period | str) -> pd.Series:
+    """Each account's average MRR over its paying month ends inside ``first_month``..``last_month``
+    (account-month MRR from :func:`csresearch.churn.account_month_mrr`), indexed by account."""
+    months = churn.account_month_mrr(subscriptions, first_month, last_month)
+    paying = months[(months["mrr"] > 0) & months["account_id"].isin(life["account_id"])]
+    return paying.groupby("account_id")["mrr"].mean()
+
+
+def lifetime_value(frame: pd.DataFrame, by: str, horizon_months: float, mrr: pd.Series,
+                   min_accounts: int = 30) -> pd.DataFrame:
+    """Survival-based lifetime value to a horizon, per group of ``by``: RMST to ``horizon_months``
+    (Kaplan-Meier with late entry) times the group's average MRR per account.
+
+    Interval: delta method for a product of two independent estimates,
+    var(R*M) = M^2 var(R) + R^2 var(M), with var(M) = sd^2 / n over accounts; normal 95%.
+    Groups whose follow-up is shorter than the horizon (or with fewer than ``min_accounts``) get NaN:
+    their RMST would have to be extrapolated."""
+    fitters = fit_km(frame, by=by, min_accounts=min_accounts)
+    rows = []
+    for label, kmf in fitters.items():
+        g = frame[frame[by].astype(str) == label]
+        m = mrr.reindex(g["account_id"]).dropna()
+        rmst, r_lo, r_hi = _rmst(kmf, horizon_months)
+        r_se = (r_hi - rmst) / Z95 if np.isfinite(rmst) else np.nan
+        avg, m_se = float(m.mean()) if len(m) else np.nan, float(m.std(ddof=1) / np.sqrt(len(m))) if len(m) > 1 else np.nan
+        ltv = rmst * avg
+        se = np.sqrt(avg ** 2 * r_se ** 2 + rmst ** 2 * m_se ** 2)
+        rows.append({by: label, "accounts": int(len(g)), "rmst_months": rmst, "rmst_lower": r_lo, "rmst_upper": r_hi,
+                     "average_mrr": avg, "average_mrr_lower": avg - Z95 * m_se, "average_mrr_upper": avg + Z95 * m_se,
+                     "lifetime_value": ltv, "lifetime_value_lower": ltv - Z95 * se,
+                     "lifetime_value_upper": ltv + Z95 * se})
+    return pd.DataFrame(rows)
