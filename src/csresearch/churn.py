@@ -17,6 +17,8 @@ Definitions (the data contract's month-end rule):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -24,6 +26,16 @@ import pandas as pd
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation", "flat", "inactive")
 # without day-level data, a gap of k zero month ends is taken to last k * this many days
 DAYS_PER_MONTH = 30
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """A scratch DuckDB connection for interval joins over subscriptions (no progress bar in reports)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:  # inside Jupyter without ipywidgets DuckDB refuses the setting (and shows no bar)
+        pass
+    return con
 
 
 def month_ends(first_month: pd.Period | str, last_month: pd.Period | str) -> pd.DatetimeIndex:
@@ -49,7 +61,7 @@ def _snapshot_mrr(subscriptions: pd.DataFrame, first_month, last_month, offset_d
     ends = pd.DataFrame({"month_end": month_ends(first_month, last_month)})
     ends["snapshot"] = ends["month_end"] + pd.Timedelta(days=offset_days)
     subs = subscriptions[["account_id", "start_date", "end_date", "mrr"]]
-    con = duckdb.connect()
+    con = _connect()
     con.register("subs", subs)
     con.register("ends", ends)
     frame = con.execute(
@@ -98,7 +110,7 @@ def _paid_intervals(subscriptions: pd.DataFrame, as_of: pd.Timestamp) -> pd.Data
 
 def _mrr_on(subscriptions: pd.DataFrame, points: pd.DataFrame) -> np.ndarray:
     """Account MRR on each (account_id, day) of ``points`` (subscriptions active that day)."""
-    con = duckdb.connect()
+    con = _connect()
     con.register("subs", subscriptions[["account_id", "start_date", "end_date", "mrr"]])
     con.register("pts", points[["account_id", "day"]].reset_index(drop=True).reset_index())
     got = con.execute(
@@ -173,7 +185,7 @@ def paying_spells(subscriptions: pd.DataFrame, as_of: pd.Timestamp | str,
     # month ends inside the spell at which the account pays (merged gaps may hold zero month ends)
     ends = pd.DataFrame({"month_end": month_ends(spells["start_date"].min().to_period("M"), as_of.to_period("M"))})
     ends = ends[ends["month_end"] <= as_of]
-    con = duckdb.connect()
+    con = _connect()
     con.register("subs", subs[["account_id", "start_date", "end_date", "mrr"]])
     con.register("ends", ends)
     con.register("sp", spells[["account_id", "start_date", "end_date"]].reset_index())
@@ -206,7 +218,7 @@ def _short_gap_months(frame: pd.DataFrame, window: int, subscriptions: pd.DataFr
         return pd.Series(False, index=frame.index)
     if subscriptions is not None:
         spells = paying_spells(subscriptions, frame["month_end"].max(), window)
-        con = duckdb.connect()
+        con = _connect()
         con.register("f", frame.loc[zero, ["account_id", "month_end"]].reset_index())
         con.register("sp", spells[["account_id", "start_date", "end_date"]])
         inside = con.execute(
@@ -345,7 +357,7 @@ def _dominant_subscription(subscriptions: pd.DataFrame, frame: pd.DataFrame, off
         subs["product"] = None
     snaps = frame[["account_id", "month_end"]].drop_duplicates().copy()
     snaps["snapshot"] = snaps["month_end"] + pd.Timedelta(days=offset_days)
-    con = duckdb.connect()
+    con = _connect()
     con.register("subs", subs[["account_id", "start_date", "end_date", "mrr", "product", "billing_period"]])
     con.register("snaps", snaps)
     out = con.execute(
@@ -716,7 +728,7 @@ def churn_change_decomposition(frame: pd.DataFrame, by, month: pd.Period | str,
     by = [c for c in by if c in frame]
     after = window_months_ending(month, window_months)
     before = window_months_ending(after[0] - 1, window_months)
-    work = frame[frame["month"].isin(before + after)].copy()
+    work = frame[frame["month"].isin(before + after) & (frame["at_risk"] | (frame["prev_mrr"] > 0))].copy()
     work["window"] = np.where(work["month"].isin(after), "after", "before")
     work["segment"] = work[by].astype(str).agg(" · ".join, axis=1) if by else "all"
     delta = work["mrr"] - work["prev_mrr"]
@@ -804,8 +816,31 @@ def change_interval(decomposition: pd.DataFrame, confidence: float = 0.95) -> tu
     return float(low), float(high)
 
 
+def revenue_change_interval(frame: pd.DataFrame, month: pd.Period | str, window_months: int = 3,
+                            confidence: float = 0.95) -> tuple[float, float]:
+    """Interval for the change in gross revenue churn between the window ending at ``month`` and the
+    one before: the two windows' delta-method standard errors combined as if independent."""
+    from scipy.stats import norm
+
+    after = window_months_ending(month, window_months)
+    before = window_months_ending(after[0] - 1, window_months)
+    z = norm.ppf(0.5 + confidence / 2)
+    estimates = []
+    for span in (before, after):
+        rows = frame[frame["month"].isin(span)]
+        delta = (rows["mrr"] - rows["prev_mrr"]).to_numpy(float)
+        loss = np.where(rows["movement"].isin(["churn", "contraction"]), -delta, 0.0)
+        ratio, low, high = ratio_interval(loss, rows["prev_mrr"].to_numpy(float), confidence)
+        estimates.append((ratio, (high - low) / (2 * z)))
+    (r0, se0), (r1, se1) = estimates
+    if pd.isna(r0) or pd.isna(r1):
+        return np.nan, np.nan
+    se = np.hypot(se0, se1)
+    return float(r1 - r0 - z * se), float(r1 - r0 + z * se)
+
+
 def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: str = "logo_churn",
-                    confidence: float = 0.95) -> str:
+                    confidence: float = 0.95, change_ci: tuple[float, float] | None = None) -> str:
     """The report's first sentence: where the rate is, how it moved on the window before (with the
     change's interval for logo churn), and which segment moved it most, with its share of the change
     and whether through its own churn rate or through its share of the base."""
@@ -834,7 +869,10 @@ def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: st
         how = "its share of the base " + ("grew" if lead["share_after"] > lead["share_before"] else "shrank")
     sign = "+" if change >= 0 else "\u2212"
     lead_sign = "+" if lead["total_effect"] >= 0 else "\u2212"
-    low, high = change_interval(decomposition, confidence) if metric == "logo_churn" else (np.nan, np.nan)
+    if change_ci is not None:
+        low, high = change_ci
+    else:
+        low, high = change_interval(decomposition, confidence) if metric == "logo_churn" else (np.nan, np.nan)
     noise = not pd.isna(low) and low <= 0 <= high
     if noise or change == 0:
         bounds = (f" ({confidence:.0%} CI of the change {sign_pct(low)} to {sign_pct(high)} pt)"
@@ -908,3 +946,281 @@ def flagged_sentence(splits: pd.DataFrame, correction: str = "holm", confidence:
              for r in flagged.itertuples()]
     return (f"Churn significantly above the rest of the base ({method}-corrected over {n_tests} comparisons, "
             f"{1 - confidence:.0%} level): " + "; ".join(items) + ".")
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole report in one call
+# --------------------------------------------------------------------------------------------------
+DEFAULT_SPLITS = ("value_band", "billing_period", "product", "segment", "touch_tier", "region", "acquisition_cohort")
+
+
+@dataclass
+class ChurnReport:
+    """Every table and sentence of the churn decomposition report for one month."""
+
+    month: pd.Period
+    frame: pd.DataFrame
+    bridge: pd.DataFrame
+    rates: pd.DataFrame
+    splits: pd.DataFrame
+    cohorts: pd.DataFrame
+    decomposition: pd.DataFrame
+    headline: str
+    month_sentences: list[str]
+    flagged_sentence: str
+    revenue_driver_sentence: str
+    book_comparison: dict
+    skipped_splits: list[str]
+    settings: dict
+
+    def rate(self, column: str, window_months: int = 1, month: pd.Period | None = None) -> float:
+        month = month or self.month
+        row = self.rates[(self.rates["month"] == month) & (self.rates["window_months"] == window_months)]
+        return float(row[column].iloc[0]) if len(row) else float("nan")
+
+
+def churn_report(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, month: pd.Period | str, *,
+                 lookback_months: int = 24, window_months: int = 3, split_columns=DEFAULT_SPLITS,
+                 value_bands=DEFAULT_VALUE_BANDS, decomposition_columns=("segment", "billing_period"),
+                 churn_convention: str = "month_end", reactivation_window_days: int = 0,
+                 count_same_month_churn: bool = True, annualisation: str = "compounded",
+                 confidence: float = 0.95, multiple_comparison_correction: str = "holm") -> ChurnReport:
+    """Compute the churn decomposition report for ``month``: account-month table, MRR bridge and rates
+    over ``lookback_months``, splits and the mix-vs-rate decomposition over trailing ``window_months``
+    windows, cohorts started in the lookback, and the generated sentences."""
+    _check_choice("churn_convention", churn_convention, CONVENTIONS)
+    _check_choice("annualisation", annualisation, ANNUALISATIONS)
+    month = pd.Period(month, "M")
+    window_months = max(1, int(window_months))
+    shown = [month - k for k in range(lookback_months - 1, -1, -1)]
+    first = min(shown[0] - 11, month - (2 * window_months - 1))
+    frame = account_month_churn(subscriptions, accounts, first, month, convention=churn_convention,
+                                reactivation_window_days=reactivation_window_days,
+                                count_same_month_churn=count_same_month_churn, value_bands=value_bands)
+    bridge = mrr_bridge(frame[frame["month"] >= shown[0]])
+    windows = sorted({1, 3, 12, window_months})
+    rates = churn_rates(frame, shown, windows=windows, annualisation=annualisation, confidence=confidence)
+    present = [c for c in split_columns if c in frame.columns]
+    skipped = [c for c in split_columns if c not in frame.columns]
+    splits = churn_by_segment(frame, present, month, window_months, confidence, multiple_comparison_correction,
+                              annualisation)
+    cohorts = cohort_retention(subscriptions, shown[0], month, reactivation_window_days, churn_convention, confidence)
+    decomposition = churn_change_decomposition(frame, [c for c in decomposition_columns if c in frame.columns],
+                                               month, window_months)
+    start = month.to_timestamp(how="start")
+    book = period_start_rates(subscriptions, start, (month + 1).to_timestamp(how="start"))
+    return ChurnReport(
+        month=month, frame=frame, bridge=bridge, rates=rates, splits=splits, cohorts=cohorts,
+        decomposition=decomposition,
+        headline=driver_sentence(decomposition, rates, "logo_churn", confidence),
+        month_sentences=month_sentences(bridge, rates, month, confidence),
+        flagged_sentence=flagged_sentence(splits, multiple_comparison_correction, confidence),
+        revenue_driver_sentence=driver_sentence(
+            decomposition, rates, "gross_revenue_churn", confidence,
+            change_ci=revenue_change_interval(frame, month, window_months, confidence)),
+        book_comparison=book, skipped_splits=skipped,
+        settings=dict(lookback_months=lookback_months, window_months=window_months, churn_convention=churn_convention,
+                      reactivation_window_days=reactivation_window_days,
+                      count_same_month_churn=count_same_month_churn, annualisation=annualisation,
+                      confidence=confidence, multiple_comparison_correction=multiple_comparison_correction,
+                      decomposition_columns=list(decomposition_columns), value_bands=list(value_bands)),
+    )
+
+
+def conventions(report: ChurnReport) -> tuple[dict, dict]:
+    """The conventions box: values and a plain-words note for each."""
+    s = report.settings
+    window = int(s["reactivation_window_days"] or 0)
+    same = int(report.frame["same_month"].sum())
+    values = {
+        "MRR rule": "subscriptions active on the month's last day" if s["churn_convention"] == "month_end"
+        else "subscriptions active on the first day of the month and of the next",
+        "churn_convention": s["churn_convention"],
+        "reactivation_window_days": window,
+        "count_same_month_churn": s["count_same_month_churn"],
+        "annualisation": s["annualisation"],
+        "trailing window": f"{s['window_months']} months",
+        "intervals": f"{s['confidence']:.0%}",
+        "multiple comparisons": s["multiple_comparison_correction"],
+    }
+    if window:
+        window_note = (f"a zero-MRR gap shorter than {window} days is not a churn: the drop is booked as a contraction "
+                       "to 0 and the return as an expansion (the bridge still adds up); a gap still open at the end "
+                       "of the data counts as a provisional churn until the account returns within the window")
+    else:
+        window_note = "every month end at zero MRR after a paying month end is a churn; a return is a reactivation"
+    if s["churn_convention"] == "period_start":
+        window_note = "not used under period_start (the book's code has no reactivation window)"
+    notes = {
+        "MRR rule": "the data contract's rule; a lapse that does not cover a month end is not a churn",
+        "churn_convention": ("month_end: churn = MRR > 0 at the end of the previous month and 0 at the end of this "
+                             "one (contract). period_start: active on the 1st and not on the 1st of the next month "
+                             "(Fighting Churn With Data)"),
+        "reactivation_window_days": window_note,
+        "count_same_month_churn": (f"accounts that join and leave inside one month count in logo churn, numerator "
+                                   f"and denominator ({same:,} in the data shown); they never carry month-end MRR, "
+                                   "so revenue figures are unaffected") if s["count_same_month_churn"] else
+                                  "accounts that join and leave inside one month are left out (never paying at a month end)",
+        "annualisation": ("annual = 1 - (1 - monthly)^12" if s["annualisation"] == "compounded"
+                          else "annual = 12 x monthly"),
+        "trailing window": "splits and the change decomposition compare this window with the one before it",
+        "intervals": "Wilson for logo churn; delta-method (linearised ratio) for revenue churn",
+        "multiple comparisons": "segments flagged above the rest after this correction across every segment tested",
+    }
+    return values, notes
+
+
+def book_comparison_sentence(report: ChurnReport) -> str:
+    """The report month's logo churn under the other convention, for comparison with the book's code."""
+    book = report.book_comparison
+    month = report.month.strftime("%B %Y")
+    ours = report.rate("logo_churn_rate")
+    if report.settings["churn_convention"] == "period_start":
+        return (f"Numbers follow *Fighting Churn With Data* (active on the 1st, not on the 1st of the next month): "
+                f"churn rate {pct(book['churn_rate'])}, net retention {pct(book['net_retention'])}, MRR churn "
+                f"{pct(book['mrr_churn'])} for {month}.")
+    return (f"For comparison with *Fighting Churn With Data*'s code (active on {report.month.to_timestamp():%-d %b}, "
+            f"not on {(report.month + 1).to_timestamp():%-d %b}): churn rate {pct(book['churn_rate'])} "
+            f"({book['churned_accounts']:,} of {book['start_accounts']:,}), net retention "
+            f"{pct(book['net_retention'])}, MRR churn {pct(book['mrr_churn'])}; this report's month-end rule gives "
+            f"{pct(ours)} logo churn for {month}.")
+
+
+def rates_table(report: ChurnReport) -> pd.DataFrame:
+    """The report month's rates for the month and the trailing windows, monthly and annualised, as
+    display text with intervals (the numbers are in ``churn_rates.csv``)."""
+    conf = report.settings["confidence"]
+    windows = sorted(report.rates.loc[report.rates["month"] == report.month, "window_months"].unique())
+    columns = {w: ("this month" if w == 1 else f"trailing {w} months") for w in windows}
+    lines = []
+
+    def add(label, fn):
+        lines.append({"measure": label, **{columns[w]: fn(w) for w in windows}})
+
+    r = report.rate
+    add("logo churn, monthly", lambda w: f"{pct(r('logo_churn_rate', w))} ({ci(r('logo_churn_low', w), r('logo_churn_high', w), confidence=conf)})")
+    add("logo churn, annualised", lambda w: f"{pct(r('logo_churn_rate_annualised', w))} ({ci(r('logo_churn_low_annualised', w), r('logo_churn_high_annualised', w), confidence=conf)})")
+    add("gross revenue churn, monthly", lambda w: f"{pct(r('gross_revenue_churn_rate', w))} ({ci(r('gross_revenue_churn_low', w), r('gross_revenue_churn_high', w), confidence=conf)})")
+    add("net revenue churn, monthly", lambda w: f"{pct(r('net_revenue_churn_rate', w))} ({ci(r('net_revenue_churn_low', w), r('net_revenue_churn_high', w), confidence=conf)})")
+    add("GRR, annualised", lambda w: pct(r("grr_annualised", w)))
+    add("NRR, annualised", lambda w: pct(r("nrr_annualised", w)))
+    add("quick ratio", lambda w: "n/a" if pd.isna(r("quick_ratio", w)) else f"{r('quick_ratio', w):.2f}")
+    add("accounts at risk (account-months)", lambda w: f"{int(r('accounts_at_risk', w)):,}")
+    add("accounts churned", lambda w: f"{int(r('churned_accounts', w)):,}")
+    return pd.DataFrame(lines)
+
+
+def method_notes(report: ChurnReport) -> str:
+    """How censoring, multiple comparisons and the intervals are handled, in plain words."""
+    s = report.settings
+    provisional = ""
+    if s["reactivation_window_days"]:
+        provisional = (f" Churns in the last {s['reactivation_window_days']} days of the data are provisional: an "
+                       "account that comes back within the window will be restated as contraction + expansion.")
+    return (
+        "**How these numbers are made.** "
+        f"Every rate counts an account-month as at risk when the account paid at the start of the month; accounts still "
+        f"paying at the end of {report.month.strftime('%B %Y')} are censored, not counted as retained forever.{provisional} "
+        "Logo churn intervals are Wilson intervals; revenue churn intervals are delta-method intervals for a ratio, "
+        "which widen when a few large accounts carry the losses. Trailing-window rates pool account-months, and an "
+        "account appears once per month, so their intervals are slightly too narrow. Segments are flagged only when a "
+        f"one-sided Fisher exact test against the rest of the base stays significant after {s['multiple_comparison_correction'].title()} "
+        "correction across every segment tested; segments are compared, not explained: a segment that churns more "
+        "may differ in many ways (plan, size, tenure), so read flags as where to look, not as causes. Cohort retention "
+        "counts only cohorts that started inside the lookback, so older, surviving customers cannot flatter it. The "
+        "mix-vs-rate split uses the midpoint (Shapley) formula, so each segment's mix and rate parts add up exactly "
+        "to its share of the change."
+    )
+
+
+def record_summary(nb, report: ChurnReport) -> None:
+    """Headline numbers into ``summary.json`` (KPIs for the index page, values for tests and other reports)."""
+    conf = report.settings["confidence"]
+    window = report.settings["window_months"]
+    r = report.rate
+    month_label = report.month.strftime("%b %Y")
+    nb.kpi(f"Logo churn, {month_label}", r("logo_churn_rate"),
+           f"{pct(r('logo_churn_rate'))} ({ci(r('logo_churn_low'), r('logo_churn_high'), confidence=conf)})",
+           low=r("logo_churn_low"), high=r("logo_churn_high"))
+    nb.kpi(f"Logo churn, trailing {window} months", r("logo_churn_rate", window),
+           f"{pct(r('logo_churn_rate', window))} a month ({ci(r('logo_churn_low', window), r('logo_churn_high', window), confidence=conf)})",
+           low=r("logo_churn_low", window), high=r("logo_churn_high", window))
+    nb.kpi(f"Gross revenue churn, {month_label}", r("gross_revenue_churn_rate"),
+           f"{pct(r('gross_revenue_churn_rate'))} ({ci(r('gross_revenue_churn_low'), r('gross_revenue_churn_high'), confidence=conf)})")
+    nb.kpi(f"NRR (annualised), trailing 12 months", r("nrr_annualised", 12) if 12 in set(report.rates["window_months"]) else None,
+           pct(r("nrr_annualised", 12)))
+    row = report.bridge[report.bridge["month"] == report.month]
+    net = float(row["ending_mrr"].iloc[0] - row["starting_mrr"].iloc[0]) if len(row) else None
+    if net is not None:
+        nb.kpi(f"Net MRR change, {month_label}", net, ("+" if net >= 0 else "") + money(net))
+    logo = report.decomposition[report.decomposition["metric"] == "logo_churn"]
+    lead = logo.iloc[int((logo["total_effect"] * (1 if logo["total_change"].iloc[0] >= 0 else -1)).to_numpy().argmax())] \
+        if len(logo) else None
+    segment_rates = report.splits[report.splits["split"] == "segment"] if len(report.splits) else report.splits
+    nb.record(
+        logo_churn_rate=r("logo_churn_rate"), logo_churn_ci=[r("logo_churn_low"), r("logo_churn_high")],
+        gross_revenue_churn_rate=r("gross_revenue_churn_rate"), net_revenue_churn_rate=r("net_revenue_churn_rate"),
+        nrr=r("nrr"), grr=r("grr"), quick_ratio=r("quick_ratio"),
+        logo_churn_trailing=r("logo_churn_rate", window), window_months=window,
+        bridge_max_gap_cents=int(bridge_gap_cents(report.bridge).abs().max()) if len(report.bridge) else 0,
+        bridge_months=len(report.bridge),
+        change_driver=None if lead is None else {
+            "segment": lead["segment"], "total_effect": lead["total_effect"], "mix_effect": lead["mix_effect"],
+            "rate_effect": lead["rate_effect"], "total_change": lead["total_change"]},
+        flagged_segments=[f"{s}={v}" for s, v in report.splits.loc[report.splits["flagged"], ["split", "value"]]
+                          .itertuples(index=False)] if len(report.splits) else [],
+        logo_churn_by_segment={row.value: row.logo_churn_rate for row in segment_rates.itertuples()},
+        book_convention=report.book_comparison,
+        skipped_splits=report.skipped_splits,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Display tables (formatted text; the numbers are in the CSVs beside the report)
+# --------------------------------------------------------------------------------------------------
+def bridge_display(bridge: pd.DataFrame, months: int = 12) -> pd.DataFrame:
+    """The last ``months`` of the bridge, newest first, money as text."""
+    shown = bridge.sort_values("month", ascending=False).head(months)
+    out = pd.DataFrame({"month": shown["month"].astype(str)})
+    for column in ["starting_mrr", *BRIDGE_MOVEMENTS, "ending_mrr"]:
+        out[column.replace("_", " ")] = shown[column].map(money)
+    out["accounts churned"] = shown["churned_accounts"].map("{:,}".format)
+    out["accounts paying at end"] = shown["accounts_end"].map("{:,}".format)
+    return out
+
+
+def splits_display(splits: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Churn by segment as readable text: one row per segment value."""
+    if splits.empty:
+        return splits
+    return pd.DataFrame({
+        "split": splits["split"].map(lambda c: SPLIT_LABELS.get(c, c)),
+        "value": splits["value"],
+        "account-months at risk": splits["accounts_at_risk"].map("{:,}".format),
+        "churned": splits["churned_accounts"].map("{:,}".format),
+        f"logo churn ({confidence:.0%} CI)": [f"{pct(r)} ({pct(lo)}\u2013{pct(hi)})" for r, lo, hi in
+                                            zip(splits["logo_churn_rate"], splits["logo_churn_low"],
+                                                splits["logo_churn_high"])],
+        "rest of base": splits["rest_logo_churn_rate"].map(pct),
+        "gross revenue churn": splits["gross_revenue_churn_rate"].map(pct),
+        "net revenue churn": splits["net_revenue_churn_rate"].map(pct),
+        "adjusted p": splits["p_adjusted"].map(lambda p: "\u2013" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")),
+        "flag": np.where(splits["flagged"], "above the rest", ""),
+    })
+
+
+def decomposition_display(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """The mix-vs-rate table in percentage points."""
+    def pt(v):
+        return f"{v * 100:+.2f}".replace("-", "\u2212")
+    return pd.DataFrame({
+        "metric": decomposition["metric"].str.replace("_", " "),
+        "segment": decomposition["segment"],
+        "share before": decomposition["share_before"].map(pct),
+        "share after": decomposition["share_after"].map(pct),
+        "churn before": decomposition["rate_before"].map(lambda v: pct(v, 2)),
+        "churn after": decomposition["rate_after"].map(lambda v: pct(v, 2)),
+        "mix (pt)": decomposition["mix_effect"].map(pt),
+        "rate (pt)": decomposition["rate_effect"].map(pt),
+        "total (pt)": decomposition["total_effect"].map(pt),
+    })
