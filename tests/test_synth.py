@@ -101,6 +101,12 @@ def test_different_seed_differs(world):
     assert set(differs) == set(TABLE_NAMES)
 
 
+def test_truth_params_rebuild_the_same_world(world):
+    again = build_world(**world.truth["params"])
+    for name in TABLE_NAMES:
+        assert _digest(world.tables[name]) == _digest(again.tables[name]), name
+
+
 def test_unknown_override_is_an_error():
     with pytest.raises(TypeError):
         build_world(accounts=50, months=12, no_such_parameter=1)

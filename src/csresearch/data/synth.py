@@ -1209,7 +1209,9 @@ class _Builder:
         t: dict[str, Any] = {}
         t["window"] = {"first_month": first_month, "last_month": last_month,
                        "start_date": _iso(self.ws), "end_date": _iso(self.we), "months": M}
-        t["params"] = self.p
+        # resolved values: build_world(**truth["params"]) rebuilds this exact world
+        t["params"] = {**self.p, "experiment_month": str(self.m0 + self.exp_g),
+                       "adoption_study_month": str(self.m0 + self.ad_g), "ttv_reference_year": self.ttv_ref_year}
         # ---- churn
         last12 = slice(M - 12, M)
         ar = self.at_risk[:, last12]
