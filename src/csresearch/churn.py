@@ -363,7 +363,8 @@ def _dominant_subscription(subscriptions: pd.DataFrame, frame: pd.DataFrame, off
     out = con.execute(
         """
         SELECT n.account_id, n.month_end,
-               arg_max(s.product, s.mrr) AS product, arg_max(s.billing_period, s.mrr) AS billing_period
+               CAST(arg_max(s.product, s.mrr) AS VARCHAR) AS product,
+               CAST(arg_max(s.billing_period, s.mrr) AS VARCHAR) AS billing_period
         FROM snaps n JOIN subs s
           ON s.account_id = n.account_id AND s.start_date <= n.snapshot
          AND coalesce(s.end_date, TIMESTAMP '2200-01-01') > n.snapshot AND s.mrr > 0
@@ -432,8 +433,8 @@ def account_month_churn(subscriptions: pd.DataFrame, accounts: pd.DataFrame | No
             frame = pd.concat([frame, extra], ignore_index=True)
     frame["value_band"] = value_band(frame["annual_value"], value_bands)
     frame["acquisition_cohort"] = frame["acquisition_month"].dt.year.astype("Int64").astype(str)
-    frame["product"] = frame["product"].fillna("unknown")
-    frame["billing_period"] = frame["billing_period"].fillna("unknown")
+    frame["product"] = frame["product"].astype(object).fillna("unknown")
+    frame["billing_period"] = frame["billing_period"].astype(object).fillna("unknown")
     if accounts is not None:
         extra_cols = [c for c in accounts.columns if c not in frame.columns and c not in ("account_name",)]
         frame = frame.merge(accounts[["account_id", *extra_cols]], on="account_id", how="left")
@@ -530,29 +531,31 @@ def _rate_row(rows: pd.DataFrame, annualisation: str, confidence: float) -> dict
     delta = (rows["mrr"] - rows["prev_mrr"]).to_numpy(dtype=float)
     mv = rows["movement"].to_numpy()
     loss = np.where(np.isin(mv, ["churn", "contraction"]), -delta, 0.0)
-    gain_kind = np.isin(mv, ["expansion", "reactivation"])
-    gain = np.where(gain_kind, delta, 0.0)
+    expansion = np.where(mv == "expansion", delta, 0.0)
+    reactivation = np.where(mv == "reactivation", delta, 0.0)
     new = np.where(mv == "new", delta, 0.0)
     logo = churned / at_risk if at_risk else np.nan
     logo_low, logo_high = wilson_interval(churned, at_risk, confidence)
     gross, gross_low, gross_high = ratio_interval(loss, start, confidence)
-    net, net_low, net_high = ratio_interval(loss - gain, start, confidence)
+    net, net_low, net_high = ratio_interval(loss - expansion - reactivation, start, confidence)
+    nrr_loss = ratio_interval(loss - expansion, start, confidence)[0]
     losses = loss.sum()
     out = {
         "accounts_at_risk": at_risk, "churned_accounts": churned,
         "logo_churn_rate": logo, "logo_churn_low": logo_low, "logo_churn_high": logo_high,
-        "starting_mrr": start.sum(), "lost_mrr": losses, "gained_mrr": gain.sum(), "new_mrr": new.sum(),
+        "starting_mrr": start.sum(), "lost_mrr": losses, "expansion_mrr": expansion.sum(),
+        "reactivation_mrr": reactivation.sum(), "new_mrr": new.sum(),
         "gross_revenue_churn_rate": gross, "gross_revenue_churn_low": gross_low,
         "gross_revenue_churn_high": gross_high,
         "net_revenue_churn_rate": net, "net_revenue_churn_low": net_low, "net_revenue_churn_high": net_high,
-        "grr": 1 - gross, "nrr": 1 - net,
-        "quick_ratio": (new.sum() + gain.sum()) / losses if losses > 0 else np.nan,
+        "grr": 1 - gross, "nrr": 1 - nrr_loss,
+        "quick_ratio": (new.sum() + expansion.sum() + reactivation.sum()) / losses if losses > 0 else np.nan,
     }
     for key in ("logo_churn_rate", "logo_churn_low", "logo_churn_high", "gross_revenue_churn_rate",
                 "net_revenue_churn_rate"):
         out[f"{key}_annualised"] = annualise(out[key], annualisation) if not pd.isna(out[key]) else np.nan
     out["grr_annualised"] = 1 - out["gross_revenue_churn_rate_annualised"]
-    out["nrr_annualised"] = 1 - out["net_revenue_churn_rate_annualised"]
+    out["nrr_annualised"] = 1 - annualise(nrr_loss, annualisation) if not pd.isna(nrr_loss) else np.nan
     return out
 
 
@@ -565,6 +568,8 @@ def churn_rates(frame: pd.DataFrame, months: list[pd.Period] | None = None, wind
     revenue churn ``(churn + contraction - expansion - reactivation) / starting MRR`` (negative = net
     negative churn); GRR = 1 - gross, NRR = 1 - net; quick ratio ``(new + expansion + reactivation) /
     (churn + contraction)``; each rate also annualised. A window needs all its months in ``frame``.
+    NRR counts only accounts paying at the start (start - churn - contraction + expansion) / start, as
+    *Fighting Churn With Data*'s net retention does; reactivations enter net revenue churn, not NRR.
     """
     _check_choice("annualisation", annualisation, ANNUALISATIONS)
     available = sorted(frame["month"].unique())
