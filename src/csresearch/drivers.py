@@ -19,6 +19,7 @@ The pieces, in the order the report uses them:
 from __future__ import annotations
 
 import difflib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -37,13 +38,27 @@ DEFAULT_HEALTH_CONFIG = Path(__file__).resolve().parents[2] / "params" / "health
 BANDS = ("green", "yellow", "red")
 
 
+_THREADS_LIMITED = False
+
+
+@contextmanager
 def _threads():
-    """OpenMP thread limit for model fitting: one thread. OpenMP sizes its pool from the host's CPU
-    count, not the container's quota, and on a shared 2-core machine the oversubscribed pool made a
-    5,000-row fit 40x slower (27 s vs 0.6 s)."""
+    """OpenMP thread limit for model fitting and prediction: one thread. OpenMP sizes its pool from
+    the host's CPU count, not the container's quota, and on a shared 2-core machine the oversubscribed
+    pool made a 5,000-row gradient-boosting fit 40x slower (27 s vs 0.6 s). Re-entrant and cheap when
+    nested, so loops can hold it once."""
+    global _THREADS_LIMITED
+    if _THREADS_LIMITED:
+        yield
+        return
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="openmp")
+    with threadpool_limits(limits=1, user_api="openmp"):
+        _THREADS_LIMITED = True
+        try:
+            yield
+        finally:
+            _THREADS_LIMITED = False
 
 
 # ==================================================================================================
@@ -646,3 +661,714 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out.attrs["horizon_days"] = horizon_days
     return out
+
+
+# ==================================================================================================
+# Backtest
+# ==================================================================================================
+def _auc(y, p) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, p)) if 0 < np.sum(y) < len(y) else np.nan
+
+
+def _pr_auc(y, p) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, p)) if np.sum(y) > 0 else np.nan
+
+
+def top_decile_lift(y, p, share: float = 0.1) -> float:
+    """Churn rate among the ``share`` highest-scored rows divided by the overall churn rate."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    if len(y) == 0 or y.mean() == 0:
+        return np.nan
+    k = max(1, int(np.ceil(share * len(y))))
+    top = np.argsort(-p, kind="stable")[:k]
+    return float(y[top].mean() / y.mean())
+
+
+def _brier(y, p) -> float:
+    from sklearn.metrics import brier_score_loss
+
+    return float(brier_score_loss(y, p))
+
+
+METRICS = {"auc": _auc, "pr_auc": _pr_auc, "top_decile_lift": top_decile_lift, "brier": _brier}
+
+
+def metric_interval(metric, y, p, n_resamples: int = 300, random_state: int = 0) -> tuple[float, float, float]:
+    """A metric of (y, p) with a 95% percentile-bootstrap interval over rows (scipy.stats.bootstrap)."""
+    from scipy.stats import bootstrap
+
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    value = metric(y, p)
+    if np.isnan(value) or len(y) < 20:
+        return value, np.nan, np.nan
+    with np.errstate(all="ignore"):
+        res = bootstrap((y, p), lambda a, b: metric(a, b), paired=True, vectorized=False,
+                        n_resamples=n_resamples, method="percentile", random_state=random_state)
+    low, high = res.confidence_interval
+    return value, float(low), float(high)
+
+
+@dataclass
+class Backtest:
+    """Time-ordered backtest: ``metrics`` (one row per fold and model, plus ``pooled``),
+    ``predictions`` (every test row's prediction) and the last fold's ``models`` and ``test`` rows."""
+
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    models: dict[str, ChurnModel]
+    test: pd.DataFrame
+    test_dates: list[pd.Timestamp]
+
+
+def test_dates_for(frame: pd.DataFrame, folds: int = 3, target: str = "churned") -> list[pd.Timestamp]:
+    """The last ``folds`` observation dates with complete labels, spaced so that their label windows
+    do not overlap (each fold's test rows are then about different months)."""
+    horizon = int(frame.attrs.get("horizon_days", 90)) + int(frame.attrs.get("lead_days", 0))
+    labelled = sorted(frame.loc[frame[target].notna(), "observation_date"].unique(), reverse=True)
+    chosen: list[pd.Timestamp] = []
+    for d in labelled:
+        d = pd.Timestamp(d)
+        if not chosen or (chosen[-1] - d).days >= horizon:
+            chosen.append(d)
+        if len(chosen) == folds:
+            break
+    return sorted(chosen)
+
+
+def backtest(frame: pd.DataFrame, kinds: tuple[str, ...] = ("logistic", "gbm"), folds: int = 3,
+             model_settings: dict | None = None, target: str = "churned", n_resamples: int = 300,
+             min_train_events: int = 20) -> Backtest:
+    """Train on earlier observations, test on later ones, for each of ``folds`` test dates.
+
+    For test date d the training rows are those whose label window closed by d (observation date +
+    lead + horizon <= d), so nothing the model learns comes from after d; the test rows are every
+    account observed at d. Metrics: AUC, PR-AUC, top-decile lift, Brier score, each with a 95%
+    bootstrap interval over the test accounts. The ``pooled`` rows pool every fold's predictions.
+    """
+    settings = dict(model_settings or {})
+    window = pd.Timedelta(days=int(frame.attrs.get("horizon_days", 90)) + int(frame.attrs.get("lead_days", 0)))
+    labelled = frame[frame[target].notna()]
+    dates = test_dates_for(frame, folds, target)
+    models: dict[str, ChurnModel] = {}
+    preds, test = [], labelled.iloc[:0]
+    with _threads():
+        for d in dates:
+            train = labelled[labelled["observation_date"] + window <= d]
+            fold_test = labelled[labelled["observation_date"] == d]
+            if train[target].sum() < min_train_events or fold_test[target].nunique() < 2:
+                continue
+            test = fold_test
+            for kind in kinds:
+                model = ChurnModel(kind, target=target, **settings.get(kind, {})).fit(train)
+                models[kind] = model
+                preds.append(pd.DataFrame({
+                    "test_date": d, "model": kind, "account_id": test["account_id"].to_numpy(),
+                    "observed": test[target].to_numpy(), "predicted": model.predict_proba(test)}))
+    rows = []
+    if not preds:
+        raise ValueError("not enough labelled history for a backtest: need earlier observations with "
+                         f"at least {min_train_events} events before a test date")
+    predictions = pd.concat(preds, ignore_index=True)
+    groups = [(str(pd.Timestamp(d).date()), g) for d, g in predictions.groupby("test_date")]
+    groups.append(("pooled", predictions))
+    for label, part in groups:
+        for kind, sub in part.groupby("model", sort=False):
+            y, p = sub["observed"].to_numpy(), sub["predicted"].to_numpy()
+            row = {"test_date": label, "model": kind, "test_accounts": len(sub), "churners": int(y.sum()),
+                   "churn_rate": float(y.mean())}
+            for name, fn in METRICS.items():
+                value, low, high = metric_interval(fn, y, p, n_resamples)
+                row.update({name: value, f"{name}_low": low, f"{name}_high": high})
+            rows.append(row)
+    used_dates = sorted(predictions["test_date"].unique())
+    return Backtest(pd.DataFrame(rows), predictions, models, test, [pd.Timestamp(d) for d in used_dates])
+
+
+def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
+    """Predicted vs observed churn by bin of predicted probability (equal-count bins, scikit-learn's
+    calibration_curve), with Wilson 95% intervals for the observed rate."""
+    from sklearn.calibration import calibration_curve
+    from statsmodels.stats.proportion import proportion_confint
+
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile")
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    idx = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, len(edges) - 2)
+    counts = np.bincount(idx, minlength=len(edges) - 1)
+    events = np.bincount(idx, weights=y, minlength=len(edges) - 1)
+    keep = counts > 0
+    counts, events = counts[keep], events[keep]
+    low, high = proportion_confint(events, counts, method="wilson")
+    n = min(len(observed), len(counts))
+    return pd.DataFrame({"predicted": predicted[:n], "observed": observed[:n], "accounts": counts[:n],
+                         "observed_low": low[:n], "observed_high": high[:n]})
+
+
+# ==================================================================================================
+# Drivers: grouped permutation importance, direction and size in plain words
+# ==================================================================================================
+def grouped_permutation_importance(model: ChurnModel, frame: pd.DataFrame, repeats: int = 20,
+                                   random_state: int = 0, bootstrap_rows: bool = True) -> pd.DataFrame:
+    """AUC lost when each driver group's columns are shuffled together (jointly, so correlated metrics
+    cannot stand in for each other). scikit-learn's permutation_importance shuffles one column at a
+    time; this is the same idea over groups. With ``bootstrap_rows`` each repeat also resamples the
+    test rows, so the 95% interval reflects sampling as well as shuffling."""
+    X = model.matrix(frame)
+    y = frame[model.target].to_numpy(dtype=float)
+    rng = np.random.default_rng(random_state)
+    drops: dict[str, list[float]] = {g: [] for g in model.groups_}
+    n = len(X)
+    with _threads():
+        for _ in range(repeats):
+            rows = rng.integers(0, n, n) if bootstrap_rows else np.arange(n)
+            Xb, yb = X.iloc[rows].reset_index(drop=True), y[rows]
+            base = _auc(yb, model.predict_matrix(Xb))
+            for group, members in model.groups_.items():
+                cols = [c for c in members if c in Xb.columns]
+                if not cols:
+                    continue
+                shuffled = Xb.copy()
+                shuffled[cols] = Xb[cols].to_numpy()[rng.permutation(n)]
+                drops[group].append(base - _auc(yb, model.predict_matrix(shuffled)))
+    out = pd.DataFrame([
+        {"driver": g, "importance": float(np.mean(v)), "importance_low": float(np.percentile(v, 2.5)),
+         "importance_high": float(np.percentile(v, 97.5))}
+        for g, v in drops.items() if v
+    ])
+    return out.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def _effect(model: ChurnModel, frame: pd.DataFrame, group: str) -> dict:
+    """Mean predicted probability with the group set to a low vs a high value for every row (a
+    two-point partial dependence): its direction and size."""
+    X = model.matrix(frame)
+    members = [c for c in model.groups_[group] if c in X.columns]
+    if group in model.categorical_:
+        means = {}
+        for col in members:
+            Xs = X.copy()
+            Xs[members] = 0.0
+            Xs[col] = 1.0
+            means[col.split("=", 1)[1]] = float(model.predict_matrix(Xs).mean())
+        if not means:
+            return {}
+        hi, lo = max(means, key=means.get), min(means, key=means.get)
+        return {"kind": "categorical", "worst": hi, "best": lo, "p_worst": means[hi], "p_best": means[lo]}
+    lead = X[group]
+    q_low, q_high = 0.25, 0.75
+    if lead.quantile(q_low) == lead.quantile(q_high):
+        q_low, q_high = 0.0, 1.0  # a mostly constant or binary metric: compare its extremes
+    lows, highs = X[members].quantile(q_low), X[members].quantile(q_high)
+    Xl, Xh = X.copy(), X.copy()
+    Xl[members] = lows.to_numpy()
+    Xh[members] = highs.to_numpy()
+    return {"kind": "numeric", "value_low": float(lows[group]), "value_high": float(highs[group]),
+            "q_low": q_low, "q_high": q_high,
+            "p_low": float(model.predict_matrix(Xl).mean()), "p_high": float(model.predict_matrix(Xh).mean())}
+
+
+def _percentile_name(q: float) -> str:
+    return {0.0: "lowest", 1.0: "highest"}.get(q, f"{int(round(q * 100))}th percentile")
+
+
+def driver_statement(label: str, effect: dict, horizon_days: int, target_words: str = "churn") -> tuple[str, str]:
+    """(direction, sentence) in plain words for one driver's two-point effect."""
+    if not effect:
+        return "unclear", f"{label}: no clear direction."
+    if effect["kind"] == "categorical":
+        return ("by category",
+                f"{label}: {target_words} risk is highest for {effect['worst']} ({effect['p_worst']:.1%} predicted "
+                f"over {horizon_days} days) and lowest for {effect['best']} ({effect['p_best']:.1%}).")
+    lo, hi = effect["p_low"], effect["p_high"]
+    if abs(hi - lo) < 0.002:
+        return "flat", f"{label}: little change in predicted {target_words} across its range."
+    direction = "lower is riskier" if lo > hi else "higher is riskier"
+    worse, better = (("low", "high") if lo > hi else ("high", "low"))
+    p_w, p_b = (lo, hi) if lo > hi else (hi, lo)
+    v_w = effect["value_low"] if lo > hi else effect["value_high"]
+    v_b = effect["value_high"] if lo > hi else effect["value_low"]
+    q_w = effect["q_low"] if lo > hi else effect["q_high"]
+    q_b = effect["q_high"] if lo > hi else effect["q_low"]
+    ratio = f", {p_w / p_b:.1f}x" if p_b > 0 else ""
+    return direction, (
+        f"{worse.capitalize()} {label} means more {target_words}: {p_w:.1%} predicted over {horizon_days} days at "
+        f"{_fmt(v_w)} ({_percentile_name(q_w)}) vs {p_b:.1%} at {_fmt(v_b)} ({_percentile_name(q_b)}){ratio}."
+    )
+
+
+def driver_table(model: ChurnModel, test: pd.DataFrame, repeats: int = 20, random_state: int = 0,
+                 horizon_days: int = 90, target_words: str = "churn") -> pd.DataFrame:
+    """Drivers ranked by grouped permutation importance (AUC lost, with a 95% interval), biggest
+    first, each with its members, direction and size in plain words."""
+    imp = grouped_permutation_importance(model, test, repeats, random_state)
+    rows = []
+    for _, r in imp.iterrows():
+        members = model.groups_[r["driver"]]
+        label = feat.describe(r["driver"])
+        effect = _effect(model, test, r["driver"])
+        direction, sentence = driver_statement(label, effect, horizon_days, target_words)
+        rows.append({
+            "rank": len(rows) + 1, "driver": r["driver"], "label": group_label(r["driver"], members),
+            "members": ", ".join(m for m in members if m != r["driver"]) if r["driver"] not in model.categorical_
+            else "", "importance": r["importance"], "importance_low": r["importance_low"],
+            "importance_high": r["importance_high"], "direction": direction,
+            "risk_at_worse": effect.get("p_low" if direction == "lower is riskier" else "p_high", effect.get("p_worst")),
+            "risk_at_better": effect.get("p_high" if direction == "lower is riskier" else "p_low", effect.get("p_best")),
+            "statement": sentence,
+        })
+    return pd.DataFrame(rows)
+
+
+def logistic_directions(model: ChurnModel) -> pd.Series:
+    """The logistic model's coefficient (log-odds per SD) of each numeric driver group."""
+    if model.kind != "logistic":
+        raise ValueError("logistic_directions needs a logistic ChurnModel")
+    Z_cols = model.estimator_.named_steps["model"].feature_names_in_
+    coef = pd.Series(model.estimator_.named_steps["model"].coef_[0], index=Z_cols)
+    return coef[[c for c in coef.index if c in model.groups_]]
+
+
+# ==================================================================================================
+# Behavioural cohorts
+# ==================================================================================================
+def independent_rows(frame: pd.DataFrame, target: str = "churned") -> pd.DataFrame:
+    """Labelled rows at observation dates spaced at least one label window apart (newest first), so
+    each churn is counted once and an account appears at most once per window."""
+    dates = test_dates_for(frame, folds=10_000, target=target)
+    return frame[frame["observation_date"].isin(dates) & frame[target].notna()]
+
+
+def _wilson(events, n):
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(np.asarray(events), np.asarray(n), method="wilson")
+    return low, high
+
+
+def decile_cohorts(frame: pd.DataFrame, metrics: list[str], target: str = "churned", bins: int = 10) -> pd.DataFrame:
+    """Churn rate by decile of each metric (ties kept together, so a metric with many zeros gets
+    fewer bins), with Wilson 95% intervals. Uses :func:`independent_rows`."""
+    rows = independent_rows(frame, target)
+    out = []
+    for metric in metrics:
+        if metric not in rows or rows[metric].notna().sum() < bins * 10:
+            continue
+        values = rows[metric]
+        ok = values.notna()
+        cut = pd.qcut(values[ok], bins, duplicates="drop")
+        grouped = rows.loc[ok].groupby(cut, observed=True)[target].agg(["size", "sum"])
+        low, high = _wilson(grouped["sum"], grouped["size"])
+        for i, (interval, g) in enumerate(grouped.iterrows()):
+            out.append({"metric": metric, "label": feat.describe(metric), "bin": i + 1,
+                        "value_low": float(values[ok][cut == interval].min()),
+                        "value_high": float(values[ok][cut == interval].max()),
+                        "accounts": int(g["size"]), "churned": int(g["sum"]),
+                        "churn_rate": g["sum"] / g["size"], "ci_low": low[i], "ci_high": high[i]})
+    return pd.DataFrame(out)
+
+
+def categorical_cohorts(frame: pd.DataFrame, columns: list[str], target: str = "churned") -> pd.DataFrame:
+    """Churn rate by level of each categorical attribute with Wilson 95% intervals, plus a chi-square
+    test per attribute whose p-values are Holm-corrected across the attributes (multiple comparisons)."""
+    from scipy.stats import chi2_contingency
+    from statsmodels.stats.multitest import multipletests
+
+    rows = independent_rows(frame, target)
+    out, tests = [], {}
+    for col in columns:
+        if col not in rows:
+            continue
+        g = rows.groupby(rows[col].astype(str))[target].agg(["size", "sum"])
+        g = g[g["size"] > 0]
+        if len(g) < 2:
+            continue
+        table = np.column_stack([g["sum"], g["size"] - g["sum"]])
+        tests[col] = chi2_contingency(table)[1] if (table.sum(axis=0) > 0).all() else 1.0
+        low, high = _wilson(g["sum"], g["size"])
+        for i, (level, r) in enumerate(g.iterrows()):
+            out.append({"attribute": col, "level": level, "accounts": int(r["size"]), "churned": int(r["sum"]),
+                        "churn_rate": r["sum"] / r["size"], "ci_low": low[i], "ci_high": high[i]})
+    result = pd.DataFrame(out)
+    if tests:
+        adjusted = dict(zip(tests, multipletests(list(tests.values()), method="holm")[1]))
+        result["p_value_holm"] = result["attribute"].map(adjusted)
+    return result
+
+
+def thresholds(frame: pd.DataFrame, metrics: list[str], target: str = "churned", min_share: float = 0.05,
+               max_share: float = 0.5) -> pd.DataFrame:
+    """The threshold finder: for each metric, the cut ("under X active users per seat") whose accounts
+    churn at the highest rate ratio to the rest, **chosen on the earlier two thirds of the
+    observation dates and measured on the later third** (choosing and measuring on the same rows would
+    overstate the ratio: selection bias over many candidate cuts). The ratio's 95% interval is
+    statsmodels' ``confint_proportions_2indep`` (log method)."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    rows = independent_rows(frame, target)
+    dates = sorted(rows["observation_date"].unique())
+    if len(dates) < 3:
+        return pd.DataFrame()
+    split = dates[int(np.ceil(len(dates) * 2 / 3))]
+    early, late = rows[rows["observation_date"] < split], rows[rows["observation_date"] >= split]
+    out = []
+    for metric in metrics:
+        if metric not in rows or early[metric].notna().sum() < 200:
+            continue
+        e = early[[metric, target]].dropna()
+        rho = e[metric].corr(e[target], method="spearman")
+        if np.isnan(rho) or rho == 0:
+            continue
+        below = rho < 0  # low values are the risky side
+        best = None
+        for q in np.arange(min_share, max_share + 1e-9, 0.05):
+            cut = e[metric].quantile(q if below else 1 - q)
+            risky = e[metric] <= cut if below else e[metric] >= cut
+            share = risky.mean()
+            if not (min_share / 2 <= share <= max_share + 0.1) or risky.all():
+                continue
+            r1, r0 = e.loc[risky, target].mean(), e.loc[~risky, target].mean()
+            if r0 <= 0 or r1 <= r0:
+                continue
+            low, _ = confint_proportions_2indep(e.loc[risky, target].sum(), risky.sum(), e.loc[~risky, target].sum(),
+                                                (~risky).sum(), compare="ratio", method="log")
+            if best is None or low > best[0]:
+                best = (low, cut)
+        if best is None:
+            continue
+        cut = best[1]
+        lt = late[[metric, target]].dropna()
+        risky = lt[metric] <= cut if below else lt[metric] >= cut
+        n1, n0 = int(risky.sum()), int((~risky).sum())
+        if n1 == 0 or n0 == 0:
+            continue
+        c1, c0 = int(lt.loc[risky, target].sum()), int(lt.loc[~risky, target].sum())
+        r1, r0 = c1 / n1, c0 / n0
+        if c0 > 0 and c1 > 0:
+            low, high = confint_proportions_2indep(c1, n1, c0, n0, compare="ratio", method="log")
+        else:
+            low, high = np.nan, np.nan
+        ratio = r1 / r0 if r0 > 0 else np.nan
+        out.append({"metric": metric, "label": feat.describe(metric), "side": "under" if below else "over",
+                    "threshold": float(cut), "share_of_accounts": n1 / (n1 + n0), "churn_rate_risky": r1,
+                    "churn_rate_rest": r0, "rate_ratio": ratio, "ratio_low": low, "ratio_high": high,
+                    "holdout_rows": n1 + n0})
+    result = pd.DataFrame(out)
+    if not result.empty:
+        result = result.sort_values("ratio_low", ascending=False, na_position="last").reset_index(drop=True)
+        result["statement"] = result.apply(threshold_statement, axis=1)
+    return result
+
+
+def threshold_statement(r: pd.Series) -> str:
+    ci = (f" (95% CI {r['ratio_low']:.1f}-{r['ratio_high']:.1f}x)" if not np.isnan(r["ratio_low"]) else "")
+    op = "at or under" if r["side"] == "under" else "at or over"
+    return (f"Accounts {op} {_fmt(r['threshold'])} {r['label']} ({r['share_of_accounts']:.0%} of accounts) churned at "
+            f"{r['rate_ratio']:.1f}x the rate of the rest{ci}: {r['churn_rate_risky']:.1%} vs {r['churn_rate_rest']:.1%}.")
+
+
+# ==================================================================================================
+# Loyal vs churned profile
+# ==================================================================================================
+def loyal_vs_churned(ds: Dataset, frame: pd.DataFrame, metrics: list[str], loyal_tenure_days: int = 730,
+                     reactivation_window_days: int = 0) -> pd.DataFrame:
+    """What long-lived, expanding accounts share compared with churned ones.
+
+    Loyal: paying at the report date, tenure at least ``loyal_tenure_days``, and MRR above the MRR its
+    current paying spell started with. Churned: each churn's last observation before it (churned =
+    1). Per metric: the two means and medians, and the difference in means with a Welch 95% interval.
+    """
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    T = frame.attrs.get("as_of", frame["observation_date"].max())
+    spells = paying_spells(ds.table("subscriptions"), T - pd.Timedelta(days=1), reactivation_window_days)
+    current = spells[spells["end_date"].isna()].set_index("account_id")
+    now = frame[frame["observation_date"] == T]
+    start_mrr = now["account_id"].map(current["start_mrr"])
+    loyal = now[(now["tenure_days"] >= loyal_tenure_days) & (now["mrr"] > start_mrr)]
+    churned = frame[frame["churned"] == 1].sort_values("observation_date").drop_duplicates(
+        ["account_id", "churn_date"], keep="last")
+    rows = []
+    for m in metrics:
+        if m not in frame:
+            continue
+        a, b = loyal[m].dropna().astype(float), churned[m].dropna().astype(float)
+        if len(a) < 5 or len(b) < 5:
+            continue
+        if a.std() == 0 and b.std() == 0:
+            low = high = float(a.mean() - b.mean())
+        else:
+            low, high = CompareMeans(DescrStatsW(a.to_numpy()), DescrStatsW(b.to_numpy())).tconfint_diff(usevar="unequal")
+        pooled_sd = np.sqrt((a.var() + b.var()) / 2)
+        rows.append({"metric": m, "label": feat.describe(m), "loyal_mean": a.mean(), "churned_mean": b.mean(),
+                     "loyal_median": a.median(), "churned_median": b.median(), "difference": a.mean() - b.mean(),
+                     "difference_low": low, "difference_high": high,
+                     "standardised_difference": (a.mean() - b.mean()) / pooled_sd if pooled_sd > 0 else 0.0})
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out = out.reindex(out["standardised_difference"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    out.attrs.update(loyal_accounts=len(loyal), churn_events=len(churned))
+    return out
+
+
+# ==================================================================================================
+# Health-score validation
+# ==================================================================================================
+def red_lead_times(frame: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """For each churn seen in the observations: how many days before the churn date the account turned
+    red and stayed red (the start of the red streak that ran up to its last observation before
+    churning). ``days_red_before_churn`` is NaN when it was not red at that last observation."""
+    s = scores[["account_id", "observation_date", "health_band"]].merge(
+        frame[["account_id", "observation_date", "churn_date"]], on=["account_id", "observation_date"])
+    s = s[s["churn_date"].notna() & (s["observation_date"] <= s["churn_date"])]
+    s = s.sort_values(["account_id", "churn_date", "observation_date"])
+    out = []
+    for (account, churn_date), g in s.groupby(["account_id", "churn_date"], sort=False):
+        red = (g["health_band"] == "red").to_numpy()
+        dates = g["observation_date"].to_numpy()
+        first_red = None
+        i = len(red) - 1
+        while i >= 0 and red[i]:
+            first_red = dates[i]
+            i -= 1
+        days = (pd.Timestamp(churn_date) - pd.Timestamp(first_red)).days if first_red is not None else np.nan
+        out.append({"account_id": account, "churn_date": churn_date, "last_band": g["health_band"].iloc[-1],
+                    "days_red_before_churn": days})
+    return pd.DataFrame(out, columns=["account_id", "churn_date", "last_band", "days_red_before_churn"])
+
+
+def suggested_weights(frame: pd.DataFrame, scores: pd.DataFrame, config: HealthConfig,
+                      target: str = "churned") -> pd.DataFrame:
+    """The weights the data suggest beside the configured ones: a logistic regression (statsmodels) of
+    churn on the component scores (per 10 points) over :func:`independent_rows`. A component whose
+    higher score goes with *less* churn earns weight in proportion to that effect; one with no or the
+    wrong effect earns 0. Intervals scale the coefficient's 95% interval the same way."""
+    import statsmodels.api as sm
+
+    rows = independent_rows(frame, target)
+    data = rows[["account_id", "observation_date", target]].merge(scores, on=["account_id", "observation_date"])
+    comps = [c for c in config.components if f"score_{c.name}" in data]
+    X = sm.add_constant(data[[f"score_{c.name}" for c in comps]] / 10.0)
+    y = data[target].astype(float)
+    try:
+        fit = sm.Logit(y, X).fit(disp=0, maxiter=200)
+        coef, ci = fit.params, fit.conf_int()
+    except Exception:  # noqa: BLE001 - separation or a constant column: report no suggestion
+        coef = pd.Series(0.0, index=X.columns)
+        ci = pd.DataFrame({0: 0.0, 1: 0.0}, index=X.columns)
+    protective = (-coef).clip(lower=0).drop("const")
+    total = protective.sum()
+    scale = 100.0 / total if total > 0 else 0.0
+    configured = config.weights * 100
+    out = pd.DataFrame({
+        "component": [c.name for c in comps],
+        "metric": [c.metric for c in comps],
+        "configured_weight": [configured[c.name] for c in comps],
+        "suggested_weight": [protective[f"score_{c.name}"] * scale for c in comps],
+        "suggested_low": [max(0.0, -ci.loc[f"score_{c.name}", 1]) * scale for c in comps],
+        "suggested_high": [max(0.0, -ci.loc[f"score_{c.name}", 0]) * scale for c in comps],
+        "log_odds_per_10_points": [coef[f"score_{c.name}"] for c in comps],
+    })
+    return out
+
+
+def validate_health_score(frame: pd.DataFrame, scores: pd.DataFrame, config: HealthConfig,
+                          target: str = "churned", n_resamples: int = 300) -> dict[str, Any]:
+    """How well the health score separates accounts that churned from those that did not.
+
+    ``auc`` (of 100 - score, with a bootstrap 95% interval), ``bands`` (churn rate per band with
+    Wilson intervals), ``lead`` (:func:`red_lead_times`), ``weights`` (:func:`suggested_weights`) and
+    ``table`` (all of it in one long table for ``health_score_validation.csv``).
+    """
+    rows = independent_rows(frame, target)
+    data = rows[["account_id", "observation_date", target]].merge(scores, on=["account_id", "observation_date"])
+    y, risk = data[target].to_numpy(float), 100 - data["health_score"].to_numpy(float)
+    auc = metric_interval(_auc, y, risk, n_resamples)
+    bands = data.groupby("health_band")[target].agg(["size", "sum"]).reindex(list(BANDS)).fillna(0)
+    low, high = _wilson(bands["sum"].clip(lower=0), bands["size"].clip(lower=1))
+    bands = pd.DataFrame({"band": bands.index, "accounts": bands["size"].astype(int).to_numpy(),
+                          "churned": bands["sum"].astype(int).to_numpy(),
+                          "churn_rate": (bands["sum"] / bands["size"].where(bands["size"] > 0)).to_numpy(),
+                          "ci_low": np.where(bands["size"] > 0, low, np.nan),
+                          "ci_high": np.where(bands["size"] > 0, high, np.nan)})
+    lead = red_lead_times(frame, scores)
+    weights = suggested_weights(frame, scores, config, target)
+    red_share = float(lead["days_red_before_churn"].notna().mean()) if len(lead) else np.nan
+    median_days = float(lead["days_red_before_churn"].median()) if lead["days_red_before_churn"].notna().any() else np.nan
+    table = [{"section": "discrimination", "item": "AUC of (100 - health score)", "value": auc[0],
+              "ci_low": auc[1], "ci_high": auc[2], "n": len(data)}]
+    for _, b in bands.iterrows():
+        table.append({"section": "churn rate by band", "item": b["band"], "value": b["churn_rate"],
+                      "ci_low": b["ci_low"], "ci_high": b["ci_high"], "n": b["accounts"]})
+    table.append({"section": "early warning", "item": "share of churns red at the last observation before churn",
+                  "value": red_share, "ci_low": np.nan, "ci_high": np.nan, "n": len(lead)})
+    table.append({"section": "early warning", "item": "median days red before churn (those red)",
+                  "value": median_days, "ci_low": np.nan, "ci_high": np.nan,
+                  "n": int(lead["days_red_before_churn"].notna().sum())})
+    for _, w in weights.iterrows():
+        table.append({"section": "weights (configured -> suggested)", "item": w["component"],
+                      "value": w["suggested_weight"], "ci_low": w["suggested_low"], "ci_high": w["suggested_high"],
+                      "n": w["configured_weight"]})
+    if red_share == red_share and len(lead):
+        w_low, w_high = _wilson(int(lead["days_red_before_churn"].notna().sum()), len(lead))
+        table[-len(weights) - 2].update(ci_low=float(w_low), ci_high=float(w_high))
+    return {"auc": auc, "bands": bands, "lead": lead, "weights": weights, "red_share": red_share,
+            "median_days_red": median_days, "table": pd.DataFrame(table)}
+
+
+# ==================================================================================================
+# Expansion candidates
+# ==================================================================================================
+def _products_held(ds: Dataset, day: pd.Timestamp) -> pd.Series:
+    subs = ds.table("subscriptions")
+    active = subs[(subs["start_date"] <= day) & (subs["end_date"].isna() | (subs["end_date"] > day)) & (subs["mrr"] > 0)]
+    return active.groupby("account_id")["product"].agg(lambda s: sorted(set(s.astype(str))))
+
+
+def _add_on_products(held: pd.Series) -> list[str]:
+    """Products that are mostly bought alongside another product (add-ons), the cross-sell candidates."""
+    exploded = held.explode()
+    counts = held.map(len)
+    out = []
+    for product, accounts in exploded.groupby(exploded).groups.items():
+        with_other = (counts.loc[accounts] > 1).mean()
+        if with_other >= 0.5:
+            out.append(str(product))
+    return out
+
+
+def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.DataFrame | None = None,
+                         model: ChurnModel | None = None, horizon_days: int = 90, lead_days: int = 0,
+                         display_names: pd.Series | None = None, full_seats: float = 0.9) -> pd.DataFrame:
+    """The expansion (upsell / cross-sell) priority list for accounts paying at ``as_of``.
+
+    A gradient-boosted model of ``expanded`` (an expansion movement within the horizon, per
+    :func:`churn.movements`) gives each account's probability; expected expansion ARR = probability x
+    the median expansion ARR of its segment in the training rows. The suggested play: stabilise
+    first when health is red; a seat upsell when at least ``full_seats`` of the seats are active;
+    otherwise a cross-sell of an add-on product the account lacks; else a plan upgrade conversation.
+    """
+    T = feat.observation_date_for(as_of)
+    if model is None:
+        train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)
+                      & frame["expanded"].notna()]
+        model = ChurnModel("gbm", target="expanded").fit(train)
+    else:
+        train = frame[frame["expanded"].notna()]
+    now = frame[frame["observation_date"] == T].copy()
+    p = model.predict_proba(now)
+    gained = train[train["expanded"] == 1]
+    seg = "segment" if "segment" in frame else None
+    overall = float(gained["expansion_mrr"].median() * 12) if len(gained) else 0.0
+    typical = (gained.groupby(seg)["expansion_mrr"].median() * 12) if seg else pd.Series(dtype=float)
+    typical_arr = now[seg].map(typical).fillna(overall) if seg else pd.Series(overall, index=now.index)
+    held = _products_held(ds, T - pd.Timedelta(days=1))
+    add_ons = _add_on_products(held)
+    accounts = ds.table("accounts").set_index("account_id")
+    out = pd.DataFrame({
+        "account_id": now["account_id"],
+        "account_name": (display_names.reindex(now["account_id"]).to_numpy() if display_names is not None
+                         else accounts.get("account_name", pd.Series(dtype=str)).reindex(now["account_id"]).to_numpy()),
+        "segment": now.get("segment", pd.Series("unknown", index=now.index)),
+        "mrr": now["mrr"], "arr": now["mrr"] * 12,
+        "expansion_probability": np.round(p, 4),
+        "expected_expansion_arr": np.round(p * typical_arr, 2),
+        "seat_utilisation": now.get("active_users_per_seat", pd.Series(np.nan, index=now.index)).round(2),
+    })
+    out["top_reasons"] = reasons(model, now, 3)
+    band = (health.set_index(["account_id", "observation_date"])["health_band"]
+            .reindex(pd.MultiIndex.from_frame(now[["account_id", "observation_date"]])).to_numpy()
+            if health is not None else np.full(len(now), "unknown"))
+    out["health_band"] = band
+    lacking = now["account_id"].map(lambda a: [x for x in add_ons if x not in held.get(a, [])])
+    play = np.where(out["health_band"] == "red", "Stabilise first: health is red, fix adoption before any upsell.",
+                    np.where(out["seat_utilisation"] >= full_seats,
+                             "Seat upsell: " + (out["seat_utilisation"] * 100).round().astype("Int64").astype(str)
+                             + "% of seats active.",
+                             np.where(lacking.map(len) > 0, "Cross-sell: " + lacking.map(lambda x: ", ".join(x)) + ".",
+                                      "Plan upgrade conversation at the next business review.")))
+    out["suggested_play"] = play
+    out["products"] = now["account_id"].map(lambda a: ", ".join(held.get(a, [])))
+    out = out.sort_values(["expected_expansion_arr", "account_id"], ascending=[False, True]).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+# ==================================================================================================
+# Sentences generated from the numbers
+# ==================================================================================================
+def _money(x: float) -> str:
+    a = abs(x)
+    if a >= 1e6:
+        return f"${x / 1e6:.1f}M"
+    if a >= 1e4:
+        return f"${x / 1e3:.0f}k"
+    return f"${x:,.0f}"
+
+
+def headline(at_risk: pd.DataFrame, metrics: pd.DataFrame, drivers: pd.DataFrame, horizon_days: int,
+             primary_model: str = "gbm", top_n: int = 20) -> str:
+    """The report's first sentence: how much ARR is at risk, where, why, and how far to trust it."""
+    n = len(at_risk)
+    red = int((at_risk["health_band"] == "red").sum())
+    risk = float(at_risk["arr_at_risk"].sum())
+    arr = float(at_risk["arr"].sum())
+    top = float(at_risk["arr_at_risk"].head(top_n).sum())
+    pooled = metrics[(metrics["test_date"] == "pooled") & (metrics["model"] == primary_model)]
+    trust = ""
+    if len(pooled):
+        r = pooled.iloc[0]
+        trust = f" Backtest AUC {r['auc']:.2f} (95% CI {r['auc_low']:.2f}-{r['auc_high']:.2f})."
+    why = ""
+    if len(drivers):
+        d = drivers.iloc[0]
+        why = f" Strongest driver: {d['label']} ({d['direction']})."
+    return (f"{_money(risk)} of {_money(arr)} ARR ({risk / arr:.1%}) is expected to churn in the next {horizon_days} days; "
+            f"the top {min(top_n, n)} of {n:,} accounts hold {top / risk:.0%} of it, and {red:,} accounts are red."
+            f"{why}{trust}") if arr > 0 and risk > 0 else f"No ARR at risk among {n:,} paying accounts."
+
+
+def backtest_sentence(metrics: pd.DataFrame, primary_model: str = "gbm") -> str:
+    pooled = metrics[metrics["test_date"] == "pooled"].set_index("model")
+    if primary_model not in pooled.index:
+        return "The backtest could not be run."
+    r = pooled.loc[primary_model]
+    other = [m for m in pooled.index if m != primary_model]
+    comp = ""
+    if other:
+        o = pooled.loc[other[0]]
+        comp = f" The {other[0]} model reaches AUC {o['auc']:.2f} ({o['auc_low']:.2f}-{o['auc_high']:.2f})."
+    return (f"Trained only on earlier months and tested on {int(r['test_accounts']):,} later account-observations "
+            f"({int(r['churners'])} churned), the {primary_model} model ranks a random churner above a random "
+            f"stayer {r['auc']:.0%} of the time (AUC {r['auc']:.2f}, 95% CI {r['auc_low']:.2f}-{r['auc_high']:.2f}); "
+            f"its top 10% of accounts churn at {r['top_decile_lift']:.1f}x the average rate "
+            f"(95% CI {r['top_decile_lift_low']:.1f}-{r['top_decile_lift_high']:.1f}x).{comp}")
+
+
+def health_sentence(validation: dict, horizon_days: int) -> str:
+    auc, bands = validation["auc"], validation["bands"].set_index("band")
+    red, green = bands.loc["red"], bands.loc["green"]
+    parts = [f"The health score separates churners with AUC {auc[0]:.2f} (95% CI {auc[1]:.2f}-{auc[2]:.2f})."]
+    if red["accounts"] and green["accounts"] and green["churn_rate"] > 0:
+        parts.append(f"Red accounts churned within {horizon_days} days at {red['churn_rate']:.1%} "
+                     f"(95% CI {red['ci_low']:.1%}-{red['ci_high']:.1%}), {red['churn_rate'] / green['churn_rate']:.1f}x "
+                     f"green accounts ({green['churn_rate']:.1%}).")
+    if validation["red_share"] == validation["red_share"]:
+        parts.append(f"{validation['red_share']:.0%} of churned accounts were red at their last check before churning"
+                     + (f", typically for {validation['median_days_red']:.0f} days before the churn date."
+                        if validation["median_days_red"] == validation["median_days_red"] else "."))
+    return " ".join(parts)
+
+
+def at_risk_sentence(at_risk: pd.DataFrame, top_n: int = 10) -> str:
+    top = at_risk.head(top_n)
+    if top.empty:
+        return "No paying accounts."
+    first = top.iloc[0]
+    plays = top["playbook"].value_counts()
+    return (f"The top {len(top)} accounts carry {_money(top['arr_at_risk'].sum())} of expected ARR loss; the first is "
+            f"{first['account_name']} ({_money(first['arr'])} ARR, {first['churn_probability']:.0%} churn probability: "
+            f"{first['top_reasons']}). Most common playbook among them: \"{plays.index[0]}\" ({plays.iloc[0]} accounts).")
