@@ -335,13 +335,39 @@ def km_curves(fitters: Mapping, months: Iterable[float] | None = None) -> pd.Dat
     return pd.DataFrame(rows, columns=["group", "months", "survival", "lower", "upper", "at_risk"])
 
 
-def _rmst(kmf, horizon: float) -> tuple[float, float, float]:
-    from lifelines.utils import restricted_mean_survival_time
+def restricted_mean(kmf, horizon: float) -> tuple[float, float]:
+    """Restricted mean survival time to ``horizon`` (area under the Kaplan-Meier curve) and the
+    variance of that estimate (Klein & Moeschberger 4.5: sum over event times t_j <= horizon of
+    A_j^2 d_j / (Y_j (Y_j - d_j)), A_j = area under the curve from t_j to the horizon).
 
+    Hand-written because lifelines' ``restricted_mean_survival_time(return_variance=True)`` returns
+    the variance of min(T, horizon) across accounts, not of the estimate. With late entry, Y_j are
+    lifelines' at-risk counts (entries counted)."""
+    sf = kmf.survival_function_.iloc[:, 0]
+    times, surv = sf.index.to_numpy(dtype=float), sf.to_numpy(dtype=float)
+    if times[0] > 0:
+        times, surv = np.r_[0.0, times], np.r_[1.0, surv]
+    inside = times < horizon
+    grid = np.r_[times[inside], horizon]
+    widths = np.diff(grid)
+    areas = widths * surv[inside]
+    total = float(areas.sum())
+    remaining = total - np.r_[0.0, np.cumsum(areas)][:-1]  # area from each grid point to the horizon
+    table = kmf.event_table
+    d, y = table["observed"].to_numpy(dtype=float), table["at_risk"].to_numpy(dtype=float)
+    t = table.index.to_numpy(dtype=float)
+    use = (d > 0) & (t <= horizon) & (y > d)
+    a = np.interp(t[use], grid[:-1], remaining) if use.any() else np.zeros(0)
+    # the interpolation is exact: event times are grid points of the step function
+    variance = float(np.sum(a ** 2 * d[use] / (y[use] * (y[use] - d[use]))))
+    return total, variance
+
+
+def _rmst(kmf, horizon: float) -> tuple[float, float, float]:
+    """RMST with a normal 95% interval; NaN when follow-up is shorter than the horizon."""
     if kmf.durations.max() < horizon:
         return (np.nan, np.nan, np.nan)
-    with _quiet():
-        mean, var = restricted_mean_survival_time(kmf, t=horizon, return_variance=True)
+    mean, var = restricted_mean(kmf, horizon)
     se = float(np.sqrt(max(var, 0.0)))
     return float(mean), float(mean - Z95 * se), float(mean + Z95 * se)
 
@@ -613,14 +639,16 @@ def exposure_hazard_ratio(result: CoxResult, level: str, exposure: str = "outcom
             "p_value": float(r["p_value"])}
 
 
-def naive_hazard_ratio(frame: pd.DataFrame, within_days: int) -> dict:
-    """The immortal-time mistake, for contrast: 'reached value within N days' (known only by looking
-    ahead) as a baseline covariate with the clock starting at day 0, including accounts that churned
-    before they could have reached it. Biased towards onboarding looking protective."""
+def naive_hazard_ratio(frame: pd.DataFrame, within_days: int | None = None) -> dict:
+    """The immortal-time mistake, for contrast: 'reached value' (ever, or within ``within_days``),
+    known only by looking ahead, used as a baseline covariate with the clock starting at day 0, so an
+    account that reached value on day 200 counts as 'reached' for the 200 days it had to survive to
+    get there. Biased towards onboarding looking protective; the report shows it only as a warning."""
     from lifelines import CoxPHFitter
 
+    reached = frame["ttv_days"].notna() if within_days is None else frame["ttv_days"] <= within_days
     df = pd.DataFrame({"t": frame["duration_months"].clip(lower=1e-3), "e": frame["churned"].astype(int),
-                       "fast_value": (frame["ttv_days"] <= within_days).astype(float)})
+                       "fast_value": reached.astype(float)})
     with _quiet():
         s = CoxPHFitter().fit(df, "t", "e").summary.loc["fast_value"]
     return {"hazard_ratio": float(s["exp(coef)"]), "lower": float(s["exp(coef) lower 95%"]),
@@ -663,3 +691,247 @@ def lifetime_value(frame: pd.DataFrame, by: str, horizon_months: float, mrr: pd.
                      "lifetime_value": ltv, "lifetime_value_lower": ltv - Z95 * se,
                      "lifetime_value_upper": ltv + Z95 * se})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole analysis, as the report runs it
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class SurvivalReport:
+    """Every table and model of the onboarding-survival report (built by :func:`analyse`)."""
+
+    data: SurvivalData
+    landmark_days: int
+    buckets_days: list[int]
+    survival_months: list[float]
+    rmst_months: list[float]
+    horizon_months: float
+    cohort_frequency: str
+    km_overall: dict
+    km_cohort: dict
+    km_by_cohort: pd.DataFrame
+    cohort_logrank: dict
+    survival: pd.DataFrame
+    km_outcome: dict = field(default_factory=dict)
+    outcome_logrank: dict = field(default_factory=dict)
+    landmark_sample: pd.DataFrame | None = None
+    value_fitters: dict = field(default_factory=dict)
+    ttv_by_cohort: pd.DataFrame | None = None
+    trend: dict = field(default_factory=dict)
+    cox: CoxResult | None = None
+    naive: dict = field(default_factory=dict)
+    ltv_cohort: pd.DataFrame | None = None
+    ltv_segment: pd.DataFrame | None = None
+
+    @property
+    def has_onboarding(self) -> bool:
+        return self.cox is not None
+
+    @property
+    def fast_group(self) -> str:
+        return bucket_labels(self.buckets_days)[0]
+
+    @property
+    def slow_group(self) -> str:
+        return bucket_labels(self.buckets_days)[-1]
+
+    def fast_hazard_ratio(self) -> dict:
+        return exposure_hazard_ratio(self.cox, self.fast_group) if self.cox is not None else {}
+
+
+def analyse(sd: SurvivalData, cohort_frequency: str = "quarter", ttv_buckets_days: Sequence[int] = (30, 90),
+            landmark_days: int | None = None, survival_months: Sequence[float] = (3, 6, 12, 24),
+            rmst_months: Sequence[float] = (12, 24), horizon_months: float = 24, mrr: pd.Series | None = None,
+            min_accounts: int = 30, concordance_boot: int = 200, seed: int = 0) -> SurvivalReport:
+    """Run every section of the report on :func:`prepare`'s output."""
+    buckets = sorted(int(b) for b in ttv_buckets_days)
+    landmark_at = int(landmark_days if landmark_days is not None else buckets[-1])
+    life, inside = sd.lifetimes, sd.onboarded
+    km_overall = fit_km(life)
+    cohort_order = sorted(inside["cohort"].unique())
+    km_cohort = fit_km(inside, by="cohort", entry=None, order=cohort_order)
+    tables = [survival_table(km_overall, survival_months, rmst_months, kind="all accounts"),
+              survival_table(fit_km(life, by="segment", min_accounts=min_accounts) if "segment" in life else {},
+                             survival_months, rmst_months, kind="segment"),
+              survival_table(km_cohort, survival_months, rmst_months, kind="cohort")]
+    report = SurvivalReport(
+        data=sd, landmark_days=landmark_at, buckets_days=buckets, survival_months=list(survival_months),
+        rmst_months=list(rmst_months), horizon_months=horizon_months, cohort_frequency=cohort_frequency,
+        km_overall=km_overall, km_cohort=km_cohort, km_by_cohort=km_curves(km_cohort),
+        cohort_logrank=logrank(inside, "cohort", time="duration_months"), survival=pd.DataFrame(),
+    )
+    tracked = inside[inside["onboarding_tracked"]]
+    if sd.has_onboarding and len(tracked) and tracked["ttv_days"].notna().any():
+        sample = landmark(tracked, landmark_at, buckets)
+        report.landmark_sample = sample
+        labels = bucket_labels(buckets)
+        report.km_outcome = fit_km(sample, by="outcome", entry=landmark_at / DAYS_PER_MONTH, order=labels)
+        report.outcome_logrank = logrank(sample, "outcome")
+        tables.append(survival_table(report.km_outcome, survival_months, rmst_months,
+                                     kind=f"onboarding outcome (accounts paying on day {landmark_at})"))
+        report.value_fitters = fit_value_incidence(tracked, by="cohort", seed=seed)
+        report.ttv_by_cohort = value_by_cohort(tracked, report.value_fitters, days=buckets)
+        report.trend = onboarding_trend(tracked)
+        report.cox = cox_model(sample, sd.covariates, exposure="outcome", exposure_reference=labels[-1],
+                               landmark_days=landmark_at, min_level_accounts=min_accounts,
+                               concordance_boot=concordance_boot, seed=seed)
+        report.naive = naive_hazard_ratio(tracked, within_days=None)
+    report.survival = pd.concat([t for t in tables if len(t)], ignore_index=True)
+    if mrr is not None:
+        report.ltv_cohort = lifetime_value(inside, "cohort", horizon_months, mrr, min_accounts)
+        if "segment" in life:
+            report.ltv_segment = lifetime_value(life, "segment", horizon_months, mrr, min_accounts)
+    return report
+
+
+# --------------------------------------------------------------------------------------------------
+# Sentences generated from the numbers
+# --------------------------------------------------------------------------------------------------
+def pct(x: float, decimals: int = 0) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.{decimals}f}%"
+
+
+def interval(lo: float, hi: float, kind: str = "pct", decimals: int = 0) -> str:
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return "interval n/a"
+    if kind == "pct":
+        return f"{100 * lo:.{decimals}f}-{100 * hi:.{decimals}f}%"
+    if kind == "money":
+        return f"${lo:,.0f}-${hi:,.0f}"
+    return f"{lo:.{decimals}f}-{hi:.{decimals}f}"
+
+
+def _p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def _latest_month(row: pd.Series, months: Sequence[float], prefer: float = 12) -> float | None:
+    """``prefer`` if estimable for the row, else the longest of ``months`` that is."""
+    order = [prefer] + sorted((m for m in months if m != prefer), reverse=True)
+    for m in order:
+        if np.isfinite(row.get(f"survival_{m:g}m", np.nan)):
+            return m
+    return None
+
+
+def outcome_sentence(report: SurvivalReport, month: float = 12) -> str:
+    """'Of accounts still paying on day 90, those reaching first value within 30 days keep 88%
+    (85-90%) at 12 months vs 71% (68-74%) for those with no value by day 90.'"""
+    table = report.survival[report.survival["kind"].str.startswith("onboarding outcome")].set_index("group")
+    fast, slow = report.fast_group, report.slow_group
+    if fast not in table.index or slow not in table.index:
+        return "Too few accounts in one onboarding group to compare their survival."
+    f, s = table.loc[fast], table.loc[slow]
+    m = _latest_month(f, report.survival_months, month)
+    if m is None or not np.isfinite(s.get(f"survival_{m:g}m", np.nan)):
+        return "Follow-up is too short to compare survival by onboarding outcome."
+    key = f"survival_{m:g}m"
+    edge = report.buckets_days[0]
+    return (f"Of accounts still paying on day {report.landmark_days}, those that reached first value within "
+            f"{edge} days keep {pct(f[key])} ({interval(f[key + '_lower'], f[key + '_upper'])}) at {m:g} months "
+            f"vs {pct(s[key])} ({interval(s[key + '_lower'], s[key + '_upper'])}) for those with "
+            f"{slow.replace('no value', 'no first value')}.")
+
+
+def cox_sentence(report: SurvivalReport) -> str:
+    """The adjusted hazard ratio of fast onboarding, with what was held fixed and how."""
+    if report.cox is None:
+        return ""
+    hr = report.fast_hazard_ratio()
+    if not np.isfinite(hr.get("hazard_ratio", np.nan)):
+        return "The Cox model could not estimate the effect of fast onboarding (too few accounts in a group)."
+    held = [c.replace("_", " ") for c in report.data.covariates if c not in report.cox.strata]
+    strata = [c.replace("_", " ") for c in report.cox.strata]
+    fixed = ", ".join(held + strata) or "nothing else"
+    direction = ("lower" if hr["upper"] < 1 else "higher" if hr["lower"] > 1 else "no clearly different")
+    change = abs(1 - hr["hazard_ratio"])
+    what = (f"a {pct(change)} {direction} churn hazard" if direction != "no clearly different"
+            else "no clearly different churn hazard")
+    return (f"Comparing accounts alike in {fixed}, reaching first value within {report.buckets_days[0]} days goes "
+            f"with {what} after day {report.landmark_days} than {report.slow_group.replace('no value', 'no first value')}: "
+            f"hazard ratio {hr['hazard_ratio']:.2f} ({interval(hr['lower'], hr['upper'], 'num', 2)}, {_p(hr['p_value'])}).")
+
+
+def overall_sentence(report: SurvivalReport) -> str:
+    row = report.survival[report.survival["kind"] == "all accounts"].iloc[0]
+    m = _latest_month(row, report.survival_months, 12)
+    text = f"{int(row['accounts']):,} accounts, {int(row['churned']):,} churned so far"
+    if m is not None:
+        key = f"survival_{m:g}m"
+        text += (f"; {pct(row[key])} ({interval(row[key + '_lower'], row[key + '_upper'])}) are still paying "
+                 f"{m:g} months after their first payment")
+    if np.isfinite(row["median_months"]):
+        text += (f"; half are gone by {row['median_months']:.0f} months "
+                 f"({interval(row['median_lower'], row['median_upper'], 'num')} months)")
+    else:
+        text += "; the median lifetime is not reached (more than half are still paying at the longest follow-up)"
+    return text + "."
+
+
+def trend_sentence(report: SurvivalReport) -> str:
+    t = report.trend
+    if not t or not np.isfinite(t.get("hazard_ratio", np.nan)):
+        return "Too few cohorts to tell whether onboarding is getting faster."
+    unit = {"quarter": "quarterly", "month": "monthly"}[report.cohort_frequency]
+    rate = abs(t["hazard_ratio"] - 1)
+    if t["lower"] > 1:
+        head = (f"Onboarding is getting faster: each {unit} cohort reaches first value at a {pct(rate)} higher rate "
+                "than the one before")
+    elif t["upper"] < 1:
+        head = (f"Onboarding is getting slower: each {unit} cohort reaches first value at a {pct(rate)} lower rate "
+                "than the one before")
+    else:
+        head = "No clear trend in onboarding speed across cohorts"
+    return f"{head} (hazard ratio per cohort {t['hazard_ratio']:.2f}, {interval(t['lower'], t['upper'], 'num', 2)})."
+
+
+def ltv_sentence(report: SurvivalReport) -> str:
+    ltv = report.ltv_segment
+    if ltv is None or ltv["lifetime_value"].notna().sum() < 1:
+        return f"Follow-up is too short for a {report.horizon_months:g}-month lifetime value."
+    ltv = ltv.dropna(subset=["lifetime_value"]).sort_values("lifetime_value", ascending=False)
+    parts = [f"{r.segment} ${r.lifetime_value:,.0f} ({interval(r.lifetime_value_lower, r.lifetime_value_upper, 'money')}; "
+             f"{r.rmst_months:.1f} paid months x ${r.average_mrr:,.0f} MRR)" for r in ltv.itertuples()]
+    return f"Revenue per account over its first {report.horizon_months:g} months: " + ", ".join(parts) + "."
+
+
+def headline(report: SurvivalReport) -> str:
+    """The report's first sentence: the onboarding comparison and its adjusted hazard ratio when
+    onboarding data exist, otherwise overall survival."""
+    if report.cox is None:
+        return "Customer lifetimes: " + overall_sentence(report)
+    hr = report.fast_hazard_ratio()
+    text = outcome_sentence(report)
+    if np.isfinite(hr.get("hazard_ratio", np.nan)):
+        text = text.rstrip(".") + (f"; adjusted hazard ratio {hr['hazard_ratio']:.2f} "
+                                   f"({interval(hr['lower'], hr['upper'], 'num', 2)}).")
+    return text
+
+
+def summary_record(report: SurvivalReport) -> dict:
+    """Numbers for summary.json (tests and the index read them)."""
+    overall = report.survival[report.survival["kind"] == "all accounts"].iloc[0]
+    out = {
+        "accounts": report.data.notes,
+        "window_start": str(report.data.window_start.date()),
+        "as_of": str(report.data.as_of.date()),
+        "landmark_days": report.landmark_days,
+        "ttv_buckets_days": report.buckets_days,
+        "overall": {k: (None if pd.isna(v) else float(v)) for k, v in overall.items() if k not in ("kind", "group")},
+        "cohort_logrank": report.cohort_logrank,
+    }
+    if report.cox is not None:
+        out.update({
+            "fast_value_hazard_ratio": report.fast_hazard_ratio(),
+            "fast_group": report.fast_group, "reference_group": report.slow_group,
+            "outcome_logrank": report.outcome_logrank,
+            "cox": {"accounts": report.cox.accounts, "events": report.cox.events, "strata": report.cox.strata,
+                    "concordance": report.cox.concordance, "concordance_lower": report.cox.concordance_lower,
+                    "concordance_upper": report.cox.concordance_upper,
+                    "ph_violations": report.cox.ph_tests.loc[report.cox.ph_tests["violated"], "covariate"].tolist()},
+            "naive_value_hazard_ratio": report.naive,
+            "onboarding_trend": report.trend,
+        })
+    return out
