@@ -27,7 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["World", "build_world", "save_world", "TABLE_NAMES", "DEFAULT_PARAMS"]
+__all__ = ["World", "build_world", "save_world", "TABLE_NAMES", "DEFAULT_PARAMS", "SYNTH_VERSION"]
+
+# Bumped whenever the same arguments would produce different tables; recorded in the truth, so that
+# caches of built worlds can be keyed on it.
+SYNTH_VERSION = 1
 
 TABLE_NAMES = (
     "accounts",
@@ -1207,6 +1211,7 @@ class _Builder:
         first_month = str(self.m0)
         last_month = str(self.m0 + (M - 1))
         t: dict[str, Any] = {}
+        t["synth_version"] = SYNTH_VERSION
         t["window"] = {"first_month": first_month, "last_month": last_month,
                        "start_date": _iso(self.ws), "end_date": _iso(self.we), "months": M}
         # resolved values: build_world(**truth["params"]) rebuilds this exact world
