@@ -26,9 +26,10 @@ DEMO = dict(accounts=5000, months=36, seed=7, end_month="2026-10")
 
 def world_path(**params) -> Path:
     """Build (once) and return a DuckDB file of a synthetic world; its truth JSON sits beside it."""
-    from csresearch.data.synth import build_world, save_world
+    from csresearch.data.synth import SYNTH_VERSION, build_world, save_world
 
-    key = "-".join(f"{k}{v}" for k, v in sorted(params.items()))
+    # the generator's version is part of the key: a changed generator never reuses a stale world
+    key = f"v{SYNTH_VERSION}-" + "-".join(f"{k}{v}" for k, v in sorted(params.items()))
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"{key}.duckdb"
     with FileLock(str(path) + ".lock"):
