@@ -935,3 +935,173 @@ def summary_record(report: SurvivalReport) -> dict:
             "onboarding_trend": report.trend,
         })
     return out
+
+
+def missing_onboarding_note(value_milestone: str) -> str:
+    return (f"*No usable `onboarding` table (or no account reached the `{value_milestone}` milestone): the "
+            "time-to-value, onboarding-outcome and Cox sections are skipped.*")
+
+
+def conventions(report: SurvivalReport, reactivation_window_days: int, count_same_month_churn: bool,
+                value_milestone: str) -> tuple[dict, dict]:
+    """The conventions box: values and a note on each."""
+    sd = report.data
+    values = {
+        "data cut-off": f"{sd.as_of:%Y-%m-%d}",
+        "data window starts": f"{sd.window_start:%Y-%m-%d}",
+        "reactivation_window_days": reactivation_window_days,
+        "count_same_month_churn": count_same_month_churn,
+        "value_milestone": value_milestone,
+        "landmark": f"day {report.landmark_days}",
+        "time-to-value buckets": ", ".join(bucket_labels(report.buckets_days)),
+        "cohorts": report.cohort_frequency,
+        "lifetime value horizon": f"{report.horizon_months:g} months",
+    }
+    notes = {
+        "data cut-off": "accounts still paying are censored here",
+        "data window starts": "accounts paying before this enter late (left truncation)",
+        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.churn.paying_spells)",
+        "count_same_month_churn": "false: accounts that joined and left without paying at a month end are left out",
+        "value_milestone": "time to value = days from the first paid day to this milestone",
+        "landmark": "onboarding groups are fixed on this day; survival is compared from it on",
+        "cohorts": "onboarding cohort = period of the first paid day",
+        "lifetime value horizon": "restricted mean paid months to the horizon x average MRR",
+    }
+    return values, notes
+
+
+def method_note(report: SurvivalReport) -> str:
+    """How lifetimes were built, with the counts: late entry, reactivations, censoring."""
+    n = report.data.notes
+    text = (f"**How a lifetime is measured.** From an account's first paid day to its first churn (MRR to zero, the "
+            f"shared definition in `csresearch.churn`), in paid days shown as months. {n['accounts']:,} accounts: "
+            f"{n['churned']:,} churned, the other {n['accounts'] - n['churned']:,} are still paying and are *censored* "
+            f"at {report.data.as_of:%d %b %Y} (counted as at risk until then, never as churned). "
+            f"{n['late_entry']:,} accounts were already paying when the data window opened on "
+            f"{report.data.window_start:%d %b %Y}: they are *left truncated*, entering the risk set at the tenure they "
+            "had then, because customers who churned before the window are missing from the data and counting the "
+            "survivors from day 0 would overstate retention. ")
+    if n["reactivated"]:
+        text += (f"{n['reactivated']:,} accounts churned and later came back: their first churn counts and the return "
+                 "is not a new lifetime (onboarding is about the first life). ")
+    if n["provisional_churn"]:
+        text += (f"{n['provisional_churn']:,} churns are provisional (the gap is still shorter than the reactivation "
+                 "window) and may be restated next month. ")
+    if n["ended_before_window"]:
+        text += f"{n['ended_before_window']:,} lifetimes ended before the window opened and are left out. "
+    text += ("Onboarding sections use the accounts whose first paid day is inside the window, so their onboarding "
+             "is observed from its first day.")
+    return text
+
+
+def cohort_sentence(report: SurvivalReport) -> str:
+    lr = report.cohort_logrank
+    if not lr or not np.isfinite(lr.get("p_value", np.nan)):
+        return "Only one onboarding cohort: nothing to compare."
+    verdict = ("Cohorts differ in survival more than chance would explain" if lr["p_value"] < 0.05
+               else "Cohorts do not differ in survival more than chance would explain")
+    return (f"{verdict} (log-rank test across {lr['groups']} cohorts at equal tenure: chi-square "
+            f"{lr['test_statistic']:.1f} on {lr['degrees_of_freedom']} df, {_p(lr['p_value'])}).")
+
+
+def outcome_logrank_sentence(report: SurvivalReport) -> str:
+    lr = report.outcome_logrank
+    if not lr or not np.isfinite(lr.get("p_value", np.nan)):
+        return ""
+    verdict = "differ" if lr["p_value"] < 0.05 else "do not clearly differ"
+    return (f"The onboarding groups {verdict} in survival after day {report.landmark_days} (log-rank chi-square "
+            f"{lr['test_statistic']:.1f} on {lr['degrees_of_freedom']} df, {_p(lr['p_value'])}; unadjusted).")
+
+
+def naive_warning(report: SurvivalReport) -> str:
+    """The immortal-time caution, with the naive number next to the landmark one."""
+    nv, hr = report.naive, report.fast_hazard_ratio()
+    if not nv or not np.isfinite(nv.get("hazard_ratio", np.nan)):
+        return ""
+    return ("**Why a landmark.** An account has to stay long enough to reach value, so comparing 'reached value' "
+            "with 'did not' from day 1 credits onboarding with survival it did not cause (*immortal-time bias*). "
+            f"That naive comparison gives a hazard ratio of {nv['hazard_ratio']:.2f} "
+            f"({interval(nv['lower'], nv['upper'], 'num', 2)}). Here every group is fixed on day "
+            f"{report.landmark_days} using only what had happened by then, and accounts that churned or were censored "
+            f"before day {report.landmark_days} are left out of the comparison; 'later' and 'never' are one group, "
+            f"because on day {report.landmark_days} nobody can tell them apart. The landmark estimate is "
+            f"{hr.get('hazard_ratio', np.nan):.2f} ({interval(hr.get('lower'), hr.get('upper'), 'num', 2)}).")
+
+
+def cox_checks_sentence(report: SurvivalReport) -> str:
+    """Proportional-hazards results, strata, concordance and sample, in words."""
+    cox = report.cox
+    if cox is None:
+        return ""
+    tests = cox.ph_tests
+    bad = tests[tests["violated"]]
+    text = (f"**Model checks.** {cox.accounts:,} accounts paying on day {cox.landmark_days}, {cox.events:,} churns after "
+            f"it. Proportional hazards were tested for each of {len(tests)} terms (Schoenfeld residuals against rank of "
+            "time, Holm-corrected for the number of tests). ")
+    if len(bad):
+        names = ", ".join(sorted(set(bad["variable"].str.replace("_", " "))))
+        text += f"Violated: {names}. "
+        if cox.strata:
+            text += (f"The model is therefore stratified by {', '.join(s.replace('_', ' ') for s in cox.strata)} "
+                     "(each group gets its own baseline hazard, so no hazard ratio is shown for it). ")
+        if "outcome" in set(bad["variable"]):
+            text += ("The onboarding effect itself changes over tenure, so its hazard ratio is an average over "
+                     "follow-up. ")
+    else:
+        text += "No term violates the assumption. "
+    text += (f"Concordance {cox.concordance:.2f} ({interval(cox.concordance_lower, cox.concordance_upper, 'num', 2)}, "
+             "bootstrap over accounts with the model fixed): 0.5 is a coin flip, 1 a perfect ranking of who churns first.")
+    return text
+
+
+def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: Sequence[float]) -> pd.DataFrame:
+    """The survival table as a reader sees it: 'estimate (low-high)' strings."""
+    out = pd.DataFrame({"group": table["group"], "accounts": table["accounts"].map("{:,}".format),
+                        "churned": table["churned"].map("{:,}".format)})
+    for m in months:
+        k = f"survival_{m:g}m"
+        out[f"paying at {m:g} mo"] = [f"{pct(v)} ({interval(lo, hi)})" if np.isfinite(v) else "–"
+                                      for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
+    out["median lifetime (mo)"] = [
+        (f"{v:.0f} ({lo:.0f}-{hi:.0f})" if np.isfinite(hi) else f"{v:.0f} ({lo:.0f}-not reached)")
+        if np.isfinite(v) else "not reached" for v, lo, hi in zip(table["median_months"], table["median_lower"],
+                                                                   table["median_upper"])]
+    for h in rmst_months:
+        k = f"rmst_{h:g}m"
+        out[f"paid months of first {h:g}"] = [f"{v:.1f} ({lo:.1f}-{hi:.1f})" if np.isfinite(v) else "–"
+                                             for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
+    return out
+
+
+OUTPUT_COLUMNS = {
+    "ttv_by_cohort": ["cohort", "accounts", "value_reached", "churned_before_value"],
+    "cox_summary": ["covariate", "variable", "hazard_ratio", "lower", "upper", "p_value", "reference"],
+}
+
+
+def save_outputs(nb, report: SurvivalReport) -> None:
+    """The report's CSVs, KPIs for the index page and numbers for summary.json. Tables of skipped
+    sections are written with their header only, so readers of the folder always find them."""
+    nb.table(report.km_by_cohort, "km_by_cohort")
+    nb.table(report.survival, "survival_table")
+    nb.table(report.ttv_by_cohort if report.ttv_by_cohort is not None
+             else pd.DataFrame(columns=OUTPUT_COLUMNS["ttv_by_cohort"]), "ttv_by_cohort")
+    nb.table(report.cox.summary if report.cox is not None
+             else pd.DataFrame(columns=OUTPUT_COLUMNS["cox_summary"]), "cox_summary")
+    if report.cox is not None:
+        nb.table(report.cox.ph_tests, "ph_tests")
+    ltv = [t.rename(columns={c: "group"}).assign(by=c) for t, c in ((report.ltv_segment, "segment"),
+                                                                    (report.ltv_cohort, "cohort")) if t is not None]
+    if ltv:
+        nb.table(pd.concat(ltv, ignore_index=True), "lifetime_value")
+    overall = report.survival[report.survival["kind"] == "all accounts"].iloc[0]
+    m = _latest_month(overall, report.survival_months, 12)
+    if m is not None:
+        k = f"survival_{m:g}m"
+        nb.kpi(f"Still paying at {m:g} months", float(overall[k]),
+               f"{pct(overall[k])} ({interval(overall[k + '_lower'], overall[k + '_upper'])})")
+    hr = report.fast_hazard_ratio()
+    if np.isfinite(hr.get("hazard_ratio", np.nan)):
+        nb.kpi(f"Churn hazard ratio, value within {report.buckets_days[0]} days", hr["hazard_ratio"],
+               f"{hr['hazard_ratio']:.2f} ({interval(hr['lower'], hr['upper'], 'num', 2)})")
+    nb.record(**summary_record(report))

@@ -119,6 +119,8 @@ def forest_chart(summary: pd.DataFrame, title: str):
 def ltv_chart(table: pd.DataFrame, by: str, title: str):
     """Survival-based lifetime value per group with 95% intervals (groups without enough follow-up
     are left out)."""
+    if table is None or table["lifetime_value"].notna().sum() == 0:
+        return None, None
     data = table.dropna(subset=["lifetime_value"])
     fig, ax = plt.subplots(figsize=(9, 0.9 + 0.42 * max(len(data), 1)))
     y = np.arange(len(data))
