@@ -1044,7 +1044,7 @@ def conventions(report: ChurnReport) -> tuple[dict, dict]:
         "reactivation_window_days": window,
         "count_same_month_churn": s["count_same_month_churn"],
         "annualisation": s["annualisation"],
-        "trailing window": f"{s['window_months']} months",
+        "trailing window": f"{s['window_months']} month" + ("s" if s["window_months"] > 1 else ""),
         "intervals": f"{s['confidence']:.0%}",
         "multiple comparisons": s["multiple_comparison_correction"],
     }
