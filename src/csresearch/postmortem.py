@@ -301,7 +301,9 @@ def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int
     account and check (``account_id, observation_date, flagged`` and optionally ``source, trigger,
     playbook``). Only checks in ``[churn_date - lookback_days, churn_date)`` count: a check on or
     after the churn date would be hindsight. Adds ``checks`` (how many checks saw the account),
-    ``first_flagged``, ``lead_days`` (churn date minus first flag), ``flagged_by``, ``first_trigger``,
+    ``first_flagged``, ``lead_days`` (churn date minus first flag), ``flagged_since`` and
+    ``standing_lead_days`` (the start of the unbroken run of flags still standing at the last check
+    before the churn; NaT when that check was not flagged), ``flagged_by``, ``first_trigger``,
     ``first_playbook`` and ``outcome``: ``caught``, ``missed`` (checked, never flagged) or
     ``not checked`` (no check fell in the window, e.g. a churn in the first weeks).
     """
@@ -319,10 +321,18 @@ def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int
     audit = audit.merge(checks.reset_index(), on=["account_id", "churn_date"], how="left")
     audit = audit.merge(first.reset_index(), on=["account_id", "churn_date"], how="left")
     audit["checks"] = audit["checks"].fillna(0).astype(int)
+    # the warning still standing at the last check: the start of the unbroken run of flags ending there
+    ordered = window.sort_values("observation_date")
+    run_break = (~ordered["flagged"].astype(bool)).groupby([ordered["account_id"], ordered["churn_date"]]).cumsum()
+    last_break = run_break.groupby([ordered["account_id"], ordered["churn_date"]]).transform("max")
+    standing = ordered[ordered["flagged"].astype(bool) & (run_break == last_break)]
+    since = standing.groupby(["account_id", "churn_date"])["observation_date"].min().rename("flagged_since")
+    audit = audit.merge(since.reset_index(), on=["account_id", "churn_date"], how="left")
     for col in ("flagged_by", "first_trigger", "first_playbook"):
         if col not in audit:
             audit[col] = None
     audit["lead_days"] = (audit["churn_date"] - audit["first_flagged"]).dt.days
+    audit["standing_lead_days"] = (audit["churn_date"] - audit["flagged_since"]).dt.days
     audit["outcome"] = np.where(audit["first_flagged"].notna(), "caught",
                                 np.where(audit["checks"] > 0, "missed", "not checked"))
     return audit
@@ -523,33 +533,38 @@ def attach_reasons(churns: pd.DataFrame, ds: Dataset, match_days: int = 45) -> p
     forms = ds.table("churn_reasons")[["account_id", "churn_date", *fields]].copy()
     forms["form_date"] = pd.to_datetime(forms["churn_date"])
     forms = forms.drop(columns="churn_date").dropna(subset=["form_date"]).sort_values("form_date")
-    left = out.reset_index().sort_values("churn_date")
+    left = out.loc[out["churn_date"].notna(), ["account_id", "churn_date"]].reset_index().sort_values("churn_date")
     matched = pd.merge_asof(left, forms, left_on="churn_date", right_on="form_date", by="account_id",
                             direction="nearest", tolerance=pd.Timedelta(days=match_days))
-    matched = matched.set_index("index").sort_index()
+    matched = matched.set_index("index")
     for f in fields:
-        out[f] = matched[f].to_numpy()
+        out[f] = matched[f].reindex(out.index)
     out["reason"] = out["reason"].fillna(NOT_RECORDED).replace("", NOT_RECORDED)
     return out
 
 
 def churned_accounts(ds: Dataset, month: pd.Period | str, account_ids: Sequence[str] | None = None,
                      reactivation_window_days: int = 0, count_same_month_churn: bool = True,
-                     reason_match_days: int = 45) -> pd.DataFrame:
+                     reason_match_days: int = 45, churns: pd.DataFrame | None = None,
+                     churn_convention: str = "month_end") -> pd.DataFrame:
     """The churn list of a review.
 
     A month review (``account_ids`` None): every churn whose churn date falls in ``month``.
     An account review: each named account's latest churn up to the end of ``month``; an account that
     has not churned keeps one row with ``status`` ``active`` (or ``never paid``) and NaT churn date,
     so its timeline can still be reviewed. Unknown ids raise :class:`UnknownAccountError`.
+    ``churns``: :func:`all_churns` output, if already computed. ``churn_convention`` decides which
+    month a churn belongs to (:func:`churn_month`).
     Columns: ``account_id, status, churn_date, tenure_months, arr_lost, segment, plan, reason,
     competitor, comment, ...``, largest ARR lost first.
     """
     month = pd.Period(month, "M")
     as_of = month_end(month)
-    churns = all_churns(ds, as_of, reactivation_window_days, count_same_month_churn)
+    if churns is None:
+        churns = all_churns(ds, as_of, reactivation_window_days, count_same_month_churn)
+    churns = churns.drop(columns=["reason", "sub_reason", "competitor", "comment"], errors="ignore")
     if account_ids is None:
-        chosen = churns[churns["churn_date"].dt.to_period("M") == month].copy()
+        chosen = churns[churn_month(churns["churn_date"], churn_convention) == month].copy()
         chosen["status"] = "churned"
     else:
         check_accounts(ds, account_ids)
@@ -558,7 +573,12 @@ def churned_accounts(ds: Dataset, month: pd.Period | str, account_ids: Sequence[
         rest = [a for a in account_ids if a not in set(latest["account_id"])]
         if rest:
             others = _not_churned(ds, rest, as_of, reactivation_window_days)
-            chosen = pd.concat([chosen, others], ignore_index=True) if len(chosen) else others
+            if len(chosen):
+                columns = list(dict.fromkeys([*chosen.columns, *others.columns]))
+                parts = [f.dropna(axis=1, how="all") for f in (chosen, others)]  # no all-NA dtype guessing
+                chosen = pd.concat(parts, ignore_index=True).reindex(columns=columns)
+            else:
+                chosen = others
         chosen = chosen.set_index("account_id").loc[list(account_ids)].reset_index()
     chosen = attach_reasons(chosen, ds, reason_match_days)
     chosen = chosen.sort_values(["arr_lost", "account_id"], ascending=[False, True], na_position="last")
@@ -626,8 +646,8 @@ def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int 
     spells["segment"] = spells["account_id"].map(segment_of)
     first_month = (todo["churn_date"].min() - pd.Timedelta(days=1)).to_period("M") - 1
     monthly = account_month_mrr(subs, first_month, pd.Timestamp(as_of).to_period("M"))
-    rows = []
-    for churn in todo.itertuples(index=False):
+    pools = []
+    for i, churn in enumerate(todo.itertuples(index=False)):
         ref = churn.churn_date - pd.Timedelta(days=1)
         horizon = min(ref + pd.Timedelta(days=retained_days), pd.Timestamp(as_of))
         pool = spells[(spells["start_date"] <= ref)
@@ -635,13 +655,21 @@ def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int 
                       & (spells["account_id"] != churn.account_id)]
         if pd.notna(churn.segment):
             pool = pool[pool["segment"] == churn.segment]
+        pools.append(pool[["account_id", "start_date", "segment"]].assign(
+            case=i, ref=ref, prev_month=ref.to_period("M") - 1))
+    pools = pd.concat(pools, ignore_index=True) if pools else pd.DataFrame()
+    if pools.empty:
+        return pd.DataFrame(columns=cols)
+    # size: MRR at the month end before the reference day; plan: on the reference day (one query each)
+    pools["tenure_months"] = (pools["ref"] - pools["start_date"]).dt.days / DAYS_PER_MONTH
+    size = monthly.set_index(["account_id", "month"])["mrr"]
+    pools["mrr"] = size.reindex(pd.MultiIndex.from_arrays([pools["account_id"], pools["prev_month"]])).fillna(0.0).to_numpy()
+    pools["plan"] = plan_on(subs_typed, pools.assign(day=pools["ref"])).to_numpy()
+    rows = []
+    for i, churn in enumerate(todo.itertuples(index=False)):
+        pool = pools[pools["case"] == i]
         if pool.empty:
             continue
-        pool = pool.assign(tenure_months=(ref - pool["start_date"]).dt.days / DAYS_PER_MONTH)
-        prev_end = (ref.to_period("M") - 1)
-        size = monthly[monthly["month"] == prev_end].set_index("account_id")["mrr"]
-        pool["mrr"] = pool["account_id"].map(size).fillna(0.0)
-        pool["plan"] = plan_on(subs_typed, pool.assign(day=ref)).to_numpy()
         same = pool[pool["plan"] == churn.plan]
         if len(same) >= k:
             pool = same
@@ -652,10 +680,10 @@ def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int 
         centre = features.mean(axis=0)
         nn = NearestNeighbors(n_neighbors=min(k, len(pool))).fit((features - centre) / scale)
         dist, idx = nn.kneighbors((target - centre) / scale)
-        for rank, (d, i) in enumerate(zip(dist[0], idx[0]), start=1):
-            row = pool.iloc[i]
+        for rank, (d, j) in enumerate(zip(dist[0], idx[0]), start=1):
+            row = pool.iloc[j]
             rows.append({"account_id": churn.account_id, "comparable_id": row["account_id"], "rank": rank,
-                         "ref_date": ref, "tenure_months": row["tenure_months"], "mrr": row["mrr"],
+                         "ref_date": row["ref"], "tenure_months": row["tenure_months"], "mrr": row["mrr"],
                          "segment": row["segment"], "plan": row["plan"], "same_plan": row["plan"] == churn.plan,
                          "distance": float(d)})
     return pd.DataFrame(rows, columns=cols)
@@ -706,3 +734,1052 @@ def aligned_usage(ds: Dataset, pairs: pd.DataFrame, weeks: int = 26,
     base = frame.set_index(["account_id", "ref_date"]).index.map(first_half)
     frame["index"] = 100 * frame["events"] / np.where(np.asarray(base, dtype=float) > 0, base, np.nan)
     return frame[cols]
+
+
+# --------------------------------------------------------------------------------------------------
+# Checks: when did the health score or the risk list flag each account
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Checks:
+    """Monthly point-in-time checks of every paying account, as the CS team would have seen them.
+
+    ``scores``: one row per account and check date (``observation_date``, the first day after each
+    month: data strictly before it) with ``health_score, health_band, triggered, playbook`` (from
+    :func:`csresearch.drivers.health_scores`), ``churn_probability`` (the risk model as it stood
+    then), ``flagged`` (band red or probability at or above the threshold), ``source``, ``trigger``.
+    ``frame``: the :func:`csresearch.drivers.observations` rows behind them (features + labels).
+    ``models``: the risk model fitted at each check date, for :func:`csresearch.drivers.at_risk_list`.
+    """
+
+    scores: pd.DataFrame
+    frame: pd.DataFrame
+    models: dict
+    risk_threshold: float
+    refit_months: int
+
+    @property
+    def flags(self) -> pd.DataFrame:
+        return self.scores
+
+
+def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 12, horizon_days: int = 90,
+               risk_threshold: float = 0.25, refit_months: int = 3, training_months: int = 9,
+               reactivation_window_days: int = 0, value_milestone: str = "first_value") -> Checks:
+    """Health score and risk-model checks at each month's observation date for the last ``months_back``
+    months up to ``month``.
+
+    The risk model (drivers' :class:`~csresearch.drivers.ChurnModel`) is refitted at the report month,
+    the month before, and every ``refit_months`` before that, each time only on observations whose
+    ``horizon_days`` churn window had closed by then, so a past check never uses later outcomes
+    (no leakage). ``training_months`` of history feed the earliest fit.
+    """
+    from . import drivers
+
+    month = pd.Period(month, "M")
+    horizon_months = int(np.ceil(horizon_days / DAYS_PER_MONTH))
+    frame = drivers.observations(ds, month, horizon_days=horizon_days,
+                                 history_months=months_back + horizon_months + training_months,
+                                 reactivation_window_days=reactivation_window_days, value_milestone=value_milestone)
+    scores = drivers.health_scores(frame, config)
+    scores.index = frame.index
+    dates = sorted(frame["observation_date"].unique())
+    last = pd.Timestamp(dates[-1])
+    check_dates = [pd.Timestamp(d) for d in dates if pd.Timestamp(d) > last - pd.DateOffset(months=months_back + 1)]
+    probability = pd.Series(np.nan, index=frame.index)
+    models: dict[pd.Timestamp, object] = {}
+    model = None
+    horizon = pd.Timedelta(days=horizon_days)
+    for i, when in enumerate(check_dates):
+        from_end = len(check_dates) - 1 - i
+        if model is None or from_end <= 1 or from_end % max(refit_months, 1) == 0:
+            train = frame[(frame["observation_date"] + horizon <= when) & frame["churned"].notna()]
+            try:
+                model = drivers.ChurnModel("gbm").fit(train)
+            except ValueError:  # too little closed history yet: no risk score at this check
+                model = None
+        if model is not None:
+            rows = frame["observation_date"] == when
+            probability[rows] = model.predict_proba(frame[rows])
+            models[when] = model
+    out = frame[["account_id", "observation_date"]].copy()
+    for col in ("health_score", "health_band", "triggered", "playbook"):
+        out[col] = scores[col]
+    out["churn_probability"] = probability
+    out = out[out["observation_date"].isin(check_dates)]
+    red = out["health_band"].eq("red")
+    risky = out["churn_probability"].ge(risk_threshold)
+    out["flagged"] = red | risky
+    out["source"] = np.select([red & risky, red, risky], ["health score and risk list", "health score", "risk list"], "")
+    risk_text = "churn risk " + (100 * out["churn_probability"]).round(0).astype("Int64").astype(str) + "% (risk model)"
+    out["trigger"] = np.where(red & risky, out["triggered"] + "; " + risk_text,
+                              np.where(red, out["triggered"], np.where(risky, risk_text, "")))
+    return Checks(out.reset_index(drop=True), frame, models, risk_threshold, refit_months)
+
+
+def health_timeline(ds: Dataset, account_ids: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, config,
+                    every_days: int = 7, value_milestone: str = "first_value") -> pd.DataFrame:
+    """Health score of a few accounts every ``every_days`` days (for a single-account page): the same
+    :func:`csresearch.drivers.health_scores` on :func:`csresearch.features.account_features`, finer."""
+    from . import drivers, features
+
+    dates = list(pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq=f"{every_days}D"))
+    if not dates:
+        return pd.DataFrame(columns=["account_id", "observation_date", "health_score", "health_band", "triggered",
+                                     "playbook"])
+    feats = features.account_features(ds, dates, value_milestone=value_milestone)
+    feats = feats[feats["account_id"].isin(account_ids)]
+    if feats.empty:
+        return pd.DataFrame(columns=["account_id", "observation_date", "health_score", "health_band", "triggered",
+                                     "playbook"])
+    return drivers.health_scores(feats.reset_index(drop=True), config)
+
+
+# --------------------------------------------------------------------------------------------------
+# Alerts going forward
+# --------------------------------------------------------------------------------------------------
+BAND_RANK = {"green": 2, "yellow": 1, "red": 0}
+
+
+def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float,
+           risk_playbook: str = "") -> pd.DataFrame:
+    """Accounts whose warning got worse since the previous month's at-risk list.
+
+    ``current`` / ``previous``: at-risk lists (:func:`csresearch.drivers.at_risk_list` columns:
+    ``account_id, churn_probability, health_score, health_band, health_triggers, top_reasons,
+    playbook`` ...). An account alerts when it ``turned red`` (red now, not red before), ``dropped green
+    to yellow``, or ``crossed the risk threshold`` (probability at or above ``risk_threshold`` now,
+    below it before). Accounts not on the previous list (new customers) alert only if red or above
+    the threshold now (``red at first score`` / ``above the risk threshold at first score``).
+    Each alert carries its ``trigger`` (the health components that fired and/or the model's top
+    reasons) and ``playbook`` (the health score's; ``risk_playbook`` when only the model raised it).
+    """
+    cols = ["account_id", "alert", "trigger", "playbook", "health_band_before", "health_band",
+            "health_score_before", "health_score", "churn_probability_before", "churn_probability"]
+    before = previous[["account_id", "health_band", "health_score", "churn_probability"]].rename(
+        columns=lambda c: c if c == "account_id" else f"{c}_before")
+    merged = current.merge(before, on="account_id", how="left")
+    known = merged["health_band_before"].notna()
+    now_rank = merged["health_band"].map(BAND_RANK)
+    before_rank = merged["health_band_before"].map(BAND_RANK)
+    turned_red = known & merged["health_band"].eq("red") & before_rank.gt(0)
+    to_yellow = known & merged["health_band"].eq("yellow") & merged["health_band_before"].eq("green")
+    crossed = known & merged["churn_probability"].ge(risk_threshold) & merged["churn_probability_before"].lt(risk_threshold)
+    first_red = ~known & merged["health_band"].eq("red")
+    first_risky = ~known & merged["churn_probability"].ge(risk_threshold)
+    kinds = [(turned_red, "turned red"), (to_yellow, "dropped green to yellow"),
+             (crossed, "crossed the risk threshold"), (first_red, "red at first score"),
+             (first_risky, "above the risk threshold at first score")]
+    labels = pd.Series([[] for _ in range(len(merged))], index=merged.index)
+    for mask, name in kinds:
+        labels = labels.where(~mask, labels.map(lambda ls, n=name: ls + [n]))
+    merged["alert"] = labels.map("; ".join)
+    out = merged[merged["alert"] != ""].copy()
+    band_alert = out["alert"].str.contains("red|yellow")
+    risk_alert = out["alert"].str.contains("threshold")
+    health_text = out.get("health_triggers", pd.Series("", index=out.index)).fillna("").replace("none", "")
+    model_text = "model: " + out.get("top_reasons", pd.Series("", index=out.index)).fillna("")
+    out["trigger"] = np.where(band_alert & risk_alert & (health_text != ""), health_text + "; " + model_text,
+                              np.where(band_alert & (health_text != ""), health_text,
+                                       np.where(risk_alert, model_text, "health score fell (no single component red)")))
+    healthy_default = ~band_alert & risk_alert
+    out["playbook"] = np.where(healthy_default & bool(risk_playbook), risk_playbook, out["playbook"])
+    out["severity"] = out["alert"].str.contains("red").astype(int) * 2 + risk_alert.astype(int)
+    extra = [c for c in ("account_name", "segment", "arr", "arr_at_risk", "touch_tier") if c in out]
+    out = out.sort_values(["severity", "arr_at_risk" if "arr_at_risk" in out else "churn_probability"],
+                          ascending=[False, False])
+    return out[["account_id", *extra, *cols[1:]]].reset_index(drop=True)
+
+
+def previous_list_from_run(output_dir: str | Path | None, month: pd.Period,
+                           notebook: str = "03_churn_drivers") -> Path | None:
+    """The previous month's at-risk list written by an earlier run, if one exists: the CSV named
+    ``at_risk*.csv`` in ``<reports>/<previous month>/<notebook>/`` (``output_dir`` is this report's
+    own folder, ``<reports>/<month or its staging folder>/05_churn_postmortem``)."""
+    if not output_dir:
+        return None
+    reports = Path(output_dir).resolve().parent.parent
+    folder = reports / str(pd.Period(month, "M") - 1) / notebook
+    found = sorted(folder.glob("at_risk*.csv")) if folder.is_dir() else []
+    return found[0] if found else None
+
+
+def read_previous_list(path: Path) -> pd.DataFrame | None:
+    """An earlier run's at-risk list, if it has the columns an alert needs (else None: recompute)."""
+    frame = pd.read_csv(path)
+    needed = {"account_id", "health_band", "health_score", "churn_probability"}
+    return frame if needed <= set(frame.columns) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# How the churned accounts differed from their retained look-alikes
+# --------------------------------------------------------------------------------------------------
+CONTRAST_METRICS = {
+    "events_per_seat": "events per seat (30 days)",
+    "usage_trend": "usage trend (last vs prior 30 days)",
+    "active_users_per_seat": "active users per seat",
+    "high_priority_tickets_90d": "high-priority tickets (90 days)",
+    "nps_score": "NPS answer (180 days)",
+    "cs_touches_90d": "CSM touches (90 days)",
+    "health_score": "health score",
+    "churn_probability": "churn risk (model)",
+}
+
+
+def last_check_before(checks: pd.DataFrame, pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each churned account's last monthly check before its churn, and the same check of each of its
+    comparables: one row per account seen (``role`` churned / comparable) with the contrast metrics."""
+    if pairs.empty:
+        return pd.DataFrame(columns=["account_id", "comparable_of", "role", "observation_date", *CONTRAST_METRICS])
+    metrics = [m for m in CONTRAST_METRICS if m in frame.columns]
+    seen = frame[["account_id", "observation_date", *metrics]].merge(
+        checks[["account_id", "observation_date", "health_score", "churn_probability"]],
+        on=["account_id", "observation_date"], how="left")
+    churned = pairs[["account_id", "ref_date"]].drop_duplicates()
+    dates = np.array(sorted(seen["observation_date"].unique()), dtype="datetime64[ns]")
+    # the last check on or before the last paid day (observation dates are 00:00: data before that day)
+    pos = np.searchsorted(dates, churned["ref_date"].to_numpy(dtype="datetime64[ns]"), side="right") - 1
+    churned = churned.assign(observation_date=[pd.Timestamp(dates[p]) if p >= 0 else pd.NaT for p in pos])
+    rows = [churned.assign(comparable_of=churned["account_id"], role="churned")]
+    comp = pairs.merge(churned[["account_id", "observation_date"]], on="account_id")
+    rows.append(comp.assign(comparable_of=comp["account_id"], account_id=comp["comparable_id"], role="comparable")
+                [["account_id", "ref_date", "observation_date", "comparable_of", "role"]])
+    table = pd.concat(rows, ignore_index=True).merge(seen, on=["account_id", "observation_date"], how="left")
+    return table[["account_id", "comparable_of", "role", "observation_date",
+                  *[m for m in CONTRAST_METRICS if m in table.columns]]]
+
+
+def trajectory_contrast(seen: pd.DataFrame) -> pd.DataFrame:
+    """Per metric: the median over churned accounts, over their comparables, and the median paired
+    difference (churned minus the mean of its own comparables) with a bootstrap 95% CI, plus a
+    Wilcoxon signed-rank test with Holm correction across the metrics (several metrics are compared,
+    so unadjusted p-values would overstate the differences)."""
+    from scipy.stats import wilcoxon
+    from statsmodels.stats.multitest import multipletests
+
+    cols = ["metric", "label", "churned_median", "comparables_median", "paired_difference", "difference_low",
+            "difference_high", "pairs", "p_value", "p_holm"]
+    if seen.empty:
+        return pd.DataFrame(columns=cols)
+    rows = []
+    for metric, label in CONTRAST_METRICS.items():
+        if metric not in seen or seen[metric].notna().sum() == 0:
+            continue
+        own = seen[seen["role"] == "churned"].set_index("comparable_of")[metric]
+        peers = seen[seen["role"] == "comparable"].groupby("comparable_of")[metric].mean()
+        diff = (own - peers.reindex(own.index)).dropna()
+        med, low, high = median_interval(diff)
+        p = float("nan")
+        if len(diff) >= 6 and (diff != 0).any():
+            p = float(wilcoxon(diff).pvalue)
+        rows.append({"metric": metric, "label": label, "churned_median": own.median(),
+                     "comparables_median": seen.loc[seen["role"] == "comparable", metric].median(),
+                     "paired_difference": med, "difference_low": low, "difference_high": high,
+                     "pairs": int(len(diff)), "p_value": p})
+    table = pd.DataFrame(rows, columns=cols[:-1])
+    tested = table["p_value"].notna()
+    table["p_holm"] = np.nan
+    if tested.any():
+        table.loc[tested, "p_holm"] = multipletests(table.loc[tested, "p_value"], method="holm")[1]
+    return table
+
+
+def usage_retained_share(aligned: pd.DataFrame, last_weeks: int = 4) -> pd.DataFrame:
+    """Per group (churned / retained look-alikes): the median over accounts of usage in the last
+    ``last_weeks`` weeks as a share of the account's own first-half level."""
+    if aligned.empty:
+        return pd.DataFrame(columns=["group", "accounts", "median_share"])
+    recent = aligned[aligned["week"] >= -last_weeks].groupby(["group", "account_id", "ref_date"])["index"].mean() / 100
+    per = recent.dropna().groupby("group")
+    return pd.DataFrame({"accounts": per.size(), "median_share": per.median()}).reset_index()
+
+
+# --------------------------------------------------------------------------------------------------
+# Roll-up and lessons
+# --------------------------------------------------------------------------------------------------
+def rollup(churns: pd.DataFrame, audit: pd.DataFrame, month: pd.Period, months: int = 6) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The last ``months`` months up to ``month``: churns and ARR lost by reason per month, and the
+    share of (checked) churns never flagged per month with its Wilson 95% CI."""
+    month = pd.Period(month, "M")
+    first = month - (months - 1)
+    frame = churns.assign(month=churns["churn_month"] if "churn_month" in churns else churns["churn_date"].dt.to_period("M"))
+    frame = frame[(frame["month"] >= first) & (frame["month"] <= month)]
+    by_reason = frame.groupby(["month", "reason"], as_index=False).agg(churns=("account_id", "size"),
+                                                                      arr_lost=("arr_lost", "sum"))
+    judged = audit[audit["outcome"].isin(["caught", "missed"])]
+    judged = judged.assign(month=judged["churn_month"] if "churn_month" in judged else judged["churn_date"].dt.to_period("M"))
+    rows = []
+    for m in pd.period_range(first, month, freq="M"):
+        part = judged[judged["month"] == m]
+        share, low, high = wilson(int((part["outcome"] == "missed").sum()), len(part))
+        rows.append({"month": m, "checked_churns": len(part), "missed": int((part["outcome"] == "missed").sum()),
+                     "missed_share": share, "missed_low": low, "missed_high": high})
+    return by_reason, pd.DataFrame(rows)
+
+
+def resolve_playbook(key: str | None, config, reason_playbooks: Mapping[str, str] | None = None) -> str:
+    """A playbook text from a churn reason or a health component name: ``reason_playbooks`` maps a
+    reason to a component name (its playbook in the health config) or to a playbook text."""
+    reason_playbooks = reason_playbooks or {}
+    target = reason_playbooks.get(key, key) if key is not None else None
+    for component in getattr(config, "components", ()):
+        if component.name == target:
+            return component.playbook
+    if target is not None and target != key:
+        return str(target)
+    return "No playbook mapped: add this reason to reason_playbooks in params/05_churn_postmortem.yml."
+
+
+def _pct(x: float, digits: int = 0) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
+
+
+def _money(x: float) -> str:
+    a = abs(x)
+    if a >= 1e6:
+        return f"${x / 1e6:.1f}M"
+    if a >= 1e4:
+        return f"${x / 1e3:.0f}k"
+    return f"${x:,.0f}"
+
+
+def lessons(pareto: pd.DataFrame, audit_summary: Mapping, missed: pd.DataFrame, audit: pd.DataFrame,
+            contrast: pd.DataFrame, false_alarm: Mapping, config, reason_playbooks: Mapping[str, str] | None = None,
+            alpha: float = 0.05) -> pd.DataFrame:
+    """Findings generated from the numbers, each with the playbook it points to and an empty
+    ``owner`` to fill in at the review meeting."""
+    rows: list[dict] = []
+    recorded = pareto[pareto.iloc[:, 0] != NOT_RECORDED] if not pareto.empty else pareto
+    if not recorded.empty:
+        top = recorded.iloc[0]
+        rows.append({"finding": f"'{_words(top.iloc[0])}' is the costliest churn reason",
+                     "evidence": f"{_money(top['arr_lost'])} ARR ({_pct(top['arr_share'])} of ARR lost), "
+                                 f"{int(top['churns'])} churn(s)",
+                     "playbook": resolve_playbook(top.iloc[0], config, reason_playbooks)})
+    checked = audit_summary.get("checked", 0)
+    if checked:
+        caught_first = audit[audit["outcome"] == "caught"]
+        common = caught_first["first_playbook"].dropna()
+        playbook = common.mode().iloc[0] if len(common) else getattr(config, "default_playbook", "")
+        late = int((caught_first["lead_days"] < 30).sum())
+        rows.append({
+            "finding": (f"The warnings caught {_pct(audit_summary['detection_rate'])} of churns"
+                        + (f", a median {audit_summary['median_lead_days']:.0f} days ahead"
+                           if audit_summary.get("caught") else "")),
+            "evidence": (f"{audit_summary['caught']} of {checked} checked churns flagged "
+                         f"(95% CI {_pct(audit_summary['detection_low'])}-{_pct(audit_summary['detection_high'])}); "
+                         f"{late} flagged less than 30 days ahead"),
+            "playbook": playbook,
+        })
+    if audit_summary.get("missed"):
+        missed_reasons = audit.loc[audit["outcome"] == "missed", "reason"].replace(NOT_RECORDED, np.nan).dropna()
+        top_reason = missed_reasons.mode().iloc[0] if len(missed_reasons) else None
+        significant = missed[missed["p_holm"] < alpha] if not missed.empty else missed
+        if len(significant):
+            s = significant.iloc[0]
+            rows.append({"finding": f"Missed churns were concentrated in {s['attribute'].replace('_', ' ')} = {_words(s['value'])}",
+                         "evidence": f"{_pct(s['share_of_missed'])} of missed vs {_pct(s['share_of_caught'])} of caught "
+                                     f"churns (Holm-adjusted p = {s['p_holm']:.3f})",
+                         "playbook": "Score review: add or retune a health component for these accounts "
+                                     "(params/health_score.yml); " + resolve_playbook(top_reason, config, reason_playbooks)})
+        else:
+            rows.append({"finding": f"{audit_summary['missed']} churn(s) were never flagged, with no shared trait that stands out",
+                         "evidence": "no segment, plan, tenure, size or reason differs between missed and caught churns "
+                                     f"after Holm correction (alpha {alpha})"
+                                     + (f"; most common reason among them: {_words(top_reason)}" if top_reason else ""),
+                         "playbook": resolve_playbook(top_reason, config, reason_playbooks) if top_reason
+                         else getattr(config, "default_playbook", "")})
+    if not contrast.empty:
+        usage = contrast[contrast["metric"].isin(["events_per_seat", "usage_trend", "active_users_per_seat"])]
+        usage = usage.dropna(subset=["paired_difference"])
+        if len(usage):
+            u = usage.sort_values("p_holm", na_position="last").iloc[0]
+            sig = pd.notna(u["p_holm"]) and u["p_holm"] < alpha
+            rows.append({"finding": f"Before churning, {u['label']} was {'lower' if u['paired_difference'] < 0 else 'higher'} "
+                                    "than at retained look-alikes" + ("" if sig else " (not significant)"),
+                         "evidence": f"median paired difference {u['paired_difference']:.2f} "
+                                     f"(95% CI {u['difference_low']:.2f} to {u['difference_high']:.2f}, {int(u['pairs'])} pairs"
+                                     + (f", Holm p = {u['p_holm']:.3f})" if pd.notna(u["p_holm"]) else ")"),
+                         "playbook": resolve_playbook("usage_decline", config)})
+    if false_alarm.get("flagged_accounts"):
+        rows.append({"finding": f"{_pct(false_alarm['false_alarm_rate'])} of flagged accounts stayed for "
+                                f"{false_alarm['horizon_days']} days",
+                     "evidence": f"{false_alarm['stayed']} of {false_alarm['flagged_accounts']} accounts first flagged "
+                                 f"{false_alarm['window_start']} to {false_alarm['window_end']} "
+                                 f"(95% CI {_pct(false_alarm['false_alarm_low'])}-{_pct(false_alarm['false_alarm_high'])}); "
+                                 "saves by CSMs count here too",
+                     "playbook": "Threshold review: if CSMs cannot work every alert, raise the risk threshold or the red "
+                                 "band (params) and watch the detection rate above."})
+    table = pd.DataFrame(rows, columns=["finding", "evidence", "playbook"])
+    table["owner"] = ""
+    return table
+
+
+def _words(value) -> str:
+    return str(value).replace("_", " ")
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated sentences
+# --------------------------------------------------------------------------------------------------
+def _date(value) -> str:
+    return pd.Timestamp(value).strftime("%-d %b %Y")
+
+
+def month_headline(month: pd.Period, churned: pd.DataFrame, pareto: pd.DataFrame, summary: Mapping,
+                   new_alerts: int | None) -> str:
+    """The month review's first sentence: churns and ARR lost, the costliest reason, how many the
+    warnings caught and how early, and the new alerts."""
+    name = pd.Period(month, "M").strftime("%B %Y")
+    alert_text = "" if new_alerts is None else (
+        f"; {new_alerts:,} paying account{'s' if new_alerts != 1 else ''} raised a new alert this month")
+    if churned.empty:
+        return f"No account churned in {name}{alert_text}."
+    n, arr = len(churned), float(churned["arr_lost"].sum())
+    text = f"{n:,} account{'s' if n != 1 else ''} churned in {name}, taking {_money(arr)} ARR"
+    recorded = pareto[pareto["reason"] != NOT_RECORDED] if not pareto.empty else pareto
+    if len(recorded):
+        top = recorded.iloc[0]
+        text += f"; '{_words(top['reason'])}' cost the most ({_pct(top['arr_share'])} of ARR lost)"
+    if summary.get("checked"):
+        text += (f". The health score or risk list flagged {summary['caught']} of {summary['checked']} "
+                 f"({_pct(summary['detection_rate'])}, 95% CI {_pct(summary['detection_low'])}-"
+                 f"{_pct(summary['detection_high'])})")
+        if summary.get("caught"):
+            text += f" a median {summary['median_lead_days']:.0f} days before they left"
+    return text + alert_text + "."
+
+
+def account_sentence(row: Mapping, audit_row: Mapping | None, lookback_months: int) -> str:
+    """One sentence per reviewed account: what happened, why, and whether we saw it coming."""
+    label = row.get("account_name") or row["account_id"]
+    label = f"{label} ({row['account_id']})" if label != row["account_id"] else label
+    status = row.get("status", "churned")
+    if status == "never paid":
+        return f"{label} never had a paying subscription up to the report month: there is no churn to review."
+    if status == "active":
+        return (f"{label} has not churned: it is still paying {_money(float(row.get('current_mrr') or 0))} MRR "
+                f"after {row['tenure_months']:.0f} months.")
+    reason = row.get("reason")
+    why = f" (reason: {_words(reason)}" + (f", to {row['competitor']}" if row.get("competitor") else "") + ")" \
+        if reason and reason != NOT_RECORDED else " (no cancellation reason recorded)"
+    text = (f"{label} churned on {_date(row['churn_date'])} after {row['tenure_months']:.0f} months, taking "
+            f"{_money(float(row['arr_lost']))} ARR{why}")
+    if audit_row is None or audit_row.get("outcome") == "not checked":
+        return text + "; no monthly check fell before its churn, so no warning could be judged."
+    if audit_row.get("outcome") == "caught":
+        return (text + f"; first flagged {int(audit_row['lead_days'])} days before "
+                f"({_date(audit_row['first_flagged'])}, by the {audit_row['flagged_by']}).")
+    return text + f"; never flagged by the health score or the risk list in the {lookback_months} months before."
+
+
+def accounts_headline(churned: pd.DataFrame, audit: pd.DataFrame, lookback_months: int) -> str:
+    """The account review's first sentence (one account: its story; several: the tally)."""
+    audit_of = audit.set_index(["account_id", "churn_date"]) if len(audit) else None
+    def audit_row(r):
+        if audit_of is None or pd.isna(r["churn_date"]) or (r["account_id"], r["churn_date"]) not in audit_of.index:
+            return None
+        return audit_of.loc[(r["account_id"], r["churn_date"])].to_dict()
+    if len(churned) == 1:
+        row = churned.iloc[0].to_dict()
+        return account_sentence(row, audit_row(row), lookback_months)
+    gone = churned[churned["status"] == "churned"]
+    caught = sum(1 for _, r in gone.iterrows() if (audit_row(r) or {}).get("outcome") == "caught")
+    return (f"{len(churned)} accounts reviewed: {len(gone)} churned, taking {_money(float(gone['arr_lost'].sum()))} "
+            f"ARR; {caught} of {len(gone)} were flagged before they left.")
+
+
+# --------------------------------------------------------------------------------------------------
+# The whole review
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Settings:
+    """The review's parameters (``params/05_churn_postmortem.yml`` and the shared conventions)."""
+
+    lookback_months: int = 6
+    rollup_months: int = 6
+    horizon_days: int = 90
+    risk_threshold: float = 0.25
+    refit_months: int = 3
+    training_months: int = 9
+    comparables_per_account: int = 3
+    retained_days: int = 90
+    comment_themes: int = 5
+    key_event_count: int = 3
+    reason_match_days: int = 45
+    account_health_every_days: int = 7
+    reactivation_window_days: int = 0
+    count_same_month_churn: bool = True
+    churn_convention: str = "month_end"
+    value_milestone: str = "first_value"
+    reason_playbooks: Mapping[str, str] | None = None
+    risk_playbook: str = ""
+
+
+def churn_month(churn_date: pd.Series, churn_convention: str = "month_end") -> pd.Series:
+    """The month a churn belongs to. ``month_end`` (the contract): the month whose last day is the first
+    at zero MRR, i.e. the month of the first unpaid day. ``period_start`` (Fighting Churn With Data):
+    the month of the last paid day (active on its first day, not on the next month's first day)."""
+    if churn_convention == "period_start":
+        return (churn_date - pd.Timedelta(days=1)).dt.to_period("M")
+    if churn_convention != "month_end":
+        raise ValueError(f"churn_convention {churn_convention!r}: use month_end or period_start")
+    return churn_date.dt.to_period("M")
+
+
+def size_band(arr: pd.Series) -> pd.Series:
+    """ARR quartile within the frame (by rank, so ties do not break the cut)."""
+    labels = ["smallest quarter", "second quarter", "third quarter", "largest quarter"]
+    if arr.notna().sum() < 4:
+        return pd.Series("all", index=arr.index, dtype=object)
+    return pd.qcut(arr.rank(method="first"), 4, labels=labels).astype(object)
+
+
+@dataclass
+class Review:
+    """Everything a postmortem shows, computed once (see :func:`build_review`)."""
+
+    month: pd.Period
+    account_ids: list[str] | None
+    settings: Settings
+    config: object
+    churns: pd.DataFrame            # every churn up to the month end, with reasons
+    churned: pd.DataFrame           # the churn list of this review
+    pareto: pd.DataFrame
+    by_segment: pd.DataFrame
+    themes: Themes
+    checks: Checks
+    audit: pd.DataFrame             # churns of the roll-up window (and reviewed accounts)
+    audit_summary: dict             # this review's churns
+    audit_summary_all: dict         # the whole roll-up window
+    missed: pd.DataFrame
+    false_alarm: dict
+    key_events: list[str]
+    weekly: pd.DataFrame
+    events: dict
+    mrr: pd.DataFrame
+    health: pd.DataFrame
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    pairs: pd.DataFrame
+    aligned: pd.DataFrame
+    contrast: pd.DataFrame
+    current_list: pd.DataFrame | None
+    previous_list: pd.DataFrame | None
+    previous_source: str
+    alerts: pd.DataFrame | None
+    lessons: pd.DataFrame
+    rollup_reasons: pd.DataFrame
+    rollup_missed: pd.DataFrame
+    notes: list[str]
+
+    @property
+    def is_month(self) -> bool:
+        return self.account_ids is None
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return month_end(self.month)
+
+    def headline(self) -> str:
+        if self.is_month:
+            n = None if self.alerts is None else len(self.alerts)
+            return month_headline(self.month, self.churned, self.pareto, self.audit_summary, n)
+        return accounts_headline(self.churned, self.audit, self.settings.lookback_months)
+
+    def review_audit(self) -> pd.DataFrame:
+        """The audit rows of this review's churns."""
+        keys = self.churned.loc[self.churned["churn_date"].notna(), ["account_id", "churn_date"]]
+        return self.audit.merge(keys, on=["account_id", "churn_date"])
+
+    def label(self, account_id: str) -> str:
+        row = self.churned.set_index("account_id").get("account_name", pd.Series(dtype=object)).get(account_id)
+        return f"{row} ({account_id})" if isinstance(row, str) and row and row != account_id else account_id
+
+    def key_event_usage(self) -> pd.DataFrame:
+        """Weekly key-event total per reviewed account: ``account_id, week, value``."""
+        usage = self.weekly[self.weekly["metric"] != "active users"]
+        return usage.groupby(["account_id", "week"], as_index=False)["value"].sum()
+
+    def small_multiples_data(self, max_panels: int = 24) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """Panels (largest ARR lost first, at most ``max_panels``), weekly key-event usage, health flags."""
+        audit = self.review_audit()[["account_id", "churn_date", "first_flagged"]]
+        panels = self.churned[self.churned["status"] == "churned"].merge(audit, on=["account_id", "churn_date"], how="left")
+        panels = panels.head(max_panels)
+        panels = panels.assign(label=[f"{self.label(a)} · {_money(v)} ARR" for a, v in
+                                      zip(panels["account_id"], panels["arr_lost"])])
+        return panels[["account_id", "label", "churn_date", "first_flagged"]], self.key_event_usage(), self.health
+
+    def page_data(self, account_id: str) -> dict:
+        """Keyword arguments of :func:`csresearch.plots.postmortem.account_page` for one account."""
+        row = self.churned.set_index("account_id").loc[account_id]
+        audit = self.review_audit().set_index("account_id")
+        first = audit["first_flagged"].get(account_id) if account_id in audit.index else pd.NaT
+        events = {k: (None if v is None else v[v["account_id"] == account_id]) for k, v in self.events.items()}
+        status = "" if row["status"] == "churned" else f" · {row['status']}"
+        reason = f" · reason: {_words(row['reason'])}" if row.get("reason") not in (None, NOT_RECORDED) else ""
+        value = f"{_money(float(row['arr_lost']))} ARR lost" if row["status"] == "churned" else ""
+        return {
+            "label": f"{self.label(account_id)}{status} · {value}{reason}".replace(" ·  ·", " ·").strip(" ·"),
+            "mrr": self.mrr[self.mrr["account_id"] == account_id],
+            "weekly": self.weekly[self.weekly["account_id"] == account_id],
+            "events": events,
+            "health": self.health[self.health["account_id"] == account_id],
+            "churn_date": row["churn_date"], "first_flagged": first,
+            "start": self.window[0], "end": self.window[1],
+        }
+
+    def scope_text(self) -> str:
+        if self.is_month:
+            return f"in {self.month.strftime('%B %Y')}"
+        return "of the reviewed account(s)"
+
+    def window_text(self) -> str:
+        first = self.month - (self.settings.rollup_months - 1)
+        return f"over the {self.settings.rollup_months} months {first.strftime('%b %Y')}-{self.month.strftime('%b %Y')}"
+
+    def audit_table(self) -> pd.DataFrame:
+        """The early-warning audit as published (``warning_audit.csv``): one row per churn audited."""
+        cols = ["account_id", "account_name", "churn_date", "churn_month", "in_review", "outcome", "checks",
+                "first_flagged", "lead_days", "flagged_by", "first_trigger", "first_playbook", "flagged_since",
+                "standing_lead_days", "arr_lost", "tenure_months", "tenure_band", "size_band", "segment", "plan",
+                "reason"]
+        out = self.audit[[c for c in cols if c in self.audit]].copy()
+        out["tenure_months"] = out["tenure_months"].round(1)
+        return out.sort_values(["churn_date", "account_id"], ascending=[False, True]).reset_index(drop=True)
+
+    def alerts_table(self) -> pd.DataFrame:
+        """The alerts as published (``alerts.csv``)."""
+        cols = ["account_id", "account_name", "segment", "arr", "alert", "trigger", "playbook", "health_band_before",
+                "health_band", "health_score_before", "health_score", "churn_probability_before", "churn_probability",
+                "touch_tier"]
+        if self.alerts is None:
+            return pd.DataFrame(columns=cols)
+        return self.alerts[[c for c in cols if c in self.alerts]].reset_index(drop=True)
+
+    def churn_list(self) -> pd.DataFrame:
+        """The churn list as published (``churned_accounts.csv``)."""
+        cols = ["account_id", "account_name", "status", "churn_date", "arr_lost", "tenure_months", "segment", "plan",
+                "reason", "sub_reason", "competitor", "comment"]
+        out = self.churned[[c for c in cols if c in self.churned]].copy()
+        audit = self.review_audit()[["account_id", "churn_date", "outcome", "first_flagged", "lead_days", "flagged_by"]]
+        out = out.merge(audit, on=["account_id", "churn_date"], how="left")
+        theme = self.themes.assignments.drop_duplicates("account_id").set_index("account_id")["theme"]
+        out["comment_theme"] = out["account_id"].map(theme)
+        out["tenure_months"] = out["tenure_months"].round(1)
+        return out
+
+
+def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings: Settings | None = None,
+                 health_config=None, names: pd.Series | None = None, previous_list: pd.DataFrame | None = None,
+                 previous_source: str | None = None) -> Review:
+    """Compute a postmortem: a month's churns (``account_ids`` None) or a few accounts' story.
+
+    ``names``: display names by account id (pseudonyms when the report pseudonymises). ``previous_list``:
+    the previous month's at-risk list from an earlier run, if any (otherwise recomputed as of then).
+    """
+    from . import drivers
+    from .churn import account_month_mrr
+
+    s = settings or Settings()
+    month = pd.Period(month, "M")
+    ids = parse_account_ids(account_ids)
+    as_of = month_end(month)
+    config = health_config if isinstance(health_config, drivers.HealthConfig) else drivers.load_health_config(health_config)
+    notes: list[str] = []
+    for table, what in (("churn_reasons", "churn reasons, competitors and comments"),
+                        ("usage_events", "usage timelines and usage comparisons"),
+                        ("support_tickets", "ticket timelines"), ("surveys", "NPS timelines"),
+                        ("cs_activities", "CSM activity timelines")):
+        if not ds.has(table):
+            notes.append(f"no `{table}` table: {what} skipped")
+
+    # the churn list and every churn (for the roll-up and the audit)
+    if ids is not None:
+        check_accounts(ds, ids)
+    churns = all_churns(ds, as_of, s.reactivation_window_days, s.count_same_month_churn)
+    churned = churned_accounts(ds, month, ids, s.reactivation_window_days, s.count_same_month_churn,
+                               s.reason_match_days, churns=churns, churn_convention=s.churn_convention)
+    all_c = attach_reasons(churns, ds, s.reason_match_days)
+    all_c["churn_month"] = churn_month(all_c["churn_date"], s.churn_convention)
+    if names is not None:
+        for frame in (churned, all_c):
+            frame["account_name"] = frame["account_id"].map(names)
+    pareto = reasons_pareto(churned[churned["status"] == "churned"])
+    by_segment = reasons_by_segment(churned[churned["status"] == "churned"])
+    themes = comment_themes(churned[["account_id", "comment"]], s.comment_themes) if "comment" in churned else \
+        comment_themes(pd.DataFrame(columns=["account_id", "comment"]))
+
+    # checks: far enough back for every audited churn's look-back
+    first_rollup = month - (s.rollup_months - 1)
+    oldest = first_rollup.to_timestamp()
+    reviewed_churns = churned.loc[churned["churn_date"].notna(), "churn_date"]
+    if len(reviewed_churns):
+        oldest = min(oldest, reviewed_churns.min())
+    months_back = (month - (oldest.to_period("M") - s.lookback_months)).n
+    checks = run_checks(ds, month, config, months_back=months_back, horizon_days=s.horizon_days,
+                        risk_threshold=s.risk_threshold, refit_months=s.refit_months,
+                        training_months=s.training_months, reactivation_window_days=s.reactivation_window_days,
+                        value_milestone=s.value_milestone)
+    flags = checks.scores
+
+    # timelines of the reviewed accounts
+    lookback = pd.DateOffset(months=s.lookback_months)
+    reviewed = churned["account_id"].tolist()
+    ends = churned["churn_date"].fillna(as_of)
+    start = (ends.min() - lookback) if len(churned) else as_of - lookback
+    end = min(ends.max() + pd.Timedelta(days=14), as_of) if len(churned) else as_of
+    key = key_events(ds, s.key_event_count, as_of)
+    weekly = weekly_activity(ds, reviewed, start, end, key)
+    events = account_events(ds, reviewed, start, end)
+    subs = ds.table("subscriptions")
+    mine = subs[subs["account_id"].isin(reviewed)]
+    mrr = account_month_mrr(mine, start.to_period("M"), end.to_period("M")) if len(mine) else \
+        pd.DataFrame(columns=["account_id", "month", "month_end", "mrr"])
+    if ids is not None and s.account_health_every_days:
+        health = health_timeline(ds, reviewed, start, end, config, s.account_health_every_days, s.value_milestone)
+        fine = health.merge(flags[["account_id", "observation_date", "churn_probability"]],
+                            on=["account_id", "observation_date"], how="left")
+        fine["flagged"] = fine["health_band"].eq("red") | fine["churn_probability"].ge(s.risk_threshold)
+        fine["source"] = np.where(fine["health_band"].eq("red"), "health score", "risk list")
+        fine["trigger"] = fine["triggered"]
+        risk_only = flags[flags["account_id"].isin(reviewed) & flags["churn_probability"].ge(s.risk_threshold)
+                          & ~flags["health_band"].eq("red")]
+        health = pd.concat([fine, risk_only[fine.columns.intersection(risk_only.columns)]], ignore_index=True)
+        health = health.sort_values(["account_id", "observation_date"]).reset_index(drop=True)
+        flags = pd.concat([flags[~flags["account_id"].isin(reviewed)], health], ignore_index=True)
+    else:
+        health = flags[flags["account_id"].isin(reviewed)].reset_index(drop=True)
+
+    # the early-warning audit over the roll-up window (plus the reviewed accounts' churns)
+    in_window = all_c[(all_c["churn_month"] >= first_rollup) & (all_c["churn_month"] <= month)]
+    extra = churned[churned["churn_date"].notna()][["account_id", "churn_date"]].merge(all_c, on=["account_id", "churn_date"])
+    audited = pd.concat([in_window, extra], ignore_index=True).drop_duplicates(["account_id", "churn_date"])
+    audited = audited.assign(size_band=size_band(audited["arr_lost"]))
+    audit = warning_audit(audited, flags, lookback_days=int(s.lookback_months * DAYS_PER_MONTH))
+    keys = churned.loc[churned["churn_date"].notna(), ["account_id", "churn_date"]]
+    review_rows = audit.merge(keys, on=["account_id", "churn_date"])
+    audit["in_review"] = audit.set_index(["account_id", "churn_date"]).index.isin(
+        keys.set_index(["account_id", "churn_date"]).index)
+    audit_summary = lead_time_summary(review_rows)
+    audit_summary_all = lead_time_summary(audit)
+    missed = missed_profile(audit)
+    false_alarm, _ = false_alarms(checks.scores, all_c[["account_id", "churn_date"]], as_of + pd.Timedelta(days=1),
+                                  horizon_days=s.horizon_days,
+                                  window_days=int(s.rollup_months * DAYS_PER_MONTH))
+
+    # comparable retained accounts and how they differed
+    pairs = comparables(ds, churned[churned["status"] == "churned"], as_of, s.comparables_per_account,
+                        s.retained_days, s.reactivation_window_days)
+    aligned = pd.DataFrame(columns=["account_id", "ref_date", "week", "events", "active_users", "index", "group"])
+    if len(pairs):
+        churned_refs = pairs[["account_id", "ref_date"]].drop_duplicates()
+        comp_refs = pairs[["comparable_id", "ref_date"]].rename(columns={"comparable_id": "account_id"}).drop_duplicates()
+        both = pd.concat([churned_refs.assign(group="churned"), comp_refs.assign(group="retained look-alikes")])
+        got = aligned_usage(ds, both, weeks=26, events=key)
+        if len(got):
+            aligned = got.merge(both, on=["account_id", "ref_date"])
+    seen = last_check_before(checks.scores, pairs, checks.frame)
+    contrast = trajectory_contrast(seen)
+
+    # alerts going forward: this month's at-risk list against the previous month's
+    current_list = prev_list = alerts_table = None
+    source = previous_source or "recomputed as of the previous month (no earlier run found)"
+    T = month.to_timestamp(how="start") + pd.offsets.MonthBegin(1)
+    T_prev = (month - 1).to_timestamp(how="start") + pd.offsets.MonthBegin(1)
+    try:
+        current_list = drivers.at_risk_list(ds, month, s.horizon_days, health_config=config, frame=checks.frame,
+                                            model=checks.models.get(pd.Timestamp(T)), display_names=names)
+        prev_list = previous_list
+        if prev_list is None:
+            prev_list = drivers.at_risk_list(ds, month - 1, s.horizon_days, health_config=config, frame=checks.frame,
+                                             model=checks.models.get(pd.Timestamp(T_prev)), display_names=names)
+        alerts_table = alerts(current_list, prev_list, s.risk_threshold, s.risk_playbook)
+    except ValueError as exc:  # e.g. too little history to fit the risk model
+        notes.append(f"alerts skipped: {exc}")
+
+    lesson_table = lessons(pareto, audit_summary_all, missed, audit, contrast, false_alarm, config,
+                           s.reason_playbooks)
+    roll_reasons, roll_missed = rollup(all_c, audit, month, s.rollup_months)
+    return Review(month, ids, s, config, all_c, churned, pareto, by_segment, themes, checks, audit, audit_summary,
+                  audit_summary_all, missed, false_alarm, key, weekly, events, mrr, health, (start, end), pairs,
+                  aligned, contrast, current_list, prev_list, source, alerts_table, lesson_table, roll_reasons,
+                  roll_missed, notes)
+
+
+
+def names_by_id(nb, ds: Dataset) -> pd.Series:
+    """Display names (pseudonyms when the report pseudonymises) indexed by account id."""
+    accounts = ds.table("accounts")
+    return pd.Series(nb.display_names(accounts).to_numpy(), index=accounts["account_id"].to_numpy())
+
+
+def earlier_run_list(output_dir: str | Path | None, month: pd.Period) -> tuple[pd.DataFrame | None, str | None]:
+    """The previous month's at-risk list from an earlier run, and where it came from (None, None if
+    there is no usable earlier run: the list is then recomputed as of the previous month)."""
+    path = previous_list_from_run(output_dir, month)
+    if path is None:
+        return None, None
+    frame = read_previous_list(path)
+    if frame is None:
+        return None, None
+    return frame, f"the earlier run's list ({path.parent.parent.name}/{path.parent.name}/{path.name})"
+
+
+# --------------------------------------------------------------------------------------------------
+# Generated section sentences
+# --------------------------------------------------------------------------------------------------
+def churn_list_sentence(churned: pd.DataFrame) -> str:
+    gone = churned[churned["status"] == "churned"]
+    if gone.empty:
+        return "No churn to list."
+    seg = gone["segment"].fillna("unknown").value_counts()
+    parts = ", ".join(f"{n} {s}" for s, n in seg.items())
+    competitor = gone["competitor"].notna().sum() if "competitor" in gone else 0
+    return (f"{len(gone)} churn(s), {_money(float(gone['arr_lost'].sum()))} ARR lost in total ({parts}); median "
+            f"tenure {gone['tenure_months'].median():.0f} months; the largest single loss was "
+            f"{_money(float(gone['arr_lost'].max()))}."
+            + (f" {competitor} left for a named competitor." if competitor else ""))
+
+
+def reasons_sentence(pareto: pd.DataFrame) -> str:
+    if pareto.empty:
+        return "No churn, so no reasons to rank."
+    top = pareto.sort_values("arr_lost", ascending=False)
+    needed = int((top["cum_arr_share"] < 0.8).sum()) + 1
+    named = ", ".join(_words(r) for r in top["reason"].head(needed))
+    by_count = pareto.sort_values(["churns", "arr_lost"], ascending=False).iloc[0]
+    unknown = pareto.loc[pareto["reason"] == NOT_RECORDED, "churns"].sum()
+    text = (f"{needed} reason(s) account for at least 80% of the ARR lost: {named}. By number of accounts, "
+            f"'{_words(by_count['reason'])}' leads ({int(by_count['churns'])} of {int(pareto['churns'].sum())}).")
+    if unknown:
+        text += f" {int(unknown)} churn(s) have no cancellation reason recorded: they are kept as 'not recorded'."
+    return text
+
+
+def themes_sentence(themes: Themes) -> str:
+    if themes.themes.empty:
+        return "No free-text comments to group."
+    top = themes.themes.iloc[0]
+    return (f"{int(themes.themes['comments'].sum())} comments fall into {len(themes.themes)} theme(s) ({themes.method}, "
+            f"computed locally); the largest, '{top['theme']}', holds {int(top['comments'])}, e.g. \u201c{top['example']}\u201d")
+
+
+def audit_sentence(summary: Mapping, audit: pd.DataFrame, scope: str) -> str:
+    if not summary.get("churns"):
+        return f"No churn {scope} to audit."
+    if not summary.get("checked"):
+        return f"No check fell before the churns {scope}, so the warnings cannot be judged."
+    text = (f"Of {summary['checked']} churn(s) {scope} that a monthly check saw, the health score or the risk list "
+            f"flagged {summary['caught']} ({_pct(summary['detection_rate'])}, 95% CI {_pct(summary['detection_low'])}"
+            f"-{_pct(summary['detection_high'])}) at least once in the look-back")
+    if summary.get("caught"):
+        text += f", first a median {summary['median_lead_days']:.0f} days before the churn"
+        if not np.isnan(summary.get("median_lead_low", np.nan)):
+            text += f" (95% CI {summary['median_lead_low']:.0f}-{summary['median_lead_high']:.0f})"
+        standing = audit.loc[audit["outcome"] == "caught", "standing_lead_days"].dropna()
+        if len(standing):
+            text += (f". The warning still standing at the last check before the churn began a median "
+                     f"{standing.median():.0f} days before it ({len(standing)} accounts)")
+    if summary.get("not_checked"):
+        text += f". {summary['not_checked']} churn(s) fell before any check and are left out"
+    return text + "."
+
+
+def missed_sentence(missed: pd.DataFrame, summary: Mapping, alpha: float = 0.05) -> str:
+    if not summary.get("missed"):
+        return "No churn was missed: every checked churn was flagged at least once."
+    if missed.empty:
+        return f"{summary['missed']} churn(s) were never flagged; too few caught or missed churns to compare them."
+    significant = missed[missed["p_holm"] < alpha]
+    if significant.empty:
+        lead = missed.iloc[0]
+        return (f"{summary['missed']} churn(s) were never flagged. No segment, plan, tenure, size or reason sets them "
+                f"apart after Holm correction across {len(missed)} comparisons; the largest gap is "
+                f"{lead['attribute'].replace('_', ' ')} = {_words(lead['value'])} ({_pct(lead['share_of_missed'])} of "
+                f"missed vs {_pct(lead['share_of_caught'])} of caught, Holm p = {lead['p_holm']:.2f}).")
+    s = significant.iloc[0]
+    return (f"{summary['missed']} churn(s) were never flagged; they are over-represented in "
+            f"{s['attribute'].replace('_', ' ')} = {_words(s['value'])} ({_pct(s['share_of_missed'])} of missed vs "
+            f"{_pct(s['share_of_caught'])} of caught, Holm-adjusted p = {s['p_holm']:.3f}).")
+
+
+def false_alarm_sentence(fa: Mapping) -> str:
+    if not fa.get("flagged_accounts"):
+        return "No flag is old enough to judge whether it was a false alarm."
+    return (f"Of {fa['flagged_accounts']:,} accounts first flagged between {fa['window_start']} and {fa['window_end']}, "
+            f"{fa['stayed']:,} ({_pct(fa['false_alarm_rate'])}, 95% CI {_pct(fa['false_alarm_low'])}-"
+            f"{_pct(fa['false_alarm_high'])}) were still customers {fa['horizon_days']} days later. Flags younger "
+            f"than {fa['horizon_days']} days are not judged yet (censored), and an account a CSM saved counts as a "
+            "false alarm here, so this is an upper bound on wasted effort.")
+
+
+def contrast_sentence(contrast: pd.DataFrame, aligned: pd.DataFrame, alpha: float = 0.05) -> str:
+    share = usage_retained_share(aligned)
+    text = ""
+    if len(share) == 2:
+        s = share.set_index("group")["median_share"]
+        text = (f"In the last 4 weeks before the churn, churned accounts used the product at a median "
+                f"{_pct(s.get('churned'))} of their own level 4-6 months earlier; their retained look-alikes, on the "
+                f"same weeks, at {_pct(s.get('retained look-alikes'))}. ")
+    if contrast.empty:
+        return text + "No comparable retained accounts were found." if not text else text
+    sig = contrast[contrast["p_holm"] < alpha]
+    if sig.empty:
+        return text + "No single metric differs significantly after Holm correction."
+    names = ", ".join(f"{r.label} ({'lower' if r.paired_difference < 0 else 'higher'})" for r in sig.itertuples())
+    return text + f"At the last check before the churn, they differed from their look-alikes in: {names} (Holm p < {alpha})."
+
+
+def alerts_sentence(alerts_table: pd.DataFrame | None, month: pd.Period, source: str) -> str:
+    if alerts_table is None:
+        return "Alerts could not be computed (see the notes above)."
+    if alerts_table.empty:
+        return f"No paying account's warning got worse in {pd.Period(month, 'M').strftime('%B %Y')}."
+    kinds = alerts_table["alert"].str.split("; ").explode().value_counts()
+    parts = ", ".join(f"{n} {k}" for k, n in kinds.items())
+    arr = f", {_money(float(alerts_table['arr'].sum()))} ARR" if "arr" in alerts_table else ""
+    return (f"{len(alerts_table):,} paying accounts{arr} raised a new alert in {pd.Period(month, 'M').strftime('%B %Y')}: "
+            f"{parts}. Compared with the previous month's at-risk list, {source}.")
+
+
+TABLE_FORMATS = {
+    "arr_lost": "${:,.0f}", "arr": "${:,.0f}", "mrr": "${:,.0f}", "tenure_months": "{:.0f}", "lead_days": "{:.0f}",
+    "churn_date": "{:%Y-%m-%d}", "first_flagged": "{:%Y-%m-%d}", "ref_date": "{:%Y-%m-%d}",
+    "share_of_missed": "{:.0%}", "share_of_caught": "{:.0%}", "p_value": "{:.3f}", "p_holm": "{:.3f}",
+    "lift": "{:+.0%}", "churned_median": "{:.2f}", "comparables_median": "{:.2f}", "paired_difference": "{:+.2f}",
+    "difference_low": "{:+.2f}", "difference_high": "{:+.2f}", "health_score": "{:.0f}",
+    "health_score_before": "{:.0f}", "churn_probability": "{:.0%}", "churn_probability_before": "{:.0%}",
+    "distance": "{:.2f}", "share": "{:.0%}",
+}
+
+
+def conventions(review: Review) -> dict:
+    """The conventions box of the report."""
+    s = review.settings
+    health_every = ("monthly" if review.is_month or not s.account_health_every_days
+                    else f"every {s.account_health_every_days} days (reviewed accounts), monthly (others)")
+    return {
+        "review": f"every churn of {review.month.strftime('%B %Y')}" if review.is_month
+        else f"accounts {', '.join(review.account_ids)} (as of the end of {review.month.strftime('%B %Y')})",
+        "churn definition": "paying spells (csresearch.churn.paying_spells): churn date = first unpaid day",
+        "churn_convention": s.churn_convention,
+        "reactivation_window_days": s.reactivation_window_days,
+        "count_same_month_churn": s.count_same_month_churn,
+        "value_milestone": s.value_milestone,
+        "ARR lost": "12 x MRR on the last paid day",
+        "health score": str(getattr(review.config, "source", "params/health_score.yml")),
+        "flagged": f"health band red, or churn risk >= {s.risk_threshold:.0%} within {s.horizon_days} days",
+        "checks": f"risk list monthly (model refitted every {s.refit_months} months); health score {health_every}",
+        "lookback_months": s.lookback_months,
+        "rollup_months": s.rollup_months,
+        "comparables": f"{s.comparables_per_account} per churn, retained >= {s.retained_days} days",
+        "reason_match_days": s.reason_match_days,
+    }
+
+
+def convention_notes(review: Review) -> dict:
+    return {
+        "churn_convention": "month_end: a churn belongs to the month of its first unpaid day; period_start: of its last paid day",
+        "reactivation_window_days": "a gap shorter than this is not a churn",
+        "count_same_month_churn": "false drops accounts that joined and left within one month",
+        "checks": "each check uses only data from before its date",
+        "reason_match_days": "a cancellation form within this many days of the billing churn date is its reason",
+    }
+
+
+def method_notes(review: Review) -> str:
+    """How censoring, leakage, multiple comparisons and selection bias are handled, in a few lines."""
+    s = review.settings
+    return (
+        "**How to read the numbers.** "
+        f"*Leakage:* every check uses only data from before its date, and the risk model at each check learned only "
+        f"from outcomes known by then (churn windows of {s.horizon_days} days already closed). "
+        f"*Censoring:* a flag younger than {s.horizon_days} days is not judged a hit or a false alarm yet; churns are "
+        "read as of the report month's end, so a later reactivation can restate them. "
+        "*Multiple comparisons:* what missed churns have in common, and how churned accounts differ from their "
+        "look-alikes, are tested across many values at once, so p-values are Holm-corrected. "
+        "*Selection bias:* cancellation reasons are self-reported; look-alikes are matched on what we observe, not on "
+        "why accounts differ; a flag that prompted a CSM save counts as a false alarm. "
+        "Rates carry Wilson 95% intervals; medians bootstrap 95% intervals."
+    )
+
+
+def notes_text(review: Review) -> str:
+    if not review.notes:
+        return "Every optional table this report uses is present."
+    return "**Sections switched off or limited:** " + "; ".join(review.notes) + "."
+
+
+def account_sentences(review: Review) -> str:
+    audit = review.review_audit().set_index(["account_id", "churn_date"])
+    lines = []
+    for _, row in review.churned.iterrows():
+        key = (row["account_id"], row["churn_date"])
+        audit_row = audit.loc[key].to_dict() if pd.notna(row["churn_date"]) and key in audit.index else None
+        lines.append("- " + account_sentence(row.to_dict(), audit_row, review.settings.lookback_months))
+    return "\n".join(lines)
+
+
+def timeline_sentence(review: Review, max_panels: int) -> str:
+    gone = review.churned[review.churned["status"] == "churned"]
+    if review.is_month:
+        if gone.empty:
+            return "No churn this month, so no timelines."
+        shown = min(len(gone), max_panels)
+        text = f"{shown} of {len(gone)} churned accounts drawn (largest ARR lost first)."
+        if not review.key_events:
+            return text + " No usage data: the panels show only the flags."
+        return text + f" Usage counts the key events: {', '.join(_words(e) for e in review.key_events)}."
+    return (f"Key events: {', '.join(_words(e) for e in review.key_events) or 'none (no usage data)'}. "
+            f"Health score every {review.settings.account_health_every_days or 30} days; "
+            "crosses mark the checks that flagged the account.")
+
+
+def rollup_sentence(rollup_missed: pd.DataFrame) -> str:
+    judged = rollup_missed[rollup_missed["checked_churns"] > 0]
+    if judged.empty:
+        return "No checked churn in these months."
+    total, missed = int(judged["checked_churns"].sum()), int(judged["missed"].sum())
+    share, low, high = wilson(missed, total)
+    worst = judged.sort_values("missed_share", ascending=False).iloc[0]
+    return (f"Over these {len(rollup_missed)} months, {missed} of {total} checked churns ({_pct(share)}, 95% CI "
+            f"{_pct(low)}-{_pct(high)}) were never flagged; the highest monthly share was {worst['month']} "
+            f"({int(worst['missed'])} of {int(worst['checked_churns'])}). Monthly shares rest on few churns: read "
+            "their intervals before calling a trend.")
+
+
+def record(nb, review: Review) -> None:
+    """Headline numbers into summary.json and onto the index page (with the link to alerts.csv)."""
+    s, fa = review.audit_summary, review.false_alarm
+    gone = review.churned[review.churned["status"] == "churned"]
+    n_alerts = 0 if review.alerts is None else int(len(review.alerts))
+    if review.is_month:
+        nb.kpi("Churned accounts", int(len(gone)), f"{len(gone):,}")
+        nb.kpi("ARR lost", float(gone["arr_lost"].sum()), _money(float(gone["arr_lost"].sum())))
+    else:
+        nb.kpi("Accounts reviewed", int(len(review.churned)), f"{len(review.churned)} ({len(gone)} churned)")
+    if s.get("checked"):
+        nb.kpi("Flagged before churn", s["detection_rate"],
+               f"{s['caught']} of {s['checked']} ({_pct(s['detection_rate'])}, 95% CI {_pct(s['detection_low'])}-"
+               f"{_pct(s['detection_high'])})")
+    if s.get("caught"):
+        ci = "" if np.isnan(s["median_lead_low"]) else f" (95% CI {s['median_lead_low']:.0f}-{s['median_lead_high']:.0f})"
+        nb.kpi("Median warning lead", s["median_lead_days"], f"{s['median_lead_days']:.0f} days{ci}")
+    nb.kpi("New alerts", n_alerts, f"{n_alerts:,} accounts", link=f"{nb.notebook}/alerts.csv")
+    if fa.get("flagged_accounts"):
+        nb.kpi("False-alarm rate", fa["false_alarm_rate"],
+               f"{_pct(fa['false_alarm_rate'])} (95% CI {_pct(fa['false_alarm_low'])}-{_pct(fa['false_alarm_high'])})")
+    nb.record(
+        title="Churn postmortem" if review.is_month else "Churn postmortem: account review",
+        mode="month" if review.is_month else "accounts",
+        account_ids=review.account_ids,
+        churned_accounts=int(len(gone)),
+        arr_lost=float(gone["arr_lost"].sum()),
+        audit=dict(s), audit_window=dict(review.audit_summary_all), false_alarm=dict(fa),
+        new_alerts=n_alerts,
+        alerts_by_type=({} if review.alerts is None else
+                        review.alerts["alert"].str.split("; ").explode().value_counts().to_dict()),
+        previous_list_source=review.previous_source,
+        lessons=int(len(review.lessons)),
+        notes=review.notes,
+        links=[{"href": f"{nb.notebook}/alerts.csv", "text": f"alerts.csv ({n_alerts:,} new alerts)"}],
+    )
