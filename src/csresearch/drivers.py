@@ -1372,3 +1372,249 @@ def at_risk_sentence(at_risk: pd.DataFrame, top_n: int = 10) -> str:
     return (f"The top {len(top)} accounts carry {_money(top['arr_at_risk'].sum())} of expected ARR loss; the first is "
             f"{first['account_name']} ({_money(first['arr'])} ARR, {first['churn_probability']:.0%} churn probability: "
             f"{first['top_reasons']}). Most common playbook among them: \"{plays.index[0]}\" ({plays.iloc[0]} accounts).")
+
+
+# ==================================================================================================
+# The report: every table the notebook shows, computed once
+# ==================================================================================================
+COHORT_METRICS = ("active_users_per_seat", "events_per_seat", "usage_trend", "days_since_last_activity",
+                  "feature_breadth", "time_to_value_days", "high_priority_tickets_90d", "nps_score",
+                  "cs_touches_90d", "tenure_days")
+COHORT_ATTRIBUTES = ("segment", "billing_period", "touch_tier", "region", "industry", "acquisition_channel")
+
+
+@dataclass
+class DriversReport:
+    as_of: pd.Timestamp
+    horizon_days: int
+    lead_days: int
+    frame: pd.DataFrame
+    config: HealthConfig
+    scores: pd.DataFrame
+    backtest: Backtest
+    calibration: pd.DataFrame
+    drivers: pd.DataFrame
+    deciles: pd.DataFrame
+    categories: pd.DataFrame
+    thresholds: pd.DataFrame
+    profile: pd.DataFrame
+    validation: dict
+    at_risk: pd.DataFrame
+    expansion: pd.DataFrame
+    primary_model: str
+    notes: list[str]
+
+    @property
+    def cohorts(self) -> pd.DataFrame:
+        """Deciles and categorical cohorts in one table (``cohorts.csv``)."""
+        d = self.deciles.assign(kind="decile", cohort=lambda x: x["value_low"].map(_fmt) + " to " + x["value_high"].map(_fmt))
+        d = d.rename(columns={"metric": "variable"})
+        c = self.categories.assign(kind="category").rename(columns={"attribute": "variable", "level": "cohort"})
+        c["label"] = c["variable"].map(feat.describe)
+        cols = ["kind", "variable", "label", "cohort", "accounts", "churned", "churn_rate", "ci_low", "ci_high"]
+        out = pd.concat([d.reindex(columns=cols + ["bin"]), c.reindex(columns=cols + ["p_value_holm"])],
+                        ignore_index=True)
+        return out
+
+    @property
+    def headline(self) -> str:
+        return headline(self.at_risk, self.backtest.metrics, self.drivers, self.horizon_days, self.primary_model)
+
+
+def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 0, every_months: int = 1,
+                   history_months: int = 24, windows_days: tuple[int, int] = (30, 30),
+                   reactivation_window_days: int = 0, value_milestone: str = "first_value",
+                   health_config: HealthConfig | str | Path | None = None, primary_model: str = "gbm",
+                   backtest_folds: int = 3, model_settings: dict | None = None, permutation_repeats: int = 10,
+                   bootstrap_resamples: int = 200, cohort_metrics=COHORT_METRICS,
+                   cohort_attributes=COHORT_ATTRIBUTES, loyal_tenure_days: int = 730,
+                   display_names: pd.Series | None = None) -> DriversReport:
+    """Everything the churn-drivers report shows, as of the report ``month``."""
+    config = _as_frame_config(health_config)
+    frame = observations(ds, month, horizon_days, lead_days, every_months, history_months, windows_days,
+                         reactivation_window_days, value_milestone)
+    T = frame.attrs["as_of"]
+    notes = [f"no `{t}` table: its features (and any health component using them) are left out"
+             for t in frame.attrs.get("missing_tables", [])]
+    scores = health_scores(frame, config)
+    if scores.attrs.get("skipped_components"):
+        notes.append("health components skipped for lack of data: " + ", ".join(scores.attrs["skipped_components"]))
+    settings = dict(model_settings or {})
+    kinds = tuple(dict.fromkeys([primary_model, "logistic", "gbm"]))
+    bt = backtest(frame, kinds, backtest_folds, settings, n_resamples=bootstrap_resamples)
+    pooled = bt.predictions[bt.predictions["model"] == primary_model]
+    calibration = calibration_table(pooled["observed"], pooled["predicted"])
+    table = driver_table(bt.models[primary_model], bt.test, permutation_repeats, horizon_days=horizon_days)
+    if "logistic" in bt.models:
+        coef = logistic_directions(bt.models["logistic"])
+        table["logistic_log_odds_per_sd"] = table["driver"].map(coef)
+    metrics = [m for m in cohort_metrics if m in frame]
+    attributes = [a for a in cohort_attributes if a in frame]
+    deciles = decile_cohorts(frame, metrics)
+    categories = categorical_cohorts(frame, attributes)
+    found = thresholds(frame, metrics)
+    profile_metrics = [m for m in feat.numeric_features(frame) if m not in LABELS and not m.startswith("usage_")]
+    profile = loyal_vs_churned(ds, frame, profile_metrics, loyal_tenure_days, reactivation_window_days)
+    validation = validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples)
+    train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
+    final = ChurnModel(primary_model, **settings.get(primary_model, {})).fit(train)
+    at_risk = at_risk_list(ds, T, horizon_days, lead_days, config, final, frame, display_names)
+    try:
+        expansion = expansion_candidates(ds, T, frame, scores, None, horizon_days, lead_days, display_names)
+    except ValueError as exc:
+        expansion = pd.DataFrame()
+        notes.append(f"expansion list skipped: {exc}")
+    return DriversReport(T, int(horizon_days), int(lead_days), frame, config, scores, bt, calibration, table,
+                         deciles, categories, found, profile, validation, at_risk, expansion, primary_model, notes)
+
+
+def summary_values(report: DriversReport) -> dict:
+    """Numbers for summary.json (tests and other notebooks read them)."""
+    pooled = report.backtest.metrics[report.backtest.metrics["test_date"] == "pooled"].set_index("model")
+    v = report.validation
+    return {
+        "as_of": str(report.as_of.date()), "horizon_days": report.horizon_days, "lead_days": report.lead_days,
+        "observations": int(len(report.frame)), "labelled_observations": int(report.frame["churned"].notna().sum()),
+        "paying_accounts": int(len(report.at_risk)),
+        "arr": float(report.at_risk["arr"].sum()), "arr_at_risk": float(report.at_risk["arr_at_risk"].sum()),
+        "red_accounts": int((report.at_risk["health_band"] == "red").sum()),
+        "backtest": {m: {k: float(pooled.loc[m, k]) for k in ("auc", "auc_low", "auc_high", "pr_auc", "top_decile_lift",
+                                                                "brier")} for m in pooled.index},
+        "backtest_test_dates": [str(d.date()) for d in report.backtest.test_dates],
+        "drivers_ranked": report.drivers["driver"].tolist(),
+        "driver_groups": {d: report.backtest.models[report.primary_model].groups_[d] for d in report.drivers["driver"]},
+        "health_auc": list(v["auc"]), "health_red_share_before_churn": v["red_share"],
+        "health_median_days_red": v["median_days_red"],
+        "health_churn_rate_by_band": dict(zip(v["bands"]["band"], v["bands"]["churn_rate"])),
+        "notes": report.notes,
+    }
+
+
+# ==================================================================================================
+# Display tables and notes for the report
+# ==================================================================================================
+def at_risk_display(at_risk: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
+    d = at_risk.head(rows)
+    return pd.DataFrame({
+        "#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
+        "ARR": d["arr"], "churn risk": d["churn_probability"], "ARR at risk": d["arr_at_risk"],
+        "health": d["health_score"].round(0).astype("Int64").astype(str) + " " + d["health_band"],
+        "why (model)": d["top_reasons"], "health triggers": d["health_triggers"],
+        "touch tier now → suggested": d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"],
+        "playbook": d["playbook"],
+    })
+
+
+AT_RISK_FORMATS = {"ARR": "${:,.0f}", "churn risk": "{:.0%}", "ARR at risk": "${:,.0f}"}
+
+
+def drivers_display(drivers: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
+    d = drivers.head(rows)
+    return pd.DataFrame({
+        "#": d["rank"], "driver": d["label"],
+        "AUC lost (95% CI)": [f"{i:.3f} ({lo:.3f} to {hi:.3f})" for i, lo, hi in
+                              zip(d["importance"], d["importance_low"], d["importance_high"])],
+        "what it means": d["statement"],
+    })
+
+
+def backtest_display(metrics: pd.DataFrame) -> pd.DataFrame:
+    def ci(r, k, fmt):
+        return f"{fmt.format(r[k])} ({fmt.format(r[k + '_low'])}-{fmt.format(r[k + '_high'])})"
+    return pd.DataFrame([{
+        "test date": r["test_date"], "model": r["model"], "accounts": r["test_accounts"], "churned": r["churners"],
+        "churn rate": f"{r['churn_rate']:.1%}", "AUC": ci(r, "auc", "{:.2f}"), "PR-AUC": ci(r, "pr_auc", "{:.2f}"),
+        "top-decile lift": ci(r, "top_decile_lift", "{:.1f}x"), "Brier": ci(r, "brier", "{:.3f}"),
+    } for _, r in metrics.iterrows()])
+
+
+def profile_display(profile: pd.DataFrame, rows: int = 15) -> pd.DataFrame:
+    d = profile.head(rows)
+    return pd.DataFrame({
+        "metric": d["label"], "loyal (median)": d["loyal_median"].map(_fmt), "churned (median)": d["churned_median"].map(_fmt),
+        "difference in means (95% CI)": [f"{_fmt(x)} ({_fmt(lo)} to {_fmt(hi)})" for x, lo, hi in
+                                         zip(d["difference"], d["difference_low"], d["difference_high"])],
+        "standardised difference": d["standardised_difference"].round(2),
+    })
+
+
+def expansion_display(expansion: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
+    d = expansion.head(rows)
+    return pd.DataFrame({
+        "#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
+        "ARR": d["arr"], "expansion chance": d["expansion_probability"], "expected expansion ARR": d["expected_expansion_arr"],
+        "seats in use": d["seat_utilisation"], "health": d["health_band"], "why (model)": d["top_reasons"],
+        "suggested play": d["suggested_play"],
+    })
+
+
+EXPANSION_FORMATS = {"ARR": "${:,.0f}", "expansion chance": "{:.0%}", "expected expansion ARR": "${:,.0f}",
+                     "seats in use": "{:.0%}"}
+
+
+def profile_sentence(profile: pd.DataFrame) -> str:
+    if profile.empty:
+        return "Too few loyal or churned accounts to compare."
+    top = profile.head(3)
+    parts = [f"{r['label']} (median {_fmt(r['loyal_median'])} vs {_fmt(r['churned_median'])})" for _, r in top.iterrows()]
+    return (f"Comparing {profile.attrs.get('loyal_accounts', '?'):,} long-lived, expanding accounts with "
+            f"{profile.attrs.get('churn_events', '?'):,} churns, the biggest differences are in " + "; ".join(parts) + ".")
+
+
+def thresholds_sentence(found: pd.DataFrame) -> str:
+    if found.empty:
+        return "Not enough history to choose thresholds on earlier months and test them on later ones."
+    return found["statement"].iloc[0]
+
+
+def method_notes(report: DriversReport) -> str:
+    """How leakage, censoring, multiple comparisons and selection bias are handled, in words."""
+    pooled = report.backtest.metrics
+    n_dates = report.frame["observation_date"].nunique()
+    lines = [
+        "**How to read this report.**",
+        f"- *Leakage.* Every feature of an observation is computed from data strictly before its observation date "
+        f"(the first day after each month), in SQL with the date boundaries fixed in advance; a test moves events "
+        f"after the date and checks that no feature changes. The backtest trains only on observations whose "
+        f"{report.horizon_days}-day outcome was known before the test date.",
+        f"- *Censoring.* An observation whose {report.horizon_days}-day window (after a {report.lead_days}-day lead "
+        f"time) is not over at the report date has an unknown outcome: it is scored but never counted as retained. "
+        f"Churn is the paying-spell definition of `csresearch.churn` (reactivation window "
+        f"{report.frame.attrs.get('reactivation_window_days', 0)} days).",
+        f"- *Repeated accounts.* Cohort rates and the health-score validation use observation dates spaced one "
+        f"window apart, so each churn counts once; {n_dates} monthly observation dates feed the models.",
+        "- *Multiple comparisons.* Attribute cohorts carry Holm-corrected chi-square p-values; thresholds are chosen "
+        "on the earlier two thirds of the months and their rate ratios measured on the later third, so the search over "
+        "cut points does not inflate them (selection bias).",
+        "- *Drivers are predictive, not causal.* Importance is the AUC lost when a driver (a group of correlated "
+        "metrics, shuffled together) is scrambled; the direction and size come from setting it to its 25th vs 75th "
+        "percentile for every account. An intervention's effect needs an experiment (report 04).",
+        "- *Selection.* Only accounts paying at an observation date are scored; accounts that joined and left "
+        "between two dates are never seen.",
+    ]
+    if report.notes:
+        lines.append("- *Data gaps.* " + "; ".join(report.notes) + ".")
+    return "\n".join(lines)
+
+
+def conventions(report: DriversReport, parameters: dict) -> tuple[dict, dict]:
+    """The conventions box: values and what each means here."""
+    values = {
+        "horizon_days": report.horizon_days, "lead_days": report.lead_days,
+        "observation_date": f"{report.as_of.date()} (first day after the report month)",
+        "usage windows (days)": f"{report.frame.attrs.get('windows_days')}",
+        "health score": report.config.source, "primary model": report.primary_model,
+        **{k: parameters[k] for k in ("reactivation_window_days", "value_milestone", "count_same_month_churn",
+                                      "annualisation", "churn_convention") if k in parameters},
+    }
+    notes = {
+        "horizon_days": "label: churn within this many days after the lead time",
+        "lead_days": "gap between the observation and the start of the churn window (time to act)",
+        "observation_date": "features use data strictly before this date",
+        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.churn)",
+        "value_milestone": "onboarding milestone defining time to value",
+        "count_same_month_churn": "n/a: only accounts paying at an observation date are scored",
+        "annualisation": "n/a: rates here are over the horizon; ARR = 12 x MRR",
+        "churn_convention": "labels use day-level paying spells (the contract's month-end rule)",
+    }
+    return values, notes

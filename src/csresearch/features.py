@@ -214,14 +214,14 @@ GROUP BY o.observation_date, e.account_id
         # last activity: the latest event in each interval between observation dates, then the
         # latest over every interval up to the observation (each event is read once, not per date)
         queries["last_activity"] = """
-WITH per_interval AS (
+WITH per_gap AS (
     SELECT o.observation_date, e.account_id, max(e.event_time) AS last_event_time
     FROM obs o
     JOIN usage_events e ON e.event_time >= o.previous_observation AND e.event_time < o.observation_date
     GROUP BY o.observation_date, e.account_id
 )
 SELECT o.observation_date, i.account_id, max(i.last_event_time) AS last_event_time
-FROM obs o JOIN per_interval i ON i.observation_date <= o.observation_date
+FROM obs o JOIN per_gap i ON i.observation_date <= o.observation_date
 GROUP BY o.observation_date, i.account_id
 """
     if "support_tickets" in tables:
