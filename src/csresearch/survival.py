@@ -1105,3 +1105,19 @@ def save_outputs(nb, report: SurvivalReport) -> None:
         nb.kpi(f"Churn hazard ratio, value within {report.buckets_days[0]} days", hr["hazard_ratio"],
                f"{hr['hazard_ratio']:.2f} ({interval(hr['lower'], hr['upper'], 'num', 2)})")
     nb.record(**summary_record(report))
+
+
+def display_ltv(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Lifetime value as a reader sees it: 'estimate (low-high)' strings, '–' where not estimable."""
+    def fmt(values, lows, highs, money_fmt):
+        return [f"{money_fmt(v)} ({money_fmt(lo)}-{money_fmt(hi)})" if np.isfinite(v) else "–"
+                for v, lo, hi in zip(values, lows, highs)]
+
+    dollars = "${:,.0f}".format
+    return pd.DataFrame({
+        by: table[by], "accounts": table["accounts"].map("{:,}".format),
+        "paid months (RMST)": fmt(table["rmst_months"], table["rmst_lower"], table["rmst_upper"], "{:.1f}".format),
+        "average MRR": fmt(table["average_mrr"], table["average_mrr_lower"], table["average_mrr_upper"], dollars),
+        "lifetime value": fmt(table["lifetime_value"], table["lifetime_value_lower"], table["lifetime_value_upper"],
+                              dollars),
+    })
