@@ -122,13 +122,14 @@ class _HealthFile(BaseModel):
     default_playbook: str = "Healthy: keep the usual cadence."
     components: list[_Component] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_names(self):
-        names = [c.name for c in self.components]
+    @field_validator("components")
+    @classmethod
+    def _unique_names(cls, components: list[_Component]) -> list[_Component]:
+        names = [c.name for c in components]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"component names must be unique; repeated: {dupes}")
-        return self
+        return components
 
 
 @dataclass(frozen=True)
@@ -256,8 +257,7 @@ def health_scores(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame:
     texts = []
     for c in by_weight:
         values = features[c.metric].astype(float)
-        text = c.reason + " (" + feat.describe(c.metric) + " " + values.map(_fmt) + \
-            f"; red {'at or below' if c.bad_when == 'below' else 'at or above'} {_fmt(c.red)})"
+        text = c.reason + " (" + values.map(_fmt) + " " + _short(feat.describe(c.metric)) + ")"
         texts.append(text.where(fired[c.name], ""))
     joined = pd.concat(texts, axis=1).apply(lambda r: "; ".join(t for t in r if t), axis=1) if texts else ""
     out["triggered"] = joined
@@ -269,6 +269,13 @@ def health_scores(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame:
         out[f"score_{c.name}"] = scores[c.name].round(1)
     out.attrs["skipped_components"] = skipped
     return out.reset_index(drop=True)
+
+
+def _short(label: str) -> str:
+    """A metric's label without its parenthetical window: 'events per seat (last 30 days)' -> 'events per seat'."""
+    import re
+
+    return re.sub(r"\s*\([^)]*\)", "", label).strip()
 
 
 def _fmt(x: float) -> str:
@@ -536,7 +543,11 @@ class ChurnModel:
         with ``attrs["base"]``, to the model's log-odds. SHAP for ``gbm``; linear terms for ``logistic``."""
         X = self.matrix(frame)
         if self.kind == "gbm":
-            import shap
+            import warnings
+
+            with warnings.catch_warnings():  # shap's import warns about matplotlib colormap APIs
+                warnings.simplefilter("ignore")
+                import shap
 
             with _threads():
                 explainer = shap.TreeExplainer(self.estimator_)
@@ -571,25 +582,51 @@ def reasons(model: ChurnModel, frame: pd.DataFrame, top: int = 3, contributions:
     out = []
     values = contrib.to_numpy() * direction
     names = np.array(contrib.columns)
-    order = np.argsort(-values, axis=1)[:, :top]
+    order = np.argsort(-values, axis=1)[:, :top + 1]
     for i, idx in enumerate(order):
         parts = []
         for j in idx:
-            if values[i, j] <= 0.02:  # ~2% in odds: too small to be a reason
+            if values[i, j] <= 0.02 or len(parts) == top:  # ~2% in odds: too small to be a reason
                 break
+            if names[j] == "billing_period" and "months_to_renewal" in names[idx]:
+                continue  # the renewal reason already says which plan
             parts.append(_reason_text(model, names[j], X.iloc[i], frame.iloc[i]))
         out.append("; ".join(parts) if parts else "no single driver stands out")
     return pd.Series(out, index=frame.index)
 
 
 def _reason_text(model: ChurnModel, group: str, x: pd.Series, row: pd.Series) -> str:
+    if group == "billing_period":
+        return f"on a{'n' if str(row[group])[:1] in 'aeiou' else ''} {row[group]} plan"
     if group in model.categorical_:
         return f"{feat.describe(group)}: {row[group]}"
     value = x[group]
     if group == "months_to_renewal":
+        if str(row.get("billing_period", "")) == "monthly":
+            return "monthly plan: can cancel at any month end"
         return f"renewal due in {_fmt(value)} month{'s' if value != 1 else ''}"
     typical = model.reference_.get(group, np.nan)
     return f"{feat.describe(group)} {_fmt(value)} (typical {_fmt(typical)})"
+
+
+RENEWAL_PLAYBOOK = ("Renewal preparation: open the renewal conversation now; confirm the value delivered, "
+                    "the decision maker and the budget.")
+RISK_PLAYBOOK = "Risk review: call the champion within two weeks and ask what would make them leave; log the answer."
+
+
+def model_playbook(model: ChurnModel, contributions: pd.DataFrame, config: HealthConfig) -> pd.Series:
+    """A playbook from the model's strongest reason, for accounts the health score does not flag: the
+    health component reading the same metric, the renewal playbook for contract timing, else a
+    general risk review."""
+    by_metric = {c.metric: c.playbook for c in config.components}
+    lookup = {}
+    for group, members in model.groups_.items():
+        hit = next((by_metric[m] for m in [group, *members] if m in by_metric), None)
+        if hit is None and group in ("months_to_renewal", "billing_period"):
+            hit = RENEWAL_PLAYBOOK
+        lookup[group] = hit or RISK_PLAYBOOK
+    top = contributions.idxmax(axis=1)
+    return top.map(lookup).fillna(RISK_PLAYBOOK)
 
 
 def suggest_touch_tier(arr: pd.Series, risk: pd.Series, high_value_quantile: float = 0.8,
@@ -612,7 +649,7 @@ def _as_frame_config(health_config) -> HealthConfig:
 def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
                  health_config: HealthConfig | str | Path | None = None, model: ChurnModel | None = None,
                  frame: pd.DataFrame | None = None, display_names: pd.Series | None = None,
-                 **observation_settings) -> pd.DataFrame:
+                 risk_threshold: float = 0.2, **observation_settings) -> pd.DataFrame:
     """Every account paying at ``as_of`` (a month like ``"2026-09"``, or a date), riskiest ARR first.
 
     Works for any ``as_of``: the model is trained only on observations whose churn window closed
@@ -622,7 +659,9 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     Columns: account_id, account_name, segment, observation_date, mrr, arr, churn_probability,
     arr_at_risk (ARR x probability), health_score, health_band, top_reasons (model, plain words),
     health_triggers (health-score components that fired), touch_tier (current), suggested_touch_tier,
-    playbook.
+    playbook, playbook_source. The playbook is the health score's when a component fired; when none
+    did but the churn probability is at least ``risk_threshold`` it follows the model's strongest
+    reason (:func:`model_playbook`).
     """
     config = _as_frame_config(health_config)
     if frame is None:
@@ -656,7 +695,10 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     out["health_triggers"] = health["triggered"].replace("", "none")
     out["touch_tier"] = now.get("touch_tier", pd.Series("unknown", index=now.index))
     out["suggested_touch_tier"] = suggest_touch_tier(out["arr"], out["churn_probability"])
-    out["playbook"] = health["playbook"]
+    fired = health["triggered"] != ""
+    risky = now["churn_probability"] >= risk_threshold
+    out["playbook"] = health["playbook"].where(fired | ~risky, model_playbook(model, contrib, config))
+    out["playbook_source"] = np.select([fired, risky], ["health score", "risk model"], "none (healthy)")
     out = out.sort_values(["arr_at_risk", "account_id"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out.attrs["horizon_days"] = horizon_days
@@ -1453,7 +1495,9 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
     deciles = decile_cohorts(frame, metrics)
     categories = categorical_cohorts(frame, attributes)
     found = thresholds(frame, metrics)
-    profile_metrics = [m for m in feat.numeric_features(frame) if m not in LABELS and not m.startswith("usage_")]
+    # tenure defines "loyal", so it is not compared; per-event metrics are summarised by the usage totals
+    profile_metrics = [m for m in feat.numeric_features(frame)
+                       if m not in (*LABELS, "tenure_days") and not m.startswith("usage_")]
     profile = loyal_vs_churned(ds, frame, profile_metrics, loyal_tenure_days, reactivation_window_days)
     validation = validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples)
     train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
@@ -1512,6 +1556,7 @@ def drivers_display(drivers: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
     d = drivers.head(rows)
     return pd.DataFrame({
         "#": d["rank"], "driver": d["label"],
+        "moves with": d["members"].map(lambda m: ", ".join(_short(feat.describe(x)) for x in m.split(", ")) if m else ""),
         "AUC lost (95% CI)": [f"{i:.3f} ({lo:.3f} to {hi:.3f})" for i, lo, hi in
                               zip(d["importance"], d["importance_low"], d["importance_high"])],
         "what it means": d["statement"],
@@ -1561,10 +1606,11 @@ def profile_sentence(profile: pd.DataFrame) -> str:
             f"{profile.attrs.get('churn_events', '?'):,} churns, the biggest differences are in " + "; ".join(parts) + ".")
 
 
-def thresholds_sentence(found: pd.DataFrame) -> str:
+def thresholds_markdown(found: pd.DataFrame, rows: int = 5) -> str:
+    """The strongest thresholds as a bulleted list (those whose interval excludes 1 first)."""
     if found.empty:
         return "Not enough history to choose thresholds on earlier months and test them on later ones."
-    return found["statement"].iloc[0]
+    return "\n".join(f"- {s}" for s in found["statement"].head(rows))
 
 
 def method_notes(report: DriversReport) -> str:
@@ -1597,13 +1643,22 @@ def method_notes(report: DriversReport) -> str:
     return "\n".join(lines)
 
 
+def _relative(path: str) -> str:
+    from .config import project_root
+
+    try:
+        return str(Path(path).resolve().relative_to(project_root()))
+    except ValueError:
+        return path
+
+
 def conventions(report: DriversReport, parameters: dict) -> tuple[dict, dict]:
     """The conventions box: values and what each means here."""
     values = {
         "horizon_days": report.horizon_days, "lead_days": report.lead_days,
         "observation_date": f"{report.as_of.date()} (first day after the report month)",
         "usage windows (days)": f"{report.frame.attrs.get('windows_days')}",
-        "health score": report.config.source, "primary model": report.primary_model,
+        "health score": _relative(report.config.source), "primary model": report.primary_model,
         **{k: parameters[k] for k in ("reactivation_window_days", "value_milestone", "count_same_month_churn",
                                       "annualisation", "churn_convention") if k in parameters},
     }
