@@ -330,3 +330,14 @@ def test_usage_decline_and_ticket_burden_show_in_the_cohorts(demo_frame):
     assert found.loc["usage_trend", "side"] == "under" and found.loc["usage_trend", "ratio_low"] > 1.5
     assert found.loc["high_priority_tickets_90d", "side"] == "over"
     assert found.loc["high_priority_tickets_90d", "rate_ratio"] > 1.0
+
+
+def test_calibration_table_counts_and_intervals():
+    y = np.array([0, 0, 0, 1] * 5 + [1, 1, 0, 1] * 5, dtype=float)
+    p = np.array([0.1] * 20 + [0.8] * 20)
+    table = drivers.calibration_table(y, p, bins=2)
+    # two bins of 20: observed 5/20 and 15/20, Wilson intervals around them
+    assert table["accounts"].tolist() == [20, 20]
+    assert table["observed"].tolist() == [0.25, 0.75] and table["predicted"].tolist() == pytest.approx([0.1, 0.8])
+    assert (table["observed_low"] < table["observed"]).all() and (table["observed"] < table["observed_high"]).all()
+    assert table["observed_low"].iloc[0] == pytest.approx(0.1119, abs=1e-3)  # Wilson 5/20 lower bound

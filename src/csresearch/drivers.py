@@ -838,16 +838,18 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
 
     y, p = np.asarray(y, float), np.asarray(p, float)
     observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile")
-    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
-    idx = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, len(edges) - 2)
-    counts = np.bincount(idx, minlength=len(edges) - 1)
-    events = np.bincount(idx, weights=y, minlength=len(edges) - 1)
+    # the same bins as calibration_curve (quantile edges, searchsorted on the inner edges), for counts
+    edges = np.percentile(p, np.linspace(0, 100, bins + 1))
+    ids = np.searchsorted(edges[1:-1], p)
+    counts = np.bincount(ids, minlength=len(edges) - 1)
+    events = np.bincount(ids, weights=y, minlength=len(edges) - 1)
     keep = counts > 0
     counts, events = counts[keep], events[keep]
+    if not np.allclose(events / counts, observed):
+        raise RuntimeError("calibration bins disagree with scikit-learn's calibration_curve")
     low, high = proportion_confint(events, counts, method="wilson")
-    n = min(len(observed), len(counts))
-    return pd.DataFrame({"predicted": predicted[:n], "observed": observed[:n], "accounts": counts[:n],
-                         "observed_low": low[:n], "observed_high": high[:n]})
+    return pd.DataFrame({"predicted": predicted, "observed": observed, "accounts": counts.astype(int),
+                         "observed_low": low, "observed_high": high})
 
 
 # ==================================================================================================
