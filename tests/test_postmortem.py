@@ -200,8 +200,8 @@ def _flags(rows):
 
 
 def test_warning_audit_by_hand():
-    churned = pd.DataFrame({"account_id": ["a", "b", "c"],
-                            "churn_date": pd.to_datetime(["2026-10-15", "2026-10-20", "2026-10-05"])})
+    churned = pd.DataFrame({"account_id": ["a", "b", "c", "d"],
+                            "churn_date": pd.to_datetime(["2026-10-15", "2026-10-20", "2026-10-05", "2026-10-31"])})
     flags = _flags([
         ("a", "2026-03-01", True, "health", "old", "p0"),       # before the 180-day look-back: ignored
         ("a", "2026-08-01", False, "health", None, None),
@@ -210,6 +210,10 @@ def test_warning_audit_by_hand():
         ("a", "2026-10-16", True, "health", "late", "p9"),      # after the churn: hindsight, ignored
         ("b", "2026-09-01", False, "health", None, None),
         ("b", "2026-10-20", True, "health", "x", "y"),          # on the churn day: too late
+        ("d", "2026-07-01", True, "health", "t1", "p1"),        # flagged, cleared, flagged again
+        ("d", "2026-08-01", False, "health", None, None),
+        ("d", "2026-09-01", True, "risk list", "t2", "p2"),
+        ("d", "2026-10-01", True, "health", "t3", "p3"),
     ])
     audit = pm.warning_audit(churned, flags, lookback_days=180).set_index("account_id")
     assert audit.loc["a", "outcome"] == "caught"
@@ -219,10 +223,15 @@ def test_warning_audit_by_hand():
     assert audit.loc["a", "checks"] == 3
     assert audit.loc["b", "outcome"] == "missed" and audit.loc["b", "checks"] == 1
     assert audit.loc["c", "outcome"] == "not checked" and audit.loc["c", "checks"] == 0
+    # d: first flagged Jul 1 (122 days ahead); the warning standing at the last check began Sep 1 (60 days)
+    assert audit.loc["d", "first_flagged"] == pd.Timestamp("2026-07-01") and audit.loc["d", "lead_days"] == 122
+    assert audit.loc["d", "flagged_since"] == pd.Timestamp("2026-09-01") and audit.loc["d", "standing_lead_days"] == 60
+    assert audit.loc["a", "flagged_since"] == pd.Timestamp("2026-08-15")
+    assert pd.isna(audit.loc["b", "flagged_since"])
     summary = pm.lead_time_summary(audit.reset_index())
-    assert (summary["checked"], summary["caught"], summary["missed"], summary["not_checked"]) == (2, 1, 1, 1)
-    assert summary["detection_rate"] == pytest.approx(0.5)
-    assert summary["median_lead_days"] == 61
+    assert (summary["checked"], summary["caught"], summary["missed"], summary["not_checked"]) == (3, 2, 1, 1)
+    assert summary["detection_rate"] == pytest.approx(2 / 3)
+    assert summary["median_lead_days"] == pytest.approx((61 + 122) / 2)
 
 
 def test_median_interval_contains_the_median_and_needs_three_values():
@@ -272,3 +281,186 @@ def test_comparables_match_segment_plan_tenure_and_size(tiny):
     assert nearest.iloc[0]["ref_date"] == pd.Timestamp("2026-10-14")
     both = pm.comparables(tiny, churned, pd.Timestamp("2026-12-31"), k=3)
     assert both["comparable_id"].tolist() == ["A4", "A2"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Conventions, alerts, playbooks and generated sentences
+# --------------------------------------------------------------------------------------------------
+def test_churn_month_follows_the_convention():
+    # first unpaid day Nov 1: the last paid day is Oct 31 (MRR > 0 at the end of October)
+    dates = pd.Series(pd.to_datetime(["2026-11-01", "2026-10-15"]))
+    assert pm.churn_month(dates, "month_end").astype(str).tolist() == ["2026-11", "2026-10"]
+    assert pm.churn_month(dates, "period_start").astype(str).tolist() == ["2026-10", "2026-10"]
+    with pytest.raises(ValueError, match="churn_convention"):
+        pm.churn_month(dates, "whenever")
+
+
+def test_alerts_by_hand():
+    previous = pd.DataFrame({
+        "account_id": ["g2r", "y2r", "g2y", "risk", "same", "better"],
+        "health_band": ["green", "yellow", "green", "green", "red", "red"],
+        "health_score": [80, 50, 75, 90, 30, 20],
+        "churn_probability": [0.05, 0.10, 0.05, 0.10, 0.5, 0.6],
+    })
+    current = pd.DataFrame({
+        "account_id": ["g2r", "y2r", "g2y", "risk", "same", "better", "new"],
+        "health_band": ["red", "red", "yellow", "green", "red", "yellow", "red"],
+        "health_score": [30, 40, 60, 85, 25, 50, 10],
+        "churn_probability": [0.05, 0.30, 0.05, 0.40, 0.6, 0.2, 0.1],
+        "health_triggers": ["low usage", "no logins", "none", "none", "x", "none", "low usage"],
+        "top_reasons": ["a", "b", "c", "tickets up", "e", "f", "g"],
+        "playbook": ["Adoption", "Re-engage", "Healthy", "Healthy", "p", "q", "Adoption"],
+        "arr": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+    })
+    got = pm.alerts(current, previous, risk_threshold=0.25, risk_playbook="Risk review").set_index("account_id")
+    assert set(got.index) == {"g2r", "y2r", "g2y", "risk", "new"}  # 'same' stayed red, 'better' improved
+    assert got.loc["g2r", "alert"] == "turned red"
+    assert got.loc["y2r", "alert"] == "turned red; crossed the risk threshold"
+    assert got.loc["g2y", "alert"] == "dropped green to yellow"
+    assert got.loc["risk", "alert"] == "crossed the risk threshold"
+    assert got.loc["new", "alert"] == "red at first score"
+    # a risk-only alert takes the model's reasons and the risk playbook; band alerts keep the health score's
+    assert got.loc["risk", "trigger"] == "model: tickets up" and got.loc["risk", "playbook"] == "Risk review"
+    assert got.loc["g2r", "trigger"] == "low usage" and got.loc["g2r", "playbook"] == "Adoption"
+    assert got.loc["y2r", "trigger"] == "no logins; model: b"
+
+
+def test_previous_list_is_read_from_an_earlier_run(tmp_path):
+    staging = tmp_path / "reports" / ".staging-2026-10-1" / "05_churn_postmortem"
+    earlier = tmp_path / "reports" / "2026-09" / "03_churn_drivers"
+    assert pm.earlier_run_list(staging, pd.Period("2026-10")) == (None, None)
+    earlier.mkdir(parents=True)
+    pd.DataFrame({"account_id": ["a"], "health_band": ["red"], "health_score": [20.0],
+                  "churn_probability": [0.4]}).to_csv(earlier / "at_risk_accounts.csv", index=False)
+    frame, source = pm.earlier_run_list(staging, pd.Period("2026-10"))
+    assert frame["account_id"].tolist() == ["a"] and "2026-09/03_churn_drivers/at_risk_accounts.csv" in source
+
+
+def test_resolve_playbook_from_component_or_text():
+    from csresearch import drivers
+
+    config = drivers.load_health_config()
+    usage_depth = next(c for c in config.components if c.name == "usage_depth")
+    mapping = {"low_usage": "usage_depth", "budget": "ROI review"}
+    assert pm.resolve_playbook("low_usage", config, mapping) == usage_depth.playbook
+    assert pm.resolve_playbook("budget", config, mapping) == "ROI review"
+    assert "No playbook mapped" in pm.resolve_playbook("weather", config, mapping)
+
+
+def test_month_headline_is_generated_from_the_numbers():
+    churned = pd.DataFrame({"account_id": ["a", "b"], "arr_lost": [12_000.0, 36_000.0]})
+    pareto = pm.reasons_pareto(churned.assign(reason=["budget", "competitor"]))
+    summary = {"checked": 2, "caught": 1, "detection_rate": 0.5, "detection_low": 0.09, "detection_high": 0.91,
+               "median_lead_days": 61.0}
+    text = pm.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7)
+    assert text == ("2 accounts churned in October 2026, taking $48k ARR; 'competitor' cost the most (75% of ARR "
+                    "lost). The health score or risk list flagged 1 of 2 (50%, 95% CI 9%-91%) a median 61 days "
+                    "before they left; 7 paying accounts raised a new alert this month.")
+    assert pm.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {}, 0) == (
+        "No account churned in October 2026; 0 paying accounts raised a new alert this month.")
+
+
+def test_account_sentence_for_caught_missed_and_active_accounts():
+    row = {"account_id": "A1", "account_name": "Acme", "status": "churned", "churn_date": pd.Timestamp("2026-10-15"),
+           "tenure_months": 21.4, "arr_lost": 1200.0, "reason": "competitor", "competitor": "Vitally"}
+    caught = {"outcome": "caught", "lead_days": 61, "first_flagged": pd.Timestamp("2026-08-15"), "flagged_by": "risk list"}
+    assert pm.account_sentence(row, caught, 6) == (
+        "Acme (A1) churned on 15 Oct 2026 after 21 months, taking $1,200 ARR (reason: competitor, to Vitally); "
+        "first flagged 61 days before (15 Aug 2026, by the risk list).")
+    assert pm.account_sentence(row, {"outcome": "missed"}, 6).endswith(
+        "never flagged by the health score or the risk list in the 6 months before.")
+    active = {"account_id": "A2", "account_name": None, "status": "active", "tenure_months": 22.0, "current_mrr": 200.0}
+    assert pm.account_sentence(active, None, 6) == "A2 has not churned: it is still paying $200 MRR after 22 months."
+
+
+def test_rollup_counts_missed_churns_per_month():
+    churns = pd.DataFrame({"account_id": list("abcd"), "reason": ["x", "x", "y", "x"],
+                           "arr_lost": [1.0, 2.0, 4.0, 8.0],
+                           "churn_date": pd.to_datetime(["2026-09-03", "2026-10-01", "2026-10-20", "2026-03-01"])})
+    audit = churns.assign(outcome=["missed", "caught", "missed", "missed"])
+    by_reason, missed = pm.rollup(churns, audit, pd.Period("2026-10"), months=2)
+    assert by_reason.set_index(["month", "reason"])["arr_lost"].to_dict() == {
+        (pd.Period("2026-09"), "x"): 1.0, (pd.Period("2026-10"), "x"): 2.0, (pd.Period("2026-10"), "y"): 4.0}
+    m = missed.set_index("month")
+    assert (m.loc[pd.Period("2026-10"), "missed"], m.loc[pd.Period("2026-10"), "checked_churns"]) == (1, 2)
+    assert m.loc[pd.Period("2026-09"), "missed_share"] == 1.0
+
+
+def test_trajectory_contrast_paired_by_hand():
+    # six churned accounts, each 2 below the mean of its two comparables on events_per_seat
+    rows = []
+    for i in range(6):
+        rows.append({"account_id": f"c{i}", "comparable_of": f"c{i}", "role": "churned", "events_per_seat": float(i)})
+        rows += [{"account_id": f"r{i}{j}", "comparable_of": f"c{i}", "role": "comparable",
+                  "events_per_seat": float(i) + 2 + (1 if j else -1)} for j in range(2)]
+    table = pm.trajectory_contrast(pd.DataFrame(rows)).set_index("metric")
+    assert table.loc["events_per_seat", "paired_difference"] == pytest.approx(-2.0)
+    assert table.loc["events_per_seat", "pairs"] == 6
+    # all six differences negative: exact Wilcoxon two-sided p = 2 / 2^6 = 0.03125; one metric, so Holm = p
+    assert table.loc["events_per_seat", "p_value"] == pytest.approx(0.03125)
+    assert table.loc["events_per_seat", "p_holm"] == pytest.approx(0.03125)
+
+
+def test_review_of_an_unknown_account_fails_fast_with_a_named_error(tiny):
+    with pytest.raises(pm.UnknownAccountError, match="'B404'"):
+        pm.build_review(tiny, "2026-10", "A1,B404")
+
+
+# --------------------------------------------------------------------------------------------------
+# Recovery of the truths planted in the demo world
+# --------------------------------------------------------------------------------------------------
+def planted_churns(truth: dict) -> pd.DataFrame:
+    """Every planted churn (first and later ones) with the onset of its usage decline."""
+    rows = []
+    for account, item in truth["churned_accounts"].items():
+        for churn in [item, *item.get("later_churns", [])]:
+            rows.append({"account_id": account, "churn_date": pd.Timestamp(churn["churn_date"]),
+                         "decline_onset": pd.Timestamp(churn["decline_onset"])})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def demo_audit(demo_dataset):
+    from csresearch import drivers
+
+    month = pd.Period("2026-10")
+    churns = pm.all_churns(demo_dataset, pm.month_end(month))
+    # churns of the last 4 months, each with its 6-month look-back: checks over 10 months
+    checks = pm.run_checks(demo_dataset, month, drivers.load_health_config(), months_back=10)
+    window = churns[churns["churn_date"].dt.to_period("M") >= month - 3]
+    audit = pm.warning_audit(window, checks.scores, lookback_days=183)
+    return audit, checks
+
+
+@pytest.mark.slow
+def test_audit_lead_times_agree_with_the_planted_decline_onsets(demo_audit, demo_truth):
+    audit, checks = demo_audit
+    planted = planted_churns(demo_truth)
+    merged = audit.merge(planted, on=["account_id", "churn_date"], how="left")
+    # the audit's churns are the world's churns, to the day (one definition of churn, billing-day ends)
+    assert merged["decline_onset"].notna().all() and len(merged) > 150
+    caught = merged[merged["outcome"] == "caught"]
+    # The warning standing at the last check before each churn should start after usage began to fall:
+    # no earlier (a start well before the onset would mean a check saw the future), and not much later:
+    # checks are monthly (up to 31 days between a change and the next check) and usage features compare
+    # 30-day windows, so the median start may lag the onset by up to ~60 days.
+    standing_delay = (caught["flagged_since"] - caught["decline_onset"]).dt.days.dropna()
+    assert len(standing_delay) > 80
+    assert 0 <= standing_delay.median() <= 60
+
+
+@pytest.mark.slow
+def test_flags_rise_after_the_planted_decline_onset(demo_audit, demo_truth):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    audit, checks = demo_audit
+    planted = planted_churns(demo_truth).merge(audit[["account_id", "churn_date"]], on=["account_id", "churn_date"])
+    seen = checks.scores.merge(planted, on="account_id")
+    seen = seen[(seen["observation_date"] < seen["churn_date"])
+                & (seen["observation_date"] >= seen["churn_date"] - pd.Timedelta(days=183))]
+    before = seen[seen["observation_date"] <= seen["decline_onset"]]["flagged"]
+    after = seen[seen["observation_date"] > seen["decline_onset"] + pd.Timedelta(days=30)]["flagged"]
+    # a chronic base rate of flags exists before the decline (low-engagement accounts); after it, the
+    # flag rate must be clearly higher: the 95% CI of the difference excludes zero
+    low, high = confint_proportions_2indep(after.sum(), len(after), before.sum(), len(before), compare="diff")
+    assert low > 0.1, (after.mean(), before.mean(), low, high)

@@ -763,7 +763,7 @@ class Checks:
 
 
 def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 12, horizon_days: int = 90,
-               risk_threshold: float = 0.25, refit_months: int = 3, training_months: int = 9,
+               risk_threshold: float = 0.25, refit_months: int = 6, training_months: int = 9,
                reactivation_window_days: int = 0, value_milestone: str = "first_value") -> Checks:
     """Health score and risk-model checks at each month's observation date for the last ``months_back``
     months up to ``month``.
@@ -1199,7 +1199,7 @@ class Settings:
     rollup_months: int = 6
     horizon_days: int = 90
     risk_threshold: float = 0.25
-    refit_months: int = 3
+    refit_months: int = 6
     training_months: int = 9
     comparables_per_account: int = 3
     retained_days: int = 90

@@ -1,0 +1,96 @@
+"""The churn postmortem notebook, executed the way the monthly run executes it: the month review on the
+small world, and a single-account review of an account with no usage, tickets, surveys or CSM activity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import execute_notebook
+
+NAME = "05_churn_postmortem"
+OUTPUTS = ["churned_accounts.csv", "reasons.csv", "warning_audit.csv", "alerts.csv", "summary.json"]
+
+
+@pytest.fixture(autouse=True)
+def inline_charts(monkeypatch):
+    """The kernel draws charts inline, as in the monthly run (conftest's Agg would draw none)."""
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+
+def images(executed: Path) -> int:
+    nb = json.loads(executed.read_text())
+    return sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+@pytest.fixture(scope="module")
+def world_with_silent_account(small_world_path, tmp_path_factory) -> Path:
+    """The small world plus Z00001 ("Silent Co"): paid $100 a month from 2025-03-01 until it churned on
+    2026-10-10, and left no usage event, ticket, survey answer, CSM activity or cancellation form."""
+    out = tmp_path_factory.mktemp("silent") / "world.duckdb"
+    con = duckdb.connect(str(out))
+    con.execute(f"ATTACH '{small_world_path}' AS src (READ_ONLY)")
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'").fetchall()]
+    for name in names:
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM src.main."{name}"')
+    con.execute("INSERT INTO accounts (account_id, created_at, account_name, segment) "
+                "VALUES ('Z00001', DATE '2025-03-01', 'Silent Co', 'SMB')")
+    con.execute("INSERT INTO subscriptions (subscription_id, account_id, product, start_date, end_date, mrr) "
+                "VALUES ('ZS0001', 'Z00001', 'Starter', DATE '2025-03-01', DATE '2026-10-10', 100.0)")
+    con.close()
+    return out
+
+
+@pytest.mark.slow
+def test_month_review_renders_every_section(small_world_path, small_truth, tmp_path):
+    summary = execute_notebook(NAME, small_world_path, tmp_path)
+    out = tmp_path / NAME
+    assert all((out / f).exists() for f in OUTPUTS)
+    assert summary["mode"] == "month" and "churned in October 2026" in summary["headline"]
+
+    # the churn list is the world's October churns (first unpaid day in October), no more, no fewer
+    planted = {account for account, item in small_truth["churned_accounts"].items()
+               for churn in [item, *item.get("later_churns", [])]
+               if churn["churn_date"].startswith("2026-10")}
+    churned = pd.read_csv(out / "churned_accounts.csv")
+    assert set(churned["account_id"]) == planted
+    assert summary["churned_accounts"] == len(churned) == len(planted)
+    assert summary["arr_lost"] == pytest.approx(churned["arr_lost"].sum())
+
+    reasons = pd.read_csv(out / "reasons.csv")
+    assert reasons["churns"].sum() == len(churned)
+    audit = pd.read_csv(out / "warning_audit.csv", parse_dates=["churn_date", "first_flagged"])
+    assert set(audit["outcome"]) <= {"caught", "missed", "not checked"}
+    caught = audit[audit["outcome"] == "caught"]
+    assert (caught["first_flagged"] < caught["churn_date"]).all()  # no flag on or after the churn counts
+    assert audit.loc[audit["in_review"], "account_id"].nunique() == len(churned)
+
+    # alerts: the index page shows the count and links the CSV
+    alerts = pd.read_csv(out / "alerts.csv")
+    assert summary["new_alerts"] == len(alerts)
+    assert alerts["trigger"].notna().all() and alerts["playbook"].notna().all()
+    kpi = next(k for k in summary["kpis"] if k["name"] == "New alerts")
+    assert kpi["value"] == len(alerts)
+    assert {"href": f"{NAME}/alerts.csv", "text": f"alerts.csv ({len(alerts):,} new alerts)"} in summary["links"]
+    assert summary["lessons"] >= 3
+    # charts: Pareto, segments, themes, small multiples, lead times, comparables, alerts, roll-up
+    assert images(tmp_path / f"{NAME}.ipynb") >= 8
+
+
+@pytest.mark.slow
+def test_single_account_review_of_an_account_with_no_activity(world_with_silent_account, tmp_path):
+    summary = execute_notebook(NAME, world_with_silent_account, tmp_path, account_ids="Z00001")
+    out = tmp_path / NAME
+    assert all((out / f).exists() for f in OUTPUTS)
+    assert summary["mode"] == "accounts" and summary["account_ids"] == ["Z00001"]
+    # 2025-03-01 .. 2026-10-10 is 588 days, 19.3 months; ARR lost 12 x $100
+    assert summary["headline"].startswith(
+        "Silent Co (Z00001) churned on 10 Oct 2026 after 19 months, taking $1,200 ARR (no cancellation reason recorded)")
+    churned = pd.read_csv(out / "churned_accounts.csv")
+    assert churned["account_id"].tolist() == ["Z00001"] and churned["arr_lost"].iloc[0] == 1200
+    # the full page (one figure of seven panels) and the other sections' charts still render
+    assert images(tmp_path / f"{NAME}.ipynb") >= 6
