@@ -21,6 +21,13 @@ def _wrap(text: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(str(text), width)) or str(text)
 
 
+def _err(center, low, high):
+    """Error-bar lengths from an interval, never negative (Wilson bounds at 0 events can sit a
+    rounding error above the point estimate)."""
+    c, lo, hi = (np.asarray(v, dtype=float) for v in (center, low, high))
+    return [np.clip(c - lo, 0, None), np.clip(hi - c, 0, None)]
+
+
 def _empty(ax, message: str, title: str) -> None:
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=NEUTRAL)
     ax.set_title(title)
@@ -46,7 +53,7 @@ def deciles(cohorts: pd.DataFrame, base_rate: float, horizon_days: int, metrics:
         d = cohorts[cohorts["metric"] == metric]
         x = np.arange(len(d))
         ax.bar(x, d["churn_rate"], color=PALETTE[0], alpha=0.85)
-        ax.errorbar(x, d["churn_rate"], yerr=[d["churn_rate"] - d["ci_low"], d["ci_high"] - d["churn_rate"]],
+        ax.errorbar(x, d["churn_rate"], yerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axhline(base_rate, color=RISK_COLOR, ls="--", lw=1)
         ax.set_xticks(x, [_num(v) for v in d["value_high"]], rotation=60, fontsize=7)
@@ -71,7 +78,7 @@ def categories(cohorts: pd.DataFrame, base_rate: float, horizon_days: int, colum
         d = cohorts[cohorts["attribute"] == attribute].sort_values("churn_rate")
         y = np.arange(len(d))
         ax.barh(y, d["churn_rate"], color=PALETTE[0], alpha=0.85)
-        ax.errorbar(d["churn_rate"], y, xerr=[d["churn_rate"] - d["ci_low"], d["ci_high"] - d["churn_rate"]],
+        ax.errorbar(d["churn_rate"], y, xerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axvline(base_rate, color=RISK_COLOR, ls="--", lw=1)
         ax.set_yticks(y, [f"{lvl} (n={n:,})" for lvl, n in zip(d["level"], d["accounts"])], fontsize=8)
@@ -133,7 +140,7 @@ def calibration(table: pd.DataFrame, model: str):
     top = float(max(table["predicted"].max(), table["observed_high"].max()) * 1.05)
     ax.plot([0, top], [0, top], color=NEUTRAL, ls="--", lw=1, label="perfect calibration")
     ax.errorbar(table["predicted"], table["observed"],
-                yerr=[table["observed"] - table["observed_low"], table["observed_high"] - table["observed"]],
+                yerr=_err(table["observed"], table["observed_low"], table["observed_high"]),
                 fmt="o", color=PALETTE[0], capsize=2, label="observed (95% CI)")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
@@ -153,7 +160,7 @@ def health_bands(bands: pd.DataFrame, horizon_days: int):
     d = bands.dropna(subset=["churn_rate"])
     x = np.arange(len(d))
     ax.bar(x, d["churn_rate"], color=[BAND_COLORS.get(b, NEUTRAL) for b in d["band"]])
-    ax.errorbar(x, d["churn_rate"], yerr=[d["churn_rate"] - d["ci_low"], d["ci_high"] - d["churn_rate"]],
+    ax.errorbar(x, d["churn_rate"], yerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                 fmt="none", ecolor="black", capsize=3)
     ax.set_xticks(x, [f"{b}\n(n={n:,})" for b, n in zip(d["band"], d["accounts"])])
     ax.set_ylabel(f"churned within {horizon_days} days")
