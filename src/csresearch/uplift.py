@@ -55,6 +55,17 @@ log = logging.getLogger(__name__)
 _NAMES = itertools.count()  # unique names for frames registered on a shared DuckDB connection
 
 
+def _import_causalml() -> None:
+    """Import causalml without its side effect: ``causalml.metrics`` switches matplotlib to the
+    'fivethirtyeight' style on import, which would restyle every later chart of the report."""
+    import matplotlib as mpl
+
+    with mpl.rc_context():
+        import causalml.inference.meta  # noqa: F401
+        import causalml.inference.tree  # noqa: F401
+        from causalml import metrics  # noqa: F401  (the import with the side effect)
+
+
 def single_threaded():
     """Run model fits on one thread: the report runs two notebooks at once on small machines, and
     OpenMP gradient boosting oversubscribed across them is many times slower (measured: 0.04 s vs
@@ -167,7 +178,7 @@ def standardized_differences(frame: pd.DataFrame, treated: str, covariates: Sequ
         if col not in frame:
             continue
         values = frame[col]
-        if values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == bool and False:
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             levels = values.fillna("unknown").astype(str)
             columns = {f"{col} = {lvl}": (levels == lvl).astype(float).to_numpy() for lvl in sorted(levels.unique())}
         else:
@@ -368,12 +379,17 @@ def _area_between(kmf, start: float, stop: float) -> float:
 
 
 def survival_by_arm(duration, event, treated, horizon_days: float, labels: tuple[str, str] = ("treatment", "control"),
-                    alpha: float = 0.05) -> dict:
+                    alpha: float = 0.05, weights=None) -> dict:
     """Kaplan-Meier per arm, Cox hazard ratio (treated vs control), log-rank test and the RMST
     difference up to ``horizon_days`` (days of paying gained per account within the horizon).
 
     Accounts still paying at the report date are censored there (not counted as retained forever).
+    ``weights`` (non-randomised studies: 1 for users, e/(1-e) for non-users) gives the curves and the
+    hazard ratio of non-users reweighted to look like users; the Cox interval is then the robust
+    (sandwich) one and the RMST variance is inflated by Kish's design effect (an approximation).
     """
+    import warnings as _warnings
+
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import logrank_test
     from scipy.stats import norm
@@ -381,25 +397,33 @@ def survival_by_arm(duration, event, treated, horizon_days: float, labels: tuple
     duration = np.asarray(duration, dtype=float)
     event = np.asarray(event).astype(bool)
     treated = np.asarray(treated).astype(bool)
+    w = np.ones(len(duration)) if weights is None else np.asarray(weights, dtype=float)
     q = norm.ppf(1 - alpha / 2)
     curves, fitters, rmst = [], {}, {}
-    for flag, label in ((True, labels[0]), (False, labels[1])):
-        kmf = KaplanMeierFitter(alpha=alpha).fit(duration[treated == flag], event[treated == flag], label=label)
-        fitters[label] = kmf
-        sf = kmf.survival_function_.join(kmf.confidence_interval_)
-        sf.columns = ["survival", "low", "high"]
-        curves.append(sf.reset_index(names="days").assign(arm=label))
-        rmst[label] = rmst_with_variance(kmf, horizon_days)
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")  # lifelines warns that weighted KM intervals are approximate
+        for flag, label in ((True, labels[0]), (False, labels[1])):
+            arm = treated == flag
+            kmf = KaplanMeierFitter(alpha=alpha).fit(duration[arm], event[arm], label=label, weights=w[arm])
+            fitters[label] = kmf
+            sf = kmf.survival_function_.join(kmf.confidence_interval_)
+            sf.columns = ["survival", "low", "high"]
+            curves.append(sf.reset_index(names="days").assign(arm=label))
+            mean, var = rmst_with_variance(kmf, horizon_days)
+            deff = len(w[arm]) * np.sum(w[arm] ** 2) / np.sum(w[arm]) ** 2
+            rmst[label] = (mean, var * deff)
+        frame = pd.DataFrame({"duration": duration, "event": event.astype(int), "treated": treated.astype(int), "w": w})
+        cph = CoxPHFitter(alpha=alpha).fit(frame, "duration", "event", weights_col="w", robust=weights is not None)
+        lr = logrank_test(duration[treated], duration[~treated], event[treated], event[~treated],
+                          weights_A=w[treated], weights_B=w[~treated])
     diff = rmst[labels[0]][0] - rmst[labels[1]][0]
     se = math.sqrt(rmst[labels[0]][1] + rmst[labels[1]][1])
-    frame = pd.DataFrame({"duration": duration, "event": event.astype(int), "treated": treated.astype(int)})
-    cph = CoxPHFitter(alpha=alpha).fit(frame, "duration", "event")
     row = cph.summary.loc["treated"]
-    lr = logrank_test(duration[treated], duration[~treated], event[treated], event[~treated])
     at_h = {label: float(f.survival_function_at_times(horizon_days).iloc[0]) for label, f in fitters.items()}
     return {
         "curves": pd.concat(curves, ignore_index=True),
         "fitters": fitters,
+        "weighted": weights is not None,
         "hazard_ratio": float(row["exp(coef)"]),
         "hazard_ratio_low": float(row[f"exp(coef) lower {100 * (1 - alpha):.0f}%"]),
         "hazard_ratio_high": float(row[f"exp(coef) upper {100 * (1 - alpha):.0f}%"]),
@@ -563,9 +587,6 @@ def aipw(y, t, propensity, mu0, mu1=None, target: str = "att", alpha: float = 0.
 def cross_fitted_outcome(x, y, fit_mask, folds: int = 5, seed: int = 0, binary: bool = False) -> np.ndarray:
     """Out-of-fold predictions of ``y`` from a gradient-boosting model trained only on rows in
     ``fit_mask`` (e.g. the control arm for mu0): every row is predicted by a model that never saw it."""
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from sklearn.model_selection import KFold
-
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     fit_mask = np.asarray(fit_mask).astype(bool) & ~np.isnan(y)
     pred = np.full(len(y), np.nan)
@@ -602,6 +623,7 @@ def _base_learner(n_estimators: int, seed: int):
 
 def _fit_predict(model: str, x_train, t_train, y_train, x_test, p_train, p_test, binary: bool,
                  n_estimators: int, seed: int) -> np.ndarray:
+    _import_causalml()
     from causalml.inference.meta import (BaseDRRegressor, BaseRRegressor, BaseSRegressor, BaseTRegressor,
                                          BaseXRegressor)
     from causalml.inference.tree import CausalRandomForestRegressor, UpliftRandomForestClassifier
@@ -636,6 +658,7 @@ def _fit_predict(model: str, x_train, t_train, y_train, x_test, p_train, p_test,
         return np.asarray(est.predict(x_test, p=p_test, verbose=False)).reshape(-1)
     if model == "R-learner":
         est = BaseRRegressor(learner=learner, control_name=0, n_fold=3, random_state=seed)
+        est.cv_n_jobs = 1  # its default (-1) starts a process pool per fit: slower than the fits themselves
         est.fit(x_train, treatment=t_train, y=y_train, p=p_train, verbose=False)
         return np.asarray(est.predict(x_test, p=p_test)).reshape(-1)
     if model == "DR-learner":
@@ -672,6 +695,7 @@ def qini_curves(y, t, scores: pd.DataFrame, points: int = 51) -> pd.DataFrame:
     """Qini curve per model (causalml ``get_qini``) sampled at ``points`` shares of accounts targeted,
     plus the random-targeting line. ``qini`` is the incremental outcome count among the targeted
     (Radcliffe); ``uplift`` the treatment-minus-control rate among them (causalml ``get_cumlift``)."""
+    _import_causalml()
     from causalml.metrics import get_cumlift, get_qini
 
     df = pd.DataFrame({"y": np.asarray(y, dtype=float), "w": np.asarray(t).astype(int)})
@@ -697,6 +721,7 @@ def qini_curves(y, t, scores: pd.DataFrame, points: int = 51) -> pd.DataFrame:
 def uplift_scores(y, t, scores: pd.DataFrame) -> pd.DataFrame:
     """AUUC (normalised area under the cumulative-gain curve; random about 0.5) and Qini coefficient
     (area between the Qini curve and random; > 0 beats random) per model, from causalml."""
+    _import_causalml()
     from causalml.metrics import auuc_score, qini_score
 
     df = pd.concat([pd.DataFrame({"y": np.asarray(y, dtype=float), "w": np.asarray(t).astype(int)}),
@@ -711,6 +736,7 @@ def uplift_scores(y, t, scores: pd.DataFrame) -> pd.DataFrame:
 
 def qini_interval(y, t, score, n_bootstrap: int = 200, alpha: float = 0.05, seed: int = 0) -> dict:
     """Bootstrap interval and p-value (against random targeting) of one model's Qini coefficient."""
+    _import_causalml()
     from causalml.metrics import qini_score
 
     df = pd.DataFrame({"y": np.asarray(y, dtype=float), "w": np.asarray(t).astype(int), "model": np.asarray(score)})
@@ -1122,15 +1148,20 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
     paying = frame["paying_at_assignment"] & (frame["duration_days"] > 0)
     if paying.sum() > 10 and frame.loc[paying, "churn_event"].sum() >= 5:
         sub = frame[paying]
+        weights = None
+        if propensity is not None:
+            e = sub["propensity"].to_numpy()
+            weights = np.where(sub["treated"] == 1, 1.0, e / (1 - e))
         r.survival = survival_by_arm(sub["duration_days"], sub["churn_event"], sub["treated"],
-                                     settings.horizon_days, (_arm_label(settings, frame), settings.control_arm), alpha)
+                                     settings.horizon_days, (_arm_label(settings, frame), settings.control_arm), alpha,
+                                     weights)
     else:
         r.notes.append("Fewer than 5 churns among the assigned accounts: no survival curves.")
 
     if not settings.randomized:
         r.observational = _observational(r, ds, event_study_periods)
         r.segments = _observational_segments(frame, settings.primary, propensity, x, seed, alpha)
-    else:
+    elif uplift_models:
         r.uplift = _heterogeneity(r, x, uplift_models, uplift_folds, uplift_n_estimators, alpha, seed,
                                   targeting_shares)
     return r
@@ -1406,20 +1437,37 @@ def display_name(settings: ExperimentSettings) -> str:
     return settings.description or settings.experiment_id
 
 
-def effect_sentence(row: Mapping, name: str, alpha: float = 0.05, power: float = 0.8) -> str:
+def effect_sentence(row: Mapping, name: str, alpha: float = 0.05, power: float = 0.8, randomized: bool = True) -> str:
     """The honest sentence for one estimate: a direction only when the interval excludes zero;
-    otherwise 'no detectable effect at this sample size' with the minimum detectable effect."""
+    otherwise 'no detectable effect at this sample size' with the minimum detectable effect. A
+    non-randomised estimate is worded as a difference between comparable accounts, not as an effect."""
     outcome, label = row["outcome"], row["outcome_label"]
     ci = fmt_interval(outcome, row["low"], row["high"], 1 - alpha)
     if not np.isfinite(row["estimate"]):
         return f"{name}: {label} could not be estimated."
-    if row["low"] > 0 or row["high"] < 0:
+    detected = row["low"] > 0 or row["high"] < 0
+    if not randomized:
+        if detected:
+            more = "higher" if row["estimate"] > 0 else "lower"
+            return (f"After adjusting for measured differences, users of {name} had {label} "
+                    f"{fmt_value(outcome, row['estimate'])} {more} than comparable non-users ({ci}). Not randomised: "
+                    "unmeasured differences such as engagement may remain and usually inflate this.")
+        return (f"No detectable difference in {label} between users of {name} and comparable non-users at this "
+                f"sample size: {fmt_value(outcome, row['estimate'], signed=True)} ({ci}); the smallest difference it "
+                f"could reliably detect ({power:.0%} power) is {fmt_value(outcome, row['mde'])}.")
+    if detected:
         verb = "raised" if row["estimate"] > 0 else "lowered"
         return f"{name} {verb} {label} by {fmt_value(outcome, row['estimate'])} ({ci})."
     mde = fmt_value(outcome, row["mde"])
     return (f"No detectable effect of {name} on {label} at this sample size: the estimate is "
             f"{fmt_value(outcome, row['estimate'], signed=True)} ({ci}), and the smallest effect this "
             f"sample could reliably detect ({power:.0%} power) is {mde}. This is not evidence of no effect.")
+
+
+def fmt_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def srm_sentence(srm: Mapping) -> str:
@@ -1469,8 +1517,11 @@ def survival_sentence(result: Mapping, settings: ExperimentSettings) -> str:
     rm = result["rmst_difference"]
     treat, ctrl = list(result["survival_at_horizon"])
     h = settings.horizon_days
+    weighted = result.get("weighted")
     text = (f"After {h} days {result['survival_at_horizon'][treat]:.1%} of {treat} accounts and "
-            f"{result['survival_at_horizon'][ctrl]:.1%} of {ctrl} accounts were still paying (Kaplan-Meier). ")
+            f"{result['survival_at_horizon'][ctrl]:.1%} of {ctrl} accounts "
+            f"{'(reweighted to look like ' + treat + ' accounts) ' if weighted else ''}were still paying "
+            "(Kaplan-Meier). ")
     if lo > 1 or hi < 1:
         text += (f"The churn hazard of {treat} accounts was {hr:.2f} times the {ctrl} arm's "
                  f"(95% CI {lo:.2f} to {hi:.2f}, Cox)")
@@ -1569,11 +1620,13 @@ def targeting_sentence(table: pd.DataFrame, cost: float) -> str:
     text = ""
     if len(everyone):
         e = everyone.iloc[0]
-        text += (f"Treating everyone ({e['accounts_treated']:,} accounts at ${cost:,.0f} each) is expected to keep "
-                 f"${e['incremental_arr']:,.0f} of ARR (95% CI ${e['incremental_arr_low']:,.0f} to "
-                 f"${e['incremental_arr_high']:,.0f}) for ${e['cost']:,.0f}. ")
-    text += (f"The best net value measured is '{best['policy']}' at {best['share_treated']:.0%} of accounts: "
-             f"${best['net_value']:,.0f} (95% CI ${best['net_value_low']:,.0f} to ${best['net_value_high']:,.0f}).")
+        text += (f"Treating everyone ({e['accounts_treated']:,} accounts at {money_text(cost)} each) is expected to "
+                 f"keep {money_text(e['incremental_arr'])} of ARR (95% CI {money_text(e['incremental_arr_low'])} to "
+                 f"{money_text(e['incremental_arr_high'])}) for {money_text(e['cost'])}. ")
+    how = ("treating everyone" if best["share_treated"] >= 1 else
+           f"treating the {best['policy'].replace('k%', format(best['share_treated'], '.0%'))}")
+    text += (f"The best net value measured is {how}: {money_text(best['net_value'])} (95% CI "
+             f"{money_text(best['net_value_low'])} to {money_text(best['net_value_high'])}).")
     if best["net_value_low"] <= 0:
         text += " Its interval includes a loss, so treat it as a lead to test, not a settled rule."
     return text
@@ -1582,7 +1635,7 @@ def targeting_sentence(table: pd.DataFrame, cost: float) -> str:
 def power_sentence(row: Mapping, power: float = 0.8) -> str:
     o = row["outcome"]
     return (f"With {row['n_treated']:,} treated and {row['n_control']:,} control accounts, the smallest effect on "
-            f"{row['outcome_label']} this experiment detects with {power:.0%} power is {fmt_value(o, row['mde'])}; "
+            f"{row['outcome_label']} this sample detects with {power:.0%} power is {fmt_value(o, row['mde'])}; "
             f"its power for an effect the size of the estimate ({fmt_value(o, row['estimate'])}) is "
             f"{row['power_at_observed']:.0%} (power for the observed effect only restates the p-value; the MDE is "
             "the number to plan with).")
@@ -1602,12 +1655,20 @@ def headline(readouts: Sequence[Readout], month: pd.Period) -> str:
             continue
         o = row["outcome"]
         ci = fmt_interval(o, row["low"], row["high"])
-        kind = "" if r.settings.randomized else " (not randomised, adjusted)"
-        if row["low"] > 0 or row["high"] < 0:
-            parts.append(f"{name}{kind} {'raised' if row['estimate'] > 0 else 'lowered'} {row['outcome_label']} by "
+        detected = row["low"] > 0 or row["high"] < 0
+        if not r.settings.randomized:
+            if detected:
+                parts.append(f"{name} users had {row['outcome_label']} {fmt_value(o, row['estimate'])} "
+                             f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable non-users ({ci}; not "
+                             "randomised, so an upper bound more than a proof)")
+            else:
+                parts.append(f"{name}: no detectable difference in {row['outcome_label']} between users and "
+                             f"comparable non-users at this sample size")
+        elif detected:
+            parts.append(f"{name} {'raised' if row['estimate'] > 0 else 'lowered'} {row['outcome_label']} by "
                          f"{fmt_value(o, row['estimate'])} ({ci})")
         else:
-            parts.append(f"{name}{kind}: no detectable effect on {row['outcome_label']} at this sample size "
+            parts.append(f"{name}: no detectable effect on {row['outcome_label']} at this sample size "
                          f"(MDE {fmt_value(o, row['mde'])})")
     srm = [display_name(r.settings) for r in readouts if r.srm.get("flagged")]
     tail = f" Sample-ratio mismatch in {', '.join(srm)}: check assignment first." if srm else ""
@@ -1629,8 +1690,9 @@ def qbr_summary(r: Readout) -> str:
     prim = r.effects[r.effects["primary"]]
     main = prim[prim["outcome"] == s.primary]
     if len(main):
-        lines.append("**Result.** " + effect_sentence(main.iloc[0], name, r.alpha, r.power))
-    others = [effect_sentence(row, name, r.alpha, r.power) for _, row in prim.iterrows() if row["outcome"] != s.primary]
+        lines.append("**Result.** " + effect_sentence(main.iloc[0], name, r.alpha, r.power, s.randomized))
+    others = [effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in prim.iterrows()
+              if row["outcome"] != s.primary]
     if others:
         lines.append("**Other outcomes.** " + " ".join(others))
     if s.randomized:
@@ -1685,7 +1747,7 @@ def summary_table(readouts: Sequence[Readout]) -> pd.DataFrame:
             rows.append({**base, **{k: e[k] for k in ("outcome", "estimator", "primary", "estimate", "low", "high",
                                                       "p_value", "p_holm", "mde", "power_at_observed",
                                                       "variance_reduction", "n_treated", "n_control") if k in e},
-                         "verdict": effect_sentence(e, name, r.alpha, r.power)})
+                         "verdict": effect_sentence(e, name, r.alpha, r.power, r.settings.randomized)})
         if r.survival:
             sv = r.survival
             rows.append({**base, "outcome": "churn hazard ratio", "estimator": "Cox proportional hazards",
@@ -1762,8 +1824,15 @@ EXPLAIN = {
                 "size. Intention to treat answers 'what does assigning the programme achieve'; CUPED is the same "
                 "question answered more precisely; the effect on the exposed answers 'what does it do for accounts "
                 "it actually reached'."),
+    "effects_observational": (
+        "Each dot is an estimate of the difference between users and non-users (users minus non-users), with its "
+        "95% interval. The naive comparison takes the groups as they are; inverse-propensity weighting reweights "
+        "non-users to look like users on everything measured before adoption; the doubly robust estimate also "
+        "models the outcome, and is right if either model is. Only the blue (doubly robust) one is used in the "
+        "summary."),
     "survival": ("The share of accounts still paying, day by day after assignment, per arm. A gap that opens and "
-                 "stays open is retained revenue; the numbers under the chart are the accounts still being followed."),
+                 "stays open is retained revenue; the numbers under the chart are the accounts still being followed. "
+                 "In a non-randomised study the non-users are reweighted to look like the users."),
     "observational": ("Users of a feature are not a random group: engaged accounts adopt more and churn less anyway, "
                       "so comparing users with non-users overstates the feature's value. The table sets the naive "
                       "comparison beside estimates that adjust for it, each with the assumption it needs."),
@@ -1785,6 +1854,30 @@ EXPLAIN = {
 }
 
 
+def money_text(v: float) -> str:
+    return "–" if not np.isfinite(v) else f"{'-' if v < 0 else ''}${abs(v):,.0f}"
+
+
+_POLICY_SHORT = {"top k% by predicted uplift": "highest predicted uplift", "top k% by churn risk": "highest churn risk",
+                 "random k%": "random"}
+
+
+def targeting_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The targeting table for reading: one interval per cell, money as money."""
+    return pd.DataFrame({
+        "policy": [_POLICY_SHORT.get(p, p) if s < 1 else "everyone" for p, s in zip(table["policy"], table["share_treated"])],
+        "share treated": [f"{s:.0%}" for s in table["share_treated"]],
+        "accounts": [f"{n:,}" for n in table["accounts_treated"]],
+        "retention uplift (95% CI)": [f"{e * 100:+.1f} pt ({lo * 100:+.1f} to {hi * 100:+.1f})" for e, lo, hi in
+                                      zip(table["retention_uplift"], table["retention_uplift_low"],
+                                          table["retention_uplift_high"])],
+        "retained ARR added": [money_text(v) for v in table["incremental_arr"]],
+        "cost": [money_text(v) for v in table["cost"]],
+        "net value (95% CI)": [f"{money_text(v)} ({money_text(lo)} to {money_text(hi)})" for v, lo, hi in
+                               zip(table["net_value"], table["net_value_low"], table["net_value_high"])],
+    }).drop_duplicates(subset=["policy", "share treated"])
+
+
 def _show(ax) -> None:
     import matplotlib.pyplot as plt
     from IPython.display import display
@@ -1794,7 +1887,7 @@ def _show(ax) -> None:
     plt.close(fig)
 
 
-_FMT_EFFECTS = {"estimate": "{:+.4f}", "low": "{:+.4f}", "high": "{:+.4f}", "p_value": "{:.3g}", "p_holm": "{:.3g}",
+_FMT_EFFECTS = {"estimate": "{:+.4f}", "low": "{:+.4f}", "high": "{:+.4f}", "p_value": fmt_p, "p_holm": fmt_p,
                 "mde": "{:.4f}", "power_at_observed": "{:.0%}", "variance_reduction": "{:.1%}", "n_treated": "{:,}",
                 "n_control": "{:,}"}
 
@@ -1823,10 +1916,10 @@ def show_readout(r: Readout) -> None:
     _show(charts.balance(r.balance, r.balance_weighted, f"Were the arms alike before treatment? ({name})"))
     md(balance_sentence(r.balance, r.balance_weighted, s.randomized))
 
-    md("### Average effects\n" + EXPLAIN["effects"])
+    md("### Average effects\n" + (EXPLAIN["effects"] if s.randomized else EXPLAIN["effects_observational"]))
     _show(charts.effects(r.effects, f"What {name} changed, per outcome (95% intervals)"))
     prim = r.effects[r.effects["primary"]]
-    md("\n\n".join(effect_sentence(row, name, r.alpha, r.power) for _, row in prim.iterrows()))
+    md("\n\n".join(effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in prim.iterrows()))
     if s.randomized:
         md(cuped_sentence(r.effects))
     shown = r.effects[["outcome_label", "estimator", "estimate", "low", "high", "p_value", "p_holm", "mde",
@@ -1853,13 +1946,13 @@ def show_readout(r: Readout) -> None:
             md("#### Effect by segment (doubly robust)\n" + EXPLAIN["segments"])
             show_table(r.segments, "Effect on the treated by segment (p_holm: Holm-adjusted)",
                        {"naive": "{:+.3f}", "effect": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}",
-                        "p_value": "{:.3g}", "p_holm": "{:.3g}", "accounts": "{:,}"})
+                        "p_value": fmt_p, "p_holm": fmt_p, "accounts": "{:,}"})
             md(segment_sentence(r.segments, s.primary))
         md("Heterogeneous-effect models and targeting need a randomised comparison: on self-selected users their "
            "rankings would mostly rank engagement, so they are not shown for this study.")
     elif r.uplift:
         u = r.uplift
-        md(f"### Heterogeneous effects\n" + EXPLAIN["uplift"])
+        md("### Heterogeneous effects\n" + EXPLAIN["uplift"])
         both = u["selection"].merge(u["evaluation"], on="model", suffixes=("_selection_half", "_evaluation_half"))
         show_table(both, "Uplift models on held-out predictions (AUUC: random about 0.5; Qini: random = 0)",
                    {c: "{:.3f}" for c in both.columns if c != "model"})
@@ -1873,7 +1966,7 @@ def show_readout(r: Readout) -> None:
             _show(charts.segments(r.segments, is_binary(u["outcome"]), f"Effect of {name} by segment"))
             show_table(r.segments, "Effect by segment (p_holm: Holm-adjusted; predicted_uplift: chosen model's mean)",
                        {"rate_treated": "{:.1%}", "rate_control": "{:.1%}", "effect": "{:+.3f}", "low": "{:+.3f}",
-                        "high": "{:+.3f}", "p_value": "{:.3g}", "p_holm": "{:.3g}", "predicted_uplift": "{:+.3f}",
+                        "high": "{:+.3f}", "p_value": fmt_p, "p_holm": fmt_p, "predicted_uplift": "{:+.3f}",
                         "accounts": "{:,}", "n_treated": "{:,}", "n_control": "{:,}"})
             md(segment_sentence(r.segments, u["outcome"]))
         if r.targeting is not None and len(r.targeting):
@@ -1881,13 +1974,8 @@ def show_readout(r: Readout) -> None:
                + f" Cost per treated account: ${s.cost_per_treated_account:,.0f} (params).")
             _show(charts.targeting(r.targeting, f"Net value of {name} by share treated and policy"))
             md(targeting_sentence(r.targeting, s.cost_per_treated_account))
-            cols = ["policy", "share_treated", "accounts_treated", "retention_uplift", "retention_uplift_low",
-                    "retention_uplift_high", "incremental_arr", "cost", "net_value", "net_value_low", "net_value_high"]
-            show_table(r.targeting[cols], "Targeting policies (held-out half; money in ARR)",
-                       {"share_treated": "{:.0%}", "accounts_treated": "{:,}", "retention_uplift": "{:+.3f}",
-                        "retention_uplift_low": "{:+.3f}", "retention_uplift_high": "{:+.3f}",
-                        "incremental_arr": "${:,.0f}", "cost": "${:,.0f}", "net_value": "${:,.0f}",
-                        "net_value_low": "${:,.0f}", "net_value_high": "${:,.0f}"})
+            show_table(targeting_display(r.targeting),
+                       "Targeting policies, measured on held-out accounts (every column in targeting.csv)")
 
     md("### Power and what this sample can detect\n" + EXPLAIN["power"])
     main = prim[prim["outcome"] == s.primary]

@@ -20,8 +20,10 @@ POLICY_COLORS = {"top k% by predicted uplift": PALETTE[0], "top k% by churn risk
 
 def _points(ax, axis: str = "x") -> None:
     """Format an axis of proportion differences as percentage points."""
-    fmt = mticker.FuncFormatter(lambda v, _: f"{v * 100:+.0f} pt" if v else "0")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+    fmt = mticker.FuncFormatter(lambda v, _: f"{round(v * 100, 1):+g} pt" if abs(v) > 1e-12 else "0")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(mticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+    target.set_major_formatter(fmt)
 
 
 def _intervals(ax, est, low, high, ypos, colors) -> None:
@@ -201,7 +203,7 @@ def segments(table: pd.DataFrame, binary: bool = True, title: str = ""):
         _points(ax)
     ax.set_xlabel("effect on the primary outcome (treated minus control)")
     ax.set_title(title or "Effect by segment")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return ax
 
@@ -212,7 +214,7 @@ def targeting(table: pd.DataFrame, title: str = ""):
     for policy, part in table.groupby("policy", sort=False):
         color = POLICY_COLORS.get(policy, PALETTE[3])
         ax.plot(part["share_treated"], part["net_value"], marker="o", color=color, label=policy)
-        ax.fill_between(part["share_treated"], part["net_value_low"], part["net_value_high"], color=color, alpha=0.1)
+        ax.fill_between(part["share_treated"], part["net_value_low"], part["net_value_high"], color=color, alpha=0.07)
     ax.axhline(0, color="#333", lw=0.8)
     percent(ax, "x")
     money(ax)

@@ -1,0 +1,306 @@
+"""Experiment readouts: the statistics on hand-computed cases, and recovery of the effects planted in
+the synthetic world (randomised CS outreach with segment-specific effects and partial exposure;
+non-randomised workflow-automation adoption with selection on engagement)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import truth_of, world_path
+from lifelines import KaplanMeierFitter
+from scipy.stats import t as student_t
+
+from csresearch import uplift
+from csresearch.data import open_dataset
+
+AS_OF = pd.Timestamp("2026-10-31")
+OUTREACH, ADOPTION = "exp_cs_outreach_2026", "feature_workflow_automation"
+
+
+# ---- design checks ---------------------------------------------------------------------------------
+def test_srm_chi_square_hand_computed():
+    # expected 925 each: chi2 = 2 * 75^2 / 925 = 12.162, p = 0.00049 < 0.001
+    res = uplift.srm_test({"control": 1000, "treatment": 850})
+    assert res["chi2"] == pytest.approx(2 * 75 ** 2 / 925)
+    assert res["flagged"]
+    ok = uplift.srm_test({"control": 1000, "treatment": 990})
+    assert not ok["flagged"] and ok["p_value"] > 0.8
+    # an intended 2:1 split is honoured: 1000 vs 500 is exactly on target
+    assert uplift.srm_test({"a": 1000, "b": 500}, {"a": 2, "b": 1})["chi2"] == pytest.approx(0.0)
+
+
+def test_standardized_differences_hand_computed():
+    frame = pd.DataFrame({"treated": [1, 1, 1, 0, 0, 0], "x": [1.0, 2, 3, 2, 3, 4],
+                          "seg": ["a", "a", "b", "a", "b", "b"]})
+    out = uplift.standardized_differences(frame, "treated", ["x", "seg"]).set_index("covariate")
+    # means 2 vs 3, both variances 1: SMD = -1
+    assert out.loc["x", "smd"] == pytest.approx(-1.0)
+    # share of "a": 2/3 vs 1/3, variances 1/3 each (ddof 1): SMD = (1/3) / sqrt(1/3)
+    assert out.loc["seg = a", "smd"] == pytest.approx((1 / 3) / math.sqrt(1 / 3))
+    assert out.loc["x", "imbalanced"]
+    # weights that make the control mean 2 (all weight on x=2) remove the gap in the numerator only
+    w = np.array([1, 1, 1, 1, 0, 0], dtype=float)
+    assert uplift.standardized_differences(frame, "treated", ["x"], weights=w)["smd"].iloc[0] == pytest.approx(0.0)
+
+
+def test_srm_flagged_on_a_deliberately_unbalanced_assignment(small_world_path):
+    # drop about half of the control arm (161 -> ~80 of 322), as a broken assignment or logging pipeline would
+    ds = open_dataset(small_world_path, tables=["accounts", "subscriptions", "experiments"])
+    settings = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182, "outcomes": ["retention"]}})
+    assert not uplift.read_experiment(ds, settings, AS_OF, uplift_models=()).srm["flagged"]
+    ds.con.execute(f"DELETE FROM experiments WHERE experiment_id = '{OUTREACH}' AND arm = 'control' "
+                   "AND hash(account_id) % 2 = 0")
+    readout = uplift.read_experiment(ds, settings, AS_OF, uplift_models=())
+    assert readout.srm["flagged"] and readout.srm["p_value"] < 0.001
+    assert "Sample-ratio mismatch" in uplift.srm_sentence(readout.srm)
+
+
+# ---- average effects -------------------------------------------------------------------------------
+def test_newcombe_interval_matches_the_published_example():
+    # Newcombe (1998), Stat Med 17:873, method 10 for 56/70 vs 48/80: 0.2 (0.0524, 0.3339)
+    y = np.r_[np.ones(56), np.zeros(14), np.ones(48), np.zeros(32)]
+    t = np.r_[np.ones(70), np.zeros(80)]
+    e = uplift.diff_in_proportions(y, t)
+    assert e.estimate == pytest.approx(0.2)
+    assert (round(e.low, 4), round(e.high, 4)) == (0.0524, 0.3339)
+
+
+def test_welch_interval_hand_computed():
+    # means 2.5 and 4, variances 5/3 and 4: SE = sqrt(5/12 + 4/3) = sqrt(1.75); Welch df 3.2347
+    e = uplift.diff_in_means([1, 2, 3, 4, 2, 4, 6], [1, 1, 1, 1, 0, 0, 0])
+    assert e.estimate == pytest.approx(-1.5)
+    assert e.se == pytest.approx(math.sqrt(1.75))
+    df = 1.75 ** 2 / ((5 / 12) ** 2 / 3 + (4 / 3) ** 2 / 2)
+    assert df == pytest.approx(3.2347, abs=1e-4)
+    assert e.high - e.estimate == pytest.approx(student_t.ppf(0.975, df) * math.sqrt(1.75))
+
+
+def test_cuped_hand_computed():
+    # y = 2x + 0.5 t + e with e orthogonal to x and x balanced across arms: theta = 2 exactly, the
+    # adjusted outcome is 0.5 t + e, so the effect is 0.5 with SE sqrt(0.03/3 * 2)
+    x = np.array([1.0, 2, 3, 1, 2, 3])
+    t = np.array([1, 1, 1, 0, 0, 0])
+    e = np.array([0.1, -0.2, 0.1, 0.1, -0.2, 0.1])
+    effect, reduction = uplift.cuped(2 * x + 0.5 * t + e, x, t)
+    assert effect.estimate == pytest.approx(0.5)
+    assert effect.se == pytest.approx(math.sqrt(0.02))
+    # raw per-arm variance of (2.1, 3.8, 6.1) is 4.03: reduction = 1 - 0.02 / (2 * 4.03 / 3)
+    assert reduction == pytest.approx(1 - 0.02 / (2 * 4.03 / 3))
+
+
+def test_wald_iv_hand_computed():
+    # ITT 0.5 - 0.25 = 0.25, first stage 0.75: beta = 1/3; residual variances 0.25 in both arms,
+    # SE = sqrt(0.25/4 + 0.25/4) / 0.75
+    e = uplift.wald_iv([1, 1, 0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0, 0])
+    assert e.estimate == pytest.approx(1 / 3)
+    assert e.se == pytest.approx(math.sqrt(0.125) / 0.75)
+
+
+def test_mde_and_power_hand_computed():
+    # p = 0.5, 1000 per arm: SE = sqrt(2 * 0.25 / 1000); MDE = (z_0.975 + z_0.8) * SE = 2.80158 * SE
+    se = math.sqrt(0.5 / 1000)
+    assert uplift.minimum_detectable_effect(se, 1000, 1000) == pytest.approx(2.80158 * se, rel=1e-4)
+    assert uplift.power_at(2.80158 * se, se, 1000, 1000) == pytest.approx(0.80, abs=1e-3)
+    assert uplift.power_at(0.0, se, 1000, 1000) == pytest.approx(0.05, abs=1e-9)
+
+
+def test_rmst_variance_hand_computed():
+    # KM: S = 0.75 after day 1, 0.5 after day 2 (day 3 censored), 0 after day 4. RMST(4) = 2.75.
+    # Variance: A(1)^2 * 1/(4*3) + A(2)^2 * 1/(3*2) with A(1) = 1.75, A(2) = 1.0; day 4 has no area left
+    kmf = KaplanMeierFitter().fit([1, 2, 3, 4], [1, 1, 0, 1])
+    mean, var = uplift.rmst_with_variance(kmf, 4)
+    assert mean == pytest.approx(2.75)
+    assert var == pytest.approx(1.75 ** 2 / 12 + 1.0 / 6)
+
+
+def test_rmst_variance_without_censoring_is_the_sample_variance_over_n():
+    # with no censoring the KM mean is the sample mean of min(T, tau); its variance is var/n
+    x = np.random.default_rng(0).exponential(10, 2000)
+    _, var = uplift.rmst_with_variance(KaplanMeierFitter().fit(x, np.ones(2000)), 8)
+    assert var == pytest.approx(np.minimum(x, 8).var(ddof=0) / 2000, rel=1e-3)
+
+
+# ---- not randomised --------------------------------------------------------------------------------
+def _panel() -> pd.DataFrame:
+    rows = {"A": (1, [1, 2, 5]), "B": (1, [2, 3, 6]), "E": (1, [2, 2, 6]),
+            "C": (0, [1, 2, 3]), "D": (0, [2, 2, 3]), "F": (0, [0, 1, 1])}
+    return pd.DataFrame([{"account_id": a, "treated": t, "period": p, "y": y}
+                         for a, (t, ys) in rows.items() for p, y in zip((-2, -1, 0), ys)])
+
+
+def test_event_study_and_did_hand_computed():
+    es = uplift.event_study(_panel()).set_index("period")
+    # period 0 vs -1: treated changes 3, 3, 4 (mean 10/3); control 1, 1, 0 (mean 2/3)
+    assert es.loc[0, "estimate"] == pytest.approx(10 / 3 - 2 / 3)
+    # period -2 vs -1: treated -1, -1, 0; control -1, 0, -1: both -2/3
+    assert es.loc[-2, "estimate"] == pytest.approx(0.0)
+    assert es.loc[-1, "estimate"] == 0.0
+    # DiD post [0] minus mean of [-2, -1]: treated 3.5, 3.5, 4; control 1.5, 1, 0.5
+    did = uplift.difference_in_differences(_panel(), [-2, -1], [0])
+    assert did.estimate == pytest.approx(11 / 3 - 1.0)
+
+
+def test_ipw_and_aipw_hand_computed():
+    # controls weighted by e/(1-e) = 1 and 4: mu0 = (0 + 4) / 5 = 0.8, ATT = 1 - 0.8
+    assert uplift.ipw_att([1, 1, 0, 1], [1, 1, 0, 0], [0.5, 0.5, 0.5, 0.8]).estimate == pytest.approx(0.2)
+    # AIPW ATT: treated residuals 0.4 + 0.6; controls -(1 * -0.2 + 4 * 0.1); over 2 treated
+    est = uplift.aipw([1, 1, 0, 1], [1, 1, 0, 0], [0.5, 0.5, 0.5, 0.8], [0.6, 0.4, 0.2, 0.9]).estimate
+    assert est == pytest.approx((1.0 - 0.2) / 2)
+
+
+def test_aipw_is_right_when_only_the_outcome_model_is():
+    # confounded assignment, a useless propensity (0.5 for everyone) but the true control outcome:
+    # the doubly robust ATT recovers the planted 2.0 while the IPW with that propensity does not
+    rng = np.random.default_rng(3)
+    n = 20000
+    x = rng.normal(size=n)
+    t = rng.random(n) < 1 / (1 + np.exp(-1.5 * x))
+    y = 3 * x + 2.0 * t + rng.normal(size=n)
+    flat = np.full(n, 0.5)
+    dr = uplift.aipw(y, t, flat, 3 * x)
+    assert dr.low < 2.0 < dr.high  # 95% interval, one draw of a correctly specified estimator
+    assert abs(uplift.ipw_att(y, t, flat).estimate - 2.0) > 1.0  # naive: biased by 3 x the x gap
+
+
+# ---- heterogeneity and targeting --------------------------------------------------------------------
+def test_top_k_uplift_hand_computed():
+    score = [9, 8, 7, 6, 5, 4, 3, 2]
+    t = [1, 0, 1, 0, 1, 0, 1, 0]
+    y = [1, 0, 1, 0, 0, 0, 0, 1]
+    top = uplift.top_k_uplift(y, t, score, shares=(0.5, 1.0)).set_index("share_targeted")
+    assert top.loc[0.5, "uplift"] == pytest.approx(1.0)  # top 4: treated 2/2 retained, control 0/2
+    assert top.loc[1.0, "uplift"] == pytest.approx(0.5 - 0.25)
+
+
+def test_targeting_table_hand_computed():
+    retained = [1, 1, 0, 1, 0, 1, 0, 0]
+    t = [1, 1, 1, 1, 0, 0, 0, 0]
+    arr = [1000.0] * 4 + [3000.0] * 4
+    table = uplift.targeting_table(retained, t, arr, uplift_score=None, risk_score=None, population=100,
+                                   cost_per_account=50, shares=(1.0,))
+    row = table.iloc[0]
+    # uplift 0.75 - 0.25 = 0.5; ARR at stake = mean 2000 x 100 accounts; cost 100 x 50
+    assert row["retention_uplift"] == pytest.approx(0.5)
+    assert row["incremental_arr"] == pytest.approx(0.5 * 200_000)
+    assert row["net_value"] == pytest.approx(100_000 - 5_000)
+
+
+# ---- words -----------------------------------------------------------------------------------------
+def _row(estimate, low, high, outcome="retention"):
+    return {"outcome": outcome, "outcome_label": "182-day retention", "estimate": estimate, "low": low,
+            "high": high, "mde": 0.035}
+
+
+def test_sentences_never_claim_no_effect():
+    detected = uplift.effect_sentence(_row(0.03, 0.01, 0.05), "Outreach")
+    assert detected.startswith("Outreach raised 182-day retention by 3.0 points (95% CI +1.0 to +5.0 points)")
+    unclear = uplift.effect_sentence(_row(0.01, -0.01, 0.03), "Outreach")
+    assert "No detectable effect" in unclear and "3.5 points" in unclear and "not evidence of no effect" in unclear
+    assert "lowered" in uplift.effect_sentence(_row(-0.03, -0.05, -0.01), "Outreach")
+
+
+def test_settings_are_validated():
+    with pytest.raises(uplift.SettingsError, match="unknown key"):
+        uplift.settings_for("x", {"x": {"horizon": 90}})
+    with pytest.raises(uplift.SettingsError, match="unknown outcome"):
+        uplift.settings_for("x", {"x": {"outcomes": ["nps"]}})
+    unlisted = uplift.settings_for("y", {"x": {}}, {"horizon_days": 30})
+    assert not unlisted.configured and unlisted.horizon_days == 30
+
+
+def test_experiments_in_month_selects_running_and_recently_ended(small_dataset, small_truth):
+    # small world: outreach assigned 2026-03-01 (182-day window ends 2026-08-30); adoption users until
+    # 2026-03-31 with a 365-day window (still open in October 2026)
+    settings = {OUTREACH: {"horizon_days": 182}, ADOPTION: {"horizon_days": 365, "control_arm": "non_adopter"}}
+    w = uplift.experiments_in_month(small_dataset, pd.Period("2026-10", "M"), settings).set_index("experiment_id")
+    assert w.loc[ADOPTION, "status"].startswith("running") and w.loc[ADOPTION, "selected"]
+    assert w.loc[OUTREACH, "status"] == "ended 2026-08 (before the look-back)" and not w.loc[OUTREACH, "selected"]
+    w = uplift.experiments_in_month(small_dataset, pd.Period("2026-10", "M"), settings, lookback_months=2)
+    assert w.set_index("experiment_id").loc[OUTREACH, "selected"]
+    w = uplift.experiments_in_month(small_dataset, pd.Period("2025-01", "M"), settings, experiment_id=OUTREACH)
+    assert w["selected"].sum() == 1 and w.set_index("experiment_id").loc[OUTREACH, "selected"]
+
+
+# ---- recovery of planted truths ---------------------------------------------------------------------
+@pytest.mark.slow
+def test_ate_and_iv_intervals_cover_the_planted_effects_across_worlds():
+    # The planted ITT is an expectation; one world's estimate misses it 5% of the time by design (the
+    # demo world's draw is 2.2 SE high). So: five independent worlds (seeds fixed in advance), each
+    # 95% interval should cover; at least 4 of 5 must (P(fewer) = 2.3% if coverage is 95%).
+    # The effect on the exposed (compliers) is planted as ATE / expected exposure share.
+    covered_itt = covered_iv = 0
+    for seed in (101, 102, 103, 104, 105):
+        path = world_path(accounts=2000, months=24, seed=seed, end_month="2026-10")
+        truth = truth_of(path)["experiments"][OUTREACH]
+        ds = open_dataset(path, tables=["accounts", "subscriptions", "experiments"])
+        s = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": truth["horizon_days"], "outcomes": ["retention"]}})
+        frame = uplift.experiment_frame(ds, s, AS_OF)
+        itt = uplift.diff_in_proportions(frame["retention"], frame["treated"])
+        iv = uplift.wald_iv(frame["retention"], frame["treated"], frame["exposed"].astype(float))
+        covered_itt += itt.low <= truth["ate_retention_6m"] <= itt.high
+        covered_iv += iv.low <= truth["ate_retention_6m"] / truth["expected_exposure_share"] <= iv.high
+    assert covered_itt >= 4 and covered_iv >= 4
+
+
+@pytest.fixture(scope="module")
+def outreach(demo_dataset):
+    s = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182, "outcomes": ["retention"],
+                                                  "cost_per_treated_account": 150}})
+    return uplift.read_experiment(demo_dataset, s, AS_OF)
+
+
+@pytest.fixture(scope="module")
+def adoption(demo_dataset):
+    s = uplift.settings_for(ADOPTION, {ADOPTION: {"randomized": False, "control_arm": "non_adopter",
+                                                  "treatment_arm": "adopter", "horizon_days": 365,
+                                                  "control_index_date": "matched",
+                                                  "outcomes": ["retention", "usage_change"]}})
+    return uplift.read_experiment(demo_dataset, s, AS_OF)
+
+
+@pytest.mark.slow
+def test_demo_outreach_itt_is_within_three_standard_errors_of_the_planted_effect(outreach, demo_truth):
+    # 3 SE (99.7%): this one draw sits 2.2 SE above the planted 0.031 (see the test across worlds)
+    truth = demo_truth["experiments"][OUTREACH]["ate_retention_6m"]
+    row = outreach.effects[outreach.effects["estimator"] == "intention to treat"].iloc[0]
+    assert abs(row["estimate"] - truth) < 3 * row["se"]
+    assert not outreach.srm["flagged"]
+    # the survival view agrees in direction with the planted lower hazard for exposed accounts
+    assert outreach.survival["hazard_ratio_high"] < 1
+
+
+@pytest.mark.slow
+def test_top_decile_by_predicted_uplift_has_higher_planted_uplift_than_random(outreach, demo_truth):
+    planted = demo_truth["experiments"][OUTREACH]["true_uplift_by_account"]
+    pred = outreach.uplift["predictions"].assign(true=lambda d: d["account_id"].map(planted))
+    decile = pred.nlargest(len(pred) // 10, "predicted_uplift")
+    # a random decile's mean planted uplift is the overall mean within 3 sd/sqrt(n) (99.7%)
+    margin = 3 * pred["true"].std() / math.sqrt(len(decile))
+    assert decile["true"].mean() > pred["true"].mean() + margin
+    # and the segment table ranks the planted segment effects: SMB gains most, Enterprise least
+    seg = outreach.segments.set_index("segment")["predicted_uplift"]
+    assert seg["SMB"] > seg["Enterprise"]
+
+
+@pytest.mark.slow
+def test_adjusted_estimates_beat_the_naive_comparison_on_adoption(adoption, demo_truth):
+    truth = demo_truth["experiments"][ADOPTION]
+    eff = adoption.effects[adoption.effects["outcome"] == "retention"].set_index("estimator")["estimate"]
+    planted = truth["expected_retention_effect_on_adopters"]
+    naive_error = abs(eff["naive users vs non-users"] - planted)
+    # both adjustments remove at least a third of the naive error (observed: about half; unmeasured
+    # engagement is left, as the report says)
+    assert abs(eff["doubly robust (AIPW)"] - planted) < naive_error * 2 / 3
+    assert abs(eff["inverse-propensity weighted"] - planted) < naive_error * 2 / 3
+    # usage: +15% per seat planted; DiD in % of the counterfactual level vs the naive level gap
+    obs = adoption.observational.set_index("estimator")
+    lift = truth["true_effect_usage_pct"] / 100
+    assert abs(obs.loc["difference-in-differences", "relative"] - lift) < \
+        abs(obs.loc["naive: users vs non-users after", "relative"] - lift) / 4
+    # matched index dates give parallel pre-trends (planted: no trend difference) at the 1% level
+    assert adoption.pretrend["p_value"] > 0.01
+    # propensity weighting balances the measured covariates
+    assert adoption.balance_weighted["smd"].abs().max() < 0.1
