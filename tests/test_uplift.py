@@ -304,3 +304,23 @@ def test_adjusted_estimates_beat_the_naive_comparison_on_adoption(adoption, demo
     assert adoption.pretrend["p_value"] > 0.01
     # propensity weighting balances the measured covariates
     assert adoption.balance_weighted["smd"].abs().max() < 0.1
+
+
+def test_missing_tables_and_settings_are_said_not_crashed(small_world_path):
+    month = pd.Period("2026-10", "M")
+    no_experiments = open_dataset(small_world_path, tables=["accounts", "subscriptions"])
+    windows, readouts = uplift.read_experiments(no_experiments, month, {}, {}, lookback_months=6)
+    assert readouts == [] and windows.empty
+    assert uplift.headline(readouts, month, has_experiments=False).startswith("No experiments table")
+    # no usage events: the usage outcome is skipped with a note; an experiment with no settings whose
+    # arms do not include the default control arm is reported as not estimable
+    ds = open_dataset(small_world_path, tables=["accounts", "subscriptions", "experiments"])
+    settings = {OUTREACH: {"horizon_days": 182, "outcomes": ["retention", "usage_change"]}}
+    _, readouts = uplift.read_experiments(ds, month, settings, {}, lookback_months=6, uplift_models=())
+    by_id = {r.experiment_id: r for r in readouts}
+    assert "No `usage_events` table: the usage outcome is skipped." in by_id[OUTREACH].notes
+    assert set(by_id[OUTREACH].effects["outcome"]) == {"retention"}
+    adoption = by_id[ADOPTION]
+    assert not adoption.settings.configured and adoption.effects.empty and adoption.primary_effect() is None
+    assert "control arm 'control'" in adoption.notes[0]
+    assert "not estimable" in uplift.headline(readouts, month)

@@ -843,8 +843,11 @@ def experiment_windows(ds, experiments: Mapping[str, Mapping] | None = None,
     """Every experiment in the ``experiments`` table with its arms, accounts, assignment dates and
     outcome window end (last assignment + the experiment's horizon)."""
     if not ds.has("experiments"):
-        return pd.DataFrame(columns=["experiment_id", "accounts", "arms", "first_assigned", "last_assigned",
-                                     "window_end", "configured"])
+        empty = pd.DataFrame({"experiment_id": pd.Series(dtype=object), "accounts": pd.Series(dtype=int),
+                              "arms": pd.Series(dtype=object), "configured": pd.Series(dtype=bool)})
+        for col in ("first_assigned", "last_assigned", "window_end"):
+            empty[col] = pd.Series(dtype="datetime64[ns]")
+        return empty
     frame = ds.sql(
         """
         SELECT experiment_id, count(*) AS accounts, string_agg(DISTINCT arm, ', ' ORDER BY arm) AS arms,
@@ -1043,7 +1046,7 @@ def usage_panel(ds, frame: pd.DataFrame, as_of: pd.Timestamp, periods_before: in
             FROM {name} a JOIN usage_events e ON e.account_id = a.account_id
              AND e.event_time >= a.assigned_at - INTERVAL {period_days * periods_before} DAY
              AND e.event_time < a.assigned_at + INTERVAL {period_days * periods_after} DAY
-            GROUP BY ALL
+            GROUP BY 1, 2
             """
         )
     finally:
@@ -1092,6 +1095,8 @@ class Readout:
         return self.settings.experiment_id
 
     def primary_effect(self) -> pd.Series | None:
+        if self.effects.empty:
+            return None
         rows = self.effects[(self.effects["outcome"] == self.settings.primary) & self.effects["primary"]]
         return rows.iloc[0] if len(rows) else None
 
@@ -1171,6 +1176,9 @@ def _outcome_effects(r: Readout, outcome: str, x: pd.DataFrame, propensity, seed
     s, frame, alpha, power = r.settings, r.frame, r.alpha, r.power
     y = frame[outcome]
     observed = y.notna()
+    if outcome == "usage_change" and frame["usage_pre"].isna().all():
+        r.notes.append("No `usage_events` table: the usage outcome is skipped.")
+        return []
     if observed.sum() < 10 or frame.loc[observed, "treated"].nunique() < 2:
         r.notes.append(f"{outcome_label(outcome, s.horizon_days)}: too few accounts with the outcome observed "
                        f"by {r.as_of.date()} to estimate.")
@@ -1641,9 +1649,11 @@ def power_sentence(row: Mapping, power: float = 0.8) -> str:
             "the number to plan with).")
 
 
-def headline(readouts: Sequence[Readout], month: pd.Period) -> str:
+def headline(readouts: Sequence[Readout], month: pd.Period, has_experiments: bool = True) -> str:
     """The report's first sentence: one clause per experiment, about its primary outcome."""
     when = month.strftime("%B %Y")
+    if not has_experiments:
+        return f"No experiments table in the data: no experiment to read out for {when}."
     if not readouts:
         return f"No experiment was running or recently ended in {when}: nothing to read out."
     parts = []
@@ -1715,7 +1725,8 @@ def method_notes(r: Readout) -> str:
         f"- **Censoring**: outcomes at {s.horizon_days} days use only accounts assigned at least {s.horizon_days} days "
         f"before {r.as_of.date()}; survival curves keep every account and censor those still paying at that date.",
         "- **Churn** is the project's one definition (`csresearch.churn.paying_spells`: MRR to zero across a month "
-        "end, with the reactivation window in the conventions box).",
+        "end, with the reactivation window in the conventions box). Usage is counted per paying day and expansion "
+        "is floored at zero, so a churn is counted once, in retention, not again as lost usage or MRR.",
         "- **Leakage**: covariates and CUPED use only data from before each account's assignment; uplift models are "
         "cross-fitted (every prediction from a model that never saw the account), the model is chosen on one half "
         "of those predictions and judged on the other.",
