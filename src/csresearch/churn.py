@@ -879,6 +879,11 @@ def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: st
     else:
         low, high = change_interval(decomposition, confidence) if metric == "logo_churn" else (np.nan, np.nan)
     noise = not pd.isna(low) and low <= 0 <= high
+    if table["segmented_by"].iloc[0] == "all":  # no segment columns in the data
+        verb = "was" if noise else "rose to" if change > 0 else "fell to" if change < 0 else "held at"
+        return (f"{name} {verb} {pct(rate1)}{per} in {now_label}{interval}, {sign}{points(change)} on {before_label}"
+                + (", a change within noise" if noise else "")
+                + "; the data has no segment columns to say which customers drove it.")
     if noise or change == 0:
         bounds = (f" ({confidence:.0%} CI of the change {sign_pct(low)} to {sign_pct(high)} pt)"
                   if not pd.isna(low) else "")
@@ -1005,12 +1010,14 @@ def churn_report(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
     bridge = mrr_bridge(frame[frame["month"] >= shown[0]])
     windows = sorted({1, 3, 12, window_months})
     rates = churn_rates(frame, shown, windows=windows, annualisation=annualisation, confidence=confidence)
-    present = [c for c in split_columns if c in frame.columns]
-    skipped = [c for c in split_columns if c not in frame.columns]
+    # the loader adds missing optional contract columns as nulls: a column with no value is not in the data
+    known = {c for c in frame.columns if frame[c].astype(str).ne("unknown").any() and frame[c].notna().any()}
+    present = [c for c in split_columns if c in known]
+    skipped = [c for c in split_columns if c not in known]
     splits = churn_by_segment(frame, present, month, window_months, confidence, multiple_comparison_correction,
                               annualisation)
     cohorts = cohort_retention(subscriptions, shown[0], month, reactivation_window_days, churn_convention, confidence)
-    decomposition = churn_change_decomposition(frame, [c for c in decomposition_columns if c in frame.columns],
+    decomposition = churn_change_decomposition(frame, [c for c in decomposition_columns if c in known],
                                                month, window_months)
     start = month.to_timestamp(how="start")
     book = period_start_rates(subscriptions, start, (month + 1).to_timestamp(how="start"))
