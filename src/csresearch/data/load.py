@@ -4,6 +4,16 @@
 Why DuckDB in the middle: every source becomes SQL-queryable the same way, the contract rules run as
 SQL over any size of table, and heavy event aggregation (``csresearch.features``) runs there instead
 of in pandas. Only account-level results come back as DataFrames.
+
+The big table (``usage_events``) is never copied into memory when it does not have to be:
+
+- from Parquet or a DuckDB file it stays where it is, and the clean table is a view over the source
+  that filters out rejected rows (CSV is parsed once into memory: reparsing text on every query
+  would cost more than the memory);
+- with ``engine="postgres"`` (the default for a postgresql:// URL) or ``engine="spark"`` (a folder
+  of Parquet) it stays in that engine: its contract rules run there as transpiled SQL, the clean
+  table is a temporary view there, and ``Dataset.con`` is a :class:`csresearch.engines.RoutedConnection`
+  that sends every query reading it to the engine (see docs/engines.md).
 """
 
 from __future__ import annotations
@@ -23,6 +33,9 @@ import yaml
 from .contract import REQUIRED_TABLES, ROW_RULES, SQL_TYPES, TABLES, Rule
 
 EXAMPLES_SHOWN = 3
+# Engines a Dataset can keep its big table in; "auto": postgres for a postgresql:// URL, else duckdb.
+ENGINE_CHOICES = ("auto", "duckdb", "postgres", "spark")
+ENGINE_ENV = "CSRESEARCH_ENGINE"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -72,11 +85,20 @@ class Dataset:
     ``quality`` has one row per table: rows_read = rows_used + rows_rejected, and the reasons.
     """
 
-    con: duckdb.DuckDBPyConnection
+    con: Any  # duckdb.DuckDBPyConnection, or engines.RoutedConnection when a table lives in an engine
     source: str
     quality: pd.DataFrame
     rejections: pd.DataFrame
+    engine: str = "duckdb"
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def remote_tables(self) -> set[str]:
+        """Tables that live in the engine (PostgreSQL or Spark), not in the local DuckDB connection."""
+        return set(getattr(self.con, "remote_tables", ()))
+
+    def close(self) -> None:
+        self.con.close()
 
     @property
     def tables(self) -> list[str]:
@@ -102,9 +124,18 @@ class Dataset:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A short hash of every clean table's content: two runs on the same data share it."""
+        """A short hash of every clean table's content: two runs on the same data share it, whichever
+        engine holds it. Account-level tables: DuckDB's row hashes. The big table: a digest every engine
+        computes identically (``engines.portable_digest_sql``: counts and sums per column)."""
+        from ..engines import BIG_TABLES, portable_digest_sql
+
         digest = hashlib.sha256()
         for name in self.tables:
+            if name in BIG_TABLES:
+                kinds = {c.name: c.type for c in TABLES[name].columns}
+                values = self.con.execute(portable_digest_sql(name, kinds)).fetchone()
+                digest.update(f"{name}:{':'.join(str(int(v or 0)) for v in values)};".encode())
+                continue
             cols = ", ".join(f'"{c}"' for c in self.con.table(name).columns)
             count, total = self.con.execute(
                 f'SELECT count(*), coalesce(sum(hash({cols})), 0) FROM "{name}"'
@@ -148,12 +179,37 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[str, str]) -> dict[str, str]:
-    """Create one view ``raw_<table>`` per contract table found in ``source``; return table -> view."""
+def _scheme(source: str) -> str:
+    return urlsplit(source).scheme if "://" in source else ""
+
+
+def resolve_engine(engine: str | None, source: str) -> str:
+    """The engine a source is opened with: the argument, else $CSRESEARCH_ENGINE, else ``auto``
+    (postgres for a postgresql:// URL, duckdb otherwise)."""
+    choice = (engine or os.environ.get(ENGINE_ENV) or "auto").lower()
+    if choice not in ENGINE_CHOICES:
+        raise SourceError(f"unknown engine {choice!r}: use one of {', '.join(ENGINE_CHOICES)}")
+    is_postgres = _scheme(source).startswith("postgres")
+    if choice == "auto":
+        return "postgres" if is_postgres else "duckdb"
+    if choice == "postgres" and not is_postgres:
+        raise SourceError(f"engine 'postgres' needs a postgresql:// URL as data source, not {redact(source)!r}")
+    if choice == "spark" and (_scheme(source) or not Path(source).is_dir()):
+        raise SourceError(f"engine 'spark' reads a folder of Parquet files; {redact(source)!r} is not a folder")
+    return choice
+
+
+def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[str, str],
+                   formats: dict[str, str] | None = None) -> dict[str, str]:
+    """Create one view ``raw_<table>`` per contract table found in ``source``; return table -> view.
+    ``formats`` (if given) receives each found table's storage: parquet, csv, duckdb or postgres."""
     found: dict[str, str] = {}
-    scheme = urlsplit(source).scheme if "://" in source else ""
+    formats = formats if formats is not None else {}
+    scheme = _scheme(source)
     if scheme.startswith("postgres"):
-        return _attach_postgres(con, source, names)
+        found = _attach_postgres(con, source, names)
+        formats.update({t: "postgres" for t in found})
+        return found
     if scheme:
         raise SourceError(
             f"unknown data source scheme '{scheme}://' in {source!r}: use a folder, a .duckdb file "
@@ -172,16 +228,18 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[s
             if their in present:
                 con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM src.main.{_quote(their)}")
                 found[table] = their
+                formats[table] = "duckdb"
         return found
     for table, their in names.items():
-        parquet, csv, chunks = path / f"{their}.parquet", path / f"{their}.csv", path / their
-        if parquet.exists():
-            reader = f"read_parquet({_sql_str(str(parquet))})"
-        elif chunks.is_dir() and any(chunks.glob("*.parquet")):
-            reader = f"read_parquet({_sql_str(str(chunks / '*.parquet'))})"
+        located = _parquet_location(path, their)
+        csv = path / f"{their}.csv"
+        if located:
+            reader = f"read_parquet({_sql_str(located)})"
+            formats[table] = "parquet"
         elif csv.exists():
             # all_varchar: dates that do not parse are found by the contract, not guessed by a sniffer
             reader = f"read_csv({_sql_str(str(csv))}, header = true, all_varchar = true)"
+            formats[table] = "csv"
         else:
             continue
         con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {reader}")
@@ -189,13 +247,18 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[s
     return found
 
 
+def _parquet_location(folder: Path, name: str) -> str | None:
+    """``<name>.parquet``, or the glob of a folder ``<name>/`` of Parquet chunks; None if neither."""
+    parquet, chunks = folder / f"{name}.parquet", folder / name
+    if parquet.exists():
+        return str(parquet)
+    if chunks.is_dir() and any(chunks.glob("*.parquet")):
+        return str(chunks / "*.parquet")
+    return None
+
+
 def _attach_postgres(con, url: str, names: Mapping[str, str]) -> dict[str, str]:
-    parts = urlsplit(url)
-    if parts.password:
-        raise SourceError(
-            "the data URL contains a password. Credentials come from the environment only "
-            "(PGUSER, PGPASSWORD or ~/.pgpass), because parameters are printed in the report."
-        )
+    _refuse_password(url)
     import sqlalchemy as sa
 
     engine_url = url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
@@ -214,6 +277,41 @@ def _attach_postgres(con, url: str, names: Mapping[str, str]) -> dict[str, str]:
                 found[table] = their
     engine.dispose()
     return found
+
+
+def _refuse_password(url: str) -> None:
+    if urlsplit(url).password:
+        raise SourceError(
+            "the data URL contains a password. Credentials come from the environment only "
+            "(PGUSER, PGPASSWORD or ~/.pgpass), because parameters are printed in the report."
+        )
+
+
+def _attach_remote(engine_name: str, source: str, names: Mapping[str, str]):
+    """Open the engine and find the big tables in it: returns (engine, {table: source relation})."""
+    from .. import engines
+
+    try:
+        if engine_name == "postgres":
+            _refuse_password(source)
+            engine = engines.PostgresEngine(source)
+            present = engine.tables()
+            relations = {t: f"{engine.quote(engine.schema)}.{engine.quote(their)}"
+                         for t, their in names.items() if their in present}
+            return engine, relations
+        engine = engines.SparkEngine()
+    except engines.EngineError as exc:
+        raise SourceError(str(exc)) from exc
+    relations = {}
+    for table, their in names.items():
+        located = _parquet_location(Path(source), their)
+        if located:
+            engine.read_parquet(f"raw_{table}", located.removesuffix("*.parquet").rstrip("/"))
+            relations[table] = f"raw_{table}"
+        elif (Path(source) / f"{their}.csv").exists():
+            engine.close()
+            raise SourceError(f"engine 'spark' reads Parquet: convert {their}.csv to Parquet (or use engine duckdb)")
+    return engine, relations
 
 
 def _sql_str(value: str) -> str:
@@ -301,10 +399,154 @@ def _typed_select(con, table: str, columns_map: Mapping[str, str]) -> tuple[str,
     return ", ".join(select), parse_checks, problems
 
 
-def _examples(con, relation: str, predicate: str, columns: list[str]) -> list[dict]:
-    cols = ", ".join(_quote(c) for c in columns)
-    rows = con.sql(f"SELECT {cols} FROM {relation} WHERE {predicate} LIMIT {EXAMPLES_SHOWN}").fetchall()
-    return [{c: (v if not isinstance(v, float) else round(v, 4)) for c, v in zip(columns, r)} for r in rows]
+# Source column types by family, to decide where a cast can fail (engines spell types differently).
+_FAMILIES = {
+    "string": ("text", "character varying", "character", "varchar", "string", "name", "char"),
+    "timestamp": ("timestamp", "timestamp without time zone", "timestamp with time zone", "timestamp_ntz",
+                  "timestamp_ltz", "timestamptz"),
+    "date": ("date",),
+    "number": ("double precision", "real", "numeric", "integer", "bigint", "smallint", "double", "float",
+               "int", "tinyint", "decimal"),
+    "boolean": ("boolean",),
+}
+_NATIVE_TYPES = {
+    "postgres": {"string": "TEXT", "date": "DATE", "timestamp": "TIMESTAMP", "number": "DOUBLE PRECISION",
+                 "integer": "BIGINT", "boolean": "BOOLEAN"},
+    "spark": {"string": "STRING", "date": "DATE", "timestamp": "TIMESTAMP_NTZ", "number": "DOUBLE",
+              "integer": "BIGINT", "boolean": "BOOLEAN"},
+}
+_COMPATIBLE = {  # contract type: source families a plain CAST converts without failing
+    "string": set(_FAMILIES), "timestamp": {"timestamp", "date"}, "date": {"timestamp", "date"},
+    "number": {"number"}, "integer": {"number"}, "boolean": {"boolean"},
+}
+_PG_TRY_CAST = """CREATE OR REPLACE FUNCTION pg_temp.csr_try_{name}(value TEXT) RETURNS {type}
+LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN value::{type}; EXCEPTION WHEN others THEN RETURN NULL; END $$"""
+
+
+def _family(type_name: str) -> str:
+    base = type_name.lower().split("(")[0].strip()
+    for family, names in _FAMILIES.items():
+        if base in names:
+            return family
+    return "other"
+
+
+def _remote_typed_select(engine, table: str, their: str, columns_map: Mapping[str, str]):
+    """Like :func:`_typed_select`, in the engine's own SQL: a plain CAST where the source column's
+    type converts without failing, a try-cast with a parse check where it can fail (text dates...)."""
+    spec = TABLES[table]
+    raw = engine.table_columns(their if engine.name == "postgres" else f"raw_{table}")
+    raw_cols = [c for c, _ in raw]
+    types = dict(raw)
+    as_contract = {columns_map.get(c, c): c for c in raw_cols}
+    native = _NATIVE_TYPES[engine.name]
+    problems: list[Violation] = []
+    select, parse_checks = [], []
+    try_casts: set[str] = set()
+    for col in spec.columns:
+        target = native[col.type]
+        if col.name not in as_contract:
+            if col.required:
+                problems.append(Violation(table, col.name, "required column is missing from the source", 0,
+                                          [{"columns found": ", ".join(raw_cols)}]))
+            default = "1.0" if (table, col.name) == ("usage_events", "quantity") else "NULL"
+            select.append(f"CAST({default} AS {target}) AS {engine.quote(col.name)}")
+            continue
+        src = engine.quote(as_contract[col.name])
+        text = f"CAST({src} AS {native['string']})"
+        if _family(types[as_contract[col.name]]) in _COMPATIBLE[col.type]:
+            expr, bad = f"CAST({src} AS {target})", None
+        elif col.type == "boolean":
+            expr = (f"CASE WHEN lower({text}) IN ('true','t','1','yes','y') THEN TRUE "
+                    f"WHEN lower({text}) IN ('false','f','0','no','n') THEN FALSE END")
+            bad = f"{src} IS NOT NULL AND ({expr}) IS NULL"
+        elif engine.name == "spark":
+            expr = f"TRY_CAST({src} AS {target})"
+            bad = f"{src} IS NOT NULL AND {expr} IS NULL"
+        else:  # PostgreSQL 15 has no try-cast: a session function returns NULL where the cast fails
+            try_casts.add(col.type)
+            expr = f"pg_temp.csr_try_{col.type}({text})"
+            bad = f"{src} IS NOT NULL AND {expr} IS NULL"
+        if (table, col.name) == ("usage_events", "quantity"):
+            expr = f"coalesce({expr}, 1.0)"
+        select.append(f"{expr} AS {engine.quote(col.name)}")
+        if bad:
+            parse_checks.append((col.name, bad, as_contract[col.name]))
+    for kind in sorted(try_casts):
+        engine.run_native(_PG_TRY_CAST.format(name=kind, type=native[kind]))
+    extras = [c for c in raw_cols if columns_map.get(c, c) not in spec.column_names]
+    select += [engine.quote(c) for c in extras]
+    raw_text = "".join(f", ({pred}) AS _parse{i}, CAST({engine.quote(raw_col)} AS {native['string']}) AS _raw{i}"
+                       for i, (_, pred, raw_col) in enumerate(parse_checks))
+    return ", ".join(select) + raw_text, parse_checks, problems
+
+
+def _rule_checks(table: str, parse_checks: list, found) -> list[tuple[str, str, str, str]]:
+    """Every rule of ``table`` as (column, rule text, predicate over the typed relation, handling)."""
+    spec = TABLES[table]
+    checks: list[tuple[str, str, str, str]] = [
+        (column, f"must parse as {spec.column(column).type}", f"_parse{i}", "reject")
+        for i, (column, _, _) in enumerate(parse_checks)
+    ]
+    parse_flag = {column: f"_parse{i}" for i, (column, _, _) in enumerate(parse_checks)}
+    for col in spec.columns:
+        if col.not_null:  # a value that failed to parse is reported once, as unparseable
+            unparsed = f" AND NOT {parse_flag[col.name]}" if col.name in parse_flag else ""
+            checks.append((col.name, "must not be null", f"{_quote(col.name)} IS NULL{unparsed}", "reject"))
+    if spec.key:
+        checks.append((", ".join(spec.key), "must be unique", "_keycount > 1", "reject"))
+    for rule in ROW_RULES:
+        if rule.table == table and all(n in found for n in rule.needs):
+            checks.append((rule.column, rule.name, rule.bad_rows, rule.handling))
+    return checks
+
+
+def _keyed(table: str, typed: str) -> str:
+    """The typed relation with ``_keycount``: how many rows share the row's unique key."""
+    spec = TABLES[table]
+    keycount = f"count(*) OVER (PARTITION BY {', '.join(_quote(k) for k in spec.key)})" if spec.key else "1"
+    return f"(SELECT *, {keycount} AS _keycount FROM {typed}) AS _t"
+
+
+def _check_rows(run, table: str, typed: str, parse_checks: list, found, reject_invalid_rows: bool):
+    """Count every rule's bad rows in one scan of ``typed`` (run by ``run``: DuckDB-dialect SQL ->
+    rows, wherever the table lives). Returns (rows_read, violations, rejections, keep predicate,
+    rows used)."""
+    spec = TABLES[table]
+    checks = _rule_checks(table, parse_checks, found)
+    relation = _keyed(table, typed)
+    flags = [f"coalesce({pred}, FALSE)" for _, _, pred, _ in checks]
+    rejectable = " OR ".join(f for f, (*_, handling) in zip(flags, checks) if handling == "reject") or "FALSE"
+    sums = "".join(f", sum(CASE WHEN {f} THEN 1 ELSE 0 END)" for f in flags)
+    row = run(f"SELECT count(*){sums}, sum(CASE WHEN {rejectable} THEN 1 ELSE 0 END) FROM {relation}")[0]
+    rows_read, counts, rejected_rows = int(row[0]), [int(c or 0) for c in row[1:-1]], int(row[-1] or 0)
+
+    violations, rejections, bad_flags, reasons = [], [], [], []
+    for (column, rule_text, pred, handling), flag, n in zip(checks, flags, counts):
+        if not n:
+            continue
+        shown = [c for c in ([*spec.key] or spec.column_names[:2]) if c != column] + [column.split(", ")[0]]
+        shown = list(dict.fromkeys(c for c in shown if c in spec.column_names))
+        if pred.startswith("_parse"):  # show the text that failed to parse, not the NULL it became
+            shown_sql = shown[:-1] + [pred.replace("_parse", "_raw")]
+        else:
+            shown_sql = shown
+        rows = run(f"SELECT {', '.join(_quote(c) for c in shown_sql)} FROM {relation} WHERE {flag} LIMIT {EXAMPLES_SHOWN}")
+        examples = [{c: (v if not isinstance(v, float) else round(v, 4)) for c, v in zip(shown, r)} for r in rows]
+        if pred.startswith("_parse"):
+            for e in examples:
+                e[column] = repr(e[column])
+        v = Violation(table, column, rule_text, n, examples)
+        if reject_invalid_rows and handling == "reject":
+            bad_flags.append(flag)
+            reasons.append(f"{n:,} {column}: {rule_text}")
+            rejections.append({"table": table, "column": column, "rule": rule_text, "rows": n,
+                               "examples": "; ".join(map(str, v.examples))})
+        else:
+            violations.append(v)
+    keep = " AND ".join(f"NOT {f}" for f in bad_flags) or "TRUE"
+    rows_used = rows_read - (rejected_rows if bad_flags else 0)
+    return rows_read, violations, rejections, keep, rows_used, "; ".join(reasons)
 
 
 def open_dataset(
@@ -312,20 +554,57 @@ def open_dataset(
     mapping: str | Path | Mapping | None = None,
     reject_invalid_rows: bool = False,
     tables: list[str] | None = None,
+    engine: str | None = None,
 ) -> Dataset:
     """Read, validate and clean the contract tables of ``source``.
 
     Raises :class:`ContractError` listing every broken rule, unless ``reject_invalid_rows`` lets
     row-level rules drop their rows (counted in ``Dataset.quality``). Table-level rules (missing or
     empty required tables, missing required columns, mixed currencies) always stop the run.
+
+    ``engine`` (default: $CSRESEARCH_ENGINE, else ``auto``) says where the big table lives:
+    ``duckdb`` (in place for Parquet and DuckDB files, in memory for CSV and PostgreSQL),
+    ``postgres`` (stays in PostgreSQL; the default for a postgresql:// URL) or ``spark`` (a folder
+    of Parquet read by Spark). Account-level tables are always validated and held in DuckDB.
     """
+    from ..engines import BIG_TABLES, RoutedConnection
+
     source = str(source)
+    engine_name = resolve_engine(engine, source)
     maps = read_mapping(mapping)
     wanted = tables or list(TABLES)
     names = {t: maps["tables"].get(t, t) for t in wanted}
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
-    found = _attach_source(con, source, names)
+    try:  # a bar on stderr would land in the reports; inside Jupyter DuckDB may refuse the setting
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
+    if os.environ.get("CSRESEARCH_DUCKDB_MEMORY_LIMIT"):
+        con.execute(f"SET memory_limit = {_sql_str(os.environ['CSRESEARCH_DUCKDB_MEMORY_LIMIT'])}")
+    remote, remote_relations = None, {}
+    try:
+        if engine_name in ("postgres", "spark"):
+            remote, remote_relations = _attach_remote(engine_name, source, {t: n for t, n in names.items()
+                                                                            if t in BIG_TABLES})
+        formats: dict[str, str] = {}
+        found = _attach_source(con, source, {t: n for t, n in names.items() if t not in remote_relations}, formats)
+        found.update({t: names[t] for t in remote_relations})
+        dataset_con = RoutedConnection(con, remote, remote_relations) if remote is not None else con
+        quality, rejections = _validate(con, dataset_con, remote, remote_relations, found, formats, names, maps,
+                                        reject_invalid_rows, source)
+    except BaseException:
+        if remote is not None:
+            remote.close()
+        con.close()
+        raise
+    return Dataset(con=dataset_con, source=redact(source), quality=quality, rejections=rejections,
+                   engine=engine_name)
+
+
+def _validate(con, dataset_con, remote, remote_relations, found, formats, names, maps, reject_invalid_rows,
+              source):
+    from ..engines import BIG_TABLES
 
     violations: list[Violation] = []
     for table in REQUIRED_TABLES:
@@ -334,83 +613,77 @@ def open_dataset(
     if violations:
         raise ContractError(violations)
 
+    def run_local(sql: str) -> list[tuple]:
+        return con.execute(sql).fetchall()
+
+    def run_remote(sql: str) -> list[tuple]:
+        from ..engines import FrameResult
+
+        return FrameResult(dataset_con.query_remote(sql)).fetchall()
+
     quality_rows, rejection_rows = [], []
     for table in [t for t in TABLES if t in found]:  # contract order: accounts first, for references
         spec = TABLES[table]
-        select, parse_checks, problems = _typed_select(con, table, maps["columns"].get(table, {}))
-        violations += problems
-        if problems:
-            continue
-        # each parse check keeps the raw text too, so an example shows what failed to parse
-        parse_flags = "".join(
-            f", ({pred}) AS _parse{i}, CAST({_quote(raw)} AS VARCHAR) AS _raw{i}"
-            for i, (_, pred, raw) in enumerate(parse_checks)
-        )
-        con.execute(f"CREATE TEMP VIEW typed_{table} AS SELECT row_number() OVER () AS _row, {select}{parse_flags} FROM raw_{table}")
-        rows_read = con.execute(f"SELECT count(*) FROM raw_{table}").fetchone()[0]
-        if spec.required and rows_read == 0:
+        columns_map = maps["columns"].get(table, {})
+        is_remote = table in remote_relations
+        # big tables from Parquet or a DuckDB file stay in place: a filtering view, not a copy
+        in_place = not is_remote and table in BIG_TABLES and formats.get(table) in ("parquet", "duckdb") \
+            and not spec.key
+        if is_remote:
+            select, parse_checks, problems = _remote_typed_select(remote, table, names[table], columns_map)
+            violations += problems
+            if problems:
+                continue
+            remote.run_native(f"CREATE OR REPLACE TEMP VIEW typed_{table} AS SELECT {select} "
+                              f"FROM {remote_relations[table]}")
+            run, typed = run_remote, f"typed_{table}"
+        else:
+            select, parse_checks, problems = _typed_select(con, table, columns_map)
+            violations += problems
+            if problems:
+                continue
+            # each parse check keeps the raw text too, so an example shows what failed to parse
+            parse_flags = "".join(
+                f", ({pred}) AS _parse{i}, CAST({_quote(raw)} AS VARCHAR) AS _raw{i}"
+                for i, (_, pred, raw) in enumerate(parse_checks)
+            )
+            row_number = "" if in_place else "row_number() OVER () AS _row, "
+            con.execute(f"CREATE TEMP VIEW typed_{table} AS SELECT {row_number}{select}{parse_flags} FROM raw_{table}")
+            run, typed = run_local, f"typed_{table}"
+            if spec.required and run(f"SELECT count(*) FROM raw_{table}")[0][0] == 0:
+                violations.append(Violation(table, "", "required table is empty", 0))
+                continue
+
+        rows_read, broken, rejected, keep, rows_used, reasons = _check_rows(
+            run, table, typed, parse_checks, found, reject_invalid_rows)
+        if is_remote and spec.required and rows_read == 0:
             violations.append(Violation(table, "", "required table is empty", 0))
             continue
-
-        # every rule as (column, rule text, predicate over the typed view, handling)
-        checks: list[tuple[str, str, str, str]] = [
-            (column, f"must parse as {spec.column(column).type}", f"_parse{i}", "reject")
-            for i, (column, _, _) in enumerate(parse_checks)
-        ]
-        parse_flag = {column: f"_parse{i}" for i, (column, _, _) in enumerate(parse_checks)}
-        for col in spec.columns:
-            if col.not_null:  # a value that failed to parse is reported once, as unparseable
-                unparsed = f" AND NOT {parse_flag[col.name]}" if col.name in parse_flag else ""
-                checks.append((col.name, "must not be null", f"{_quote(col.name)} IS NULL{unparsed}", "reject"))
-        keycount = "1"
-        if spec.key:
-            keycount = f"count(*) OVER (PARTITION BY {', '.join(_quote(k) for k in spec.key)})"
-            checks.append((", ".join(spec.key), "must be unique", "_keycount > 1", "reject"))
-        for rule in ROW_RULES:
-            if rule.table == table and all(n in found for n in rule.needs):
-                checks.append((rule.column, rule.name, rule.bad_rows, rule.handling))
-        flags = "".join(f", coalesce({pred}, FALSE) AS _bad{i}" for i, (_, _, pred, _) in enumerate(checks))
-        con.execute(
-            f"CREATE TEMP VIEW checked_{table} AS SELECT *{flags} "
-            f"FROM (SELECT *, {keycount} AS _keycount FROM typed_{table})"
-        )
-        counts = con.execute(
-            f"SELECT {', '.join(f'count_if(_bad{i})' for i in range(len(checks)))} FROM checked_{table}"
-        ).fetchone() if checks else ()
-        bad_preds = []
-        reasons = []
-        for i, ((column, rule_text, pred, handling), n) in enumerate(zip(checks, counts)):
-            if not n:
-                continue
-            shown = [c for c in ([*spec.key] or spec.column_names[:2]) if c != column] + [column.split(", ")[0]]
-            shown = list(dict.fromkeys(c for c in shown if c in spec.column_names))
-            examples = _examples(con, f"checked_{table}", f"_bad{i}", shown)
-            if pred.startswith("_parse"):  # show the text that failed to parse, not the NULL it became
-                raw = _examples(con, f"checked_{table}", f"_bad{i}", [pred.replace("_parse", "_raw")])
-                for e, r in zip(examples, raw):
-                    e[column] = repr(next(iter(r.values())))
-            v = Violation(table, column, rule_text, int(n), examples)
-            if reject_invalid_rows and handling == "reject":
-                bad_preds.append(f"_bad{i}")
-                reasons.append(f"{n:,} {column}: {rule_text}")
-                rejection_rows.append({"table": table, "column": column, "rule": rule_text, "rows": int(n),
-                                       "examples": "; ".join(map(str, v.examples))})
-            else:
-                violations.append(v)
-        keep = " AND ".join(f"NOT {p}" for p in bad_preds) or "TRUE"
-        cols = ", ".join(_quote(c) for c in con.sql(f"SELECT * FROM typed_{table} LIMIT 0").columns
-                         if c != "_row" and not c.startswith(("_parse", "_raw")))
-        con.execute(f'CREATE TABLE "{table}" AS SELECT {cols} FROM checked_{table} WHERE {keep} ORDER BY _row')
-        rows_used = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        violations += broken
+        rejection_rows += rejected
+        spec_cols = [c for c in _columns_of(con, remote, table, is_remote) if c != "_row"
+                     and not c.startswith(("_parse", "_raw"))]
+        cols = ", ".join(_quote(c) for c in spec_cols)
+        # the clean relation exists even when rules broke, so later tables' rules can still run
+        if is_remote:
+            dataset_con.execute_remote(
+                f"CREATE OR REPLACE TEMP VIEW {_quote(table)} AS SELECT {cols} FROM {_keyed(table, typed)} WHERE {keep}")
+        elif in_place:
+            parse_flags = "".join(f", ({pred}) AS _parse{i}" for i, (_, pred, _) in enumerate(parse_checks))
+            con.execute(f"CREATE VIEW {_quote(table)} AS SELECT {cols} FROM "
+                        f"(SELECT {select}{parse_flags}, 1 AS _keycount FROM raw_{table}) AS _t WHERE {keep}")
+        else:
+            con.execute(f'CREATE TABLE "{table}" AS SELECT {cols} FROM {_keyed(table, typed)} WHERE {keep} ORDER BY _row')
         quality_rows.append({
             "table": table, "rows_read": rows_read, "rows_used": rows_used,
-            "rows_rejected": rows_read - rows_used, "reasons": "; ".join(reasons),
+            "rows_rejected": rows_read - rows_used, "reasons": reasons,
         })
 
     if "subscriptions" in found and not any(v.table == "subscriptions" and "missing" in v.rule for v in violations):
         currencies = con.sql(
             'SELECT currency, count(*) FROM "subscriptions" WHERE currency IS NOT NULL GROUP BY 1 ORDER BY 2 DESC'
-        ).fetchall() if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'subscriptions'").fetchone()[0] else []
+        ).fetchall() if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' "
+                       "AND table_name = 'subscriptions'").fetchone()[0] else []
         if len(currencies) > 1:
             violations.append(Violation(
                 "subscriptions", "currency",
@@ -419,18 +692,23 @@ def open_dataset(
                 [{"currency": c, "rows": n} for c, n in currencies[:EXAMPLES_SHOWN]],
             ))
     if violations:
-        con.close()
         raise ContractError(violations)
 
-    for table in [t for t in TABLES if t in found]:
+    for table in [t for t in TABLES if t in found and t not in remote_relations]:
+        if con.execute(f"SELECT count(*) FROM duckdb_views() WHERE database_name = 'memory' "
+                       f"AND view_name = {_sql_str(table)}").fetchone()[0]:
+            continue  # an in-place view reads raw_<table>, so keep that chain
         for prefix in ("checked_", "typed_"):
             con.execute(f"DROP VIEW IF EXISTS {prefix}{table}")
-    return Dataset(
-        con=con,
-        source=redact(source),
-        quality=pd.DataFrame(quality_rows),
-        rejections=pd.DataFrame(rejection_rows, columns=["table", "column", "rule", "rows", "examples"]),
-    )
+    return (pd.DataFrame(quality_rows),
+            pd.DataFrame(rejection_rows, columns=["table", "column", "rule", "rows", "examples"]))
+
+
+def _columns_of(con, remote, table: str, is_remote: bool) -> list[str]:
+    if is_remote:
+        return [c for c, _ in remote.table_columns(f"typed_{table}")] if remote.name == "spark" else \
+            list(remote.run_native(f"SELECT * FROM typed_{table} LIMIT 0").columns)
+    return list(con.sql(f"SELECT * FROM typed_{table} LIMIT 0").columns)
 
 
 def validate(source: str | Path, mapping=None, reject_invalid_rows: bool = False) -> pd.DataFrame:

@@ -1,0 +1,332 @@
+"""One SQL text, three engines: DuckDB, PostgreSQL and Spark give the same answers.
+
+Hand-computed small cases pin the portable definitions (month-end MRR, usage per day/week/month) and
+the routing of queries; the small synthetic world then runs the contract rules, the usage
+aggregation and the point-in-time feature table (features.account_features) on every engine and
+compares the results with DuckDB's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import sqlglot
+from conftest import tiny_tables, write_tables
+from engine_fixtures import assert_same, small_parquet_path, spark, world_tables, write_parquet  # noqa: F401
+
+from csresearch import engines, features
+from csresearch.churn import account_month_mrr as churn_account_month_mrr
+from csresearch.data import ContractError, SourceError, open_dataset
+from csresearch.data.export import write_postgres
+from csresearch.data.load import resolve_engine
+
+OBSERVATIONS = features.observation_dates("2026-05", "2026-10")  # six month-end observation dates
+
+
+# --------------------------------------------------------------------------------------------------
+# Transpiling and routing (no server needed)
+# --------------------------------------------------------------------------------------------------
+def test_transpile_spells_out_group_by_all_and_inlines_parameters():
+    sql = "SELECT account_id, lower(event_name) AS e, sum(quantity) FROM usage_events WHERE account_id = ? GROUP BY ALL"
+    got = engines.transpile(sql, "postgres", ["O'Brien"])
+    assert "GROUP BY 1, 2" in got
+    assert "'O''Brien'" in got and "?" not in got and "%s" not in got
+    spark_sql = engines.transpile("SELECT * FROM t WHERE d >= $day AND n = $n", "spark",
+                                  {"day": dt.date(2026, 1, 31), "n": np.int64(3)})
+    assert "CAST('2026-01-31' AS DATE)" in spark_sql and "n = 3" in spark_sql
+    with pytest.raises(engines.EngineError, match="unknown engine"):
+        engines.transpile("SELECT 1", "oracle")
+
+
+def test_not_in_becomes_not_exists_for_spark_with_the_same_answer():
+    """Spark plans NOT IN inside an expression as a nested-loop join; the rewrite must not change
+    the answer, NULLs included (NOT IN gives NULL for a NULL id, so the row is not counted)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE accounts AS SELECT * FROM (VALUES ('A1'), ('A2')) a(account_id)")
+    con.execute("CREATE TABLE ev AS SELECT * FROM (VALUES ('A1'), ('A9'), (NULL), ('A9')) e(account_id)")
+    sql = ("SELECT sum(CASE WHEN coalesce(account_id NOT IN (SELECT account_id FROM accounts), FALSE) "
+           "THEN 1 ELSE 0 END) FROM (SELECT * FROM ev) AS _t")
+    rewritten = engines._not_in_as_not_exists(sqlglot.parse_one(sql, read="duckdb")).sql("duckdb")
+    assert "NOT EXISTS" in rewritten and " IN (" not in rewritten
+    assert con.execute(sql).fetchone() == con.execute(rewritten).fetchone() == (2,)  # the two 'A9' rows
+
+
+def test_referenced_tables_leaves_out_the_querys_own_ctes():
+    sql = ("WITH recent AS (SELECT * FROM usage_events e JOIN obs_1 o ON e.event_time < o.observation_date) "
+           "SELECT * FROM recent JOIN accounts USING (account_id)")
+    assert engines.referenced_tables(sql) == {"usage_events", "obs_1", "accounts"}
+
+
+def test_results_look_like_duckdb_frames():
+    raw = pd.DataFrame({"total": [decimal.Decimal("1.50"), None], "day": [dt.date(2026, 1, 2), None],
+                        "n": pd.Series([3, None], dtype=object), "same": [1, 2]})
+    raw.columns = ["total", "day", "n", "total"]  # PostgreSQL may repeat a column name
+    got = engines.normalise_frame(raw)
+    assert got.iloc[:, 0].tolist()[0] == 1.5 and np.isnan(got.iloc[1, 0])
+    assert str(got["day"].dtype) == "datetime64[us]" and got["day"][0] == pd.Timestamp("2026-01-02")
+    assert str(got["n"].dtype) == "Int64" and got["n"].isna()[1]
+
+
+def test_account_month_mrr_matches_the_hand_computed_month_ends():
+    subs = tiny_tables()["subscriptions"]
+    engine = engines.DuckDBEngine()
+    engine.put("subscriptions", subs)
+    got = engines.account_month_mrr(engine, "2024-01", "2024-10")
+    # A1: 100 from January until its subscription ends on 5 June (0 at the June month end and after);
+    # A2: 1000 from February; A3: 250 from March, +50 add-on for April-August (ends 1 September).
+    expected = {
+        "A1": [100.0] * 5 + [0.0] * 5,
+        "A2": [1000.0] * 9,
+        "A3": [250.0] + [300.0] * 5 + [250.0] * 2,
+    }
+    for account, values in expected.items():
+        rows = got[got["account_id"] == account]
+        assert rows["mrr"].tolist() == values
+        assert rows["month"].iloc[-1] == pd.Period("2024-10", "M")
+    pd.testing.assert_frame_equal(got, churn_account_month_mrr(subs, "2024-01", "2024-10"), check_dtype=False)
+
+
+def _hand_events() -> pd.DataFrame:
+    t = pd.Timestamp
+    return pd.DataFrame({
+        "account_id": ["X", "X", "X", "X", "Y"],
+        "user_id": ["u1", "u1", "u2", "u2", "v1"],
+        "event_time": [t("2024-01-01 09:00"), t("2024-01-02 10:00"), t("2024-01-07 23:59"),
+                       t("2024-01-08 00:00"), t("2024-02-15 12:00")],
+        "event_name": ["login"] * 5,
+        "quantity": [1.0, 1.0, 3.0, 1.0, 2.0],
+    })
+
+
+def test_usage_by_period_counts_days_weeks_and_months_by_hand():
+    engine = engines.DuckDBEngine()
+    engine.put("usage_events", _hand_events())
+    weeks = engines.usage_by_period(engine, "week")
+    # 1-7 January 2024 is Monday to Sunday: three events of X (quantity 5, users u1 and u2); the
+    # event at midnight on Monday 8 January starts the next week.
+    x = weeks[weeks["account_id"] == "X"]
+    assert x["period_start"].tolist() == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-08")]
+    assert x["events"].tolist() == [5.0, 1.0]
+    assert x["event_rows"].tolist() == [3, 1]
+    assert x["active_users"].tolist() == [2, 1]
+    months = engines.usage_by_period(engine, "month")
+    assert months.loc[months["account_id"] == "X", ["events", "event_rows", "active_users"]].values.tolist() == [[6.0, 4, 2]]
+    days = engines.usage_by_period(engine, "day", start="2024-01-02", end="2024-01-08")
+    assert days["period_start"].tolist() == [pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-07")]
+    with pytest.raises(ValueError, match="grain"):
+        engines.usage_by_period(engine, "fortnight")
+
+
+def test_routed_connection_runs_big_table_queries_remotely_and_copies_their_inputs():
+    local = duckdb.connect()
+    local.execute("CREATE TABLE accounts AS SELECT * FROM (VALUES ('X', 'SMB'), ('Y', 'Enterprise')) a(account_id, segment)")
+    remote = duckdb.connect()  # stands in for PostgreSQL or Spark: another engine, its own catalogue
+    remote.register("usage_events", _hand_events())
+    routed = engines.RoutedConnection(local, engines.DuckDBEngine(remote), ["usage_events"])
+
+    assert routed.execute("SELECT count(*) FROM accounts").fetchone() == (2,)
+    assert "accounts" not in {r[0] for r in remote.execute("SHOW TABLES").fetchall()}  # stayed local
+
+    by_segment = routed.execute(
+        "SELECT a.segment, sum(e.quantity) AS q FROM usage_events e JOIN accounts a USING (account_id) "
+        "GROUP BY ALL ORDER BY 1").fetchall()
+    assert by_segment == [("Enterprise", 2.0), ("SMB", 6.0)]
+
+    routed.register("picks", pd.DataFrame({"account_id": ["X"]}))
+    count = "SELECT count(*) FROM usage_events e JOIN picks p USING (account_id)"
+    assert routed.execute(count).fetchone() == (4,)
+    routed.register("picks", pd.DataFrame({"account_id": ["Y"]}))  # new content: copied again
+    assert routed.sql(count).fetchone() == (1,)
+    assert routed.execute("SELECT count(*) FROM usage_events WHERE quantity > ?", [1.5]).fetchone() == (2,)
+    routed.unregister("picks")
+    assert "picks" not in {r[0] for r in remote.execute("SHOW TABLES").fetchall()}
+
+
+def test_engine_choice(monkeypatch, tmp_path):
+    monkeypatch.delenv("CSRESEARCH_ENGINE", raising=False)
+    assert resolve_engine(None, str(tmp_path)) == "duckdb"
+    assert resolve_engine(None, "postgresql://db.example/cs") == "postgres"
+    assert resolve_engine("duckdb", "postgresql://db.example/cs") == "duckdb"
+    monkeypatch.setenv("CSRESEARCH_ENGINE", "spark")
+    assert resolve_engine(None, str(tmp_path)) == "spark"
+    with pytest.raises(SourceError, match="folder"):
+        resolve_engine("spark", str(tmp_path / "world.duckdb"))
+    with pytest.raises(SourceError, match="postgresql://"):
+        resolve_engine("postgres", str(tmp_path))
+    with pytest.raises(SourceError, match="unknown engine"):
+        resolve_engine("oracle", str(tmp_path))
+
+
+def _with_bad_events() -> dict:
+    tables = tiny_tables()
+    events = tables["usage_events"]
+    events.loc[1, "account_id"] = "A999"  # unknown account
+    events.loc[2, "quantity"] = -1.0  # negative quantity
+    return tables
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "duckdb"])
+def test_big_table_from_parquet_or_duckdb_stays_in_place(tmp_path, fmt):
+    path = write_tables(_with_bad_events(), tmp_path / ("w.duckdb" if fmt == "duckdb" else "w"), fmt)
+    ds = open_dataset(path, reject_invalid_rows=True)
+    in_memory = "WHERE database_name = 'memory'"
+    views = {r[0] for r in ds.con.execute(f"SELECT view_name FROM duckdb_views() {in_memory}").fetchall()}
+    tables = {r[0] for r in ds.con.execute(f"SELECT table_name FROM duckdb_tables() {in_memory}").fetchall()}
+    assert "usage_events" in views and "usage_events" not in tables  # a filtering view, not a copy
+    assert "accounts" in tables  # account-level tables are held in memory
+    q = ds.quality.set_index("table")
+    assert (q.loc["usage_events", "rows_read"], q.loc["usage_events", "rows_rejected"]) == (4, 2)
+    assert sorted(ds.table("usage_events")["user_id"]) == ["u1", "u4"]  # the two clean rows
+
+
+# --------------------------------------------------------------------------------------------------
+# PostgreSQL: the events stay in PostgreSQL
+# --------------------------------------------------------------------------------------------------
+def _schema_url(url: str, schema: str) -> str:
+    """The URL with its own schema on the search path, so these tables do not meet other tests'."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="module")
+def pg_small_url(pg_url, small_world_path):
+    url = _schema_url(pg_url, "csr_small")
+    write_postgres(world_tables(small_world_path), pg_url, schema="csr_small")
+    return url
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_keeps_events_there_and_answers_like_duckdb(pg_small_url, small_dataset):
+    ds = open_dataset(pg_small_url)
+    try:
+        assert ds.engine == "postgres" and ds.remote_tables == {"usage_events"}
+        assert not ds.con.local.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'usage_events'").fetchone()[0]
+        assert_same(ds.quality, small_dataset.quality, ["table"])
+        assert ds.fingerprint == small_dataset.fingerprint
+        assert_same(engines.usage_by_period(ds, "week"), engines.usage_by_period(small_dataset, "week"),
+                    ["account_id", "period_start", "event_name"])
+        # the point-in-time feature table: usage blocks run in PostgreSQL, the rest in DuckDB
+        assert_same(features.account_features(ds, OBSERVATIONS), features.account_features(small_dataset, OBSERVATIONS),
+                    ["observation_date", "account_id"])
+    finally:
+        ds.close()
+
+
+@pytest.mark.postgres
+def test_every_feature_query_and_month_end_mrr_run_whole_in_postgres(pg_url, small_world_path, small_dataset):
+    tables = world_tables(small_world_path)
+    pg = engines.PostgresEngine(pg_url)
+    local = engines.DuckDBEngine()
+    try:
+        for name, frame in tables.items():
+            pg.put(name, frame)  # session tables: every query below runs entirely in PostgreSQL
+            local.put(name, frame)
+        obs = features._obs_frame(OBSERVATIONS, (30, 30))
+        event_names = sorted(tables["usage_events"]["event_name"].unique())
+        for block, sql in features.feature_queries(event_names).items():
+            assert_same(pg.query(sql, frames={"obs": obs}), local.query(sql, frames={"obs": obs}),
+                        ["observation_date", "account_id"])
+        mrr = engines.account_month_mrr(pg, "2025-01", "2026-10")
+        assert_same(mrr, churn_account_month_mrr(tables["subscriptions"], "2025-01", "2026-10"),
+                    ["account_id", "month_end"])
+    finally:
+        pg.close()
+
+
+@pytest.mark.postgres
+def test_contract_rules_run_in_postgres_on_text_columns(pg_url, tmp_path):
+    """A warehouse table typed as text: the parse rules run in PostgreSQL (no TRY_CAST there: a
+    session function), name the bad text, and reject exactly the rows DuckDB rejects."""
+    import psycopg
+
+    tables = tiny_tables()
+    url = _schema_url(pg_url, "csr_text")
+    write_postgres({k: v for k, v in tables.items() if k != "usage_events"}, pg_url, schema="csr_text")
+    events = tables["usage_events"].astype(str)
+    events.loc[1, "event_time"] = "not a time"
+    events.loc[3, "quantity"] = "lots"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE csr_text.usage_events (account_id text, user_id text, event_time text, "
+                     "event_name text, quantity text)")
+        with conn.cursor().copy("COPY csr_text.usage_events FROM STDIN") as copy:
+            for row in events.itertuples(index=False):
+                copy.write_row(tuple(row))
+
+    with pytest.raises(ContractError, match="'not a time'") as info:
+        open_dataset(url)
+    rules = {(v.table, v.column, v.rule) for v in info.value.violations}
+    assert rules == {("usage_events", "event_time", "must parse as timestamp"),
+                     ("usage_events", "quantity", "must parse as number")}
+
+    ds = open_dataset(url, reject_invalid_rows=True)
+    csv = open_dataset(write_tables({**tables, "usage_events": events}, tmp_path / "csv"), reject_invalid_rows=True)
+    try:
+        assert_same(ds.quality, csv.quality, ["table"])
+        assert ds.quality.set_index("table").loc["usage_events", "rows_used"] == 2
+        assert_same(ds.table("usage_events"), csv.table("usage_events"), ["user_id"])
+    finally:
+        ds.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Spark: local mode, one session for the module
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def spark_small(spark, small_parquet_path):
+    ds = open_dataset(small_parquet_path, engine="spark")
+    yield ds
+    ds.close()
+
+
+@pytest.mark.slow
+def test_spark_dataset_answers_like_duckdb(spark_small, small_parquet_path, small_dataset):
+    assert spark_small.engine == "spark" and spark_small.remote_tables == {"usage_events"}
+    assert_same(spark_small.quality, small_dataset.quality, ["table"])
+    assert spark_small.fingerprint == small_dataset.fingerprint
+    assert_same(engines.usage_by_period(spark_small, "month"), engines.usage_by_period(small_dataset, "month"),
+                ["account_id", "period_start", "event_name"])
+    dates = OBSERVATIONS[-2:]
+    assert_same(features.account_features(spark_small, dates), features.account_features(small_dataset, dates),
+                ["observation_date", "account_id"])
+
+
+@pytest.mark.slow
+def test_spark_engine_runs_month_end_mrr_and_the_subscription_features(spark, small_world_path):
+    """The account-level SQL runs in Spark too (the Dataset test above covers the usage blocks)."""
+    subscriptions = world_tables(small_world_path)["subscriptions"]
+    engine = engines.SparkEngine(spark)
+    local = engines.DuckDBEngine()
+    try:
+        engine.put("subscriptions", subscriptions)
+        local.put("subscriptions", subscriptions)
+        mrr = engines.account_month_mrr(engine, "2025-01", "2026-10")
+        assert_same(mrr, churn_account_month_mrr(subscriptions, "2025-01", "2026-10"), ["account_id", "month_end"])
+        obs = features._obs_frame(OBSERVATIONS, (30, 30))
+        sql = features.feature_queries(tables=["subscriptions"])["subscriptions"]
+        assert_same(engine.query(sql, frames={"obs": obs}), local.query(sql, frames={"obs": obs}),
+                    ["observation_date", "account_id"])
+    finally:
+        engine.close()
+
+
+@pytest.mark.slow
+def test_spark_rejects_the_rows_duckdb_rejects(spark, tmp_path):
+    folder = write_parquet(_with_bad_events(), tmp_path / "bad")
+    in_spark = open_dataset(folder, engine="spark", reject_invalid_rows=True)
+    in_duckdb = open_dataset(folder, reject_invalid_rows=True)
+    try:
+        assert_same(in_spark.quality, in_duckdb.quality, ["table"])
+        assert_same(in_spark.rejections, in_duckdb.rejections, ["column"])
+        assert_same(in_spark.table("usage_events"), in_duckdb.table("usage_events"), ["user_id"])
+    finally:
+        in_spark.close()
