@@ -930,7 +930,7 @@ def month_sentences(bridge: pd.DataFrame, rates: pd.DataFrame, month: pd.Period 
                     f"net revenue churn {pct(net)} (negative churn: expansion and reactivation outweighed losses)")
         out.append(f"Gross revenue churn was {pct(now['gross_revenue_churn_rate'])} of starting MRR "
                    f"({ci(now['gross_revenue_churn_low'], now['gross_revenue_churn_high'], confidence=confidence)}), "
-                   f"{net_text}; NRR {pct(now['nrr'])}, quick ratio "
+                   f"{net_text}; monthly NRR {pct(now['nrr'])}, quick ratio "
                    f"{now['quick_ratio']:.1f}." if not pd.isna(now["quick_ratio"]) else
                    f"Gross revenue churn was {pct(now['gross_revenue_churn_rate'])}, {net_text}.")
     row = bridge[bridge["month"] == month]
@@ -1224,7 +1224,8 @@ def splits_display(splits: pd.DataFrame, confidence: float = 0.95) -> pd.DataFra
 def decomposition_display(decomposition: pd.DataFrame) -> pd.DataFrame:
     """The mix-vs-rate table in percentage points."""
     def pt(v):
-        return f"{v * 100:+.2f}".replace("-", "\u2212")
+        text = f"{v * 100:+.2f}"
+        return "0.00" if text in ("+0.00", "-0.00") else text.replace("-", "\u2212")
     return pd.DataFrame({
         "metric": decomposition["metric"].str.replace("_", " "),
         "segment": decomposition["segment"],
