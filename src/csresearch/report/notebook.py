@@ -132,8 +132,9 @@ class NotebookRun:
         """A box at the top of the report stating which conventions produced the numbers."""
         notes = notes or {}
         rows = "".join(
-            f"<tr><td><code>{html.escape(str(k))}</code></td><td>{html.escape(str(v))}</td>"
-            f"<td>{html.escape(notes.get(k, ''))}</td></tr>"
+            f'<tr><td style="text-align:left"><code>{html.escape(str(k))}</code></td>'
+            f'<td style="text-align:left">{html.escape(str(v))}</td>'
+            f'<td style="text-align:left;color:#555">{html.escape(notes.get(k, ""))}</td></tr>'
             for k, v in conventions.items()
         )
         show_html(
