@@ -148,9 +148,10 @@ def observational(table: pd.DataFrame, title: str = ""):
     return axes[0, 0]
 
 
-def qini(curves: pd.DataFrame, chosen: str, title: str = ""):
-    """Qini curves on held-out accounts: incremental outcomes as more accounts are targeted, by model."""
-    fig, ax = plt.subplots(figsize=(9, 4.4))
+def qini(curves: pd.DataFrame, chosen: str, title: str = "", binary: bool = True):
+    """Left: Qini curves on held-out accounts (incremental outcomes as more accounts are targeted, by
+    model). Right: the uplift curve of the chosen model (treated-minus-control rate among the targeted)."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
     for i, (model, part) in enumerate(curves.groupby("model", sort=False)):
         if model == "random":
             ax.plot(part["share_targeted"], part["qini"], color="#333", ls="--", lw=1.2, label="random targeting")
@@ -160,9 +161,20 @@ def qini(curves: pd.DataFrame, chosen: str, title: str = ""):
             ax.plot(part["share_targeted"], part["qini"], color=PALETTE[(i % 6) + 2], lw=1, alpha=0.7, label=model)
     percent(ax, "x")
     ax.set_xlabel("share of held-out accounts targeted, highest predicted uplift first")
-    ax.set_ylabel("incremental retained accounts (Qini)")
+    ax.set_ylabel("incremental retained accounts (Qini)" if binary else "incremental outcome (Qini)")
     ax.set_title(title or "Qini curves on held-out accounts")
     ax.legend(fontsize=8, ncol=2)
+    part = curves[(curves["model"] == chosen) & (curves["share_targeted"] >= 0.05)]
+    flat = curves[(curves["model"] == "random") & (curves["share_targeted"] >= 0.05)]
+    ax2.plot(part["share_targeted"], part["uplift"], color=PALETTE[0], lw=2, label=chosen)
+    ax2.plot(flat["share_targeted"], flat["uplift"], color="#333", ls="--", lw=1.2, label="everyone (average)")
+    percent(ax2, "x")
+    if binary:
+        _points(ax2, "y")
+    ax2.set_xlabel("share targeted")
+    ax2.set_ylabel("uplift among the targeted")
+    ax2.set_title("Uplift curve of the chosen model", fontsize=10)
+    ax2.legend(fontsize=8)
     fig.tight_layout()
     return ax
 
