@@ -94,3 +94,23 @@ def test_single_account_review_of_an_account_with_no_activity(world_with_silent_
     assert churned["account_id"].tolist() == ["Z00001"] and churned["arr_lost"].iloc[0] == 1200
     # the full page (one figure of seven panels) and the other sections' charts still render
     assert images(tmp_path / f"{NAME}.ipynb") >= 6
+
+
+def test_parameter_file_matches_the_notebook_defaults():
+    """Every key of params/05_churn_postmortem.yml is declared in the parameters cell, with the same
+    default, so a papermill run without the file (the tests) behaves like the monthly run."""
+    import ast
+
+    import yaml
+
+    from csresearch.report.run import declared_parameters
+
+    root = Path(__file__).resolve().parents[1]
+    declared = declared_parameters(root / "notebooks" / f"{NAME}.ipynb")
+    own = yaml.safe_load((root / "params" / f"{NAME}.yml").read_text())
+    assert set(own) <= set(declared)
+    for key, value in own.items():
+        assert ast.literal_eval(declared[key]) == value, key
+    shared = {"reactivation_window_days", "count_same_month_churn", "churn_convention", "value_milestone", "data",
+              "column_mapping", "reject_invalid_rows", "month", "output_dir", "pseudonymise_accounts"}
+    assert shared <= set(declared)

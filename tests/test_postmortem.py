@@ -356,6 +356,8 @@ def test_month_headline_is_generated_from_the_numbers():
     assert text == ("2 accounts churned in October 2026, taking $48k ARR; 'competitor' cost the most (75% of ARR "
                     "lost). The health score or risk list flagged 1 of 2 (50%, 95% CI 9%-91%) a median 61 days "
                     "before they left; 7 paying accounts raised a new alert this month.")
+    assert pm.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7, 3).endswith(
+        "before they left; 3 paying accounts turned red or crossed the risk threshold this month (7 alerts in all).")
     assert pm.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {}, 0) == (
         "No account churned in October 2026; 0 paying accounts raised a new alert this month.")
 
@@ -464,3 +466,17 @@ def test_flags_rise_after_the_planted_decline_onset(demo_audit, demo_truth):
     # flag rate must be clearly higher: the 95% CI of the difference excludes zero
     low, high = confint_proportions_2indep(after.sum(), len(after), before.sum(), len(before), compare="diff")
     assert low > 0.1, (after.mean(), before.mean(), low, high)
+
+
+def test_alerts_display_keeps_the_first_trigger_and_the_playbook_name():
+    alerts = pd.DataFrame({
+        "account_id": ["a"], "account_name": ["Acme"], "segment": ["SMB"], "arr": [1200.0],
+        "alert": ["turned red"], "health_band_before": ["green"], "health_band": ["red"],
+        "churn_probability_before": [0.05], "churn_probability": [0.31],
+        "trigger": ["slow (or no) time to first value (days to first value 680; red at or above 60); low NPS (4)"],
+        "playbook": ["Onboarding rescue: restart onboarding with a named value milestone and a date."],
+    })
+    row = pm.alerts_display(alerts).iloc[0]
+    assert row["first trigger"] == "slow (or no) time to first value"
+    assert row["playbook"] == "Onboarding rescue"
+    assert (row["health"], row["churn risk"]) == ("green \u2192 red", "5% \u2192 31%")

@@ -30,6 +30,15 @@ import pandas as pd
 from .data import Dataset
 
 NOT_RECORDED = "not recorded"
+# Words that carry no theme in cancellation comments: courtesy phrases and the fragments that
+# contractions leave behind ("weren't" -> "weren"), on top of scikit-learn's English stop words.
+COMMENT_FILLER_WORDS = frozenset({
+    "thanks", "thank", "please", "honestly", "frank", "feedback", "admin", "hard", "feelings", "later", "come",
+    "cancel", "term", "end", "help", "just", "really", "per", "weren", "wasn", "don", "didn", "doesn", "isn",
+    "aren", "couldn", "wouldn", "won", "ll", "ve", "re", "we", "us", "our",
+    # CRM form boilerplate ("per the account owner")
+    "account", "owner",
+})
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -147,7 +156,10 @@ def comment_themes(comments: pd.DataFrame, n_themes: int = 5, top_terms: int = 4
     text = text[text["comment"].str.strip().str.len() > 0]
     if text.empty:
         return empty
-    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    stop_words = sorted(ENGLISH_STOP_WORDS | COMMENT_FILLER_WORDS)
+    vectorizer = TfidfVectorizer(stop_words=stop_words, ngram_range=(1, 2), min_df=1, sublinear_tf=True,
                                  token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
     try:
         matrix = vectorizer.fit_transform(text["comment"])
@@ -531,9 +543,10 @@ def attach_reasons(churns: pd.DataFrame, ds: Dataset, match_days: int = 45) -> p
             out[f] = NOT_RECORDED if f == "reason" else None
         return out
     forms = ds.table("churn_reasons")[["account_id", "churn_date", *fields]].copy()
-    forms["form_date"] = pd.to_datetime(forms["churn_date"])
+    forms["form_date"] = pd.to_datetime(forms["churn_date"]).astype("datetime64[ns]")
     forms = forms.drop(columns="churn_date").dropna(subset=["form_date"]).sort_values("form_date")
     left = out.loc[out["churn_date"].notna(), ["account_id", "churn_date"]].reset_index().sort_values("churn_date")
+    left["churn_date"] = pd.to_datetime(left["churn_date"]).astype("datetime64[ns]")  # merge_asof needs one unit
     matched = pd.merge_asof(left, forms, left_on="churn_date", right_on="form_date", by="account_id",
                             direction="nearest", tolerance=pd.Timedelta(days=match_days))
     matched = matched.set_index("index")
@@ -756,10 +769,6 @@ class Checks:
     models: dict
     risk_threshold: float
     refit_months: int
-
-    @property
-    def flags(self) -> pd.DataFrame:
-        return self.scores
 
 
 def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 12, horizon_days: int = 90,
@@ -1029,6 +1038,10 @@ def resolve_playbook(key: str | None, config, reason_playbooks: Mapping[str, str
     return "No playbook mapped: add this reason to reason_playbooks in params/05_churn_postmortem.yml."
 
 
+def _p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def _pct(x: float, digits: int = 0) -> str:
     return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
 
@@ -1078,7 +1091,7 @@ def lessons(pareto: pd.DataFrame, audit_summary: Mapping, missed: pd.DataFrame, 
             s = significant.iloc[0]
             rows.append({"finding": f"Missed churns were concentrated in {s['attribute'].replace('_', ' ')} = {_words(s['value'])}",
                          "evidence": f"{_pct(s['share_of_missed'])} of missed vs {_pct(s['share_of_caught'])} of caught "
-                                     f"churns (Holm-adjusted p = {s['p_holm']:.3f})",
+                                     f"churns (Holm-adjusted {_p(s['p_holm'])})",
                          "playbook": "Score review: add or retune a health component for these accounts "
                                      "(params/health_score.yml); " + resolve_playbook(top_reason, config, reason_playbooks)})
         else:
@@ -1096,9 +1109,11 @@ def lessons(pareto: pd.DataFrame, audit_summary: Mapping, missed: pd.DataFrame, 
             sig = pd.notna(u["p_holm"]) and u["p_holm"] < alpha
             rows.append({"finding": f"Before churning, {u['label']} was {'lower' if u['paired_difference'] < 0 else 'higher'} "
                                     "than at retained look-alikes" + ("" if sig else " (not significant)"),
-                         "evidence": f"median paired difference {u['paired_difference']:.2f} "
-                                     f"(95% CI {u['difference_low']:.2f} to {u['difference_high']:.2f}, {int(u['pairs'])} pairs"
-                                     + (f", Holm p = {u['p_holm']:.3f})" if pd.notna(u["p_holm"]) else ")"),
+                         "evidence": f"median paired difference {u['paired_difference']:.2f} ("
+                                     + (f"95% CI {u['difference_low']:.2f} to {u['difference_high']:.2f}, "
+                                        if pd.notna(u["difference_low"]) else "")
+                                     + f"{int(u['pairs'])} pair(s)"
+                                     + (f", Holm {_p(u['p_holm'])})" if pd.notna(u["p_holm"]) else ")"),
                          "playbook": resolve_playbook("usage_decline", config)})
     if false_alarm.get("flagged_accounts"):
         rows.append({"finding": f"{_pct(false_alarm['false_alarm_rate'])} of flagged accounts stayed for "
@@ -1126,12 +1141,16 @@ def _date(value) -> str:
 
 
 def month_headline(month: pd.Period, churned: pd.DataFrame, pareto: pd.DataFrame, summary: Mapping,
-                   new_alerts: int | None) -> str:
+                   new_alerts: int | None, severe_alerts: int | None = None) -> str:
     """The month review's first sentence: churns and ARR lost, the costliest reason, how many the
     warnings caught and how early, and the new alerts."""
     name = pd.Period(month, "M").strftime("%B %Y")
-    alert_text = "" if new_alerts is None else (
-        f"; {new_alerts:,} paying account{'s' if new_alerts != 1 else ''} raised a new alert this month")
+    alert_text = ""
+    if new_alerts is not None and severe_alerts is not None:
+        alert_text = (f"; {severe_alerts:,} paying account{'s' if severe_alerts != 1 else ''} turned red or crossed "
+                      f"the risk threshold this month ({new_alerts:,} alert{'s' if new_alerts != 1 else ''} in all)")
+    elif new_alerts is not None:
+        alert_text = f"; {new_alerts:,} paying account{'s' if new_alerts != 1 else ''} raised a new alert this month"
     if churned.empty:
         return f"No account churned in {name}{alert_text}."
     n, arr = len(churned), float(churned["arr_lost"].sum())
@@ -1281,8 +1300,11 @@ class Review:
 
     def headline(self) -> str:
         if self.is_month:
-            n = None if self.alerts is None else len(self.alerts)
-            return month_headline(self.month, self.churned, self.pareto, self.audit_summary, n)
+            n = severe = None
+            if self.alerts is not None:
+                n = len(self.alerts)
+                severe = int(self.alerts["alert"].str.contains("red|threshold").sum())
+            return month_headline(self.month, self.churned, self.pareto, self.audit_summary, n, severe)
         return accounts_headline(self.churned, self.audit, self.settings.lookback_months)
 
     def review_audit(self) -> pd.DataFrame:
@@ -1317,9 +1339,13 @@ class Review:
         status = "" if row["status"] == "churned" else f" · {row['status']}"
         reason = f" · reason: {_words(row['reason'])}" if row.get("reason") not in (None, NOT_RECORDED) else ""
         value = f"{_money(float(row['arr_lost']))} ARR lost" if row["status"] == "churned" else ""
+        mrr = self.mrr[self.mrr["account_id"] == account_id][["month_end", "mrr"]]
+        if pd.notna(row["churn_date"]):  # month-end MRR would carry the last month past the churn: end it there
+            mrr = pd.concat([mrr[mrr["month_end"] < row["churn_date"]],
+                             pd.DataFrame({"month_end": [row["churn_date"]], "mrr": [0.0]})], ignore_index=True)
         return {
             "label": f"{self.label(account_id)}{status} · {value}{reason}".replace(" ·  ·", " ·").strip(" ·"),
-            "mrr": self.mrr[self.mrr["account_id"] == account_id],
+            "mrr": mrr,
             "weekly": self.weekly[self.weekly["account_id"] == account_id],
             "events": events,
             "health": self.health[self.health["account_id"] == account_id],
@@ -1568,7 +1594,7 @@ def audit_sentence(summary: Mapping, audit: pd.DataFrame, scope: str) -> str:
         return f"No churn {scope} to audit."
     if not summary.get("checked"):
         return f"No check fell before the churns {scope}, so the warnings cannot be judged."
-    text = (f"Of {summary['checked']} churn(s) {scope} that a monthly check saw, the health score or the risk list "
+    text = (f"Of {summary['checked']} churn(s) {scope} that a check saw, the health score or the risk list "
             f"flagged {summary['caught']} ({_pct(summary['detection_rate'])}, 95% CI {_pct(summary['detection_low'])}"
             f"-{_pct(summary['detection_high'])}) at least once in the look-back")
     if summary.get("caught"):
@@ -1595,11 +1621,11 @@ def missed_sentence(missed: pd.DataFrame, summary: Mapping, alpha: float = 0.05)
         return (f"{summary['missed']} churn(s) were never flagged. No segment, plan, tenure, size or reason sets them "
                 f"apart after Holm correction across {len(missed)} comparisons; the largest gap is "
                 f"{lead['attribute'].replace('_', ' ')} = {_words(lead['value'])} ({_pct(lead['share_of_missed'])} of "
-                f"missed vs {_pct(lead['share_of_caught'])} of caught, Holm p = {lead['p_holm']:.2f}).")
+                f"missed vs {_pct(lead['share_of_caught'])} of caught, Holm {_p(lead['p_holm'])}).")
     s = significant.iloc[0]
     return (f"{summary['missed']} churn(s) were never flagged; they are over-represented in "
             f"{s['attribute'].replace('_', ' ')} = {_words(s['value'])} ({_pct(s['share_of_missed'])} of missed vs "
-            f"{_pct(s['share_of_caught'])} of caught, Holm-adjusted p = {s['p_holm']:.3f}).")
+            f"{_pct(s['share_of_caught'])} of caught, Holm-adjusted {_p(s['p_holm'])}).")
 
 
 def false_alarm_sentence(fa: Mapping) -> str:
@@ -1641,17 +1667,6 @@ def alerts_sentence(alerts_table: pd.DataFrame | None, month: pd.Period, source:
             f"{parts}. Compared with the previous month's at-risk list, {source}.")
 
 
-TABLE_FORMATS = {
-    "arr_lost": "${:,.0f}", "arr": "${:,.0f}", "mrr": "${:,.0f}", "tenure_months": "{:.0f}", "lead_days": "{:.0f}",
-    "churn_date": "{:%Y-%m-%d}", "first_flagged": "{:%Y-%m-%d}", "ref_date": "{:%Y-%m-%d}",
-    "share_of_missed": "{:.0%}", "share_of_caught": "{:.0%}", "p_value": "{:.3f}", "p_holm": "{:.3f}",
-    "lift": "{:+.0%}", "churned_median": "{:.2f}", "comparables_median": "{:.2f}", "paired_difference": "{:+.2f}",
-    "difference_low": "{:+.2f}", "difference_high": "{:+.2f}", "health_score": "{:.0f}",
-    "health_score_before": "{:.0f}", "churn_probability": "{:.0%}", "churn_probability_before": "{:.0%}",
-    "distance": "{:.2f}", "share": "{:.0%}",
-}
-
-
 def conventions(review: Review) -> dict:
     """The conventions box of the report."""
     s = review.settings
@@ -1666,7 +1681,7 @@ def conventions(review: Review) -> dict:
         "count_same_month_churn": s.count_same_month_churn,
         "value_milestone": s.value_milestone,
         "ARR lost": "12 x MRR on the last paid day",
-        "health score": str(getattr(review.config, "source", "params/health_score.yml")),
+        "health score": _relative(getattr(review.config, "source", "params/health_score.yml")),
         "flagged": f"health band red, or churn risk >= {s.risk_threshold:.0%} within {s.horizon_days} days",
         "checks": f"risk list monthly (model refitted every {s.refit_months} months); health score {health_every}",
         "lookback_months": s.lookback_months,
@@ -1674,6 +1689,15 @@ def conventions(review: Review) -> dict:
         "comparables": f"{s.comparables_per_account} per churn, retained >= {s.retained_days} days",
         "reason_match_days": s.reason_match_days,
     }
+
+
+def _relative(path: str) -> str:
+    from .config import project_root
+
+    try:
+        return str(Path(path).resolve().relative_to(project_root()))
+    except ValueError:
+        return str(path)
 
 
 def convention_notes(review: Review) -> dict:
@@ -1783,3 +1807,88 @@ def record(nb, review: Review) -> None:
         notes=review.notes,
         links=[{"href": f"{nb.notebook}/alerts.csv", "text": f"alerts.csv ({n_alerts:,} new alerts)"}],
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables as shown in the report (the CSVs keep every column)
+# --------------------------------------------------------------------------------------------------
+def churn_list_display(churn_list: pd.DataFrame) -> pd.DataFrame:
+    cols = ["account_id", "account_name", "churn_date", "arr_lost", "tenure_months", "segment", "plan", "reason",
+            "competitor", "outcome", "lead_days"]
+    out = churn_list[[c for c in cols if c in churn_list]].copy()
+    if "reason" in out:
+        out["reason"] = out["reason"].map(_words)
+    return out.rename(columns={"outcome": "warning", "lead_days": "flagged days ahead", "arr_lost": "ARR lost",
+                               "tenure_months": "tenure (months)", "churn_date": "churn date",
+                               "account_name": "account", "account_id": "id"})
+
+
+def playbook_name(text: str) -> str:
+    """The playbook's short name: the words before its first colon ("Adoption drive: ..." -> "Adoption drive")."""
+    text = str(text or "")
+    return text.split(":", 1)[0] if ":" in text[:60] else text[:60]
+
+
+def first_trigger(text) -> str:
+    """The first of "; "-separated triggers (separators inside parentheses do not count), without its
+    closing "(metric value; red threshold)" details."""
+    text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    depth, cut = 0, len(text)
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and text.startswith("; ", i):
+            cut = i
+            break
+    return re.sub(r"\s*\([^()]*\)$", "", text[:cut]).strip()
+
+
+def alerts_display(alerts_table: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
+    """The most severe, largest alerts, one readable line each (the CSV has the full triggers)."""
+    if alerts_table.empty:
+        return pd.DataFrame(columns=["id", "account", "segment", "ARR", "alert", "health", "churn risk",
+                                     "first trigger", "playbook"])
+    top = alerts_table.head(rows)
+    band = top["health_band_before"].fillna("new") + " \u2192 " + top["health_band"].astype(str)
+    before = top["churn_probability_before"].map(lambda p: "new" if pd.isna(p) else f"{p:.0%}")
+    risk = before + " \u2192 " + top["churn_probability"].map(lambda p: f"{p:.0%}")
+    trigger = top["trigger"].map(first_trigger)
+    return pd.DataFrame({
+        "id": top["account_id"], "account": top.get("account_name", top["account_id"]),
+        "segment": top.get("segment", ""), "ARR": top.get("arr", np.nan), "alert": top["alert"],
+        "health": band, "churn risk": risk, "first trigger": trigger,
+        "playbook": top["playbook"].map(playbook_name),
+    })
+
+
+def contrast_display(contrast: pd.DataFrame) -> pd.DataFrame:
+    if contrast.empty:
+        return pd.DataFrame(columns=["metric", "churned (median)", "look-alikes (median)",
+                                     "difference (95% CI)", "pairs", "Holm p"])
+    diff = [f"{d:+.2f} ({lo:+.2f} to {hi:+.2f})" if pd.notna(lo) else f"{d:+.2f}"
+            for d, lo, hi in zip(contrast["paired_difference"], contrast["difference_low"], contrast["difference_high"])]
+    return pd.DataFrame({
+        "metric": contrast["label"], "churned (median)": contrast["churned_median"].round(2),
+        "look-alikes (median)": contrast["comparables_median"].round(2), "difference (95% CI)": diff,
+        "pairs": contrast["pairs"],
+        "Holm p": contrast["p_holm"].map(lambda p: "–" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")),
+    })
+
+
+def missed_display(missed: pd.DataFrame, rows: int = 8) -> pd.DataFrame:
+    if missed.empty:
+        return pd.DataFrame(columns=["attribute", "value", "missed", "caught", "share of missed", "share of caught",
+                                     "Holm p"])
+    top = missed.head(rows)
+    return pd.DataFrame({
+        "attribute": top["attribute"].str.replace("_", " "), "value": top["value"].map(_words),
+        "missed": top["missed"], "caught": top["caught"], "share of missed": top["share_of_missed"],
+        "share of caught": top["share_of_caught"],
+        "Holm p": top["p_holm"].map(lambda p: "< 0.001" if p < 0.001 else f"{p:.3f}"),
+    })
+
+
+DISPLAY_FORMATS = {"ARR lost": "${:,.0f}", "ARR": "${:,.0f}", "tenure (months)": "{:.0f}",
+                   "flagged days ahead": "{:.0f}", "churn date": "{:%Y-%m-%d}", "share of missed": "{:.0%}",
+                   "share of caught": "{:.0%}", "share": "{:.0%}", "mrr": "${:,.0f}", "tenure_months": "{:.0f}",
+                   "distance": "{:.2f}", "ref_date": "{:%Y-%m-%d}", "churned (median)": "{:.2f}",
+                   "look-alikes (median)": "{:.2f}"}

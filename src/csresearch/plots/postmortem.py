@@ -54,10 +54,10 @@ def reasons_pareto(pareto: pd.DataFrame, by: str = "reason", title_suffix: str =
     ):
         order = pareto.sort_values([value, by], ascending=[False, True])
         cum = order[value].cumsum() / max(order[value].sum(), 1e-9)
-        labels = [_label(v, 14) for v in order[by]]
+        labels = [str(v).replace("_", " ") for v in order[by]]
         x = np.arange(len(order))
         ax.bar(x, order[value], color=PALETTE[1] if fmt == "money" else PALETTE[0])
-        ax.set_xticks(x, labels, rotation=0, fontsize=8)
+        ax.set_xticks(x, labels, rotation=35, ha="right", rotation_mode="anchor", fontsize=8.5)
         ax.set_title(title + title_suffix)
         ax.set_ylabel("ARR lost" if fmt == "money" else "churned accounts")
         ax.set_xlabel("reason (cancellation form)")
@@ -119,8 +119,23 @@ def _date_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
 
 
+def _flag_spans(checks: pd.DataFrame, until=None) -> list[tuple]:
+    """(start, end) of each flagged check: from the check to the next one (or ``until``)."""
+    checks = checks.sort_values("observation_date")
+    days = list(checks["observation_date"])
+    spans = []
+    for i, (day, flagged) in enumerate(zip(days, checks["flagged"].astype(bool))):
+        if not flagged:
+            continue
+        nxt = days[i + 1] if i + 1 < len(days) else day + pd.Timedelta(days=31)
+        if until is not None and pd.notna(until):
+            nxt = min(nxt, until)
+        spans.append((day, nxt))
+    return spans
+
+
 def small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataFrame, metric: str = "key events",
-                    columns: int = 4, title: str = "Weekly usage before each churn"):
+                    columns: int = 4, title: str = "Weekly usage before each churn", start=None, end=None):
     """One small panel per churned account: weekly usage of the key events (bars of the line), the
     weeks the health score or risk list flagged it shaded red, the churn date as a black line.
 
@@ -134,9 +149,9 @@ def small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataF
         ax.set_visible(False)
     for ax, panel in zip(axes.flat, panels.itertuples(index=False)):
         mine = weekly[weekly["account_id"] == panel.account_id]
-        flags = health[(health["account_id"] == panel.account_id) & health["flagged"].astype(bool)]
-        for day in flags["observation_date"]:
-            ax.axvspan(day - pd.Timedelta(days=7), day, color=FLAG_COLOR, alpha=0.15, lw=0)
+        checks = health[health["account_id"] == panel.account_id]
+        for left, right in _flag_spans(checks, panel.churn_date):
+            ax.axvspan(left, right, color=FLAG_COLOR, alpha=0.15, lw=0)
         if mine.empty or mine["value"].sum() == 0:
             ax.text(0.5, 0.5, "no usage recorded", ha="center", va="center", transform=ax.transAxes,
                     color="#6C757D", fontsize=8)
@@ -144,6 +159,8 @@ def small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataF
             ax.plot(mine["week"], mine["value"], color=PALETTE[0], lw=1.2)
             ax.set_ylim(bottom=0)
         _mark(ax, panel.churn_date, panel.first_flagged)
+        if start is not None and end is not None:
+            ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
         ax.set_title(_label(panel.label, 34), fontsize=8.5, fontweight="normal")
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
@@ -296,13 +313,11 @@ def lead_times(audit: pd.DataFrame, summary: Mapping, title: str = "How early we
         lo, hi = summary.get("median_lead_low"), summary.get("median_lead_high")
         if lo is not None and not np.isnan(lo):
             ax.axvspan(lo, hi, color="#222", alpha=0.08, label=f"95% CI {lo:.0f}-{hi:.0f} days")
-    ax.set_title(title)
+    missed = summary.get("missed", 0)
+    ax.set_title(title + f" (never flagged: {missed} of {summary.get('checked', 0)}, not shown)")
     ax.set_xlabel("days from first flag to churn (more = earlier warning)")
     ax.set_ylabel("churned accounts")
-    missed = summary.get("missed", 0)
-    ax.text(0.99, 0.95, f"never flagged: {missed} of {summary.get('checked', 0)}", transform=ax.transAxes,
-            ha="right", va="top", fontsize=9, color=FLAG_COLOR)
-    ax.legend(loc="upper center", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
     fig.tight_layout()
     return fig
 
@@ -357,18 +372,21 @@ def rollup(by_month: pd.DataFrame, missed: pd.DataFrame,
     ax.set_xlabel("churn month")
     money(ax)
     ax.set_title(title)
-    ax.legend(fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.08, 1))
+    handles, labels = ax.get_legend_handles_labels()
     if not missed.empty:
         twin = ax.twinx()
         m = missed.set_index("month").reindex(wide.index)
-        twin.errorbar(x, m["missed_share"], yerr=[m["missed_share"] - m["missed_low"], m["missed_high"] - m["missed_share"]],
-                      color="#222", marker="o", ms=4, lw=1.2, capsize=3, label="share never flagged (95% CI)")
+        bars = twin.errorbar(x, m["missed_share"], yerr=[m["missed_share"] - m["missed_low"],
+                                                         m["missed_high"] - m["missed_share"]],
+                             color="#222", marker="o", ms=4, lw=1.2, capsize=3)
         twin.set_ylim(0, 1.05)
         twin.set_ylabel("share of churns never flagged")
         percent(twin)
         twin.grid(False)
-        twin.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.08, 0.25))
-    fig.tight_layout()
+        handles.append(bars)
+        labels.append("share never flagged (right axis, 95% CI)")
+    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
