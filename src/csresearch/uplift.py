@@ -1695,8 +1695,8 @@ def qbr_summary(r: Readout) -> str:
     s, f = r.settings, r.frame
     name = display_name(s)
     arms = ", ".join(f"{a} {n:,}" for a, n in f["arm"].value_counts().items())
-    design = "randomised experiment" if s.randomized else "observational comparison (not randomised)"
-    lines = [f"**What was tested.** {name} (`{s.experiment_id}`), a {design}: {arms} accounts, assigned "
+    design = "a randomised experiment" if s.randomized else "an observational comparison (not randomised)"
+    lines = [f"**What was tested.** {name} (`{s.experiment_id}`), {design}: {arms} accounts, assigned "
              f"{f['recorded_assigned_at'].min().date()} to {f['recorded_assigned_at'].max().date()}; status: {r.status}. "
              f"Outcomes measured {s.horizon_days} days after assignment, as of {r.as_of.date()}."]
     if r.effects.empty:
