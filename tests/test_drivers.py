@@ -341,3 +341,15 @@ def test_calibration_table_counts_and_intervals():
     assert table["observed"].tolist() == [0.25, 0.75] and table["predicted"].tolist() == pytest.approx([0.1, 0.8])
     assert (table["observed_low"] < table["observed"]).all() and (table["observed"] < table["observed_high"]).all()
     assert table["observed_low"].iloc[0] == pytest.approx(0.1119, abs=1e-3)  # Wilson 5/20 lower bound
+
+
+def test_fast_metrics_match_scikit_learn():
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    rng = np.random.default_rng(7)
+    y = (rng.random(500) < 0.2).astype(float)
+    p = np.round(rng.random(500) * 0.5 + 0.3 * y, 2)  # rounded: many ties
+    assert drivers._auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert drivers._pr_auc(y, p) == pytest.approx(average_precision_score(y, p), abs=1e-12)
+    assert drivers._brier(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-12)
+    assert np.isnan(drivers._auc(np.zeros(5), np.arange(5)))

@@ -293,7 +293,7 @@ def _fmt(x: float) -> str:
 # Point-in-time observations and labels
 # ==================================================================================================
 def observations(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0, every_months: int = 1,
-                 history_months: int = 24, windows_days: tuple[int, int] = (30, 30),
+                 history_months: int = 18, windows_days: tuple[int, int] = (30, 30),
                  reactivation_window_days: int = 0, value_milestone: str = "first_value") -> pd.DataFrame:
     """Point-in-time observations up to ``as_of`` (a report month like ``"2026-10"`` or a date).
 
@@ -450,8 +450,8 @@ class ChurnModel:
     kind: Literal["gbm", "logistic"] = "gbm"
     target: str = "churned"
     C: float = 0.1
-    max_iter: int = 200
-    learning_rate: float = 0.05
+    max_iter: int = 100
+    learning_rate: float = 0.1
     max_leaf_nodes: int = 15
     min_samples_leaf: int = 40
     group_threshold: float = 0.7
@@ -461,6 +461,7 @@ class ChurnModel:
     levels_: dict[str, list[str]] = field(default_factory=dict, repr=False)
     groups_: dict[str, list[str]] = field(default_factory=dict, repr=False)
     column_group_: dict[str, str] = field(default_factory=dict, repr=False)
+    columns_: list[str] = field(default_factory=list, repr=False)
     estimator_: Any = field(default=None, repr=False)
     reference_: pd.Series | None = field(default=None, repr=False)
 
@@ -488,6 +489,7 @@ class ChurnModel:
         if len(np.unique(y)) < 2:
             raise ValueError(f"cannot fit a model: every training row has {self.target} = {y[0] if len(y) else '?'}")
         X = self.matrix(train)
+        self.columns_ = list(X.columns)
         self.groups_ = correlated_groups(train, self.numeric_, self.group_threshold)
         self.groups_.update({col: [f"{col}={lvl}" for lvl in self.levels_[col]] for col in self.categorical_})
         self.column_group_ = {m: g for g, ms in self.groups_.items() for m in ms}
@@ -495,11 +497,11 @@ class ChurnModel:
         if self.kind == "gbm":
             from sklearn.ensemble import HistGradientBoostingClassifier
 
-            with _threads():
+            with _threads():  # fitted on a plain array: prediction in tight loops skips pandas checks
                 self.estimator_ = HistGradientBoostingClassifier(
                     max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
                     min_samples_leaf=self.min_samples_leaf, l2_regularization=1.0, random_state=self.random_state,
-                ).fit(X, y)
+                ).fit(X.to_numpy(dtype=float), y)
         elif self.kind == "logistic":
             self.estimator_ = self._logistic_pipeline(train).fit(X, y)
         else:
@@ -530,7 +532,12 @@ class ChurnModel:
         return pipe
 
     # ---- prediction and explanation --------------------------------------------------------------
-    def predict_matrix(self, X: pd.DataFrame) -> np.ndarray:
+    def predict_matrix(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities for a design matrix (:meth:`matrix`, or its values in the same column order)."""
+        if self.kind == "gbm":
+            X = np.asarray(X, dtype=float)
+        elif not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(X, columns=self.columns_)
         with _threads():
             return self.estimator_.predict_proba(X)[:, 1]
 
@@ -551,7 +558,8 @@ class ChurnModel:
 
             with _threads():
                 explainer = shap.TreeExplainer(self.estimator_)
-                values = pd.DataFrame(np.asarray(explainer.shap_values(X)), columns=X.columns, index=frame.index)
+                values = pd.DataFrame(np.asarray(explainer.shap_values(X.to_numpy(dtype=float))), columns=X.columns,
+                                      index=frame.index)
             base = float(np.ravel(explainer.expected_value)[0])
             by_column = values
         else:
@@ -709,15 +717,33 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
 # Backtest
 # ==================================================================================================
 def _auc(y, p) -> float:
-    from sklearn.metrics import roc_auc_score
+    """ROC AUC by the rank-sum (Mann-Whitney) formula, ties averaged: the same number as scikit-learn's
+    roc_auc_score (tested), without its input checks, because the bootstrap and the permutation
+    importance call it thousands of times."""
+    from scipy.stats import rankdata
 
-    return float(roc_auc_score(y, p)) if 0 < np.sum(y) < len(y) else np.nan
+    y = np.asarray(y, dtype=bool)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return np.nan
+    ranks = rankdata(p)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _pr_auc(y, p) -> float:
-    from sklearn.metrics import average_precision_score
-
-    return float(average_precision_score(y, p)) if np.sum(y) > 0 else np.nan
+    """Average precision, scikit-learn's definition (sum over thresholds of recall gained x precision),
+    computed directly for the same reason as :func:`_auc` (tested against average_precision_score)."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    if y.sum() == 0:
+        return np.nan
+    order = np.argsort(-p, kind="mergesort")
+    y, p = y[order], p[order]
+    last = np.r_[np.flatnonzero(np.diff(p)), len(p) - 1]  # the last row of each distinct score
+    tps = np.cumsum(y)[last]
+    precision = tps / (last + 1)
+    recall = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
 def top_decile_lift(y, p, share: float = 0.1) -> float:
@@ -731,9 +757,7 @@ def top_decile_lift(y, p, share: float = 0.1) -> float:
 
 
 def _brier(y, p) -> float:
-    from sklearn.metrics import brier_score_loss
-
-    return float(brier_score_loss(y, p))
+    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
 
 
 METRICS = {"auc": _auc, "pr_auc": _pr_auc, "top_decile_lift": top_decile_lift, "brier": _brier}
@@ -861,7 +885,9 @@ def grouped_permutation_importance(model: ChurnModel, frame: pd.DataFrame, repea
     cannot stand in for each other). scikit-learn's permutation_importance shuffles one column at a
     time; this is the same idea over groups. With ``bootstrap_rows`` each repeat also resamples the
     test rows, so the 95% interval reflects sampling as well as shuffling."""
-    X = model.matrix(frame)
+    Xdf = model.matrix(frame)
+    X = Xdf.to_numpy(dtype=float)
+    position = {c: i for i, c in enumerate(Xdf.columns)}
     y = frame[model.target].to_numpy(dtype=float)
     rng = np.random.default_rng(random_state)
     drops: dict[str, list[float]] = {g: [] for g in model.groups_}
@@ -869,14 +895,14 @@ def grouped_permutation_importance(model: ChurnModel, frame: pd.DataFrame, repea
     with _threads():
         for _ in range(repeats):
             rows = rng.integers(0, n, n) if bootstrap_rows else np.arange(n)
-            Xb, yb = X.iloc[rows].reset_index(drop=True), y[rows]
+            Xb, yb = X[rows], y[rows]
             base = _auc(yb, model.predict_matrix(Xb))
             for group, members in model.groups_.items():
-                cols = [c for c in members if c in Xb.columns]
+                cols = [position[c] for c in members if c in position]
                 if not cols:
                     continue
                 shuffled = Xb.copy()
-                shuffled[cols] = Xb[cols].to_numpy()[rng.permutation(n)]
+                shuffled[:, cols] = Xb[rng.permutation(n)][:, cols]
                 drops[group].append(base - _auc(yb, model.predict_matrix(shuffled)))
     out = pd.DataFrame([
         {"driver": g, "importance": float(np.mean(v)), "importance_low": float(np.percentile(v, 2.5)),
@@ -1466,7 +1492,7 @@ class DriversReport:
 
 
 def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 0, every_months: int = 1,
-                   history_months: int = 24, windows_days: tuple[int, int] = (30, 30),
+                   history_months: int = 18, windows_days: tuple[int, int] = (30, 30),
                    reactivation_window_days: int = 0, value_milestone: str = "first_value",
                    health_config: HealthConfig | str | Path | None = None, primary_model: str = "gbm",
                    backtest_folds: int = 3, model_settings: dict | None = None, permutation_repeats: int = 10,
