@@ -657,7 +657,7 @@ def _as_frame_config(health_config) -> HealthConfig:
 def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
                  health_config: HealthConfig | str | Path | None = None, model: ChurnModel | None = None,
                  frame: pd.DataFrame | None = None, display_names: pd.Series | None = None,
-                 risk_threshold: float = 0.2, **observation_settings) -> pd.DataFrame:
+                 risk_threshold: float | None = None, **observation_settings) -> pd.DataFrame:
     """Every account paying at ``as_of`` (a month like ``"2026-09"``, or a date), riskiest ARR first.
 
     Works for any ``as_of``: the model is trained only on observations whose churn window closed
@@ -668,16 +668,18 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     arr_at_risk (ARR x probability), health_score, health_band, top_reasons (model, plain words),
     health_triggers (health-score components that fired), touch_tier (current), suggested_touch_tier,
     playbook, playbook_source. The playbook is the health score's when a component fired; when none
-    did but the churn probability is at least ``risk_threshold`` it follows the model's strongest
-    reason (:func:`model_playbook`).
+    did but the churn probability is at least ``risk_threshold`` (default: 1.5x the churn rate of
+    the training rows) it follows the model's strongest reason (:func:`model_playbook`).
     """
     config = _as_frame_config(health_config)
     if frame is None:
         frame = observations(ds, as_of, horizon_days, lead_days, **observation_settings)
     T = feat.observation_date_for(as_of)
+    train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
     if model is None:
-        train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
         model = ChurnModel("gbm").fit(train)
+    if risk_threshold is None:
+        risk_threshold = 1.5 * float(train["churned"].mean()) if train["churned"].notna().any() else 0.2
     now = frame[frame["observation_date"] == T].copy()
     if now.empty:
         raise ValueError(f"no account is paying at {T.date()}")
@@ -982,7 +984,8 @@ def driver_table(model: ChurnModel, test: pd.DataFrame, repeats: int = 20, rando
         effect = _effect(model, test, r["driver"])
         direction, sentence = driver_statement(label, effect, horizon_days, target_words)
         rows.append({
-            "rank": len(rows) + 1, "driver": r["driver"], "label": group_label(r["driver"], members),
+            "rank": len(rows) + 1, "driver": r["driver"],
+            "label": label if r["driver"] in model.categorical_ else group_label(r["driver"], members),
             "members": ", ".join(m for m in members if m != r["driver"]) if r["driver"] not in model.categorical_
             else "", "importance": r["importance"], "importance_low": r["importance_low"],
             "importance_high": r["importance_high"], "direction": direction,

@@ -57,8 +57,8 @@ FEATURES: dict[str, str] = {
     "active_users_per_seat": "active users per seat",
     "active_days": "days with any activity (last 30 days)",
     "feature_breadth": "distinct features used (last 30 days)",
-    "usage_trend": "usage trend, last 30 vs prior 30 days (-1 stopped, 0 flat, +1 new)",
-    "active_users_trend": "active-user trend, last 30 vs prior 30 days (-1 to +1)",
+    "usage_trend": "usage trend (last 30 vs prior 30 days, -1 to +1)",
+    "active_users_trend": "active-user trend (last 30 vs prior 30 days, -1 to +1)",
     "days_since_last_activity": "days since the last product activity",
     "tickets_90d": "support tickets (last 90 days)",
     "high_priority_tickets_90d": "high-priority tickets (last 90 days)",
@@ -71,7 +71,7 @@ FEATURES: dict[str, str] = {
     "onboarding_milestones": "onboarding milestones reached",
     "onboarding_complete": "onboarding complete (all milestones reached)",
     "value_reached": "reached first value",
-    "time_to_value_days": "days to first value (or days waiting so far)",
+    "time_to_value_days": "days to first value (or waiting so far)",
     **{a: a.replace("_", " ") for a in ATTRIBUTES},
 }
 CATEGORICAL = ("billing_period", *ATTRIBUTES)

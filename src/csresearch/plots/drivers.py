@@ -83,7 +83,8 @@ def categories(cohorts: pd.DataFrame, base_rate: float, horizon_days: int, colum
         ax.axvline(base_rate, color=RISK_COLOR, ls="--", lw=1)
         ax.set_yticks(y, [f"{lvl} (n={n:,})" for lvl, n in zip(d["level"], d["accounts"])], fontsize=8)
         p = d["p_value_holm"].iloc[0] if "p_value_holm" in d else np.nan
-        ax.set_title(f"{attribute.replace('_', ' ')} (Holm p = {p:.3f})", fontsize=10)
+        p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        ax.set_title(f"{attribute.replace('_', ' ')} (Holm-corrected {p_text})", fontsize=10)
         ax.set_xlabel(f"churned within {horizon_days} days", fontsize=8)
         percent(ax, axis="x")
     for ax in list(axes.flat)[len(attributes):]:
