@@ -170,20 +170,6 @@ def _with_bad_events() -> dict:
     return tables
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "duckdb"])
-def test_big_table_from_parquet_or_duckdb_stays_in_place(tmp_path, fmt):
-    path = write_tables(_with_bad_events(), tmp_path / ("w.duckdb" if fmt == "duckdb" else "w"), fmt)
-    ds = open_dataset(path, reject_invalid_rows=True)
-    in_memory = "WHERE database_name = 'memory'"
-    views = {r[0] for r in ds.con.execute(f"SELECT view_name FROM duckdb_views() {in_memory}").fetchall()}
-    tables = {r[0] for r in ds.con.execute(f"SELECT table_name FROM duckdb_tables() {in_memory}").fetchall()}
-    assert "usage_events" in views and "usage_events" not in tables  # a filtering view, not a copy
-    assert "accounts" in tables  # account-level tables are held in memory
-    q = ds.quality.set_index("table")
-    assert (q.loc["usage_events", "rows_read"], q.loc["usage_events", "rows_rejected"]) == (4, 2)
-    assert sorted(ds.table("usage_events")["user_id"]) == ["u1", "u4"]  # the two clean rows
-
-
 # --------------------------------------------------------------------------------------------------
 # PostgreSQL: the events stay in PostgreSQL
 # --------------------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ The big table (``usage_events``) is never copied into memory when it does not ha
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -90,7 +92,10 @@ class Dataset:
     quality: pd.DataFrame
     rejections: pd.DataFrame
     engine: str = "duckdb"
+    # tables whose rule checks came from the validation cache (unchanged files: no rescan)
+    cached_checks: list[str] = field(default_factory=list)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _cache_keys: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def remote_tables(self) -> set[str]:
@@ -132,9 +137,15 @@ class Dataset:
         digest = hashlib.sha256()
         for name in self.tables:
             if name in BIG_TABLES:
-                kinds = {c.name: c.type for c in TABLES[name].columns}
-                values = self.con.execute(portable_digest_sql(name, kinds)).fetchone()
-                digest.update(f"{name}:{':'.join(str(int(v or 0)) for v in values)};".encode())
+                key = self._cache_keys.get(name)
+                text = _cache_read(key, "digest") if key else None
+                if text is None:
+                    kinds = {c.name: c.type for c in TABLES[name].columns}
+                    values = self.con.execute(portable_digest_sql(name, kinds)).fetchone()
+                    text = ":".join(str(int(v or 0)) for v in values)
+                    if key:
+                        _cache_write(key, "digest", text)
+                digest.update(f"{name}:{text};".encode())
                 continue
             cols = ", ".join(f'"{c}"' for c in self.con.table(name).columns)
             count, total = self.con.execute(
@@ -200,11 +211,13 @@ def resolve_engine(engine: str | None, source: str) -> str:
 
 
 def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[str, str],
-                   formats: dict[str, str] | None = None) -> dict[str, str]:
+                   formats: dict[str, str] | None = None, files: dict[str, list[Path]] | None = None) -> dict[str, str]:
     """Create one view ``raw_<table>`` per contract table found in ``source``; return table -> view.
-    ``formats`` (if given) receives each found table's storage: parquet, csv, duckdb or postgres."""
+    ``formats`` (if given) receives each found table's storage: parquet, csv, duckdb or postgres;
+    ``files`` the files it is read from (for the validation cache)."""
     found: dict[str, str] = {}
     formats = formats if formats is not None else {}
+    files = files if files is not None else {}
     scheme = _scheme(source)
     if scheme.startswith("postgres"):
         found = _attach_postgres(con, source, names)
@@ -229,6 +242,7 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[s
                 con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM src.main.{_quote(their)}")
                 found[table] = their
                 formats[table] = "duckdb"
+                files[table] = [path]
         return found
     for table, their in names.items():
         located = _parquet_location(path, their)
@@ -236,10 +250,12 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[s
         if located:
             reader = f"read_parquet({_sql_str(located)})"
             formats[table] = "parquet"
+            files[table] = sorted(Path(p) for p in glob.glob(located))
         elif csv.exists():
             # all_varchar: dates that do not parse are found by the contract, not guessed by a sniffer
             reader = f"read_csv({_sql_str(str(csv))}, header = true, all_varchar = true)"
             formats[table] = "csv"
+            files[table] = [csv]
         else:
             continue
         con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {reader}")
@@ -588,22 +604,26 @@ def open_dataset(
             remote, remote_relations = _attach_remote(engine_name, source, {t: n for t, n in names.items()
                                                                             if t in BIG_TABLES})
         formats: dict[str, str] = {}
-        found = _attach_source(con, source, {t: n for t, n in names.items() if t not in remote_relations}, formats)
+        files: dict[str, list[Path]] = {}
+        found = _attach_source(con, source, {t: n for t, n in names.items() if t not in remote_relations},
+                               formats, files)
         found.update({t: names[t] for t in remote_relations})
         dataset_con = RoutedConnection(con, remote, remote_relations) if remote is not None else con
-        quality, rejections = _validate(con, dataset_con, remote, remote_relations, found, formats, names, maps,
-                                        reject_invalid_rows, source)
+        cache_keys = {t: key for t in found
+                      if (key := _validation_key(t, files, maps, reject_invalid_rows, formats)) is not None}
+        quality, rejections, cached = _validate(con, dataset_con, remote, remote_relations, found, formats, names,
+                                                maps, reject_invalid_rows, source, cache_keys)
     except BaseException:
         if remote is not None:
             remote.close()
         con.close()
         raise
     return Dataset(con=dataset_con, source=redact(source), quality=quality, rejections=rejections,
-                   engine=engine_name)
+                   engine=engine_name, cached_checks=cached, _cache_keys=cache_keys)
 
 
 def _validate(con, dataset_con, remote, remote_relations, found, formats, names, maps, reject_invalid_rows,
-              source):
+              source, cache_keys):
     from ..engines import BIG_TABLES
 
     violations: list[Violation] = []
@@ -621,7 +641,7 @@ def _validate(con, dataset_con, remote, remote_relations, found, formats, names,
 
         return FrameResult(dataset_con.query_remote(sql)).fetchall()
 
-    quality_rows, rejection_rows = [], []
+    quality_rows, rejection_rows, cached = [], [], []
     for table in [t for t in TABLES if t in found]:  # contract order: accounts first, for references
         spec = TABLES[table]
         columns_map = maps["columns"].get(table, {})
@@ -654,8 +674,18 @@ def _validate(con, dataset_con, remote, remote_relations, found, formats, names,
                 violations.append(Violation(table, "", "required table is empty", 0))
                 continue
 
-        rows_read, broken, rejected, keep, rows_used, reasons = _check_rows(
-            run, table, typed, parse_checks, found, reject_invalid_rows)
+        # an in-place big table whose files (and the accounts it refers to) have not changed since
+        # a clean validation is not scanned again: each notebook of a run opens the data anew
+        key = cache_keys.get(table) if in_place else None
+        hit = _cache_read(key, "checks") if key else None
+        if hit is not None:
+            rows_read, broken, rejected, keep, rows_used, reasons = json.loads(hit)
+            cached.append(table)
+        else:
+            rows_read, broken, rejected, keep, rows_used, reasons = _check_rows(
+                run, table, typed, parse_checks, found, reject_invalid_rows)
+            if key and not broken:
+                _cache_write(key, "checks", json.dumps([rows_read, broken, rejected, keep, rows_used, reasons]))
         if is_remote and spec.required and rows_read == 0:
             violations.append(Violation(table, "", "required table is empty", 0))
             continue
@@ -701,7 +731,62 @@ def _validate(con, dataset_con, remote, remote_relations, found, formats, names,
         for prefix in ("checked_", "typed_"):
             con.execute(f"DROP VIEW IF EXISTS {prefix}{table}")
     return (pd.DataFrame(quality_rows),
-            pd.DataFrame(rejection_rows, columns=["table", "column", "rule", "rows", "examples"]))
+            pd.DataFrame(rejection_rows, columns=["table", "column", "rule", "rows", "examples"]), cached)
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation cache: the big table's rule counts, keyed by the files they were computed from
+# --------------------------------------------------------------------------------------------------
+def _cache_dir() -> Path | None:
+    """$CSRESEARCH_CACHE_DIR (``off`` disables the cache), else $XDG_CACHE_HOME/csresearch."""
+    configured = os.environ.get("CSRESEARCH_CACHE_DIR")
+    if configured and configured.lower() in ("off", "none", "0", "false"):
+        return None
+    base = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "csresearch"
+    return base / "validation"
+
+
+def _validation_key(table: str, files: Mapping[str, list[Path]], maps, reject_invalid_rows: bool,
+                    formats: Mapping[str, str]) -> str | None:
+    """A key that changes when any input of the table's checks changes: its files and the accounts
+    files (size and modification time), the column mapping, the reject setting, the rules' text and
+    the package version. None when the table is not read from files in place."""
+    from .. import __version__
+    from ..engines import BIG_TABLES
+
+    if table not in BIG_TABLES or formats.get(table) not in ("parquet", "duckdb") or table not in files:
+        return None
+    stats = []
+    for name in sorted({table, "accounts"} & set(files)):
+        for path in files[name]:
+            st = path.stat()
+            stats.append([name, str(path.resolve()), st.st_size, st.st_mtime_ns])
+    rules = [[r.table, r.column, r.name, r.bad_rows, r.handling] for r in ROW_RULES if r.table == table]
+    spec = [[c.name, c.type, c.required, c.not_null] for c in TABLES[table].columns]
+    payload = json.dumps([__version__, table, stats, maps, reject_invalid_rows, rules, spec], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _cache_read(key: str, kind: str) -> str | None:
+    folder = _cache_dir()
+    path = folder / f"{key}.{kind}" if folder else None
+    try:
+        return path.read_text() if path and path.exists() else None
+    except OSError:
+        return None
+
+
+def _cache_write(key: str, kind: str, text: str) -> None:
+    folder = _cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{kind}.{os.getpid()}"
+        tmp.write_text(text)
+        tmp.replace(folder / f"{key}.{kind}")
+    except OSError:  # a read-only home: validate every time
+        pass
 
 
 def _columns_of(con, remote, table: str, is_remote: bool) -> list[str]:
