@@ -324,3 +324,14 @@ def test_missing_tables_and_settings_are_said_not_crashed(small_world_path):
     assert not adoption.settings.configured and adoption.effects.empty and adoption.primary_effect() is None
     assert "control arm 'control'" in adoption.notes[0]
     assert "not estimable" in uplift.headline(readouts, month)
+
+
+def test_running_experiment_shows_design_and_interim_churn_but_no_estimate(small_dataset):
+    # May 2026: the outreach experiment (assigned 1 March, 182-day horizon) has 91 days of follow-up
+    s = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182}})
+    r = uplift.read_experiment(small_dataset, s, pd.Timestamp("2026-05-31"), uplift_models=())
+    assert r.effects.empty and r.primary_effect() is None
+    assert uplift.maturity_note(r).startswith("Too early to read: the 182-day outcomes become observable from 2026-08-30")
+    assert not r.srm["flagged"] and len(r.balance)
+    # the survival curves are read at the follow-up both arms reach, never extrapolated to 182 days
+    assert r.survival["horizon_days"] == 91

@@ -435,6 +435,7 @@ def survival_by_arm(duration, event, treated, horizon_days: float, labels: tuple
                                   f"RMST difference to {horizon_days:.0f} days", se,
                                   int(treated.sum()), int((~treated).sum())),
         "survival_at_horizon": at_h,
+        "horizon_days": horizon_days,
         "events": {labels[0]: int(event[treated].sum()), labels[1]: int(event[~treated].sum())},
     }
 
@@ -1160,9 +1161,13 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
         if propensity is not None:
             e = sub["propensity"].to_numpy()
             weights = np.where(sub["treated"] == 1, 1.0, e / (1 - e))
+        # the RMST and "still paying after" are read at the horizon, or at the longest follow-up both
+        # arms reach if the report date comes first (a KM curve is not extrapolated past its data)
+        followed = int(min(sub.loc[sub["treated"] == 1, "duration_days"].max(),
+                           sub.loc[sub["treated"] == 0, "duration_days"].max()))
         r.survival = survival_by_arm(sub["duration_days"], sub["churn_event"], sub["treated"],
-                                     settings.horizon_days, (_arm_label(settings, frame), settings.control_arm), alpha,
-                                     weights)
+                                     min(settings.horizon_days, followed),
+                                     (_arm_label(settings, frame), settings.control_arm), alpha, weights)
     else:
         r.notes.append("Fewer than 5 churns among the assigned accounts: no survival curves.")
 
@@ -1529,7 +1534,7 @@ def survival_sentence(result: Mapping, settings: ExperimentSettings) -> str:
     hr, lo, hi = result["hazard_ratio"], result["hazard_ratio_low"], result["hazard_ratio_high"]
     rm = result["rmst_difference"]
     treat, ctrl = list(result["survival_at_horizon"])
-    h = settings.horizon_days
+    h = int(result.get("horizon_days", settings.horizon_days))
     weighted = result.get("weighted")
     text = (f"After {h} days {result['survival_at_horizon'][treat]:.1%} of {treat} accounts and "
             f"{result['survival_at_horizon'][ctrl]:.1%} of {ctrl} accounts "
@@ -1700,7 +1705,9 @@ def qbr_summary(r: Readout) -> str:
              f"{f['recorded_assigned_at'].min().date()} to {f['recorded_assigned_at'].max().date()}; status: {r.status}. "
              f"Outcomes measured {s.horizon_days} days after assignment, as of {r.as_of.date()}."]
     if r.effects.empty:
-        lines.append("**Result.** Not estimable yet: " + " ".join(r.notes))
+        lines.append("**Result.** " + maturity_note(r))
+        if s.randomized and r.srm:
+            lines.append("**Can we trust it so far?** " + srm_sentence(r.srm))
         return "\n\n".join(lines)
     prim = r.effects[r.effects["primary"]]
     main = prim[prim["outcome"] == s.primary]
@@ -1721,6 +1728,21 @@ def qbr_summary(r: Readout) -> str:
     if r.targeting is not None and len(r.targeting):
         lines.append("**What it is worth.** " + targeting_sentence(r.targeting, s.cost_per_treated_account))
     return "\n\n".join(lines)
+
+
+def maturity_note(r: Readout) -> str:
+    """Why there is no estimate yet: outcomes not observable by the report date, or no comparison."""
+    f, h = r.frame, r.settings.horizon_days
+    if f.empty or f["treated"].nunique() < 2:
+        return "Not estimable: " + " ".join(r.notes)
+    mature = int(f["mature"].sum())
+    first = (f["recorded_assigned_at"].min() + pd.Timedelta(days=h)).date()
+    last = (f["recorded_assigned_at"].max() + pd.Timedelta(days=h)).date()
+    if mature == 0:
+        return (f"Too early to read: the {h}-day outcomes become observable from {first} (all by {last}); until "
+                "then this section shows the design checks and churn so far.")
+    return (f"Too few outcomes observed yet ({mature:,} of {len(f):,} accounts past the {h}-day horizon; all by "
+            f"{last}).")
 
 
 def method_notes(r: Readout) -> str:
@@ -1851,8 +1873,7 @@ EXPLAIN = {
         "models the outcome, and is right if either model is. Only the blue (doubly robust) one is used in the "
         "summary."),
     "survival": ("The share of accounts still paying, day by day after assignment, per arm. A gap that opens and "
-                 "stays open is retained revenue; the numbers under the chart are the accounts still being followed. "
-                 "In a non-randomised study the non-users are reweighted to look like the users."),
+                 "stays open is retained revenue; the numbers under the chart are the accounts still being followed."),
     "observational": ("Users of a feature are not a random group: engaged accounts adopt more and churn less anyway, "
                       "so comparing users with non-users overstates the feature's value. The table sets the naive "
                       "comparison beside estimates that adjust for it, each with the assumption it needs."),
@@ -1924,8 +1945,8 @@ def show_readout(r: Readout) -> None:
     configured = "" if s.configured else " · *no settings in params/04_uplift_experiments.yml: defaults used*"
     md(f"## {name}\n`{s.experiment_id}` · {design} · {r.status}{configured}")
     md("### Summary for the quarterly business review\n" + qbr_summary(r))
-    if r.effects.empty:
-        md("\n".join(f"- {n}" for n in r.notes) or "Nothing to estimate.")
+    if r.compliance.empty:  # no arms to compare: nothing else to show
+        md("**Notes.** " + " ".join(r.notes))
         return
 
     md("### Design checks\n" + EXPLAIN["design"])
@@ -1935,6 +1956,16 @@ def show_readout(r: Readout) -> None:
     md(compliance_sentence(r.compliance, s))
     _show(charts.balance(r.balance, r.balance_weighted, f"Were the arms alike before treatment? ({name})"))
     md(balance_sentence(r.balance, r.balance_weighted, s.randomized))
+
+    if r.effects.empty:  # still running: design checks and churn so far only
+        if r.survival:
+            md("### Churn so far\n" + EXPLAIN["survival"])
+            _show(charts.survival(r.survival, s.horizon_days, f"Still paying after assignment, by arm ({name})"))
+            md(survival_sentence(r.survival, s) + f" These are interim curves, read at the {r.survival['horizon_days']:.0f} "
+               f"days of follow-up so far: the {s.horizon_days}-day outcome window is still open. Stopping or deciding on an "
+               "interim look raises the chance of a false positive: decide at the planned horizon.")
+        md("**Notes.** " + " ".join(r.notes))
+        return
 
     md("### Average effects\n" + (EXPLAIN["effects"] if s.randomized else EXPLAIN["effects_observational"]))
     _show(charts.effects(r.effects, f"What {name} changed, per outcome (95% intervals)"))
@@ -1946,7 +1977,8 @@ def show_readout(r: Readout) -> None:
                        "variance_reduction", "n_treated", "n_control"]]
     show_table(shown, "Every estimate (retention as a proportion; p_holm: Holm-adjusted across outcomes)", _FMT_EFFECTS)
     if r.survival:
-        md("#### Churn over time\n" + EXPLAIN["survival"])
+        md("#### Churn over time\n" + EXPLAIN["survival"]
+           + ("" if s.randomized else " The non-users are reweighted to look like the users."))
         _show(charts.survival(r.survival, s.horizon_days, f"Still paying after assignment, by arm ({name})"))
         md(survival_sentence(r.survival, s))
 

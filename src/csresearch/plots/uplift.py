@@ -90,8 +90,10 @@ def survival(result: dict, horizon_days: float, title: str = ""):
     fitters = list(result["fitters"].values())
     for kmf, color in zip(fitters, ARM_COLORS):
         kmf.plot_survival_function(ax=ax, color=color, ci_alpha=0.15)
-    ax.axvline(horizon_days, color="#999", ls="--", lw=1)
-    ax.text(horizon_days, ax.get_ylim()[0], f" {horizon_days:.0f}-day horizon", color="#666", fontsize=8, va="bottom")
+    read_at = result.get("horizon_days", horizon_days)
+    ax.axvline(read_at, color="#999", ls="--", lw=1)
+    label = f" {read_at:.0f}-day horizon" if read_at >= horizon_days else f" read at {read_at:.0f} days (follow-up so far)"
+    ax.text(read_at, ax.get_ylim()[0], label, color="#666", fontsize=8, va="bottom")
     percent(ax)
     ax.set_xlabel("days since assignment")
     ax.set_ylabel("share of accounts still paying")
