@@ -953,12 +953,12 @@ def driver_statement(label: str, effect: dict, horizon_days: int, target_words: 
         return "unclear", f"{label}: no clear direction."
     if effect["kind"] == "categorical":
         return ("by category",
-                f"{label}: {target_words} risk is highest for {effect['worst']} ({effect['p_worst']:.1%} predicted "
-                f"over {horizon_days} days) and lowest for {effect['best']} ({effect['p_best']:.1%}).")
+                f"{label}: predicted {target_words} is highest for {effect['worst']} ({effect['p_worst']:.1%} over "
+                f"{horizon_days} days) and lowest for {effect['best']} ({effect['p_best']:.1%}).")
     lo, hi = effect["p_low"], effect["p_high"]
     if abs(hi - lo) < 0.002:
         return "flat", f"{label}: little change in predicted {target_words} across its range."
-    direction = "lower is riskier" if lo > hi else "higher is riskier"
+    direction = f"lower means more {target_words}" if lo > hi else f"higher means more {target_words}"
     worse, better = (("low", "high") if lo > hi else ("high", "low"))
     p_w, p_b = (lo, hi) if lo > hi else (hi, lo)
     v_w = effect["value_low"] if lo > hi else effect["value_high"]
@@ -989,8 +989,8 @@ def driver_table(model: ChurnModel, test: pd.DataFrame, repeats: int = 20, rando
             "members": ", ".join(m for m in members if m != r["driver"]) if r["driver"] not in model.categorical_
             else "", "importance": r["importance"], "importance_low": r["importance_low"],
             "importance_high": r["importance_high"], "direction": direction,
-            "risk_at_worse": effect.get("p_low" if direction == "lower is riskier" else "p_high", effect.get("p_worst")),
-            "risk_at_better": effect.get("p_high" if direction == "lower is riskier" else "p_low", effect.get("p_best")),
+            "risk_at_worse": effect.get("p_low" if direction.startswith("lower") else "p_high", effect.get("p_worst")),
+            "risk_at_better": effect.get("p_high" if direction.startswith("lower") else "p_low", effect.get("p_best")),
             "statement": sentence,
         })
     return pd.DataFrame(rows)

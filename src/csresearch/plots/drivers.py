@@ -130,7 +130,7 @@ def driver_importance(drivers: pd.DataFrame, top: int = 12):
     ax.axvline(0, color="black", lw=0.6)
     ax.set_yticks(y, [_wrap(f"{lbl} — {dr}", 60) for lbl, dr in zip(d["label"], d["direction"])], fontsize=8)
     ax.set_xlabel("AUC lost when the driver is shuffled (95% interval)")
-    ax.set_title("What predicts churn: drivers ranked by importance (red: lower is riskier, blue: higher is riskier)")
+    ax.set_title("What predicts churn: drivers ranked by importance (red: lower means more churn, blue: higher)")
     fig.tight_layout()
     return fig
 
