@@ -374,3 +374,19 @@ def test_planted_upsell_drivers_on_the_demo_world(demo_frame, demo_truth):
     top3 = [g for g in table["driver"].head(3) if usage & {g, *groups[g]}]
     assert top3, table[["driver", "importance"]].head(5)
     assert table.set_index("driver").loc[top3[0], "direction"] == "higher means more expansion"
+
+
+@pytest.mark.slow
+def test_report_without_optional_tables_says_so_and_still_ranks(small_dataset, tmp_path):
+    """Only accounts and subscriptions: no usage, support, survey, CS or onboarding features, so no
+    health-score component applies; the report notes every gap and the list still ranks by the model."""
+    tables = {t: small_dataset.table(t) for t in ("accounts", "subscriptions")}
+    ds = open_dataset(write_tables(tables, tmp_path / "min.duckdb", "duckdb"))
+    report = drivers.drivers_report(ds, "2026-10", permutation_repeats=2, bootstrap_resamples=20, backtest_folds=2)
+    notes = " ".join(report.notes)
+    for table in ("usage_events", "support_tickets", "surveys", "cs_activities", "onboarding"):
+        assert f"no `{table}` table" in notes
+    assert "health score skipped" in notes and report.validation is None
+    assert (report.at_risk["health_band"] == "unscored").all()
+    assert report.at_risk["playbook"].str.len().gt(0).all()
+    assert "are red" not in report.headline

@@ -278,6 +278,13 @@ def _short(label: str) -> str:
     return re.sub(r"\s*\([^)]*\)", "", label).strip()
 
 
+def scores_or_none(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame | None:
+    """:func:`health_scores`, or None when none of the components' metrics is in the data."""
+    if not any(c.metric in features.columns for c in config.components):
+        return None
+    return health_scores(features, config)
+
+
 def _fmt(x: float) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "n/a"
@@ -479,12 +486,16 @@ class ChurnModel:
             categorical: list[str] | None = None) -> "ChurnModel":
         train = frame[frame[self.target].notna()]
         auto_numeric, auto_categorical = model_features(train)
-        self.numeric_ = [c for c in (numeric if numeric is not None else auto_numeric) if train[c].notna().any()]
-        self.categorical_ = list(categorical if categorical is not None else auto_categorical)
+        # constant columns carry no information (e.g. an optional attribute the source does not have)
+        self.numeric_ = [c for c in (numeric if numeric is not None else auto_numeric)
+                         if train[c].notna().any() and train[c].nunique(dropna=False) > 1]
         self.levels_ = {}
-        for col in self.categorical_:
+        for col in list(categorical if categorical is not None else auto_categorical):
             counts = train[col].astype(str).value_counts()
-            self.levels_[col] = [lvl for lvl in counts.index if counts[lvl] >= 30][:12]
+            levels = [lvl for lvl in counts.index if counts[lvl] >= 30][:12]
+            if len(counts) > 1 and levels:
+                self.levels_[col] = levels
+        self.categorical_ = list(self.levels_)
         y = train[self.target].astype(int).to_numpy()
         if len(np.unique(y)) < 2:
             raise ValueError(f"cannot fit a model: every training row has {self.target} = {y[0] if len(y) else '?'}")
@@ -686,7 +697,12 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     now["churn_probability"] = model.predict_proba(now)
     contrib = model.contributions(now)
     now["top_reasons"] = reasons(model, now, 3, contrib)
-    health = health_scores(now, config).set_index(now.index)
+    health = scores_or_none(now, config)
+    if health is None:  # no health-score metric in the data: the list still ranks by the model
+        health = pd.DataFrame({"health_score": np.nan, "health_band": "unscored", "triggered": "",
+                               "playbook": config.default_playbook}, index=now.index)
+    else:
+        health = health.set_index(now.index)
     accounts = ds.table("accounts").set_index("account_id")
     out = pd.DataFrame({
         "account_id": now["account_id"],
@@ -1387,6 +1403,7 @@ def headline(at_risk: pd.DataFrame, metrics: pd.DataFrame, drivers: pd.DataFrame
     """The report's first sentence: how much ARR is at risk, where, why, and how far to trust it."""
     n = len(at_risk)
     red = int((at_risk["health_band"] == "red").sum())
+    red_text = f", and {red:,} accounts are red" if (at_risk["health_band"] != "unscored").any() else ""
     risk = float(at_risk["arr_at_risk"].sum())
     arr = float(at_risk["arr"].sum())
     top = float(at_risk["arr_at_risk"].head(top_n).sum())
@@ -1400,7 +1417,7 @@ def headline(at_risk: pd.DataFrame, metrics: pd.DataFrame, drivers: pd.DataFrame
         d = drivers.iloc[0]
         why = f" Strongest driver: {d['label']} ({d['direction']})."
     return (f"{_money(risk)} of {_money(arr)} ARR ({risk / arr:.1%}) is expected to churn in the next {horizon_days} days; "
-            f"the top {min(top_n, n)} of {n:,} accounts hold {top / risk:.0%} of it, and {red:,} accounts are red."
+            f"the top {min(top_n, n)} of {n:,} accounts hold {top / risk:.0%} of it{red_text}."
             f"{why}{trust}") if arr > 0 and risk > 0 else f"No ARR at risk among {n:,} paying accounts."
 
 
@@ -1463,7 +1480,7 @@ class DriversReport:
     lead_days: int
     frame: pd.DataFrame
     config: HealthConfig
-    scores: pd.DataFrame
+    scores: pd.DataFrame | None
     backtest: Backtest
     calibration: pd.DataFrame
     drivers: pd.DataFrame
@@ -1471,7 +1488,7 @@ class DriversReport:
     categories: pd.DataFrame
     thresholds: pd.DataFrame
     profile: pd.DataFrame
-    validation: dict
+    validation: dict | None
     at_risk: pd.DataFrame
     expansion: pd.DataFrame
     primary_model: str
@@ -1509,8 +1526,10 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
     T = frame.attrs["as_of"]
     notes = [f"no `{t}` table: its features (and any health component using them) are left out"
              for t in frame.attrs.get("missing_tables", [])]
-    scores = health_scores(frame, config)
-    if scores.attrs.get("skipped_components"):
+    scores = scores_or_none(frame, config)
+    if scores is None:
+        notes.append("health score skipped: none of its components' metrics is in the data")
+    elif scores.attrs.get("skipped_components"):
         notes.append("health components skipped for lack of data: " + ", ".join(scores.attrs["skipped_components"]))
     settings = dict(model_settings or {})
     kinds = tuple(dict.fromkeys([primary_model, "logistic", "gbm"]))
@@ -1530,7 +1549,8 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
     profile_metrics = [m for m in feat.numeric_features(frame)
                        if m not in (*LABELS, "tenure_days") and not m.startswith("usage_")]
     profile = loyal_vs_churned(ds, frame, profile_metrics, loyal_tenure_days, reactivation_window_days)
-    validation = validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples)
+    validation = (validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples)
+                  if scores is not None else None)
     train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
     final = ChurnModel(primary_model, **settings.get(primary_model, {})).fit(train)
     at_risk = at_risk_list(ds, T, horizon_days, lead_days, config, final, frame, display_names)
@@ -1558,9 +1578,9 @@ def summary_values(report: DriversReport) -> dict:
         "backtest_test_dates": [str(d.date()) for d in report.backtest.test_dates],
         "drivers_ranked": report.drivers["driver"].tolist(),
         "driver_groups": {d: report.backtest.models[report.primary_model].groups_[d] for d in report.drivers["driver"]},
-        "health_auc": list(v["auc"]), "health_red_share_before_churn": v["red_share"],
-        "health_median_days_red": v["median_days_red"],
-        "health_churn_rate_by_band": dict(zip(v["bands"]["band"], v["bands"]["churn_rate"])),
+        **({"health_auc": list(v["auc"]), "health_red_share_before_churn": v["red_share"],
+            "health_median_days_red": v["median_days_red"],
+            "health_churn_rate_by_band": dict(zip(v["bands"]["band"], v["bands"]["churn_rate"]))} if v else {}),
         "notes": report.notes,
     }
 
