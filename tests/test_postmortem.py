@@ -312,17 +312,27 @@ def test_alerts_by_hand():
         "playbook": ["Adoption", "Re-engage", "Healthy", "Healthy", "p", "q", "Adoption"],
         "arr": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
     })
-    got = pm.alerts(current, previous, risk_threshold=0.25, risk_playbook="Risk review").set_index("account_id")
+    got = pm.alerts(current, previous, risk_threshold=0.25).set_index("account_id")
     assert set(got.index) == {"g2r", "y2r", "g2y", "risk", "new"}  # 'same' stayed red, 'better' improved
     assert got.loc["g2r", "alert"] == "turned red"
     assert got.loc["y2r", "alert"] == "turned red; crossed the risk threshold"
     assert got.loc["g2y", "alert"] == "dropped green to yellow"
     assert got.loc["risk", "alert"] == "crossed the risk threshold"
     assert got.loc["new", "alert"] == "red at first score"
-    # a risk-only alert takes the model's reasons and the risk playbook; band alerts keep the health score's
-    assert got.loc["risk", "trigger"] == "model: tickets up" and got.loc["risk", "playbook"] == "Risk review"
+    # a risk-only alert takes the model's reasons; every alert keeps the list's playbook
+    assert got.loc["risk", "trigger"] == "model: tickets up" and got.loc["risk", "playbook"] == "Healthy"
     assert got.loc["g2r", "trigger"] == "low usage" and got.loc["g2r", "playbook"] == "Adoption"
     assert got.loc["y2r", "trigger"] == "no logins; model: b"
+
+
+def test_alerts_use_each_lists_own_threshold():
+    previous = pd.DataFrame({"account_id": ["a", "b"], "health_band": ["green"] * 2, "health_score": [80.0] * 2,
+                             "churn_probability": [0.10, 0.10], "risk_threshold": [0.12, 0.08]})
+    current = pd.DataFrame({"account_id": ["a", "b"], "health_band": ["green"] * 2, "health_score": [80.0] * 2,
+                            "churn_probability": [0.11, 0.11], "risk_threshold": [0.10, 0.10],
+                            "health_triggers": ["none"] * 2, "top_reasons": ["r"] * 2, "playbook": ["p"] * 2})
+    # a: 0.10 < 0.12 before, 0.11 >= 0.10 now: crossed; b: already above its 0.08 threshold before
+    assert pm.alerts(current, previous)["account_id"].tolist() == ["a"]
 
 
 def test_previous_list_is_read_from_an_earlier_run(tmp_path):

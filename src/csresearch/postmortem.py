@@ -759,7 +759,8 @@ class Checks:
     ``scores``: one row per account and check date (``observation_date``, the first day after each
     month: data strictly before it) with ``health_score, health_band, triggered, playbook`` (from
     :func:`csresearch.drivers.health_scores`), ``churn_probability`` (the risk model as it stood
-    then), ``flagged`` (band red or probability at or above the threshold), ``source``, ``trigger``.
+    then), ``risk_threshold`` (the list's threshold at that check), ``flagged`` (band red or probability
+    at or above the threshold), ``source``, ``trigger``.
     ``frame``: the :func:`csresearch.drivers.observations` rows behind them (features + labels).
     ``models``: the risk model fitted at each check date, for :func:`csresearch.drivers.at_risk_list`.
     """
@@ -767,12 +768,12 @@ class Checks:
     scores: pd.DataFrame
     frame: pd.DataFrame
     models: dict
-    risk_threshold: float
+    thresholds: dict
     refit_months: int
 
 
 def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 12, horizon_days: int = 90,
-               risk_threshold: float = 0.25, refit_months: int = 6, training_months: int = 9,
+               risk_threshold: float | None = None, refit_months: int = 6, training_months: int = 9,
                reactivation_window_days: int = 0, value_milestone: str = "first_value") -> Checks:
     """Health score and risk-model checks at each month's observation date for the last ``months_back``
     months up to ``month``.
@@ -780,7 +781,8 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     The risk model (drivers' :class:`~csresearch.drivers.ChurnModel`) is refitted at the report month,
     the month before, and every ``refit_months`` before that, each time only on observations whose
     ``horizon_days`` churn window had closed by then, so a past check never uses later outcomes
-    (no leakage). ``training_months`` of history feed the earliest fit.
+    (no leakage). ``training_months`` of history feed the earliest fit. ``risk_threshold`` None uses
+    the at-risk list's own rule at each check: 1.5 x the churn rate of the observations known by then.
     """
     from . import drivers
 
@@ -795,13 +797,18 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     last = pd.Timestamp(dates[-1])
     check_dates = [pd.Timestamp(d) for d in dates if pd.Timestamp(d) > last - pd.DateOffset(months=months_back + 1)]
     probability = pd.Series(np.nan, index=frame.index)
+    threshold = pd.Series(np.nan, index=frame.index)
     models: dict[pd.Timestamp, object] = {}
+    thresholds: dict[pd.Timestamp, float] = {}
     model = None
     horizon = pd.Timedelta(days=horizon_days)
     for i, when in enumerate(check_dates):
         from_end = len(check_dates) - 1 - i
+        train = frame[(frame["observation_date"] + horizon <= when) & frame["churned"].notna()]
+        thresholds[when] = float(risk_threshold) if risk_threshold is not None else (
+            1.5 * float(train["churned"].mean()) if len(train) else 0.2)
+        threshold[frame["observation_date"] == when] = thresholds[when]
         if model is None or from_end <= 1 or from_end % max(refit_months, 1) == 0:
-            train = frame[(frame["observation_date"] + horizon <= when) & frame["churned"].notna()]
             try:
                 model = drivers.ChurnModel("gbm").fit(train)
             except ValueError:  # too little closed history yet: no risk score at this check
@@ -814,15 +821,16 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     for col in ("health_score", "health_band", "triggered", "playbook"):
         out[col] = scores[col]
     out["churn_probability"] = probability
+    out["risk_threshold"] = threshold
     out = out[out["observation_date"].isin(check_dates)]
     red = out["health_band"].eq("red")
-    risky = out["churn_probability"].ge(risk_threshold)
+    risky = out["churn_probability"].ge(out["risk_threshold"])
     out["flagged"] = red | risky
     out["source"] = np.select([red & risky, red, risky], ["health score and risk list", "health score", "risk list"], "")
     risk_text = "churn risk " + (100 * out["churn_probability"]).round(0).astype("Int64").astype(str) + "% (risk model)"
     out["trigger"] = np.where(red & risky, out["triggered"] + "; " + risk_text,
                               np.where(red, out["triggered"], np.where(risky, risk_text, "")))
-    return Checks(out.reset_index(drop=True), frame, models, risk_threshold, refit_months)
+    return Checks(out.reset_index(drop=True), frame, models, thresholds, refit_months)
 
 
 def health_timeline(ds: Dataset, account_ids: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, config,
@@ -849,32 +857,41 @@ def health_timeline(ds: Dataset, account_ids: Sequence[str], start: pd.Timestamp
 BAND_RANK = {"green": 2, "yellow": 1, "red": 0}
 
 
-def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float,
-           risk_playbook: str = "") -> pd.DataFrame:
+def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float | None = None) -> pd.DataFrame:
     """Accounts whose warning got worse since the previous month's at-risk list.
 
     ``current`` / ``previous``: at-risk lists (:func:`csresearch.drivers.at_risk_list` columns:
     ``account_id, churn_probability, health_score, health_band, health_triggers, top_reasons,
     playbook`` ...). An account alerts when it ``turned red`` (red now, not red before), ``dropped green
-    to yellow``, or ``crossed the risk threshold`` (probability at or above ``risk_threshold`` now,
-    below it before). Accounts not on the previous list (new customers) alert only if red or above
-    the threshold now (``red at first score`` / ``above the risk threshold at first score``).
-    Each alert carries its ``trigger`` (the health components that fired and/or the model's top
-    reasons) and ``playbook`` (the health score's; ``risk_playbook`` when only the model raised it).
+    to yellow``, or ``crossed the risk threshold`` (probability at or above the threshold now, below
+    it before). Each list's threshold is its ``risk_threshold`` column when it has one (the list's own
+    threshold that month), else ``risk_threshold``. Accounts not on the previous list (new customers)
+    alert only if red or above the threshold now (``red at first score`` / ``above the risk threshold
+    at first score``). Each alert carries its ``trigger`` (the health components that fired and/or the
+    model's top reasons) and the list's ``playbook``.
     """
     cols = ["account_id", "alert", "trigger", "playbook", "health_band_before", "health_band",
             "health_score_before", "health_score", "churn_probability_before", "churn_probability"]
-    before = previous[["account_id", "health_band", "health_score", "churn_probability"]].rename(
-        columns=lambda c: c if c == "account_id" else f"{c}_before")
-    merged = current.merge(before, on="account_id", how="left")
+    def threshold_of(frame: pd.DataFrame) -> pd.Series:
+        if "risk_threshold" in frame:
+            return frame["risk_threshold"].astype(float)
+        if risk_threshold is None:
+            raise ValueError("alerts need a risk_threshold (argument or column)")
+        return pd.Series(float(risk_threshold), index=frame.index)
+
+    before = previous[["account_id", "health_band", "health_score", "churn_probability"]].assign(
+        risk_threshold=threshold_of(previous)).rename(columns=lambda c: c if c == "account_id" else f"{c}_before")
+    merged = current.drop(columns="risk_threshold", errors="ignore").assign(risk_threshold=threshold_of(current))
+    merged = merged.merge(before, on="account_id", how="left")
+    now_risky = merged["churn_probability"].ge(merged["risk_threshold"])
     known = merged["health_band_before"].notna()
     now_rank = merged["health_band"].map(BAND_RANK)
     before_rank = merged["health_band_before"].map(BAND_RANK)
     turned_red = known & merged["health_band"].eq("red") & before_rank.gt(0)
     to_yellow = known & merged["health_band"].eq("yellow") & merged["health_band_before"].eq("green")
-    crossed = known & merged["churn_probability"].ge(risk_threshold) & merged["churn_probability_before"].lt(risk_threshold)
+    crossed = known & now_risky & merged["churn_probability_before"].lt(merged["risk_threshold_before"])
     first_red = ~known & merged["health_band"].eq("red")
-    first_risky = ~known & merged["churn_probability"].ge(risk_threshold)
+    first_risky = ~known & now_risky
     kinds = [(turned_red, "turned red"), (to_yellow, "dropped green to yellow"),
              (crossed, "crossed the risk threshold"), (first_red, "red at first score"),
              (first_risky, "above the risk threshold at first score")]
@@ -890,8 +907,6 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float,
     out["trigger"] = np.where(band_alert & risk_alert & (health_text != ""), health_text + "; " + model_text,
                               np.where(band_alert & (health_text != ""), health_text,
                                        np.where(risk_alert, model_text, "health score fell (no single component red)")))
-    healthy_default = ~band_alert & risk_alert
-    out["playbook"] = np.where(healthy_default & bool(risk_playbook), risk_playbook, out["playbook"])
     out["severity"] = out["alert"].str.contains("red").astype(int) * 2 + risk_alert.astype(int)
     extra = [c for c in ("account_name", "segment", "arr", "arr_at_risk", "touch_tier") if c in out]
     out = out.sort_values(["severity", "arr_at_risk" if "arr_at_risk" in out else "churn_probability"],
@@ -1217,7 +1232,7 @@ class Settings:
     lookback_months: int = 6
     rollup_months: int = 6
     horizon_days: int = 90
-    risk_threshold: float = 0.25
+    risk_threshold: float | None = None
     refit_months: int = 6
     training_months: int = 9
     comparables_per_account: int = 3
@@ -1231,7 +1246,6 @@ class Settings:
     churn_convention: str = "month_end"
     value_milestone: str = "first_value"
     reason_playbooks: Mapping[str, str] | None = None
-    risk_playbook: str = ""
 
 
 def churn_month(churn_date: pd.Series, churn_convention: str = "month_end") -> pd.Series:
@@ -1462,12 +1476,12 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
         pd.DataFrame(columns=["account_id", "month", "month_end", "mrr"])
     if ids is not None and s.account_health_every_days:
         health = health_timeline(ds, reviewed, start, end, config, s.account_health_every_days, s.value_milestone)
-        fine = health.merge(flags[["account_id", "observation_date", "churn_probability"]],
+        fine = health.merge(flags[["account_id", "observation_date", "churn_probability", "risk_threshold"]],
                             on=["account_id", "observation_date"], how="left")
-        fine["flagged"] = fine["health_band"].eq("red") | fine["churn_probability"].ge(s.risk_threshold)
+        fine["flagged"] = fine["health_band"].eq("red") | fine["churn_probability"].ge(fine["risk_threshold"])
         fine["source"] = np.where(fine["health_band"].eq("red"), "health score", "risk list")
         fine["trigger"] = fine["triggered"]
-        risk_only = flags[flags["account_id"].isin(reviewed) & flags["churn_probability"].ge(s.risk_threshold)
+        risk_only = flags[flags["account_id"].isin(reviewed) & flags["churn_probability"].ge(flags["risk_threshold"])
                           & ~flags["health_band"].eq("red")]
         health = pd.concat([fine, risk_only[fine.columns.intersection(risk_only.columns)]], ignore_index=True)
         health = health.sort_values(["account_id", "observation_date"]).reset_index(drop=True)
@@ -1512,13 +1526,18 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
     T = month.to_timestamp(how="start") + pd.offsets.MonthBegin(1)
     T_prev = (month - 1).to_timestamp(how="start") + pd.offsets.MonthBegin(1)
     try:
+        thr_now, thr_before = checks.thresholds.get(pd.Timestamp(T)), checks.thresholds.get(pd.Timestamp(T_prev))
         current_list = drivers.at_risk_list(ds, month, s.horizon_days, health_config=config, frame=checks.frame,
-                                            model=checks.models.get(pd.Timestamp(T)), display_names=names)
+                                            model=checks.models.get(pd.Timestamp(T)), display_names=names,
+                                            risk_threshold=thr_now).assign(risk_threshold=thr_now)
         prev_list = previous_list
         if prev_list is None:
             prev_list = drivers.at_risk_list(ds, month - 1, s.horizon_days, health_config=config, frame=checks.frame,
-                                             model=checks.models.get(pd.Timestamp(T_prev)), display_names=names)
-        alerts_table = alerts(current_list, prev_list, s.risk_threshold, s.risk_playbook)
+                                             model=checks.models.get(pd.Timestamp(T_prev)), display_names=names,
+                                             risk_threshold=thr_before)
+        if "risk_threshold" not in prev_list:
+            prev_list = prev_list.assign(risk_threshold=thr_before)
+        alerts_table = alerts(current_list, prev_list)
     except ValueError as exc:  # e.g. too little history to fit the risk model
         notes.append(f"alerts skipped: {exc}")
 
@@ -1682,7 +1701,11 @@ def conventions(review: Review) -> dict:
         "value_milestone": s.value_milestone,
         "ARR lost": "12 x MRR on the last paid day",
         "health score": _relative(getattr(review.config, "source", "params/health_score.yml")),
-        "flagged": f"health band red, or churn risk >= {s.risk_threshold:.0%} within {s.horizon_days} days",
+        "flagged": "health band red, or churn risk within {} days >= {}".format(
+            s.horizon_days, f"{s.risk_threshold:.0%}" if s.risk_threshold is not None else
+            "1.5 x the churn rate known at the check (the at-risk list's rule; "
+            f"{review.checks.thresholds.get(max(review.checks.thresholds), float('nan')):.1%} this month)"
+            if review.checks.thresholds else "1.5 x the churn rate known at the check"),
         "checks": f"risk list monthly (model refitted every {s.refit_months} months); health score {health_every}",
         "lookback_months": s.lookback_months,
         "rollup_months": s.rollup_months,
