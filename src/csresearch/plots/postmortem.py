@@ -7,7 +7,7 @@ Every chart has a title saying what it answers and labelled axes; money is forma
 from __future__ import annotations
 
 import textwrap
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
