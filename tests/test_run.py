@@ -55,6 +55,8 @@ def test_run_renders_reports_and_survives_a_failing_notebook(project, small_worl
     assert mrr["display"] in html, "the HTML shows the headline number the summary recorded"
     assert summary["headline"].split(";")[0] in html
     assert "def " not in html and "nb.load(" not in html, "code is hidden"
+    # charts are drawn even though the test environment sets MPLBACKEND=Agg (conftest)
+    assert html.count("data:image/png;base64") >= 2
     assert (folder / "00_data_overview" / "mrr_trend.csv").exists()
 
     failed = (folder / "98_always_fails.html").read_text()
@@ -86,7 +88,7 @@ def test_cli_exit_codes(project, small_world_path, monkeypatch):
     monkeypatch.setenv("CSRESEARCH_HOME", str(project))
     runner = CliRunner()
     failing = runner.invoke(app, ["run", "--month", "2026-10", "--data", str(small_world_path),
-                                  "--only", "98_always_fails", "--reports", str(project / "r")])
+                                  "--only", "always_fails", "--reports", str(project / "r")])
     assert failing.exit_code == 1
     assert (project / "r" / "2026-10" / "98_always_fails.html").exists()
     typo = runner.invoke(app, ["run", "--month", "2026-10", "--data", str(small_world_path),

@@ -180,6 +180,18 @@ class NotebookRun:
         return path
 
 
+def _inline_charts() -> None:
+    """Charts must appear in the report even if the scheduler's environment sets MPLBACKEND=Agg
+    (a non-interactive backend would silently render a report with no charts)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def start(notebook: str, output_dir: str | None = None, month: str | None = None,
           pseudonymise_accounts: bool = False) -> NotebookRun:
     """Set up plotting and display for a report notebook and return its output recorder.
@@ -188,6 +200,7 @@ def start(notebook: str, output_dir: str | None = None, month: str | None = None
     """
     from .. import plots
 
+    _inline_charts()
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     pd.set_option("display.max_columns", 50)

@@ -124,6 +124,7 @@ def run_month(
     period = resolve_month(month if month is not None else settings.get("month"))
     names = list(run_settings.get("notebooks") or available_notebooks(root))
     if only:
+        only = [_full_name(name, root) for name in only]
         unknown = sorted(set(only) - set(available_notebooks(root)))
         if unknown:
             raise ParameterError(f"--only: unknown notebook(s) {unknown}; see `csresearch list`")
@@ -222,6 +223,12 @@ def run_month(
     ok = all(r.status == "ok" for r in results.values())
     progress(f"{'done' if ok else 'FAILED'} in {manifest['seconds']:.0f}s: {final / 'index.html'}")
     return ok, final
+
+
+def _full_name(name: str, root: Path) -> str:
+    """Accept a notebook's name without its number: ``churn_postmortem`` -> ``05_churn_postmortem``."""
+    matches = [n for n in available_notebooks(root) if n == name or n.split("_", 1)[1] == name]
+    return matches[0] if len(matches) == 1 else name
 
 
 def _parameters_for(name: str, declared: Mapping[str, Any], overrides: Mapping[str, Any], root: Path) -> dict:
