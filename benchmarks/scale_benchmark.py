@@ -139,6 +139,9 @@ class PeakSampler:
         self.peak = max(self.peak, self._sample())
 
 
+_PEAKS_DIR: list[Path] = []  # where the wrapped worker writes; set before each run (workers fork)
+
+
 def _install_kernel_sampler(peaks_dir: Path) -> None:
     """Wrap the run's per-notebook worker function so that it records its kernel's peak RSS.
 
@@ -146,15 +149,19 @@ def _install_kernel_sampler(peaks_dir: Path) -> None:
     module and name, so the process pool pickles it by reference as usual."""
     from csresearch.report import run as run_module
 
+    _PEAKS_DIR[:] = [peaks_dir]
+    if getattr(run_module._execute_one, "_samples_peaks", False):
+        return
     original = run_module._execute_one
 
     def _execute_one(notebook, *args, **kwargs):
         with PeakSampler(os.getpid(), include_self=False) as sampler:
             outcome = original(notebook, *args, **kwargs)
-        (peaks_dir / f"{notebook}.json").write_text(json.dumps({"peak_rss": sampler.peak}))
+        (_PEAKS_DIR[0] / f"{notebook}.json").write_text(json.dumps({"peak_rss": sampler.peak}))
         return outcome
 
     _execute_one.__module__, _execute_one.__qualname__ = original.__module__, original.__qualname__
+    _execute_one._samples_peaks = True
     run_module._execute_one = _execute_one
 
 

@@ -37,8 +37,12 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import sqlglot
-from sqlglot import exp
+
+try:  # only PostgreSQL and Spark need it: DuckDB runs the SQL as written
+    import sqlglot
+    from sqlglot import exp
+except ImportError:  # pragma: no cover - sqlglot is a dependency; this keeps DuckDB-only installs working
+    sqlglot = exp = None
 
 ENGINES = ("duckdb", "postgres", "spark")
 # Tables that stay where they are stored when the engine is PostgreSQL or Spark; every other
@@ -55,6 +59,11 @@ class EngineError(RuntimeError):
 # --------------------------------------------------------------------------------------------------
 # Transpiling
 # --------------------------------------------------------------------------------------------------
+def _need_sqlglot() -> None:
+    if sqlglot is None:
+        raise EngineError("PostgreSQL and Spark need sqlglot to translate the SQL: pip install sqlglot")
+
+
 def _literal(value: Any) -> exp.Expr:
     if isinstance(value, np.generic):
         value = value.item()
@@ -151,6 +160,7 @@ def transpile(sql: str, engine: str, params: list | tuple | Mapping | None = Non
     """A DuckDB-dialect query in ``engine``'s dialect, with parameters inlined as literals."""
     if engine not in _DIALECT:
         raise EngineError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    _need_sqlglot()
     trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     if len(trees) != 1:
         raise EngineError(f"expected one SQL statement, got {len(trees)}")
@@ -164,6 +174,7 @@ def transpile(sql: str, engine: str, params: list | tuple | Mapping | None = Non
 
 def referenced_tables(sql: str) -> set[str]:
     """Lower-cased names of the tables and views a query reads (its own CTE names excluded)."""
+    _need_sqlglot()
     tree = sqlglot.parse_one(sql, read="duckdb")
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     return {t.name.lower() for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in ctes}
@@ -591,7 +602,9 @@ class RoutedConnection:
             return False
         try:
             return bool(referenced_tables(query) & self.remote_tables)
-        except sqlglot.errors.ParseError as exc:
+        except EngineError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - sqlglot's ParseError / TokenError
             raise EngineError(
                 f"this query reads {', '.join(sorted(self.remote_tables))}, which live in {self.engine.name}, "
                 f"but it cannot be parsed to be transpiled: {exc}") from exc

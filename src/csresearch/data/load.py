@@ -796,9 +796,10 @@ def _columns_of(con, remote, table: str, is_remote: bool) -> list[str]:
     return list(con.sql(f"SELECT * FROM typed_{table} LIMIT 0").columns)
 
 
-def validate(source: str | Path, mapping=None, reject_invalid_rows: bool = False) -> pd.DataFrame:
+def validate(source: str | Path, mapping=None, reject_invalid_rows: bool = False,
+             engine: str | None = None) -> pd.DataFrame:
     """Validate only; return the data-quality table (raises :class:`ContractError` when broken)."""
-    ds = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows)
+    ds = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows, engine=engine)
     quality = ds.quality
     ds.con.close()
     return quality
