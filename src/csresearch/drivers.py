@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import features as feat
 from .churn import movements, paying_spells
 from .data import Dataset
+from .text import money as _money
 
 DEFAULT_HEALTH_CONFIG = Path(__file__).resolve().parents[2] / "params" / "health_score.yml"
 BANDS = ("green", "yellow", "red")
@@ -1389,13 +1390,6 @@ def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.Dat
 # ==================================================================================================
 # Sentences generated from the numbers
 # ==================================================================================================
-def _money(x: float) -> str:
-    a = abs(x)
-    if a >= 1e6:
-        return f"${x / 1e6:.1f}M"
-    if a >= 1e4:
-        return f"${x / 1e3:.0f}k"
-    return f"${x:,.0f}"
 
 
 def headline(at_risk: pd.DataFrame, metrics: pd.DataFrame, drivers: pd.DataFrame, horizon_days: int,

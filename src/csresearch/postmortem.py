@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset
+from .text import money as _money, pct as _pct
 
 NOT_RECORDED = "not recorded"
 # Words that carry no theme in cancellation comments: courtesy phrases and the fragments that
@@ -1057,17 +1058,8 @@ def _p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def _pct(x: float, digits: int = 0) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
 
 
-def _money(x: float) -> str:
-    a = abs(x)
-    if a >= 1e6:
-        return f"${x / 1e6:.1f}M"
-    if a >= 1e4:
-        return f"${x / 1e3:.0f}k"
-    return f"${x:,.0f}"
 
 
 def lessons(pareto: pd.DataFrame, audit_summary: Mapping, missed: pd.DataFrame, audit: pd.DataFrame,
