@@ -47,13 +47,14 @@ def validate(
     data: str = typer.Argument(..., help="folder, .duckdb file or postgresql:// URL"),
     mapping: Optional[Path] = typer.Option(None, help="column-mapping YAML"),
     reject_invalid_rows: bool = typer.Option(False, help="count and drop rows that break row rules"),
+    engine: Optional[str] = typer.Option(None, help="duckdb (default) or spark"),
 ):
     """Check DATA against the contract; print rows read, used and rejected per table."""
     from .data import ContractError, SourceError
     from .data import validate as validate_data
 
     try:
-        quality = validate_data(data, mapping=mapping, reject_invalid_rows=reject_invalid_rows)
+        quality = validate_data(data, mapping=mapping, reject_invalid_rows=reject_invalid_rows, engine=engine)
     except (ContractError, SourceError) as exc:
         console.print(f"[red]invalid:[/red] {exc}")
         raise typer.Exit(1)
@@ -68,6 +69,7 @@ def validate(
 def run(
     month: Optional[str] = typer.Option(None, help="report month YYYY-MM (default: params, else last complete month)"),
     data: Optional[str] = typer.Option(None, help="folder, .duckdb file or postgresql:// URL"),
+    engine: Optional[str] = typer.Option(None, help="duckdb (default) or spark (a Parquet folder read by Spark)"),
     only: List[str] = typer.Option([], help="run only this notebook (repeatable)"),
     param: List[str] = typer.Option([], "--param", "-p", help="override a parameter: key=value"),
     jobs: Optional[int] = typer.Option(None, help="notebooks executed at once"),
@@ -79,6 +81,8 @@ def run(
 
     try:
         overrides = dict(parse_override(p) for p in param)
+        if engine:
+            overrides["engine"] = engine
         ok, folder = run_month(month=month, data=data, only=list(only) or None, overrides=overrides,
                                reports_dir=reports, jobs=jobs, progress=console.print)
     except (ParameterError, ContractError, SourceError) as exc:

@@ -95,13 +95,14 @@ class NotebookRun:
 
     # ---- data ------------------------------------------------------------------------------------
     def load(self, data: str | None = None, column_mapping: str | None = None,
-             reject_invalid_rows: bool = False, tables: list[str] | None = None) -> Dataset:
+             reject_invalid_rows: bool = False, tables: list[str] | None = None,
+             engine: str | None = None) -> Dataset:
         from ..data.load import default_data_path
 
         source = resolve_path(data or default_data_path())
         mapping = resolve_path(column_mapping) if column_mapping else None
         self.dataset = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows,
-                                    tables=tables)
+                                    tables=tables, engine=engine)
         quality = self.dataset.quality
         self.summary["data_quality"] = {
             "source": self.dataset.source,

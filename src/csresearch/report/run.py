@@ -155,7 +155,8 @@ def run_month(
     fingerprint, quality = None, None
     try:
         ds = open_dataset(data_source, mapping=resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root),
-                          reject_invalid_rows=bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False))))
+                          reject_invalid_rows=bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False))),
+                          engine=overrides.get("engine", settings.get("engine")))
         fingerprint, quality = ds.fingerprint, ds.quality.to_dict(orient="records")
         ds.con.close()
     except ContractError as exc:
