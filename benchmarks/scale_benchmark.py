@@ -100,10 +100,10 @@ def in_fresh_process(target, folder: Path, by_event: bool) -> dict:
 # 2. The monthly run, with each notebook kernel's peak memory
 # --------------------------------------------------------------------------------------------------
 class PeakSampler:
-    """Peak RSS of a process tree (the process itself and/or its descendants), sampled in a thread."""
+    """Peak RSS of a process or of its descendants (summed), sampled in a thread."""
 
-    def __init__(self, pid: int, include_self: bool, interval: float = 0.2):
-        self.pid, self.include_self, self.interval = pid, include_self, interval
+    def __init__(self, pid: int, descendants: bool, interval: float = 0.2):
+        self.pid, self.descendants, self.interval = pid, descendants, interval
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -113,7 +113,7 @@ class PeakSampler:
 
         try:
             root = psutil.Process(self.pid)
-            procs = root.children(recursive=True) + ([root] if self.include_self else [])
+            procs = root.children(recursive=True) if self.descendants else [root]
         except psutil.Error:
             return 0
         total = 0
@@ -155,7 +155,7 @@ def _install_kernel_sampler(peaks_dir: Path) -> None:
     original = run_module._execute_one
 
     def _execute_one(notebook, *args, **kwargs):
-        with PeakSampler(os.getpid(), include_self=False) as sampler:
+        with PeakSampler(os.getpid(), descendants=True) as sampler:  # the kernel and what it starts
             outcome = original(notebook, *args, **kwargs)
         (_PEAKS_DIR[0] / f"{notebook}.json").write_text(json.dumps({"peak_rss": sampler.peak}))
         return outcome
@@ -175,7 +175,7 @@ def monthly_run(folder: Path, month: str, jobs: int) -> dict:
         peaks_dir.mkdir()
         _install_kernel_sampler(peaks_dir)
         started = time.perf_counter()
-        with PeakSampler(os.getpid(), include_self=True) as parent:
+        with PeakSampler(os.getpid(), descendants=False) as parent:  # the run's own process only
             ok, report = run_month(month=month, data=str(folder), root=root, reports_dir=Path(tmp) / "reports",
                                    jobs=jobs, progress=lambda line: print(f"    {line}", flush=True))
         wall = time.perf_counter() - started
