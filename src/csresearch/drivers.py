@@ -666,6 +666,14 @@ def _as_frame_config(health_config) -> HealthConfig:
     return load_health_config(health_config)
 
 
+
+def _account_names(ds: Dataset, account_ids: pd.Series, display_names: pd.Series | None) -> np.ndarray:
+    """Names as the report shows them: the caller's display names (pseudonyms) or the CRM's."""
+    if display_names is not None:
+        return display_names.reindex(account_ids).to_numpy()
+    accounts = ds.table("accounts").set_index("account_id")
+    return accounts.get("account_name", pd.Series(dtype=str)).reindex(account_ids).to_numpy()
+
 def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
                  health_config: HealthConfig | str | Path | None = None, model: ChurnModel | None = None,
                  frame: pd.DataFrame | None = None, display_names: pd.Series | None = None,
@@ -704,11 +712,9 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
                                "playbook": config.default_playbook}, index=now.index)
     else:
         health = health.set_index(now.index)
-    accounts = ds.table("accounts").set_index("account_id")
     out = pd.DataFrame({
         "account_id": now["account_id"],
-        "account_name": (display_names.reindex(now["account_id"]).to_numpy() if display_names is not None
-                         else accounts.get("account_name", pd.Series(dtype=str)).reindex(now["account_id"]).to_numpy()),
+        "account_name": _account_names(ds, now["account_id"], display_names),
         "segment": now.get("segment", pd.Series("unknown", index=now.index)),
         "observation_date": now["observation_date"],
         "mrr": now["mrr"],
@@ -1357,11 +1363,9 @@ def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.Dat
     typical_arr = now[seg].map(typical).fillna(overall) if seg else pd.Series(overall, index=now.index)
     held = _products_held(ds, T - pd.Timedelta(days=1))
     add_ons = _add_on_products(held)
-    accounts = ds.table("accounts").set_index("account_id")
     out = pd.DataFrame({
         "account_id": now["account_id"],
-        "account_name": (display_names.reindex(now["account_id"]).to_numpy() if display_names is not None
-                         else accounts.get("account_name", pd.Series(dtype=str)).reindex(now["account_id"]).to_numpy()),
+        "account_name": _account_names(ds, now["account_id"], display_names),
         "segment": now.get("segment", pd.Series("unknown", index=now.index)),
         "mrr": now["mrr"], "arr": now["mrr"] * 12,
         "expansion_probability": np.round(p, 4),
