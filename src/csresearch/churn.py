@@ -1159,7 +1159,7 @@ def record_summary(nb, report: ChurnReport) -> None:
            low=r("logo_churn_low", window), high=r("logo_churn_high", window))
     nb.kpi(f"Gross revenue churn, {month_label}", r("gross_revenue_churn_rate"),
            f"{pct(r('gross_revenue_churn_rate'))} ({ci(r('gross_revenue_churn_low'), r('gross_revenue_churn_high'), confidence=conf)})")
-    nb.kpi(f"NRR (annualised), trailing 12 months", r("nrr_annualised", 12) if 12 in set(report.rates["window_months"]) else None,
+    nb.kpi("NRR (annualised), trailing 12 months", r("nrr_annualised", 12) if 12 in set(report.rates["window_months"]) else None,
            pct(r("nrr_annualised", 12)))
     row = report.bridge[report.bridge["month"] == report.month]
     net = float(row["ending_mrr"].iloc[0] - row["starting_mrr"].iloc[0]) if len(row) else None

@@ -1664,7 +1664,6 @@ def thresholds_markdown(found: pd.DataFrame, rows: int = 5) -> str:
 
 def method_notes(report: DriversReport) -> str:
     """How leakage, censoring, multiple comparisons and selection bias are handled, in words."""
-    pooled = report.backtest.metrics
     n_dates = report.frame["observation_date"].nunique()
     lines = [
         "**How to read this report.**",

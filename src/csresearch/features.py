@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-import numpy as np
 import pandas as pd
 
 from .data import Dataset

@@ -886,7 +886,6 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float 
     merged = merged.merge(before, on="account_id", how="left")
     now_risky = merged["churn_probability"].ge(merged["risk_threshold"])
     known = merged["health_band_before"].notna()
-    now_rank = merged["health_band"].map(BAND_RANK)
     before_rank = merged["health_band_before"].map(BAND_RANK)
     turned_red = known & merged["health_band"].eq("red") & before_rank.gt(0)
     to_yellow = known & merged["health_band"].eq("yellow") & merged["health_band_before"].eq("green")

@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from .contract import REQUIRED_TABLES, ROW_RULES, SQL_TYPES, TABLES, Rule
+from .contract import REQUIRED_TABLES, ROW_RULES, SQL_TYPES, TABLES
 
 EXAMPLES_SHOWN = 3
 # Engines a Dataset can keep its big table in; "auto": postgres for a postgresql:// URL, else duckdb.
