@@ -36,15 +36,18 @@ def set_theme() -> None:
     })
 
 
-def money(ax, axis: str = "y") -> None:
-    """Format an axis as money: $12k, $1.2M."""
+def money(ax, axis: str = "y", thousands: bool = False) -> None:
+    """Money ticks with a true minus sign: \u2212$20k, $1.2M (``thousands``: always $1,750k)."""
     def fmt(x, _):
+        sign = "\u2212" if x < 0 else ""
         a = abs(x)
+        if thousands:
+            return f"{sign}${a / 1e3:,.0f}k"
         if a >= 1e6:
-            return f"${x / 1e6:.1f}M"
+            return f"{sign}${a / 1e6:.1f}M"
         if a >= 1e3:
-            return f"${x / 1e3:.0f}k"
-        return f"${x:.0f}"
+            return f"{sign}${a / 1e3:.0f}k"
+        return f"{sign}${a:.0f}"
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(fmt))
 
 

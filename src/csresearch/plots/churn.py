@@ -11,7 +11,7 @@ import seaborn as sns
 
 import matplotlib.ticker as mticker
 
-from . import MOVEMENT_COLORS, PALETTE, percent
+from . import MOVEMENT_COLORS, PALETTE, money, percent
 
 BRIDGE_ORDER = ("new", "expansion", "reactivation", "contraction", "churn")
 FLAG_COLOR = "#D1495B"
@@ -26,21 +26,6 @@ def _short_money(x: float) -> str:
     if a >= 1e3:
         return f"{sign}${a / 1e3:.1f}k"
     return f"{sign}${a:.0f}"
-
-
-def money(ax, axis: str = "y", thousands: bool = False) -> None:
-    """Money ticks with a true minus sign: \u2212$20k, $1.75M (``thousands``: always $1,750k)."""
-    def fmt(x, _):
-        sign = "\u2212" if x < 0 else ""
-        a = abs(x)
-        if thousands:
-            return f"{sign}${a / 1e3:,.0f}k"
-        if a >= 1e6:
-            return f"{sign}${a / 1e6:.1f}M"
-        if a >= 1e3:
-            return f"{sign}${a / 1e3:.0f}k"
-        return f"{sign}${a:.0f}"
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(fmt))
 
 
 def waterfall(bridge: pd.DataFrame, month: pd.Period | str):
