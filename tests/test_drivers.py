@@ -390,3 +390,119 @@ def test_report_without_optional_tables_says_so_and_still_ranks(small_dataset, t
     assert (report.at_risk["health_band"] == "unscored").all()
     assert report.at_risk["playbook"].str.len().gt(0).all()
     assert "are red" not in report.headline
+
+
+# --------------------------------------------------------------------------------------------------
+# Training samples: every churned row, a stratified sample of the others, weights that undo it
+# --------------------------------------------------------------------------------------------------
+def strata_frame() -> pd.DataFrame:
+    """Two segments x two dates: strata of 40, 20, 30, 10 non-churned rows plus 4 churned rows each."""
+    parts = []
+    for seg, date, n in (("SMB", "2026-01-01", 40), ("SMB", "2026-02-01", 20),
+                         ("Ent", "2026-01-01", 30), ("Ent", "2026-02-01", 10)):
+        parts.append(pd.DataFrame({"segment": seg, "observation_date": d(date),
+                                   "churned": [1.0] * 4 + [0.0] * n}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["account_id"] = [f"A{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_training_sample_keeps_every_churned_row_and_allocates_proportionally():
+    frame = strata_frame()  # 116 rows: 16 churned, 100 others
+    sample, weights, sampling = drivers.training_sample(frame, max_rows=66)
+    # 66 rows: 16 churned + 50 others, half of each stratum (40, 20, 30, 10 -> 20, 10, 15, 5)
+    assert len(sample) == 66 and sampling.rows == 66
+    assert (sample["churned"] == 1).sum() == 16 and sampling.churned == 16
+    assert sampling.others == 100 and sampling.others_kept == 50 and sampling.weight == pytest.approx(2.0)
+    assert sampling.strata == ("segment", "observation_date")
+    others = sample[sample["churned"] == 0]
+    kept = others.groupby(["segment", "observation_date"]).size()
+    assert kept[("SMB", d("2026-01-01"))] == 20 and kept[("SMB", d("2026-02-01"))] == 10
+    assert kept[("Ent", d("2026-01-01"))] == 15 and kept[("Ent", d("2026-02-01"))] == 5
+    # weights: 1 for churned rows; each stratum's other-row weights sum to the stratum's size
+    w = pd.Series(weights, index=sample.index)
+    assert (w[sample["churned"] == 1] == 1).all()
+    sums = w[sample["churned"] == 0].groupby([others["segment"], others["observation_date"]]).sum()
+    assert sums[("SMB", d("2026-01-01"))] == pytest.approx(40) and sums[("Ent", d("2026-02-01"))] == pytest.approx(10)
+    assert w.sum() == pytest.approx(len(frame))
+    # rows keep their original order and are distinct rows of the frame
+    assert sample.index.is_monotonic_increasing and sample.index.is_unique
+
+
+def test_training_sample_rounds_to_the_cap_and_keeps_a_row_of_every_stratum():
+    frame = strata_frame()
+    sample, weights, sampling = drivers.training_sample(frame, max_rows=33)  # 17 others over 40/20/30/10
+    assert len(sample) == 33 and sampling.others_kept == 17
+    others = sample[sample["churned"] == 0]
+    kept = others.groupby(["segment", "observation_date"]).size()
+    # 6.8 / 3.4 / 5.1 / 1.7 -> floors 6, 3, 5, 1 (15); the two largest remainders (.8, .7) get the rest
+    assert kept[("SMB", d("2026-01-01"))] == 7 and kept[("SMB", d("2026-02-01"))] == 3
+    assert kept[("Ent", d("2026-01-01"))] == 5 and kept[("Ent", d("2026-02-01"))] == 2
+    assert weights.sum() == pytest.approx(len(frame))
+    # a stratum too small for its share still keeps one row: 1 of 10 others is 0.6 of a row
+    _, _, tiny = drivers.training_sample(frame, max_rows=22)  # 16 + 6: 2.4 / 1.2 / 1.8 / 0.6
+    assert tiny.others_kept >= 4
+
+
+def test_training_sample_leaves_small_frames_alone_and_is_reproducible():
+    frame = strata_frame()
+    same, w, s = drivers.training_sample(frame, max_rows=len(frame))
+    assert same is frame and w is None and s is None
+    assert drivers.training_sample(frame, None)[2] is None
+    a = drivers.training_sample(frame, 40, random_state=3)[0]
+    b = drivers.training_sample(frame, 40, random_state=3)[0]
+    c = drivers.training_sample(frame, 40, random_state=4)[0]
+    assert a.index.equals(b.index) and not a.index.equals(c.index)
+
+
+def test_training_sample_without_strata_columns_and_with_many_churners():
+    frame = strata_frame().drop(columns=["segment", "observation_date"])
+    sample, weights, sampling = drivers.training_sample(frame, max_rows=20)
+    # 16 churned rows leave 4 others, under half the cap: half the cap (10) is kept instead
+    assert sampling.strata == () and sampling.churned == 16 and sampling.others_kept == 10
+    assert len(sample) == 26 and weights[sample["churned"].to_numpy() == 0] == pytest.approx(np.full(10, 10.0))
+
+
+def test_sampling_sentence_is_generated_from_the_numbers():
+    assert drivers.sampling_sentence(None) == ""
+    s = drivers.Sampling(rows=224_210, churned=14_210, others=2_100_000, others_kept=210_000, weight=10.0,
+                         strata=("segment", "observation_date"))
+    text = drivers.sampling_sentence(s)
+    assert text.startswith("The models were fitted on all 14,210 churned observations and a stratified 10.0% "
+                           "sample of the 2.1M others")
+    assert "segment x observation date" in text and "224,210 rows" in text and "10.0" in text
+
+
+def test_fit_under_the_cap_is_the_unsampled_fit_bit_for_bit():
+    frame = synthetic_frame(2000)
+    for kind in ("gbm", "logistic"):
+        plain = drivers.ChurnModel(kind).fit(frame)
+        capped = drivers.ChurnModel(kind).fit(frame, max_rows=len(frame))
+        assert capped.sampling is None
+        assert np.array_equal(plain.predict_proba(frame), capped.predict_proba(frame))
+        assert plain.reference_.equals(capped.reference_)
+
+
+def test_weighted_sample_fit_stays_calibrated():
+    # churn ~14%: all churners + half of the others is ~25% churners, so an unweighted fit would
+    # predict ~1.8x the rate; with the weights the mean prediction on fresh rows from the same process
+    # matches their churn rate. Tolerance 0.01: 20,000 fresh rows (SE of the rate ~0.0025) and a model
+    # fitted on ~7,000 rows (measured: 0.139-0.141 vs 0.140; an unweighted fit gives ~0.24). A sharper
+    # cut (20% of the others) on so few rows lets the boosted trees overfit the rare rows (0.15).
+    train, fresh = synthetic_frame(12000, seed=1), synthetic_frame(20000, seed=2)
+    churned = int(train["churned"].sum())
+    cap = churned + int(0.5 * (len(train) - churned))
+    for kind in ("logistic", "gbm"):
+        model = drivers.ChurnModel(kind, C=1.0).fit(train, max_rows=cap)
+        assert model.sampling is not None and model.sampling.churned == churned and model.sampling.rows == cap
+        assert model.predict_proba(fresh).mean() == pytest.approx(fresh["churned"].mean(), abs=0.01), kind
+    sample, _, _ = drivers.training_sample(train, cap)
+    unweighted = drivers.ChurnModel("logistic", C=1.0).fit(sample)  # the same rows without weights
+    assert unweighted.predict_proba(fresh).mean() > fresh["churned"].mean() + 0.05  # the test can fail
+
+
+def test_weighted_median_matches_the_unweighted_median_and_repeats_rows():
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [5.0, np.nan, 1.0, 2.0]})
+    assert drivers._weighted_median(X, np.ones(4)).equals(X.median())
+    # weight 3 on the value 4 is the same as three copies of it: median of 1, 2, 3, 4, 4, 4 = 3.5
+    assert drivers._weighted_median(X, np.array([1.0, 1, 1, 3]))["a"] == 3.5

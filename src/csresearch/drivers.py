@@ -385,8 +385,154 @@ def model_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 # ==================================================================================================
+# Training samples: every churned row, a stratified sample of the others, weights that undo it
+# ==================================================================================================
+DEFAULT_MAX_TRAIN_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What a model was trained on when its training rows were sampled (:func:`training_sample`)."""
+
+    rows: int            # training rows kept (churned + others_kept)
+    churned: int         # target == 1 rows: all kept
+    others: int          # target != 1 rows available
+    others_kept: int     # of which kept (stratified, proportional per stratum)
+    weight: float        # others / others_kept: the average weight of a kept other row
+    strata: tuple[str, ...]  # the columns whose combinations were sampled proportionally
+    target: str = "churned"  # the label whose positive rows were all kept
+
+    @property
+    def share(self) -> float:
+        return self.others_kept / self.others if self.others else 1.0
+
+
+def _allocate(sizes: np.ndarray, budget: int) -> np.ndarray:
+    """Proportional allocation of ``budget`` rows over strata of ``sizes`` (largest remainder, so the
+    total is exactly ``budget``), at least one row per non-empty stratum and never more than its size."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    total = int(sizes.sum())
+    if budget >= total:
+        return sizes.copy()
+    exact = sizes * (budget / total)
+    kept = np.floor(exact).astype(np.int64)
+    short = budget - int(kept.sum())
+    if short > 0:
+        order = np.argsort(-(exact - kept), kind="stable")
+        kept[order[:short]] += 1
+    kept = np.minimum(np.maximum(kept, (sizes > 0).astype(np.int64)), sizes)
+    return kept
+
+
+def training_sample(frame: pd.DataFrame, max_rows: int | None, target: str = "churned",
+                    strata: tuple[str, ...] = ("segment", "observation_date"),
+                    random_state: int = 0) -> tuple[pd.DataFrame, np.ndarray | None, Sampling | None]:
+    """At most ``max_rows`` training rows where possible: every row with ``target == 1`` plus a
+    stratified random sample of the others, proportional per stratum (combinations of the ``strata``
+    columns present in ``frame``), with sample weights that undo the sampling: 1 for the churned rows,
+    stratum size / rows kept in that stratum for the others (so each stratum's weights sum to its
+    size and predicted probabilities stay calibrated).
+
+    Returns ``(frame, None, None)`` unchanged when ``max_rows`` is None or ``len(frame) <= max_rows``.
+    When the churned rows alone reach ``max_rows``, half of ``max_rows`` others are kept beside them
+    (the result is then larger than ``max_rows``: every churned row is always kept). The kept rows
+    are in their original order; weights are aligned with them.
+    """
+    if max_rows is None or len(frame) <= max_rows:
+        return frame, None, None
+    if max_rows < 2:
+        raise ValueError(f"max_rows must be at least 2 (got {max_rows})")
+    positive = (frame[target] == 1).to_numpy()
+    n_pos = int(positive.sum())
+    other_pos = np.flatnonzero(~positive)
+    n_others = len(other_pos)
+    budget = max_rows - n_pos if max_rows - n_pos >= max_rows // 2 else max_rows // 2
+    used = tuple(c for c in strata if c in frame.columns)
+    others = frame.iloc[other_pos]
+    if used:
+        codes = others.groupby(list(used), sort=True, dropna=False, observed=True).ngroup().to_numpy()
+    else:
+        codes = np.zeros(n_others, dtype=np.int64)
+    sizes = np.bincount(codes) if n_others else np.zeros(0, dtype=np.int64)
+    kept_per = _allocate(sizes, budget)
+    rng = np.random.default_rng(random_state)
+    order = np.lexsort((rng.random(n_others), codes))  # by stratum, random within
+    starts = np.r_[0, np.cumsum(sizes)[:-1]] if len(sizes) else np.zeros(0, dtype=np.int64)
+    rank = np.empty(n_others, dtype=np.int64)
+    rank[order] = np.arange(n_others) - np.repeat(starts, sizes)
+    keep_other = rank < kept_per[codes]
+    keep = positive.copy()
+    keep[other_pos[keep_other]] = True
+    stratum_weight = np.divide(sizes, kept_per, out=np.zeros(len(sizes)), where=kept_per > 0)
+    weights_all = np.ones(len(frame))
+    weights_all[other_pos] = stratum_weight[codes]
+    rows = np.flatnonzero(keep)
+    kept_others = int(keep_other.sum())
+    sampling = Sampling(rows=len(rows), churned=n_pos, others=n_others, others_kept=kept_others,
+                        weight=n_others / kept_others if kept_others else float("nan"), strata=used,
+                        target=target)
+    return frame.iloc[rows], weights_all[rows], sampling
+
+
+def _count(n: float) -> str:
+    """1,234 below a million, 2.1M above."""
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{int(n):,}"
+
+
+def sampling_sentence(sampling: Sampling | None, what: str = "The models") -> str:
+    """The sentence a report prints where it states its method: "" when nothing was sampled."""
+    if sampling is None:
+        return ""
+    share = sampling.share
+    pct = f"{share:.1%}" if share >= 0.001 else f"{share:.2%}"
+    strata = " x ".join(s.replace("_", " ") for s in sampling.strata)
+    by = f" (proportional within each {strata})" if strata else ""
+    positive = {"churned": "churned", "expanded": "expanded"}.get(sampling.target, f"{sampling.target} = 1")
+    return (f"{what} were fitted on all {sampling.churned:,} {positive} observations and a stratified {pct} "
+            f"sample of the {_count(sampling.others)} others{by}, {sampling.rows:,} rows in all; the sampled rows "
+            f"are weighted by {sampling.weight:.1f} on average (stratum size / rows kept) so probabilities stay "
+            f"calibrated.")
+
+
+# ==================================================================================================
 # Models
 # ==================================================================================================
+def _restrict_groups(groups: dict[str, list[str]], columns: list[str]) -> dict[str, list[str]]:
+    """``groups`` limited to ``columns`` (a group whose lead metric is gone is led by its next member);
+    a column in no group is its own group."""
+    columns = list(columns)
+    wanted = set(columns)
+    out: dict[str, list[str]] = {}
+    for name, members in groups.items():
+        members = [m for m in members if m in wanted]
+        if members:
+            lead = name if name in members else members[0]
+            out[lead] = [lead] + [m for m in members if m != lead]
+    covered = {m for ms in out.values() for m in ms}
+    out.update({c: [c] for c in columns if c not in covered})
+    return out
+
+
+def _weighted_median(X: pd.DataFrame, weights: np.ndarray) -> pd.Series:
+    """Each column's median with rows weighted (missing values skipped): the typical value of the
+    population a weighted sample stands for."""
+    out = {}
+    for col in X.columns:
+        v = X[col].to_numpy(dtype=float)
+        ok = ~np.isnan(v)
+        if not ok.any():
+            out[col] = np.nan
+            continue
+        v, w = v[ok], weights[ok]
+        order = np.argsort(v, kind="stable")
+        v, cum = v[order], np.cumsum(w[order])
+        half = cum[-1] / 2
+        i = int(np.searchsorted(cum, half))
+        # an exact tie at the half-way point averages the two middle values, as an unweighted median does
+        out[col] = (v[i] + v[i + 1]) / 2 if np.isclose(cum[i], half) and i + 1 < len(v) else v[i]
+    return pd.Series(out, dtype=float)
+
+
 def correlated_groups(frame: pd.DataFrame, columns: list[str], threshold: float = 0.7) -> dict[str, list[str]]:
     """Group features whose absolute Spearman correlation is at least ``threshold`` (average linkage
     on 1 - |rho|), so that metrics measuring the same thing are read, shuffled and explained together.
@@ -472,6 +618,7 @@ class ChurnModel:
     columns_: list[str] = field(default_factory=list, repr=False)
     estimator_: Any = field(default=None, repr=False)
     reference_: pd.Series | None = field(default=None, repr=False)
+    sampling: Sampling | None = field(default=None, repr=False)
 
     # ---- design matrix ---------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -484,8 +631,21 @@ class ChurnModel:
         return X
 
     def fit(self, frame: pd.DataFrame, numeric: list[str] | None = None,
-            categorical: list[str] | None = None) -> "ChurnModel":
-        train = frame[frame[self.target].notna()]
+            categorical: list[str] | None = None, max_rows: int | None = None,
+            groups: dict[str, list[str]] | None = None) -> "ChurnModel":
+        """Fit on the rows of ``frame`` whose target is known.
+
+        ``max_rows``: when there are more labelled rows, train on every positive row plus a stratified
+        sample of the others with sample weights (:func:`training_sample`); ``self.sampling`` says
+        what was kept (None when nothing was sampled, and then the fit is exactly the unsampled one).
+        ``groups``: correlated feature groups computed once elsewhere (:func:`feature_groups`); by
+        default they are computed on this training frame (on at most 100,000 of its rows).
+        """
+        labelled = frame[frame[self.target].notna()]
+        train, weights, self.sampling = training_sample(labelled, max_rows, self.target,
+                                                        random_state=self.random_state)
+        if self.sampling is not None:
+            del labelled  # only the sample is needed from here
         auto_numeric, auto_categorical = model_features(train)
         # constant columns carry no information (e.g. an optional attribute the source does not have)
         self.numeric_ = [c for c in (numeric if numeric is not None else auto_numeric)
@@ -502,10 +662,13 @@ class ChurnModel:
             raise ValueError(f"cannot fit a model: every training row has {self.target} = {y[0] if len(y) else '?'}")
         X = self.matrix(train)
         self.columns_ = list(X.columns)
-        self.groups_ = correlated_groups(train, self.numeric_, self.group_threshold)
+        if groups is None:
+            self.groups_ = correlated_groups(train, self.numeric_, self.group_threshold)
+        else:  # precomputed once for the observation frame: the members this fit uses
+            self.groups_ = _restrict_groups(groups, self.numeric_)
         self.groups_.update({col: [f"{col}={lvl}" for lvl in self.levels_[col]] for col in self.categorical_})
         self.column_group_ = {m: g for g, ms in self.groups_.items() for m in ms}
-        self.reference_ = X.median()
+        self.reference_ = X.median() if weights is None else _weighted_median(X, weights)
         if self.kind == "gbm":
             from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -513,9 +676,11 @@ class ChurnModel:
                 self.estimator_ = HistGradientBoostingClassifier(
                     max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
                     min_samples_leaf=self.min_samples_leaf, l2_regularization=1.0, random_state=self.random_state,
-                ).fit(X.to_numpy(dtype=float), y)
+                ).fit(X.to_numpy(dtype=float), y, sample_weight=weights)
         elif self.kind == "logistic":
-            self.estimator_ = self._logistic_pipeline(train).fit(X, y)
+            pipe = self._logistic_pipeline(train)
+            fit_params = {} if weights is None else {"scale__sample_weight": weights, "model__sample_weight": weights}
+            self.estimator_ = pipe.fit(X, y, **fit_params)
         else:
             raise ValueError(f"unknown model kind {self.kind!r}: use 'gbm' or 'logistic'")
         return self
