@@ -506,3 +506,129 @@ def test_weighted_median_matches_the_unweighted_median_and_repeats_rows():
     assert drivers._weighted_median(X, np.ones(4)).equals(X.median())
     # weight 3 on the value 4 is the same as three copies of it: median of 1, 2, 3, 4, 4, 4 = 3.5
     assert drivers._weighted_median(X, np.array([1.0, 1, 1, 3]))["a"] == 3.5
+
+
+def _reasons_reference(model, frame, top=3, contributions=None, direction=1):
+    """The row-by-row loop ``reasons`` replaced (the oracle for the vectorised version)."""
+    contrib = contributions if contributions is not None else model.contributions(frame)
+    X = model.matrix(frame)
+    out = []
+    values = contrib.to_numpy() * direction
+    names = np.array(contrib.columns)
+    order = np.argsort(-values, axis=1)[:, :top + 1]
+    for i, idx in enumerate(order):
+        parts = []
+        for j in idx:
+            if values[i, j] <= 0.02 or len(parts) == top:
+                break
+            if names[j] == "billing_period" and "months_to_renewal" in names[idx]:
+                continue
+            parts.append(drivers._reason_text(model, names[j], X.iloc[i], frame.iloc[i]))
+        out.append("; ".join(parts) if parts else "no single driver stands out")
+    return pd.Series(out, index=frame.index)
+
+
+def reasons_frame(n=1500, seed=3) -> pd.DataFrame:
+    """Renewal timing, plan, segment, a usage metric with missing values and ties, and noise."""
+    rng = np.random.default_rng(seed)
+    billing = rng.choice(["monthly", "annual", "quarterly"], n)
+    months = np.where(billing == "monthly", 1.0, rng.integers(1, 13, n).astype(float))
+    usage = np.round(rng.gamma(1.0, 1.0, n), 1)
+    usage[rng.random(n) < 0.1] = np.nan
+    segment = rng.choice(["SMB", "Enterprise", "Mid-Market"], n)
+    logit = (-2 + 1.2 * (billing == "monthly") + 0.8 * (months <= 1) - 0.8 * np.nan_to_num(usage, nan=0.5)
+             + 0.5 * (segment == "SMB"))
+    frame = pd.DataFrame({
+        "account_id": [f"A{i}" for i in range(n)], "observation_date": d("2026-01-01"),
+        "billing_period": billing, "months_to_renewal": months, "events_per_seat": usage,
+        "tenure_days": rng.integers(30, 2000, n).astype(float), "segment": segment, "region": "EMEA",
+        "churned": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)})
+    return frame
+
+
+@pytest.mark.parametrize("kind", ["gbm", "logistic"])
+def test_vectorised_reasons_match_the_row_by_row_loop(kind):
+    frame = reasons_frame()
+    model = drivers.ChurnModel(kind, min_samples_leaf=20).fit(frame)
+    contrib = model.contributions(frame)
+    for top, direction in ((3, 1), (2, -1), (1, 1)):
+        fast = drivers.reasons(model, frame, top, contrib, direction)
+        slow = _reasons_reference(model, frame, top, contrib, direction)
+        assert fast.index.equals(slow.index)
+        assert fast.tolist() == slow.tolist(), (top, direction)
+    # the cases the loop handles: renewal text, the plan left out beside it, nothing standing out
+    texts = drivers.reasons(model, frame, 3, contrib)
+    assert texts.str.contains("monthly plan: can cancel").any() and texts.str.contains("renewal due in").any()
+    assert (texts == "no single driver stands out").any() or kind == "gbm"
+    # a frame without a billing period column, rows out of order and a non-default index
+    shuffled = frame.drop(columns="billing_period").sample(frac=1.0, random_state=1).set_index(
+        pd.Index(np.arange(len(frame)) * 7))
+    model2 = drivers.ChurnModel(kind, min_samples_leaf=20).fit(shuffled)
+    c2 = model2.contributions(shuffled)
+    assert drivers.reasons(model2, shuffled, 3, c2).tolist() == _reasons_reference(model2, shuffled, 3, c2).tolist()
+
+
+def test_stratified_rows_keep_each_outcome_share():
+    y = np.array([1] * 30 + [0] * 270)
+    rows = drivers.stratified_rows(y, 100)
+    assert len(rows) == 100 and np.all(np.diff(rows) > 0)
+    assert y[rows].sum() == 10  # 10% churned, as in all 300 rows
+    assert drivers.stratified_rows(y, 300) is None and drivers.stratified_rows(y, None) is None
+
+
+def test_metric_interval_under_the_cap_is_unchanged_and_over_it_is_rescaled():
+    rng = np.random.default_rng(5)
+    y = (rng.random(4000) < 0.1).astype(float)
+    p = np.clip(0.1 + 0.3 * y + rng.normal(0, 0.15, 4000), 0, 1)
+    full = drivers.metric_interval(drivers._auc, y, p, 200)
+    assert drivers.metric_interval(drivers._auc, y, p, 200, max_rows=4000) == full
+    capped = drivers.metric_interval(drivers._auc, y, p, 200, max_rows=1000)
+    assert capped[0] == full[0]  # the value itself always uses every row
+    # the rescaled interval estimates the same width as the full bootstrap: within 25% (200 resamples
+    # of 1,000 rows; the width's own bootstrap error is ~10%)
+    assert (capped[2] - capped[1]) == pytest.approx(full[2] - full[1], rel=0.25)
+    assert capped[1] < full[0] < capped[2]
+    # without the rescaling a 1,000-row interval would be twice as wide (sqrt(4000 / 1000))
+    rows = drivers.stratified_rows(y, 1000)
+    sub = drivers.metric_interval(drivers._auc, y[rows], p[rows], 200)
+    assert (sub[2] - sub[1]) == pytest.approx(2 * (capped[2] - capped[1]), rel=1e-9)
+
+
+def test_feature_groups_once_per_frame_and_restricted_to_a_fit():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=3000)
+    frame = pd.DataFrame({"account_id": "A", "observation_date": d("2026-01-01"), "a": a,
+                          "a_twice": 2 * a + rng.normal(scale=0.05, size=3000), "b": rng.normal(size=3000),
+                          "churned": (rng.random(3000) < 1 / (1 + np.exp(2 + a))).astype(float)})
+    groups = drivers.feature_groups(frame)
+    assert drivers.feature_groups(frame, max_rows=1000) == groups  # a sample finds the same groups
+    together = next(ms for ms in groups.values() if "a" in ms)
+    assert sorted(together) == ["a", "a_twice"]
+    # a fit that lacks a group's lead metric keeps the rest of the group, led by the next member
+    lead = next(g for g, ms in groups.items() if "a" in ms)
+    other = "a_twice" if lead == "a" else "a"
+    model = drivers.ChurnModel("gbm").fit(frame, numeric=[other, "b"], groups=groups)
+    assert model.groups_ == {other: [other], "b": ["b"]}
+    shared = drivers.ChurnModel("gbm").fit(frame, groups=groups)
+    assert shared.groups_ == groups
+
+
+def test_health_triggers_text_matches_the_row_by_row_join():
+    """The vectorised trigger text equals the old per-row join (the oracle below)."""
+    config = drivers.parse_health_config(GOOD)
+    rng = np.random.default_rng(2)
+    n = 2000
+    features = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)], "observation_date": d("2026-01-01"),
+                             "active_users_per_seat": np.round(rng.uniform(0, 1, n), 3),
+                             "high_priority_tickets_90d": rng.integers(0, 5, n).astype(float)})
+    features.loc[rng.random(n) < 0.1, "active_users_per_seat"] = np.nan
+    got = drivers.health_scores(features, config)["triggered"]
+    used = sorted(config.components, key=lambda c: -c.weight)
+    texts = []
+    for c in used:
+        values = features[c.metric].astype(float)
+        text = c.reason + " (" + values.map(drivers._fmt) + " " + drivers._short(drivers.feat.describe(c.metric)) + ")"
+        texts.append(text.where(c.triggered(features[c.metric]), ""))
+    expected = pd.concat(texts, axis=1).apply(lambda r: "; ".join(t for t in r if t), axis=1)
+    assert got.tolist() == expected.tolist()
+    assert (got.str.contains("; ")).any() and (got == "").any()

@@ -255,12 +255,16 @@ def health_scores(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame:
     # plain-word triggers, heaviest first; the playbook is the heaviest triggered component's
     fired = pd.DataFrame({c.name: c.triggered(features[c.metric]).to_numpy() for c in used}, index=features.index)
     by_weight = sorted(used, key=lambda c: -c.weight)
-    texts = []
-    for c in by_weight:
-        values = features[c.metric].astype(float)
-        text = c.reason + " (" + values.map(_fmt) + " " + _short(feat.describe(c.metric)) + ")"
-        texts.append(text.where(fired[c.name], ""))
-    joined = pd.concat(texts, axis=1).apply(lambda r: "; ".join(t for t in r if t), axis=1) if texts else ""
+    joined = np.full(len(features), "", dtype=object)
+    for c in by_weight:  # "; "-joined, heaviest first; each value formatted once, only where it fired
+        hit = np.flatnonzero(fired[c.name].to_numpy())
+        if not len(hit):
+            continue
+        values = features[c.metric].iloc[hit].astype(float)
+        unit = _short(feat.describe(c.metric))
+        text = _format_each(values, lambda v: f"{c.reason} ({_fmt(v)} {unit})")
+        before = joined[hit]
+        joined[hit] = np.where(before == "", text, before + "; " + text)
     out["triggered"] = joined
     playbook = pd.Series(config.default_playbook, index=features.index)
     for c in reversed(by_weight):  # the heaviest triggered component is written last
@@ -474,6 +478,33 @@ def training_sample(frame: pd.DataFrame, max_rows: int | None, target: str = "ch
     return frame.iloc[rows], weights_all[rows], sampling
 
 
+GROUP_MAX_ROWS = 100_000       # rows behind the correlation that groups the features
+IMPORTANCE_MAX_ROWS = 50_000   # test rows behind the permutation importance and the driver effects
+BOOTSTRAP_MAX_ROWS = 20_000    # rows each bootstrap interval resamples (its width is rescaled to all rows)
+
+
+def _row_sample(frame: pd.DataFrame, max_rows: int | None, random_state: int = 0) -> pd.DataFrame:
+    """A simple random sample of at most ``max_rows`` rows (in their original order), or ``frame``."""
+    if max_rows is None or len(frame) <= max_rows:
+        return frame
+    rows = np.sort(np.random.default_rng(random_state).choice(len(frame), max_rows, replace=False))
+    return frame.iloc[rows]
+
+
+def stratified_rows(y, max_rows: int | None, random_state: int = 0) -> np.ndarray | None:
+    """Positions of a random sample of at most ``max_rows`` rows, stratified by the value of ``y``
+    (each class keeps its share, at least one row), in their original order; None when every row fits."""
+    y = np.asarray(y)
+    if max_rows is None or len(y) <= max_rows:
+        return None
+    classes, codes = np.unique(y, return_inverse=True)
+    sizes = np.bincount(codes, minlength=len(classes))
+    kept = _allocate(sizes, max_rows)
+    rng = np.random.default_rng(random_state)
+    out = [rng.choice(np.flatnonzero(codes == c), kept[c], replace=False) for c in range(len(classes))]
+    return np.sort(np.concatenate(out))
+
+
 def _count(n: float) -> str:
     """1,234 below a million, 2.1M above."""
     return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{int(n):,}"
@@ -555,6 +586,16 @@ def correlated_groups(frame: pd.DataFrame, columns: list[str], threshold: float 
         medoid = idx[int(np.argmax(rho[np.ix_(idx, idx)].sum(axis=1)))]
         groups[columns[medoid]] = [columns[medoid]] + [columns[i] for i in idx if i != medoid]
     return groups
+
+
+def feature_groups(frame: pd.DataFrame, threshold: float = 0.7, max_rows: int | None = GROUP_MAX_ROWS,
+                   random_state: int = 0) -> dict[str, list[str]]:
+    """:func:`correlated_groups` of every model feature of an observation frame, once for all the
+    models fitted on it, on a random sample of at most ``max_rows`` rows (a correlation estimate
+    needs thousands of rows, not millions). Features only, never labels; a fit keeps the members it
+    uses (:class:`ChurnModel` ``groups=``)."""
+    numeric, _ = model_features(frame)
+    return correlated_groups(_row_sample(frame, max_rows, random_state), numeric, threshold)
 
 
 def group_label(name: str, members: list[str]) -> str:
@@ -663,7 +704,8 @@ class ChurnModel:
         X = self.matrix(train)
         self.columns_ = list(X.columns)
         if groups is None:
-            self.groups_ = correlated_groups(train, self.numeric_, self.group_threshold)
+            self.groups_ = correlated_groups(_row_sample(train, GROUP_MAX_ROWS, self.random_state), self.numeric_,
+                                             self.group_threshold)
         else:  # precomputed once for the observation frame: the members this fit uses
             self.groups_ = _restrict_groups(groups, self.numeric_)
         self.groups_.update({col: [f"{col}={lvl}" for lvl in self.levels_[col]] for col in self.categorical_})
@@ -761,26 +803,66 @@ def reasons(model: ChurnModel, frame: pd.DataFrame, top: int = 3, contributions:
             direction: int = 1) -> pd.Series:
     """The ``top`` drivers pushing each row's prediction up (``direction`` 1) in plain words, each
     with the account's value and the typical (median) value, e.g. "active users per seat 0.21
-    (typical 0.75)". Only drivers that raise the risk are named."""
+    (typical 0.75)". Only drivers that raise the risk are named (a contribution above 0.02 in log-odds,
+    ~2% in odds); billing period is left out when months to renewal is among the row's top drivers
+    (the renewal reason already says which plan).
+
+    Vectorised: the rank positions are walked ``top + 1`` times over all rows at once, and each
+    driver's text is formatted only for the rows that name it (same text as :func:`_reason_text`)."""
     contrib = contributions if contributions is not None else model.contributions(frame)
-    X = model.matrix(frame)
-    out = []
+    n = len(frame)
     values = contrib.to_numpy() * direction
     names = np.array(contrib.columns)
     order = np.argsort(-values, axis=1)[:, :top + 1]
-    for i, idx in enumerate(order):
-        parts = []
-        for j in idx:
-            if values[i, j] <= 0.02 or len(parts) == top:  # ~2% in odds: too small to be a reason
-                break
-            if names[j] == "billing_period" and "months_to_renewal" in names[idx]:
-                continue  # the renewal reason already says which plan
-            parts.append(_reason_text(model, names[j], X.iloc[i], frame.iloc[i]))
-        out.append("; ".join(parts) if parts else "no single driver stands out")
-    return pd.Series(out, index=frame.index)
+    ranked = np.take_along_axis(values, order, axis=1)
+    positions = {name: j for j, name in enumerate(names)}
+    has_renewal = ((order == positions["months_to_renewal"]).any(axis=1) if "months_to_renewal" in positions
+                   else np.zeros(n, dtype=bool))
+    billing = positions.get("billing_period", -1)
+    alive = np.ones(n, dtype=bool)       # no value at or under the floor met yet (the loop's break)
+    count = np.zeros(n, dtype=np.int64)  # reasons named so far
+    texts = []
+    for k in range(order.shape[1]):
+        alive &= ~(ranked[:, k] <= 0.02) & (count < top)
+        take = alive & ~((order[:, k] == billing) & has_renewal)
+        text = np.full(n, "", dtype=object)
+        for j in np.unique(order[take, k]):
+            rows = np.flatnonzero(take & (order[:, k] == j))
+            text[rows] = _reason_texts(model, str(names[j]), frame, rows)
+        texts.append(text)
+        count += take
+    joined = ["; ".join(t for t in parts if t) for parts in zip(*texts)] if texts else [""] * n
+    return pd.Series([j or "no single driver stands out" for j in joined], index=frame.index, dtype=object)
+
+
+def _format_each(values: pd.Series, fmt) -> np.ndarray:
+    """``fmt`` applied once per distinct value (missing values included), spread back to every row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.array([fmt(u) for u in uniques], dtype=object)[codes]
+
+
+def _reason_texts(model: ChurnModel, group: str, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """:func:`_reason_text` for the rows (positions) ``rows`` of ``frame`` and one driver group at once."""
+    column = frame[group].iloc[rows]
+    if group == "billing_period":
+        return _format_each(column, lambda v: f"on a{'n' if str(v)[:1] in 'aeiou' else ''} {v} plan")
+    if group in model.categorical_:
+        label = feat.describe(group)
+        return _format_each(column, lambda v: f"{label}: {v}")
+    value = column.astype(float)
+    if group == "months_to_renewal":
+        due = _format_each(value, lambda v: f"renewal due in {_fmt(v)} month{'s' if v != 1 else ''}")
+        if "billing_period" not in frame:
+            return due
+        monthly = (frame["billing_period"].iloc[rows].astype(str) == "monthly").to_numpy()
+        return np.where(monthly, "monthly plan: can cancel at any month end", due).astype(object)
+    typical = _fmt(model.reference_.get(group, np.nan))
+    label = feat.describe(group)
+    return _format_each(value, lambda v: f"{label} {_fmt(v)} (typical {typical})")
 
 
 def _reason_text(model: ChurnModel, group: str, x: pd.Series, row: pd.Series) -> str:
+    """One row's text for one driver group (the reference for :func:`_reason_texts`)."""
     if group == "billing_period":
         return f"on a{'n' if str(row[group])[:1] in 'aeiou' else ''} {row[group]} plan"
     if group in model.categorical_:
@@ -842,7 +924,8 @@ def _account_names(ds: Dataset, account_ids: pd.Series, display_names: pd.Series
 def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
                  health_config: HealthConfig | str | Path | None = None, model: ChurnModel | None = None,
                  frame: pd.DataFrame | None = None, display_names: pd.Series | None = None,
-                 risk_threshold: float | None = None, **observation_settings) -> pd.DataFrame:
+                 risk_threshold: float | None = None, max_rows: int | None = DEFAULT_MAX_TRAIN_ROWS,
+                 **observation_settings) -> pd.DataFrame:
     """Every account paying at ``as_of`` (a month like ``"2026-09"``, or a date), riskiest ARR first.
 
     Works for any ``as_of``: the model is trained only on observations whose churn window closed
@@ -854,7 +937,8 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     health_triggers (health-score components that fired), touch_tier (current), suggested_touch_tier,
     playbook, playbook_source. The playbook is the health score's when a component fired; when none
     did but the churn probability is at least ``risk_threshold`` (default: 1.5x the churn rate of
-    the training rows) it follows the model's strongest reason (:func:`model_playbook`).
+    the training rows) it follows the model's strongest reason (:func:`model_playbook`). A model
+    fitted here trains on at most ``max_rows`` rows (:func:`training_sample`).
     """
     config = _as_frame_config(health_config)
     if frame is None:
@@ -862,7 +946,7 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     T = feat.observation_date_for(as_of)
     train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
     if model is None:
-        model = ChurnModel("gbm").fit(train)
+        model = ChurnModel("gbm").fit(train, max_rows=max_rows)
     if risk_threshold is None:
         risk_threshold = 1.5 * float(train["churned"].mean()) if train["churned"].notna().any() else 0.2
     now = frame[frame["observation_date"] == T].copy()
@@ -953,19 +1037,31 @@ def _brier(y, p) -> float:
 METRICS = {"auc": _auc, "pr_auc": _pr_auc, "top_decile_lift": top_decile_lift, "brier": _brier}
 
 
-def metric_interval(metric, y, p, n_resamples: int = 300, random_state: int = 0) -> tuple[float, float, float]:
-    """A metric of (y, p) with a 95% percentile-bootstrap interval over rows (scipy.stats.bootstrap)."""
+def metric_interval(metric, y, p, n_resamples: int = 300, random_state: int = 0,
+                    max_rows: int | None = None) -> tuple[float, float, float]:
+    """A metric of (y, p) on every row with a 95% percentile-bootstrap interval over rows
+    (scipy.stats.bootstrap).
+
+    With more than ``max_rows`` rows the bootstrap resamples a random subsample of ``max_rows`` rows
+    stratified by ``y`` (same share of each outcome), and the interval's distances from the
+    subsample's own value are scaled by sqrt(max_rows / rows) around the value on every row: the
+    metrics here are averages over rows whose sampling error shrinks as 1/sqrt(rows)."""
     from scipy.stats import bootstrap
 
     y, p = np.asarray(y, float), np.asarray(p, float)
     value = metric(y, p)
     if np.isnan(value) or len(y) < 20:
         return value, np.nan, np.nan
+    rows = stratified_rows(y, max_rows, random_state)
+    ys, ps = (y, p) if rows is None else (y[rows], p[rows])
     with np.errstate(all="ignore"):
-        res = bootstrap((y, p), lambda a, b: metric(a, b), paired=True, vectorized=False,
+        res = bootstrap((ys, ps), lambda a, b: metric(a, b), paired=True, vectorized=False,
                         n_resamples=n_resamples, method="percentile", random_state=random_state)
     low, high = res.confidence_interval
-    return value, float(low), float(high)
+    if rows is None:
+        return value, float(low), float(high)
+    centre, scale = metric(ys, ps), np.sqrt(len(rows) / len(y))
+    return value, float(value - (centre - low) * scale), float(value + (high - centre) * scale)
 
 
 @dataclass
@@ -978,6 +1074,8 @@ class Backtest:
     models: dict[str, ChurnModel]
     test: pd.DataFrame
     test_dates: list[pd.Timestamp]
+    groups: dict[str, list[str]] | None = None
+    bootstrap_max_rows: int | None = None
 
 
 def test_dates_for(frame: pd.DataFrame, folds: int = 3, target: str = "churned") -> list[pd.Timestamp]:
@@ -997,18 +1095,27 @@ def test_dates_for(frame: pd.DataFrame, folds: int = 3, target: str = "churned")
 
 def backtest(frame: pd.DataFrame, kinds: tuple[str, ...] = ("logistic", "gbm"), folds: int = 3,
              model_settings: dict | None = None, target: str = "churned", n_resamples: int = 300,
-             min_train_events: int = 20) -> Backtest:
+             min_train_events: int = 20, max_rows: int | None = None,
+             groups: dict[str, list[str]] | None = None,
+             bootstrap_max_rows: int | None = None) -> Backtest:
     """Train on earlier observations, test on later ones, for each of ``folds`` test dates.
 
     For test date d the training rows are those whose label window closed by d (observation date +
     lead + horizon <= d), so nothing the model learns comes from after d; the test rows are every
     account observed at d. Metrics: AUC, PR-AUC, top-decile lift, Brier score, each with a 95%
-    bootstrap interval over the test accounts. The ``pooled`` rows pool every fold's predictions.
+    bootstrap interval over the test accounts (resampling at most ``bootstrap_max_rows`` of them,
+    :func:`metric_interval`). The ``pooled`` rows pool every fold's predictions.
+
+    Each fit trains on at most ``max_rows`` rows (:func:`training_sample`: every churned row, a
+    stratified weighted sample of the others); test metrics use every test row. The correlated
+    feature groups are computed once for the frame (:func:`feature_groups`) unless ``groups`` is given.
     """
     settings = dict(model_settings or {})
     window = pd.Timedelta(days=int(frame.attrs.get("horizon_days", 90)) + int(frame.attrs.get("lead_days", 0)))
     labelled = frame[frame[target].notna()]
     dates = test_dates_for(frame, folds, target)
+    if groups is None:
+        groups = feature_groups(frame)
     models: dict[str, ChurnModel] = {}
     preds, test = [], labelled.iloc[:0]
     with _threads():
@@ -1019,7 +1126,9 @@ def backtest(frame: pd.DataFrame, kinds: tuple[str, ...] = ("logistic", "gbm"), 
                 continue
             test = fold_test
             for kind in kinds:
-                model = ChurnModel(kind, target=target, **settings.get(kind, {})).fit(train)
+                model = ChurnModel(kind, target=target, **settings.get(kind, {}))
+                shared = groups if model.group_threshold == 0.7 else None  # feature_groups' threshold
+                model.fit(train, max_rows=max_rows, groups=shared)
                 models[kind] = model
                 preds.append(pd.DataFrame({
                     "test_date": d, "model": kind, "account_id": test["account_id"].to_numpy(),
@@ -1037,11 +1146,12 @@ def backtest(frame: pd.DataFrame, kinds: tuple[str, ...] = ("logistic", "gbm"), 
             row = {"test_date": label, "model": kind, "test_accounts": len(sub), "churners": int(y.sum()),
                    "churn_rate": float(y.mean())}
             for name, fn in METRICS.items():
-                value, low, high = metric_interval(fn, y, p, n_resamples)
+                value, low, high = metric_interval(fn, y, p, n_resamples, max_rows=bootstrap_max_rows)
                 row.update({name: value, f"{name}_low": low, f"{name}_high": high})
             rows.append(row)
     used_dates = sorted(predictions["test_date"].unique())
-    return Backtest(pd.DataFrame(rows), predictions, models, test, [pd.Timestamp(d) for d in used_dates])
+    return Backtest(pd.DataFrame(rows), predictions, models, test, [pd.Timestamp(d) for d in used_dates], groups,
+                    bootstrap_max_rows)
 
 
 def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
@@ -1070,11 +1180,16 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
 # Drivers: grouped permutation importance, direction and size in plain words
 # ==================================================================================================
 def grouped_permutation_importance(model: ChurnModel, frame: pd.DataFrame, repeats: int = 20,
-                                   random_state: int = 0, bootstrap_rows: bool = True) -> pd.DataFrame:
+                                   random_state: int = 0, bootstrap_rows: bool = True,
+                                   max_rows: int | None = None) -> pd.DataFrame:
     """AUC lost when each driver group's columns are shuffled together (jointly, so correlated metrics
     cannot stand in for each other). scikit-learn's permutation_importance shuffles one column at a
     time; this is the same idea over groups. With ``bootstrap_rows`` each repeat also resamples the
-    test rows, so the 95% interval reflects sampling as well as shuffling."""
+    test rows, so the 95% interval reflects sampling as well as shuffling. With more than ``max_rows``
+    rows, a random sample of ``max_rows`` stratified by the target is used (:func:`stratified_rows`)."""
+    rows = stratified_rows(frame[model.target].to_numpy(dtype=float), max_rows, random_state)
+    if rows is not None:
+        frame = frame.iloc[rows]
     Xdf = model.matrix(frame)
     X = Xdf.to_numpy(dtype=float)
     position = {c: i for i, c in enumerate(Xdf.columns)}
@@ -1161,9 +1276,16 @@ def driver_statement(label: str, effect: dict, horizon_days: int, target_words: 
 
 
 def driver_table(model: ChurnModel, test: pd.DataFrame, repeats: int = 20, random_state: int = 0,
-                 horizon_days: int = 90, target_words: str = "churn") -> pd.DataFrame:
+                 horizon_days: int = 90, target_words: str = "churn",
+                 max_rows: int | None = None) -> pd.DataFrame:
     """Drivers ranked by grouped permutation importance (AUC lost, with a 95% interval), biggest
-    first, each with its members, direction and size in plain words."""
+    first, each with its members, direction and size in plain words. With more than ``max_rows``
+    test rows, importance and effects use a random sample of ``max_rows`` stratified by the target;
+    ``result.attrs`` holds ``test_rows`` and ``rows_used``."""
+    n_test = len(test)
+    rows = stratified_rows(test[model.target].to_numpy(dtype=float), max_rows, random_state)
+    if rows is not None:
+        test = test.iloc[rows]
     imp = grouped_permutation_importance(model, test, repeats, random_state)
     rows = []
     for _, r in imp.iterrows():
@@ -1181,7 +1303,9 @@ def driver_table(model: ChurnModel, test: pd.DataFrame, repeats: int = 20, rando
             "risk_at_better": effect.get("p_high" if direction.startswith("lower") else "p_low", effect.get("p_best")),
             "statement": sentence,
         })
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs.update(test_rows=n_test, rows_used=len(test))
+    return out
 
 
 def logistic_directions(model: ChurnModel) -> pd.Series:
@@ -1437,7 +1561,8 @@ def suggested_weights(frame: pd.DataFrame, scores: pd.DataFrame, config: HealthC
 
 
 def validate_health_score(frame: pd.DataFrame, scores: pd.DataFrame, config: HealthConfig,
-                          target: str = "churned", n_resamples: int = 300) -> dict[str, Any]:
+                          target: str = "churned", n_resamples: int = 300,
+                          bootstrap_max_rows: int | None = None) -> dict[str, Any]:
     """How well the health score separates accounts that churned from those that did not.
 
     ``auc`` (of 100 - score, with a bootstrap 95% interval), ``bands`` (churn rate per band with
@@ -1447,7 +1572,7 @@ def validate_health_score(frame: pd.DataFrame, scores: pd.DataFrame, config: Hea
     rows = independent_rows(frame, target)
     data = rows[["account_id", "observation_date", target]].merge(scores, on=["account_id", "observation_date"])
     y, risk = data[target].to_numpy(float), 100 - data["health_score"].to_numpy(float)
-    auc = metric_interval(_auc, y, risk, n_resamples)
+    auc = metric_interval(_auc, y, risk, n_resamples, max_rows=bootstrap_max_rows)
     bands = data.groupby("health_band")[target].agg(["size", "sum"]).reindex(list(BANDS)).fillna(0)
     low, high = _wilson(bands["sum"].clip(lower=0), bands["size"].clip(lower=1))
     bands = pd.DataFrame({"band": bands.index, "accounts": bands["size"].astype(int).to_numpy(),
@@ -1503,7 +1628,9 @@ def _add_on_products(held: pd.Series) -> list[str]:
 
 def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.DataFrame | None = None,
                          model: ChurnModel | None = None, horizon_days: int = 90, lead_days: int = 0,
-                         display_names: pd.Series | None = None, full_seats: float = 0.9) -> pd.DataFrame:
+                         display_names: pd.Series | None = None, full_seats: float = 0.9,
+                         max_rows: int | None = DEFAULT_MAX_TRAIN_ROWS,
+                         groups: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """The expansion (upsell / cross-sell) priority list for accounts paying at ``as_of``.
 
     A gradient-boosted model of ``expanded`` (an expansion movement within the horizon, per
@@ -1511,12 +1638,14 @@ def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.Dat
     the median expansion ARR of its segment in the training rows. The suggested play: stabilise
     first when health is red; a seat upsell when at least ``full_seats`` of the seats are active;
     otherwise a cross-sell of an add-on product the account lacks; else a plan upgrade conversation.
+    The model trains on at most ``max_rows`` rows (every expanded row, a stratified weighted sample of
+    the others); ``result.attrs["sampling"]`` says what it kept.
     """
     T = feat.observation_date_for(as_of)
     if model is None:
         train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)
                       & frame["expanded"].notna()]
-        model = ChurnModel("gbm", target="expanded").fit(train)
+        model = ChurnModel("gbm", target="expanded").fit(train, max_rows=max_rows, groups=groups)
     else:
         train = frame[frame["expanded"].notna()]
     now = frame[frame["observation_date"] == T].copy()
@@ -1553,6 +1682,7 @@ def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.Dat
     out["products"] = now["account_id"].map(lambda a: ", ".join(held.get(a, [])))
     out = out.sort_values(["expected_expansion_arr", "account_id"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out.attrs["sampling"] = model.sampling
     return out
 
 
@@ -1656,6 +1786,9 @@ class DriversReport:
     expansion: pd.DataFrame
     primary_model: str
     notes: list[str]
+    sampling: dict[str, Sampling | None] = field(default_factory=dict)
+    importance_rows: tuple[int, int] | None = None
+    bootstrap_max_rows: int | None = None
 
     @property
     def cohorts(self) -> pd.DataFrame:
@@ -1681,8 +1814,15 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
                    backtest_folds: int = 3, model_settings: dict | None = None, permutation_repeats: int = 10,
                    bootstrap_resamples: int = 200, cohort_metrics=COHORT_METRICS,
                    cohort_attributes=COHORT_ATTRIBUTES, loyal_tenure_days: int = 730,
-                   display_names: pd.Series | None = None) -> DriversReport:
-    """Everything the churn-drivers report shows, as of the report ``month``."""
+                   display_names: pd.Series | None = None, max_train_rows: int | None = DEFAULT_MAX_TRAIN_ROWS,
+                   importance_max_rows: int | None = IMPORTANCE_MAX_ROWS,
+                   bootstrap_max_rows: int | None = BOOTSTRAP_MAX_ROWS) -> DriversReport:
+    """Everything the churn-drivers report shows, as of the report ``month``.
+
+    Scale caps (None: no cap): every model trains on at most ``max_train_rows`` rows (every positive
+    row plus a stratified, weighted sample of the others, :func:`training_sample`); the driver
+    importance uses at most ``importance_max_rows`` test rows; each bootstrap interval resamples at
+    most ``bootstrap_max_rows`` rows. ``report.sampling`` and :func:`method_notes` say what was cut."""
     config = _as_frame_config(health_config)
     frame = observations(ds, month, horizon_days, lead_days, every_months, history_months, windows_days,
                          reactivation_window_days, value_milestone)
@@ -1696,10 +1836,13 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
         notes.append("health components skipped for lack of data: " + ", ".join(scores.attrs["skipped_components"]))
     settings = dict(model_settings or {})
     kinds = tuple(dict.fromkeys([primary_model, "logistic", "gbm"]))
-    bt = backtest(frame, kinds, backtest_folds, settings, n_resamples=bootstrap_resamples)
+    groups = feature_groups(frame)
+    bt = backtest(frame, kinds, backtest_folds, settings, n_resamples=bootstrap_resamples, max_rows=max_train_rows,
+                  groups=groups, bootstrap_max_rows=bootstrap_max_rows)
     pooled = bt.predictions[bt.predictions["model"] == primary_model]
     calibration = calibration_table(pooled["observed"], pooled["predicted"])
-    table = driver_table(bt.models[primary_model], bt.test, permutation_repeats, horizon_days=horizon_days)
+    table = driver_table(bt.models[primary_model], bt.test, permutation_repeats, horizon_days=horizon_days,
+                         max_rows=importance_max_rows)
     if "logistic" in bt.models:
         coef = logistic_directions(bt.models["logistic"])
         table["logistic_log_odds_per_sd"] = table["driver"].map(coef)
@@ -1712,18 +1855,26 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
     profile_metrics = [m for m in feat.numeric_features(frame)
                        if m not in (*LABELS, "tenure_days") and not m.startswith("usage_")]
     profile = loyal_vs_churned(ds, frame, profile_metrics, loyal_tenure_days, reactivation_window_days)
-    validation = (validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples)
+    validation = (validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples,
+                                        bootstrap_max_rows=bootstrap_max_rows)
                   if scores is not None else None)
     train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
-    final = ChurnModel(primary_model, **settings.get(primary_model, {})).fit(train)
+    final = ChurnModel(primary_model, **settings.get(primary_model, {}))
+    final.fit(train, max_rows=max_train_rows, groups=groups if final.group_threshold == 0.7 else None)
+    del train
     at_risk = at_risk_list(ds, T, horizon_days, lead_days, config, final, frame, display_names)
+    sampling = {"final": final.sampling, **{f"backtest {k}": m.sampling for k, m in bt.models.items()}}
     try:
-        expansion = expansion_candidates(ds, T, frame, scores, None, horizon_days, lead_days, display_names)
+        expansion = expansion_candidates(ds, T, frame, scores, None, horizon_days, lead_days, display_names,
+                                         max_rows=max_train_rows, groups=groups)
+        sampling["expansion"] = expansion.attrs.get("sampling")
     except ValueError as exc:
         expansion = pd.DataFrame()
         notes.append(f"expansion list skipped: {exc}")
+    importance_rows = (table.attrs.get("test_rows", len(bt.test)), table.attrs.get("rows_used", len(bt.test)))
     return DriversReport(T, int(horizon_days), int(lead_days), frame, config, scores, bt, calibration, table,
-                         deciles, categories, found, profile, validation, at_risk, expansion, primary_model, notes)
+                         deciles, categories, found, profile, validation, at_risk, expansion, primary_model, notes,
+                         sampling, importance_rows, bootstrap_max_rows)
 
 
 def summary_values(report: DriversReport) -> dict:
@@ -1745,6 +1896,9 @@ def summary_values(report: DriversReport) -> dict:
             "health_median_days_red": v["median_days_red"],
             "health_churn_rate_by_band": dict(zip(v["bands"]["band"], v["bands"]["churn_rate"]))} if v else {}),
         "notes": report.notes,
+        "sampling": {k: (None if v is None else {"rows": v.rows, "churned": v.churned, "others": v.others,
+                                                 "others_kept": v.others_kept, "weight": v.weight})
+                     for k, v in report.sampling.items()},
     }
 
 
@@ -1851,9 +2005,49 @@ def method_notes(report: DriversReport) -> str:
         "- *Selection.* Only accounts paying at an observation date are scored; accounts that joined and left "
         "between two dates are never seen.",
     ]
+    lines.extend(f"- {s}" for s in scale_notes(report))
     if report.notes:
         lines.append("- *Data gaps.* " + "; ".join(report.notes) + ".")
     return "\n".join(lines)
+
+
+def scale_notes(report: DriversReport) -> list[str]:
+    """Generated sentences saying which steps ran on samples (none on a small enough world)."""
+    out = []
+    final = report.sampling.get("final")
+    if final is not None:
+        out.append("*Sampling (models).* " + sampling_sentence(final, "The final risk model's training rows") + " "
+                   + "The backtest models are trained the same way on their own earlier rows"
+                   + (f" ({_backtest_sampling_words(report)})" if _backtest_sampling_words(report) else "")
+                   + "; every test row is scored and counted in the backtest metrics.")
+    else:
+        sampled = [k for k, v in report.sampling.items() if v is not None]
+        if sampled:
+            out.append("*Sampling (models).* " + _backtest_sampling_words(report).capitalize()
+                       + "; every test row is scored and counted in the backtest metrics.")
+    expansion = report.sampling.get("expansion")
+    if expansion is not None:
+        out.append("*Sampling (expansion model).* " + sampling_sentence(expansion, "The expansion model's training rows"))
+    if report.importance_rows and report.importance_rows[1] < report.importance_rows[0]:
+        total, used = report.importance_rows
+        out.append(f"*Sampling (drivers).* Driver importance and effects use a random {used:,} of the "
+                   f"{total:,} test rows, stratified by outcome (the same churn share as all of them).")
+    counts = report.backtest.metrics["test_accounts"] if len(report.backtest.metrics) else pd.Series(dtype=int)
+    cap = report.bootstrap_max_rows
+    if cap is not None and len(counts) and int(counts.max()) > cap:
+        out.append(f"*Intervals.* Metrics are computed on every test row; their 95% intervals bootstrap a random "
+                   f"{cap:,} rows stratified by outcome where there are more (up to {int(counts.max()):,}) and scale "
+                   f"the interval's width by the square root of {cap:,} / rows.")
+    return out
+
+
+def _backtest_sampling_words(report: DriversReport) -> str:
+    parts = [(k.removeprefix("backtest "), v) for k, v in report.sampling.items()
+             if k.startswith("backtest ") and v is not None]
+    if not parts:
+        return ""
+    return "; ".join(f"the last fold's {kind} model: all {v.churned:,} churned and {v.share:.1%} of "
+                     f"{_count(v.others)} others" for kind, v in parts)
 
 
 def _relative(path: str) -> str:
