@@ -490,3 +490,200 @@ def test_alerts_display_keeps_the_first_trigger_and_the_playbook_name():
     assert row["first trigger"] == "slow (or no) time to first value"
     assert row["playbook"] == "Onboarding rescue"
     assert (row["health"], row["churn risk"]) == ("green \u2192 red", "5% \u2192 31%")
+
+
+# --------------------------------------------------------------------------------------------------
+# Scale: grouped comparables, sampled refits, alerts from the checks. The slow per-churn and
+# whole-frame implementations they replace are kept here as oracles.
+# --------------------------------------------------------------------------------------------------
+def reference_comparables(ds, churned, as_of, k=3, retained_days=90, reactivation_window_days=0):
+    """The per-churn implementation replaced by the grouped one: one candidate pool per churned account."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from csresearch.churn import account_month_mrr, paying_spells
+
+    cols = ["account_id", "comparable_id", "rank", "ref_date", "tenure_months", "mrr", "segment", "plan",
+            "same_plan", "distance"]
+    todo = churned[churned["churn_date"].notna()]
+    subs = ds.table("subscriptions")
+    subs_typed = subs.assign(start_date=pd.to_datetime(subs["start_date"]), end_date=pd.to_datetime(subs["end_date"]))
+    spells = paying_spells(subs, as_of, reactivation_window_days)
+    spells["segment"] = spells["account_id"].map(ds.table("accounts").set_index("account_id")["segment"])
+    first_month = (todo["churn_date"].min() - pd.Timedelta(days=1)).to_period("M") - 1
+    monthly = account_month_mrr(subs, first_month, pd.Timestamp(as_of).to_period("M"))
+    pools = []
+    for i, churn in enumerate(todo.itertuples(index=False)):
+        ref = churn.churn_date - pd.Timedelta(days=1)
+        horizon = min(ref + pd.Timedelta(days=retained_days), pd.Timestamp(as_of))
+        pool = spells[(spells["start_date"] <= ref)
+                      & (spells["end_date"].isna() | (spells["end_date"] > horizon))
+                      & (spells["account_id"] != churn.account_id)]
+        if pd.notna(churn.segment):
+            pool = pool[pool["segment"] == churn.segment]
+        pools.append(pool[["account_id", "start_date", "segment"]].assign(
+            case=i, ref=ref, prev_month=ref.to_period("M") - 1))
+    pools = pd.concat(pools, ignore_index=True)
+    pools["tenure_months"] = (pools["ref"] - pools["start_date"]).dt.days / pm.DAYS_PER_MONTH
+    size = monthly.set_index(["account_id", "month"])["mrr"]
+    pools["mrr"] = size.reindex(pd.MultiIndex.from_arrays([pools["account_id"], pools["prev_month"]])).fillna(0.0).to_numpy()
+    pools["plan"] = pm.plan_on(subs_typed, pools.assign(day=pools["ref"])).to_numpy()
+    rows = []
+    for i, churn in enumerate(todo.itertuples(index=False)):
+        pool = pools[pools["case"] == i]
+        if pool.empty:
+            continue
+        same = pool[pool["plan"] == churn.plan]
+        if len(same) >= k:
+            pool = same
+        features = np.column_stack([np.log1p(pool["tenure_months"].clip(lower=0)), np.log1p(pool["mrr"])])
+        target = np.array([[np.log1p(max(churn.tenure_months, 0)), np.log1p(churn.mrr_lost)]])
+        scale = features.std(axis=0)
+        scale[scale == 0] = 1.0
+        centre = features.mean(axis=0)
+        nn = NearestNeighbors(n_neighbors=min(k, len(pool))).fit((features - centre) / scale)
+        dist, idx = nn.kneighbors((target - centre) / scale)
+        for rank, (d, j) in enumerate(zip(dist[0], idx[0]), start=1):
+            row = pool.iloc[j]
+            rows.append({"account_id": churn.account_id, "comparable_id": row["account_id"], "rank": rank,
+                         "ref_date": row["ref"], "tenure_months": row["tenure_months"], "mrr": row["mrr"],
+                         "segment": row["segment"], "plan": row["plan"], "same_plan": row["plan"] == churn.plan,
+                         "distance": float(d)})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def assert_same_pairs(ds, month, retained_days):
+    month = pd.Period(month)
+    churned = pm.churned_accounts(ds, month)
+    churned = churned[churned["status"] == "churned"]
+    assert churned["churn_date"].nunique() > 3  # several reference days, so several groups
+    expected = reference_comparables(ds, churned, pm.month_end(month), 3, retained_days)
+    got = pm.comparables(ds, churned, pm.month_end(month), 3, retained_days)
+    assert len(got) == 3 * len(churned)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+@pytest.mark.parametrize("retained_days", [90, 0])  # 0: a churned account could be its own candidate
+def test_grouped_comparables_equal_the_per_churn_reference(small_dataset, retained_days):
+    assert_same_pairs(small_dataset, "2026-10", retained_days)
+
+
+@pytest.mark.slow
+def test_grouped_comparables_equal_the_per_churn_reference_on_the_demo_world(demo_dataset):
+    assert_same_pairs(demo_dataset, "2026-10", 90)
+
+
+def test_plans_on_a_day_by_hand():
+    subs = pd.DataFrame({
+        "account_id": ["a", "a", "b", "b", "c"], "product": ["Starter", "Add-on", "Growth", "Pro", "Old"],
+        "start_date": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01", "2026-06-01", "2026-01-01"]),
+        "end_date": pd.to_datetime([None, None, "2026-06-01", None, "2026-03-01"]),
+        "mrr": [100.0, 30.0, 200.0, 50.0, 80.0]})
+    # a: the larger subscription; b: Growth ended the day before, Pro is its plan now; c: nothing active
+    assert pm._plans_on(subs, pd.Timestamp("2026-06-01")).to_dict() == {"a": "Starter", "b": "Pro"}
+    assert pm._plans_on(subs, pd.Timestamp("2026-05-31")).to_dict() == {"a": "Starter", "b": "Growth"}
+
+
+def reference_run_checks(ds, month, config, months_back, horizon_days=90, refit_months=6, training_months=9):
+    """The implementation before sampling: health scores on every row, one copied training frame per fit."""
+    from csresearch import drivers
+
+    month = pd.Period(month, "M")
+    horizon_months = int(np.ceil(horizon_days / pm.DAYS_PER_MONTH))
+    frame = drivers.observations(ds, month, horizon_days=horizon_days,
+                                 history_months=months_back + horizon_months + training_months)
+    scores = drivers.health_scores(frame, config)
+    scores.index = frame.index
+    dates = sorted(frame["observation_date"].unique())
+    last = pd.Timestamp(dates[-1])
+    check_dates = [pd.Timestamp(d) for d in dates if pd.Timestamp(d) > last - pd.DateOffset(months=months_back + 1)]
+    probability = pd.Series(np.nan, index=frame.index)
+    threshold = pd.Series(np.nan, index=frame.index)
+    model = None
+    for i, when in enumerate(check_dates):
+        from_end = len(check_dates) - 1 - i
+        train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days) <= when) & frame["churned"].notna()]
+        threshold[frame["observation_date"] == when] = 1.5 * float(train["churned"].mean())
+        if model is None or from_end <= 1 or from_end % refit_months == 0:
+            model = drivers.ChurnModel("gbm").fit(train)
+        rows = frame["observation_date"] == when
+        probability[rows] = model.predict_proba(frame[rows])
+    out = frame[["account_id", "observation_date"]].copy()
+    for col in ("health_score", "health_band", "triggered", "playbook"):
+        out[col] = scores[col]
+    out["churn_probability"] = probability
+    out["risk_threshold"] = threshold
+    return out[out["observation_date"].isin(check_dates)].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def small_checks(small_dataset):
+    from csresearch import drivers
+
+    return pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8)
+
+
+@pytest.mark.slow
+def test_checks_without_sampling_equal_the_reference(small_dataset, small_checks):
+    from csresearch import drivers
+
+    expected = reference_run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8)
+    got = small_checks.scores[expected.columns]
+    pd.testing.assert_frame_equal(got, expected)  # exactly: nothing was sampled
+    assert small_checks.fits and all(s is None for s in small_checks.fits.values())
+    # the label is restored after each fit (the training rows are chosen by hiding later labels)
+    frame = small_checks.frame
+    assert frame["churned"].notna().sum() > 0 and set(frame["churned"].dropna().unique()) <= {0.0, 1.0}
+    again = pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8,
+                          max_train_rows=len(frame))  # a cap the data does not reach changes nothing
+    pd.testing.assert_frame_equal(again.scores, small_checks.scores)
+    assert "every closed observation" in pm.sampling_text(small_checks)
+
+
+def test_sampled_refits_train_only_on_observations_closed_before_each_check(small_dataset, small_checks):
+    from csresearch import drivers
+
+    frame = small_checks.frame
+    labelled = [int((frame["churned"].notna() & (frame["observation_date"] + pd.Timedelta(days=90) <= when)).sum())
+                for when in small_checks.fits]
+    cap = min(labelled) // 2  # every refit has more closed observations than that: all are sampled
+    checks = pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8, max_train_rows=cap)
+    frame = checks.frame
+    assert len(checks.fits) == len(small_checks.fits) >= 3
+    for when, sampling in checks.fits.items():
+        closed = frame[frame["observation_date"] + pd.Timedelta(days=90) <= when]
+        # every churned row closed by the check, the others sampled from the closed ones only: no leakage
+        assert sampling.churned == int((closed["churned"] == 1).sum())
+        assert sampling.others == int((closed["churned"] == 0).sum())
+        assert sampling.rows == sampling.churned + sampling.others_kept <= cap
+        assert checks.models[when].sampling is sampling
+    # the thresholds are the known churn rates, from every closed row, not the sample
+    pd.testing.assert_series_equal(pd.Series(checks.thresholds), pd.Series(small_checks.thresholds))
+    scores = checks.scores
+    assert scores["churn_probability"].between(0, 1).all()
+    text = pm.sampling_text(checks)
+    last = checks.fits[max(checks.fits)]
+    assert f"all {last.churned:,} churned observations" in text and f"{len(checks.fits)} of {len(checks.fits)}" in text
+    assert f"{cap:,}" in text
+
+
+def test_alerts_from_the_checks_equal_the_alerts_of_the_full_lists(small_dataset, small_checks):
+    from csresearch import drivers
+
+    config = drivers.load_health_config()
+    month = pd.Period("2026-10")
+    T, T_prev = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-10-01")
+    full_now = drivers.at_risk_list(small_dataset, month, 90, health_config=config, frame=small_checks.frame,
+                                    model=small_checks.models[T], risk_threshold=small_checks.thresholds[T]
+                                    ).assign(risk_threshold=small_checks.thresholds[T])
+    full_before = drivers.at_risk_list(small_dataset, month - 1, 90, health_config=config, frame=small_checks.frame,
+                                       model=small_checks.models[T_prev],
+                                       risk_threshold=small_checks.thresholds[T_prev]
+                                       ).assign(risk_threshold=small_checks.thresholds[T_prev])
+    expected = pm.alerts(full_now, full_before)
+    current, before, got = pm.month_alerts(small_dataset, small_checks, month, 90, config)
+    assert len(expected) > 10
+    pd.testing.assert_frame_equal(got, expected)
+    assert set(current["account_id"]) == set(expected["account_id"])  # full rows only for those that alert
+    cols = ["account_id", "health_band", "health_score", "churn_probability", "risk_threshold"]
+    pd.testing.assert_frame_equal(before[cols].sort_values("account_id").reset_index(drop=True),
+                                  full_before[cols].sort_values("account_id").reset_index(drop=True), check_dtype=False)

@@ -20,7 +20,7 @@ The steps, each a function with plain DataFrames in and out:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -632,6 +632,22 @@ def _not_churned(ds: Dataset, account_ids: Sequence[str], as_of: pd.Timestamp,
 # --------------------------------------------------------------------------------------------------
 # Comparable retained accounts
 # --------------------------------------------------------------------------------------------------
+def _plans_on(subscriptions: pd.DataFrame, day: pd.Timestamp, presorted: bool = False) -> pd.Series:
+    """The plan (``product`` of the largest-MRR paying subscription) of every account active on ``day``,
+    indexed by account id: :func:`plan_on` for one day and all accounts at once (equal MRRs: the first
+    product by name). ``presorted``: ``subscriptions`` already in :func:`_by_plan_order`."""
+    if not presorted:
+        subscriptions = _by_plan_order(subscriptions)
+    active = subscriptions[(subscriptions["start_date"] <= day)
+                           & (subscriptions["end_date"].isna() | (subscriptions["end_date"] > day))
+                           & (subscriptions["mrr"] > 0)]
+    return active.drop_duplicates("account_id").set_index("account_id")["product"]
+
+
+def _by_plan_order(subscriptions: pd.DataFrame) -> pd.DataFrame:
+    return subscriptions.sort_values(["account_id", "mrr", "product"], ascending=[True, False, True], kind="stable")
+
+
 def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int = 3,
                 retained_days: int = 90, reactivation_window_days: int = 0) -> pd.DataFrame:
     """For each churned account, the ``k`` nearest accounts that stayed, seen on the same day.
@@ -642,6 +658,10 @@ def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int 
     and MRR (log scale, standardised over the candidates; scikit-learn ``NearestNeighbors``).
     Columns: ``account_id`` (the churned one), ``comparable_id, rank, ref_date, tenure_months, mrr,
     segment, plan, same_plan, distance``.
+
+    Linear in accounts: the churns are grouped by reference day (at most 31 in a month review); each
+    day's candidates (tenure, MRR, plan) are computed once, and one nearest-neighbour search per
+    segment and plan answers every churn of the group.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -652,55 +672,81 @@ def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int 
     todo = churned[churned["churn_date"].notna()] if "churn_date" in churned else churned.iloc[0:0]
     if todo.empty:
         return pd.DataFrame(columns=cols)
+    todo = todo.reset_index(drop=True)
+    as_of = pd.Timestamp(as_of)
     subs = ds.table("subscriptions")
-    subs_typed = subs.assign(start_date=pd.to_datetime(subs["start_date"]), end_date=pd.to_datetime(subs["end_date"]))
+    subs_typed = _by_plan_order(subs[["account_id", "product", "start_date", "end_date", "mrr"]].assign(
+        start_date=pd.to_datetime(subs["start_date"]), end_date=pd.to_datetime(subs["end_date"])))
     spells = paying_spells(subs, as_of, reactivation_window_days)
     accounts = ds.table("accounts")
     segment_of = accounts.set_index("account_id")["segment"] if "segment" in accounts else pd.Series(dtype=object)
-    spells["segment"] = spells["account_id"].map(segment_of)
-    first_month = (todo["churn_date"].min() - pd.Timedelta(days=1)).to_period("M") - 1
-    monthly = account_month_mrr(subs, first_month, pd.Timestamp(as_of).to_period("M"))
-    pools = []
-    for i, churn in enumerate(todo.itertuples(index=False)):
-        ref = churn.churn_date - pd.Timedelta(days=1)
-        horizon = min(ref + pd.Timedelta(days=retained_days), pd.Timestamp(as_of))
-        pool = spells[(spells["start_date"] <= ref)
-                      & (spells["end_date"].isna() | (spells["end_date"] > horizon))
-                      & (spells["account_id"] != churn.account_id)]
-        if pd.notna(churn.segment):
-            pool = pool[pool["segment"] == churn.segment]
-        pools.append(pool[["account_id", "start_date", "segment"]].assign(
-            case=i, ref=ref, prev_month=ref.to_period("M") - 1))
-    pools = pd.concat(pools, ignore_index=True) if pools else pd.DataFrame()
-    if pools.empty:
-        return pd.DataFrame(columns=cols)
-    # size: MRR at the month end before the reference day; plan: on the reference day (one query each)
-    pools["tenure_months"] = (pools["ref"] - pools["start_date"]).dt.days / DAYS_PER_MONTH
-    size = monthly.set_index(["account_id", "month"])["mrr"]
-    pools["mrr"] = size.reindex(pd.MultiIndex.from_arrays([pools["account_id"], pools["prev_month"]])).fillna(0.0).to_numpy()
-    pools["plan"] = plan_on(subs_typed, pools.assign(day=pools["ref"])).to_numpy()
-    rows = []
-    for i, churn in enumerate(todo.itertuples(index=False)):
-        pool = pools[pools["case"] == i]
+    spells = spells[["account_id", "start_date", "end_date"]].assign(segment=spells["account_id"].map(segment_of))
+    refs = todo["churn_date"] - pd.Timedelta(days=1)
+    first_month = refs.min().to_period("M") - 1
+    monthly = account_month_mrr(subs, first_month, as_of.to_period("M"))
+    mrr_by_month = {m: part.set_index("account_id")["mrr"] for m, part in monthly.groupby("month")}
+    parts = []
+    for ref, cases in todo.groupby(refs, sort=True):
+        horizon = min(ref + pd.Timedelta(days=retained_days), as_of)
+        pool = spells[(spells["start_date"] <= ref) & (spells["end_date"].isna() | (spells["end_date"] > horizon))]
+        if cases["segment"].notna().all():  # only the segments asked for (a churn without one sees every segment)
+            pool = pool[pool["segment"].isin(cases["segment"].unique())]
         if pool.empty:
             continue
-        same = pool[pool["plan"] == churn.plan]
-        if len(same) >= k:
-            pool = same
-        features = np.column_stack([np.log1p(pool["tenure_months"].clip(lower=0)), np.log1p(pool["mrr"])])
-        target = np.array([[np.log1p(max(churn.tenure_months, 0)), np.log1p(churn.mrr_lost)]])
-        scale = features.std(axis=0)
-        scale[scale == 0] = 1.0
-        centre = features.mean(axis=0)
-        nn = NearestNeighbors(n_neighbors=min(k, len(pool))).fit((features - centre) / scale)
-        dist, idx = nn.kneighbors((target - centre) / scale)
-        for rank, (d, j) in enumerate(zip(dist[0], idx[0]), start=1):
-            row = pool.iloc[j]
-            rows.append({"account_id": churn.account_id, "comparable_id": row["account_id"], "rank": rank,
-                         "ref_date": row["ref"], "tenure_months": row["tenure_months"], "mrr": row["mrr"],
-                         "segment": row["segment"], "plan": row["plan"], "same_plan": row["plan"] == churn.plan,
-                         "distance": float(d)})
-    return pd.DataFrame(rows, columns=cols)
+        # size: MRR at the month end before the reference day; plan: on the reference day
+        prev = mrr_by_month.get(ref.to_period("M") - 1, pd.Series(dtype=float))
+        pool = pool.assign(tenure_months=(ref - pool["start_date"]).dt.days / DAYS_PER_MONTH,
+                           mrr=pool["account_id"].map(prev).fillna(0.0).astype(float),
+                           plan=pool["account_id"].map(_plans_on(subs_typed, ref, presorted=True)).astype(object))
+        pool["plan"] = pool["plan"].where(pool["plan"].notna(), None)
+        pool = pool.reset_index(drop=True)
+        segment_key = cases["segment"].astype(object).where(cases["segment"].notna(), None)
+        for (segment, plan), group in cases.groupby([segment_key, cases["plan"].astype(object)], dropna=False,
+                                                     sort=False):
+            candidates = pool if pd.isna(segment) else pool[pool["segment"] == segment]
+            same = candidates[candidates["plan"] == plan]
+            if len(same) >= k:
+                candidates = same
+            own = group["account_id"].isin(set(candidates["account_id"]))
+            for members, shared in ((group[~own], True), *(((group.loc[[i]]), False) for i in group.index[own])):
+                if members.empty:
+                    continue
+                # a churned account is never its own look-alike (possible only with retained_days 0)
+                chosen = candidates if shared else candidates[candidates["account_id"] != members["account_id"].iat[0]]
+                if chosen.empty:
+                    continue
+                parts.append(_nearest(chosen, members, ref, k, NearestNeighbors))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True).sort_values(["case", "rank"], kind="stable")
+    return out[cols].reset_index(drop=True)
+
+
+def _nearest(pool: pd.DataFrame, cases: pd.DataFrame, ref: pd.Timestamp, k: int, NearestNeighbors) -> pd.DataFrame:
+    """The ``k`` nearest rows of ``pool`` to each case (log tenure and log MRR, standardised over the pool)."""
+    features = np.column_stack([np.log1p(pool["tenure_months"].clip(lower=0)), np.log1p(pool["mrr"])])
+    target = np.column_stack([np.log1p(cases["tenure_months"].clip(lower=0).to_numpy(dtype=float)),
+                              np.log1p(cases["mrr_lost"].to_numpy(dtype=float))])
+    scale = features.std(axis=0)
+    scale[scale == 0] = 1.0
+    centre = features.mean(axis=0)
+    n = min(k, len(pool))
+    nn = NearestNeighbors(n_neighbors=n).fit((features - centre) / scale)
+    dist, idx = nn.kneighbors((target - centre) / scale)
+    picked = pool.iloc[idx.ravel()]
+    return pd.DataFrame({
+        "case": np.repeat(cases.index.to_numpy(), n),
+        "account_id": np.repeat(cases["account_id"].to_numpy(), n),
+        "comparable_id": picked["account_id"].to_numpy(),
+        "rank": np.tile(np.arange(1, n + 1), len(cases)),
+        "ref_date": ref,
+        "tenure_months": picked["tenure_months"].to_numpy(),
+        "mrr": picked["mrr"].to_numpy(),
+        "segment": picked["segment"].to_numpy(),
+        "plan": picked["plan"].to_numpy(),
+        "same_plan": picked["plan"].to_numpy() == np.repeat(cases["plan"].to_numpy(), n),
+        "distance": dist.ravel().astype(float),
+    })
 
 
 def aligned_usage(ds: Dataset, pairs: pd.DataFrame, weeks: int = 26,
@@ -764,6 +810,8 @@ class Checks:
     at or above the threshold), ``source``, ``trigger``.
     ``frame``: the :func:`csresearch.drivers.observations` rows behind them (features + labels).
     ``models``: the risk model fitted at each check date, for :func:`csresearch.drivers.at_risk_list`.
+    ``fits``: the check dates at which the model was refitted, each with its
+    :class:`csresearch.drivers.Sampling` (None: fitted on every closed observation).
     """
 
     scores: pd.DataFrame
@@ -771,11 +819,14 @@ class Checks:
     models: dict
     thresholds: dict
     refit_months: int
+    fits: dict = field(default_factory=dict)
+    max_train_rows: int | None = None
 
 
 def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 12, horizon_days: int = 90,
                risk_threshold: float | None = None, refit_months: int = 6, training_months: int = 9,
-               reactivation_window_days: int = 0, value_milestone: str = "first_value") -> Checks:
+               reactivation_window_days: int = 0, value_milestone: str = "first_value",
+               max_train_rows: int | None = None) -> Checks:
     """Health score and risk-model checks at each month's observation date for the last ``months_back``
     months up to ``month``.
 
@@ -784,6 +835,9 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     ``horizon_days`` churn window had closed by then, so a past check never uses later outcomes
     (no leakage). ``training_months`` of history feed the earliest fit. ``risk_threshold`` None uses
     the at-risk list's own rule at each check: 1.5 x the churn rate of the observations known by then.
+    ``max_train_rows``: a fit with more closed observations trains on all churned ones and a stratified,
+    weighted sample of the others (:func:`csresearch.drivers.training_sample`; ``Checks.fits`` says
+    what was kept); None fits on every closed observation.
     """
     from . import drivers
 
@@ -792,38 +846,48 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     frame = drivers.observations(ds, month, horizon_days=horizon_days,
                                  history_months=months_back + horizon_months + training_months,
                                  reactivation_window_days=reactivation_window_days, value_milestone=value_milestone)
-    scores = drivers.health_scores(frame, config)
-    scores.index = frame.index
     dates = sorted(frame["observation_date"].unique())
     last = pd.Timestamp(dates[-1])
     check_dates = [pd.Timestamp(d) for d in dates if pd.Timestamp(d) > last - pd.DateOffset(months=months_back + 1)]
+    on_check = frame["observation_date"].isin(check_dates).to_numpy()
+    # the health score only at the checks (the older observations only train the risk model)
+    scores = drivers.health_scores(frame[on_check], config)
+    scores.index = frame.index[on_check]
     probability = pd.Series(np.nan, index=frame.index)
     threshold = pd.Series(np.nan, index=frame.index)
     models: dict[pd.Timestamp, object] = {}
     thresholds: dict[pd.Timestamp, float] = {}
+    fits: dict[pd.Timestamp, object] = {}
     model = None
     horizon = pd.Timedelta(days=horizon_days)
+    label = frame["churned"]
     for i, when in enumerate(check_dates):
         from_end = len(check_dates) - 1 - i
-        train = frame[(frame["observation_date"] + horizon <= when) & frame["churned"].notna()]
+        closed = (frame["observation_date"] + horizon <= when).to_numpy()
+        known = label[closed].dropna()
         thresholds[when] = float(risk_threshold) if risk_threshold is not None else (
-            1.5 * float(train["churned"].mean()) if len(train) else 0.2)
+            1.5 * float(known.mean()) if len(known) else 0.2)
         threshold[frame["observation_date"] == when] = thresholds[when]
         if model is None or from_end <= 1 or from_end % max(refit_months, 1) == 0:
+            # train on the observations whose window had closed by this check: the label of every later
+            # one is hidden (not copied out: the frame is the largest object of the report)
+            frame["churned"] = label.where(closed)
             try:
-                model = drivers.ChurnModel("gbm").fit(train)
+                model = drivers.ChurnModel("gbm").fit(frame, max_rows=max_train_rows)
+                fits[when] = model.sampling
             except ValueError:  # too little closed history yet: no risk score at this check
                 model = None
+            finally:
+                frame["churned"] = label
         if model is not None:
             rows = frame["observation_date"] == when
             probability[rows] = model.predict_proba(frame[rows])
             models[when] = model
-    out = frame[["account_id", "observation_date"]].copy()
+    out = frame.loc[on_check, ["account_id", "observation_date"]].copy()
     for col in ("health_score", "health_band", "triggered", "playbook"):
         out[col] = scores[col]
-    out["churn_probability"] = probability
-    out["risk_threshold"] = threshold
-    out = out[out["observation_date"].isin(check_dates)]
+    out["churn_probability"] = probability[on_check]
+    out["risk_threshold"] = threshold[on_check]
     red = out["health_band"].eq("red")
     risky = out["churn_probability"].ge(out["risk_threshold"])
     out["flagged"] = red | risky
@@ -831,7 +895,7 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     risk_text = "churn risk " + (100 * out["churn_probability"]).round(0).astype("Int64").astype(str) + "% (risk model)"
     out["trigger"] = np.where(red & risky, out["triggered"] + "; " + risk_text,
                               np.where(red, out["triggered"], np.where(risky, risk_text, "")))
-    return Checks(out.reset_index(drop=True), frame, models, thresholds, refit_months)
+    return Checks(out.reset_index(drop=True), frame, models, thresholds, refit_months, fits, max_train_rows)
 
 
 def health_timeline(ds: Dataset, account_ids: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, config,
@@ -934,6 +998,60 @@ def read_previous_list(path: Path) -> pd.DataFrame | None:
     return frame if needed <= set(frame.columns) else None
 
 
+def checked_list(checks: Checks, when: pd.Timestamp) -> pd.DataFrame | None:
+    """The columns of an at-risk list that an alert compares (``account_id, health_band, health_score,
+    churn_probability, risk_threshold``) for every account checked at ``when``, as the check saw them:
+    the same numbers :func:`csresearch.drivers.at_risk_list` gives with that check's model (probability
+    rounded as the list rounds it). None when no risk model stood at that check."""
+    when = pd.Timestamp(when)
+    if when not in checks.models:
+        return None
+    rows = checks.scores[checks.scores["observation_date"] == when]
+    out = rows[["account_id", "health_band", "health_score", "churn_probability", "risk_threshold"]].copy()
+    out["churn_probability"] = out["churn_probability"].round(4)
+    return out.reset_index(drop=True)
+
+
+def month_alerts(ds: Dataset, checks: Checks, month: pd.Period, horizon_days: int, config,
+                 names: pd.Series | None = None, previous_list: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """This month's alerts (:func:`alerts`): ``(current, previous, alerts)``.
+
+    Which accounts alert follows from the checks alone (band, probability and threshold at this
+    month's and the previous month's check, or ``previous_list`` from an earlier run); the at-risk
+    list's full rows (:func:`csresearch.drivers.at_risk_list`: reasons, playbook, ARR) are built only
+    for the accounts that alert, so ``current`` holds those rows. The alerts are the ones the full
+    lists would give: every alert column is computed row by row.
+    """
+    from . import drivers
+
+    month = pd.Period(month, "M")
+    T = pd.Timestamp(month.to_timestamp(how="start") + pd.offsets.MonthBegin(1))
+    T_prev = pd.Timestamp((month - 1).to_timestamp(how="start") + pd.offsets.MonthBegin(1))
+    thr_now, thr_before = checks.thresholds.get(T), checks.thresholds.get(T_prev)
+    prev_list = previous_list
+    if prev_list is None:
+        prev_list = checked_list(checks, T_prev)
+    if prev_list is None:  # no model at last month's check: the list fits its own, as the drivers report would
+        prev_list = drivers.at_risk_list(ds, month - 1, horizon_days, health_config=config, frame=checks.frame,
+                                         model=checks.models.get(T_prev), display_names=names,
+                                         risk_threshold=thr_before)
+    if "risk_threshold" not in prev_list:
+        prev_list = prev_list.assign(risk_threshold=thr_before)
+    frame = checks.frame
+    now = checked_list(checks, T)
+    if now is not None:
+        which = alerts(now.assign(playbook=""), prev_list)  # who alerts: band and probability suffice
+        alerting = which["account_id"]
+        if alerting.empty:
+            return now.iloc[0:0], prev_list, which
+        frame = frame[(frame["observation_date"] == T) & frame["account_id"].isin(set(alerting))]
+    current = drivers.at_risk_list(ds, month, horizon_days, health_config=config, frame=frame,
+                                   model=checks.models.get(T), display_names=names,
+                                   risk_threshold=thr_now).assign(risk_threshold=thr_now)
+    return current, prev_list, alerts(current, prev_list)
+
+
 # --------------------------------------------------------------------------------------------------
 # How the churned accounts differed from their retained look-alikes
 # --------------------------------------------------------------------------------------------------
@@ -955,7 +1073,10 @@ def last_check_before(checks: pd.DataFrame, pairs: pd.DataFrame, frame: pd.DataF
     if pairs.empty:
         return pd.DataFrame(columns=["account_id", "comparable_of", "role", "observation_date", *CONTRAST_METRICS])
     metrics = [m for m in CONTRAST_METRICS if m in frame.columns]
-    seen = frame[["account_id", "observation_date", *metrics]].merge(
+    involved = set(pairs["account_id"]) | set(pairs["comparable_id"])
+    frame = frame.loc[frame["account_id"].isin(involved), ["account_id", "observation_date", *metrics]]
+    checks = checks[checks["account_id"].isin(involved)]
+    seen = frame.merge(
         checks[["account_id", "observation_date", "health_score", "churn_probability"]],
         on=["account_id", "observation_date"], how="left")
     churned = pairs[["account_id", "ref_date"]].drop_duplicates()
@@ -1237,6 +1358,7 @@ class Settings:
     churn_convention: str = "month_end"
     value_milestone: str = "first_value"
     reason_playbooks: Mapping[str, str] | None = None
+    max_train_rows: int | None = 250_000
 
 
 def churn_month(churn_date: pd.Series, churn_convention: str = "month_end") -> pd.Series:
@@ -1449,7 +1571,7 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
     checks = run_checks(ds, month, config, months_back=months_back, horizon_days=s.horizon_days,
                         risk_threshold=s.risk_threshold, refit_months=s.refit_months,
                         training_months=s.training_months, reactivation_window_days=s.reactivation_window_days,
-                        value_milestone=s.value_milestone)
+                        value_milestone=s.value_milestone, max_train_rows=s.max_train_rows)
     flags = checks.scores
 
     # timelines of the reviewed accounts
@@ -1512,23 +1634,11 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
     contrast = trajectory_contrast(seen)
 
     # alerts going forward: this month's at-risk list against the previous month's
-    current_list = prev_list = alerts_table = None
     source = previous_source or "recomputed as of the previous month (no earlier run found)"
-    T = month.to_timestamp(how="start") + pd.offsets.MonthBegin(1)
-    T_prev = (month - 1).to_timestamp(how="start") + pd.offsets.MonthBegin(1)
+    current_list = prev_list = alerts_table = None
     try:
-        thr_now, thr_before = checks.thresholds.get(pd.Timestamp(T)), checks.thresholds.get(pd.Timestamp(T_prev))
-        current_list = drivers.at_risk_list(ds, month, s.horizon_days, health_config=config, frame=checks.frame,
-                                            model=checks.models.get(pd.Timestamp(T)), display_names=names,
-                                            risk_threshold=thr_now).assign(risk_threshold=thr_now)
-        prev_list = previous_list
-        if prev_list is None:
-            prev_list = drivers.at_risk_list(ds, month - 1, s.horizon_days, health_config=config, frame=checks.frame,
-                                             model=checks.models.get(pd.Timestamp(T_prev)), display_names=names,
-                                             risk_threshold=thr_before)
-        if "risk_threshold" not in prev_list:
-            prev_list = prev_list.assign(risk_threshold=thr_before)
-        alerts_table = alerts(current_list, prev_list)
+        current_list, prev_list, alerts_table = month_alerts(ds, checks, month, s.horizon_days, config, names,
+                                                             previous_list)
     except ValueError as exc:  # e.g. too little history to fit the risk model
         notes.append(f"alerts skipped: {exc}")
 
@@ -1737,8 +1847,28 @@ def method_notes(review: Review) -> str:
         "look-alikes, are tested across many values at once, so p-values are Holm-corrected. "
         "*Selection bias:* cancellation reasons are self-reported; look-alikes are matched on what we observe, not on "
         "why accounts differ; a flag that prompted a CSM save counts as a false alarm. "
-        "Rates carry Wilson 95% intervals; medians bootstrap 95% intervals."
+        "Rates carry Wilson 95% intervals; medians bootstrap 95% intervals. "
+        f"*Sampling:* {sampling_text(review.checks)}"
     )
+
+
+def sampling_text(checks: Checks) -> str:
+    """What the risk model's refits were trained on, generated from the fits (a sample is stated with
+    its numbers: :func:`csresearch.drivers.sampling_sentence`)."""
+    from . import drivers
+
+    fits = checks.fits
+    if not fits:
+        return "No risk model could be fitted (too little closed history)."
+    cap = f"{checks.max_train_rows:,}" if checks.max_train_rows is not None else "no cap"
+    sampled = {when: s for when, s in fits.items() if s is not None}
+    if not sampled:
+        return (f"Each of the risk model's {len(fits)} refits was trained on every closed observation (the cap, "
+                f"max_train_rows, is {cap} rows).")
+    latest = max(sampled)
+    return (drivers.sampling_sentence(sampled[latest], "The risk models").rstrip(".")
+            + f" (the refit at the {latest:%d %b %Y} check; {len(sampled)} of {len(fits)} refits were sampled "
+            f"this way, each to at most {cap} rows plus its churned observations: max_train_rows).")
 
 
 def notes_text(review: Review) -> str:
@@ -1819,6 +1949,11 @@ def record(nb, review: Review) -> None:
         previous_list_source=review.previous_source,
         lessons=int(len(review.lessons)),
         notes=review.notes,
+        risk_model_sampling=sampling_text(review.checks),
+        risk_model_fits={str(when.date()): (None if s is None else {"rows": s.rows, "churned": s.churned,
+                                                                     "others": s.others, "others_kept": s.others_kept,
+                                                                     "weight": s.weight})
+                         for when, s in review.checks.fits.items()},
         links=[{"href": f"{nb.notebook}/alerts.csv", "text": f"alerts.csv ({n_alerts:,} new alerts)"}],
     )
 
