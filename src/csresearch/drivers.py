@@ -479,7 +479,7 @@ def training_sample(frame: pd.DataFrame, max_rows: int | None, target: str = "ch
 
 
 GROUP_MAX_ROWS = 100_000       # rows behind the correlation that groups the features
-IMPORTANCE_MAX_ROWS = 50_000   # test rows behind the permutation importance and the driver effects
+IMPORTANCE_MAX_ROWS = 20_000   # test rows behind the permutation importance and the driver effects
 BOOTSTRAP_MAX_ROWS = 20_000    # rows each bootstrap interval resamples (its width is rescaled to all rows)
 
 
@@ -2068,6 +2068,7 @@ def conventions(report: DriversReport, parameters: dict) -> tuple[dict, dict]:
         "health score": _relative(report.config.source), "primary model": report.primary_model,
         **{k: parameters[k] for k in ("reactivation_window_days", "value_milestone", "count_same_month_churn",
                                       "annualisation", "churn_convention") if k in parameters},
+        "model training rows": _training_rows_value(report, parameters.get("max_train_rows")),
     }
     notes = {
         "horizon_days": "label: churn within this many days after the lead time",
@@ -2078,5 +2079,13 @@ def conventions(report: DriversReport, parameters: dict) -> tuple[dict, dict]:
         "count_same_month_churn": "n/a: only accounts paying at an observation date are scored",
         "annualisation": "n/a: rates here are over the horizon; ARR = 12 x MRR",
         "churn_convention": "labels use day-level paying spells (the contract's month-end rule)",
+        "model training rows": "max_train_rows: above it, all churned rows + a stratified, weighted sample of the rest",
     }
     return values, notes
+
+
+def _training_rows_value(report: DriversReport, cap) -> str:
+    final = report.sampling.get("final")
+    if final is not None:
+        return f"{final.rows:,} of {final.churned + final.others:,} (cap {cap or final.rows:,}; sampled, weighted)"
+    return f"all (cap {cap:,} not reached)" if cap else "all (no cap)"

@@ -129,6 +129,26 @@ def _obs_frame(observation_dates: Iterable, windows_days: tuple[int, int]) -> pd
     })
 
 
+# the calendar month of an event as one number (year * 12 + month): the key of the equality join that
+# replaces a range join over every event (a range join sorts all events by time; this one streams)
+EVENT_MONTH = "(EXTRACT(YEAR FROM e.event_time) * 12 + EXTRACT(MONTH FROM e.event_time))"
+
+
+def _month_keys(start: pd.Timestamp, stop: pd.Timestamp) -> list[int]:
+    """The year * 12 + month keys of the calendar months overlapping [start, stop)."""
+    months = pd.period_range(pd.Timestamp(start), pd.Timestamp(stop) - pd.Timedelta(microseconds=1), freq="M")
+    return [m.year * 12 + m.month for m in months]
+
+
+def _obs_months(obs: pd.DataFrame, start: str, stop: str = "observation_date") -> pd.DataFrame:
+    """``obs`` with one row per calendar month overlapping each row's window [``start``, ``stop``),
+    keyed ``event_month``: joined on :data:`EVENT_MONTH` plus the window's own bounds, every event in
+    the window meets its observation row exactly once."""
+    parts = [obs.iloc[[i] * len(keys)].assign(event_month=keys)
+             for i, keys in enumerate(_month_keys(a, b) for a, b in zip(obs[start], obs[stop]))]
+    return pd.concat(parts, ignore_index=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # SQL (engine-neutral text)
 # --------------------------------------------------------------------------------------------------
@@ -145,8 +165,10 @@ def feature_queries(event_names: Iterable[str] = (), value_milestone: str = "fir
                     high_priorities: Iterable[str] = HIGH_PRIORITIES,
                     tables: Iterable[str] | None = None) -> dict[str, str]:
     """The SQL of each feature block, reading table ``obs`` (one row per observation date with its
-    window boundaries precomputed) and the contract tables. Each returns one row per
-    ``(observation_date, account_id)`` that has something to count."""
+    window boundaries precomputed), ``obs_usage_months`` / ``obs_gap_months`` (``obs`` once per
+    calendar month of the usage windows / of the gaps between observation dates, :func:`_obs_months`)
+    and the contract tables. Each returns one row per ``(observation_date, account_id)`` that has
+    something to count."""
     tables = set(tables) if tables is not None else {"subscriptions", "usage_events", "support_tickets",
                                                      "surveys", "cs_activities", "onboarding"}
     priorities = ", ".join(_sql_str(p.lower()) for p in high_priorities)
@@ -206,17 +228,19 @@ SELECT o.observation_date, e.account_id,
        count(DISTINCT CASE WHEN e.event_time < o.recent_start THEN e.user_id END) AS active_users_prior,
        count(DISTINCT CASE WHEN e.event_time >= o.recent_start THEN CAST(e.event_time AS DATE) END) AS active_days,
        count(DISTINCT CASE WHEN e.event_time >= o.recent_start THEN e.event_name END) AS feature_breadth{per_event}
-FROM obs o
-JOIN usage_events e ON e.event_time >= o.prior_start AND e.event_time < o.observation_date
+FROM obs_usage_months o
+JOIN usage_events e ON {EVENT_MONTH} = o.event_month
+ AND e.event_time >= o.prior_start AND e.event_time < o.observation_date
 GROUP BY o.observation_date, e.account_id
 """
         # last activity: the latest event in each interval between observation dates, then the
         # latest over every interval up to the observation (each event is read once, not per date)
-        queries["last_activity"] = """
+        queries["last_activity"] = f"""
 WITH per_gap AS (
     SELECT o.observation_date, e.account_id, max(e.event_time) AS last_event_time
-    FROM obs o
-    JOIN usage_events e ON e.event_time >= o.previous_observation AND e.event_time < o.observation_date
+    FROM obs_gap_months o
+    JOIN usage_events e ON {EVENT_MONTH} = o.event_month
+     AND e.event_time >= o.previous_observation AND e.event_time < o.observation_date
     GROUP BY o.observation_date, e.account_id
 )
 SELECT o.observation_date, i.account_id, max(i.last_event_time) AS last_event_time
@@ -289,9 +313,23 @@ def _days(later: pd.Series, earlier: pd.Series) -> pd.Series:
     return (pd.to_datetime(later) - pd.to_datetime(earlier)).dt.total_seconds() / 86400.0
 
 
+def _date_chunks(obs: pd.DataFrame, ds: Dataset, max_groups: int | None) -> list[pd.DataFrame]:
+    """``obs`` split into runs of consecutive observation dates with at most ``max_groups``
+    (observation date x account) pairs each (by the number of accounts); one chunk when it fits."""
+    if max_groups is None:
+        return [obs]
+    accounts = max(1, int(ds.con.execute("SELECT count(*) FROM accounts").fetchone()[0]))
+    per_chunk = max(1, max_groups // accounts)
+    return [obs.iloc[i:i + per_chunk] for i in range(0, len(obs), per_chunk)]
+
+
+USAGE_MAX_GROUPS = 1_000_000  # (observation date x account) pairs per run of the usage query
+
+
 def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
                      windows_days: tuple[int, int] = (30, 30), value_milestone: str = "first_value",
-                     high_priorities: Iterable[str] = HIGH_PRIORITIES) -> pd.DataFrame:
+                     high_priorities: Iterable[str] = HIGH_PRIORITIES,
+                     max_groups: int | None = USAGE_MAX_GROUPS) -> pd.DataFrame:
     """One row per ``(account_id, observation_date)`` for every account paying at the observation
     date, with features computed only from data strictly before it (see the module docstring).
 
@@ -299,6 +337,10 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
     with the ``prior`` days before them. Columns of optional tables that are missing are left out
     (``result.attrs["missing_tables"]`` lists them); per-event-type usage columns are named
     ``usage_<event>_per_seat`` and ``usage_<event>_per_active_user``.
+
+    The usage block runs for at most ``max_groups`` (observation date x account) pairs at a time
+    (a few observation dates per run at 100,000 accounts), which bounds the engine's memory; the
+    result does not depend on it.
     """
     obs = _obs_frame(observation_dates, windows_days)
     present = [t for t in ("subscriptions", "usage_events", "support_tickets", "surveys", "cs_activities",
@@ -310,11 +352,36 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
     queries = feature_queries(event_names, value_milestone, high_priorities, present)
 
     view = f"obs_{id(obs)}"
+    usage_view, gap_view = f"obs_usage_months_{id(obs)}", f"obs_gap_months_{id(obs)}"
+
+    def run(query: str) -> pd.DataFrame:
+        query = re.sub(r"\bobs_usage_months\b", usage_view, re.sub(r"\bobs_gap_months\b", gap_view, query))
+        return ds.con.execute(re.sub(r"\bobs\b", view, query)).df()
+
     ds.con.register(view, obs)
+    if "usage_events" in present:
+        ds.con.register(gap_view, _obs_months(obs, "previous_observation"))
+    blocks = {}
     try:
-        blocks = {name: ds.con.execute(re.sub(r"\bobs\b", view, q)).df() for name, q in queries.items()}
+        for name, q in queries.items():
+            if name != "usage":
+                blocks[name] = run(q)
+                continue
+            # the usage block's distinct counts hold state per (observation date, account): run it
+            # for a few observation dates at a time so that state stays bounded at any size
+            parts = []
+            for chunk in _date_chunks(obs, ds, max_groups):
+                ds.con.register(usage_view, _obs_months(chunk, "prior_start"))
+                try:
+                    parts.append(run(q))
+                finally:
+                    ds.con.unregister(usage_view)
+            blocks[name] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+            del parts
     finally:
         ds.con.unregister(view)
+        if "usage_events" in present:
+            ds.con.unregister(gap_view)
 
     out = blocks.pop("subscriptions")
     for frame in blocks.values():
