@@ -662,7 +662,7 @@ def test_sampled_refits_train_only_on_observations_closed_before_each_check(smal
     assert scores["churn_probability"].between(0, 1).all()
     text = pm.sampling_text(checks)
     last = checks.fits[max(checks.fits)]
-    assert f"all {last.churned:,} churned observations" in text and f"{len(checks.fits)} of {len(checks.fits)}" in text
+    assert f"all {last.churned:,} churned observations" in text and f"{len(checks.fits)} of the {len(checks.fits)}" in text
     assert f"{cap:,}" in text
 
 
@@ -680,10 +680,112 @@ def test_alerts_from_the_checks_equal_the_alerts_of_the_full_lists(small_dataset
                                        risk_threshold=small_checks.thresholds[T_prev]
                                        ).assign(risk_threshold=small_checks.thresholds[T_prev])
     expected = pm.alerts(full_now, full_before)
-    current, before, got = pm.month_alerts(small_dataset, small_checks, month, 90, config)
+    current, before, got = pm.month_alerts(small_dataset, small_checks, month, 90, config, top_share=None)
     assert len(expected) > 10
     pd.testing.assert_frame_equal(got, expected)
     assert set(current["account_id"]) == set(expected["account_id"])  # full rows only for those that alert
     cols = ["account_id", "health_band", "health_score", "churn_probability", "risk_threshold"]
     pd.testing.assert_frame_equal(before[cols].sort_values("account_id").reset_index(drop=True),
                                   full_before[cols].sort_values("account_id").reset_index(drop=True), check_dtype=False)
+
+
+def reference_plan_on(subscriptions, points):
+    """The DuckDB query :func:`pm.plan_on` replaced (a range join that did not scale with churns)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("subs", subscriptions[["account_id", "product", "start_date", "end_date", "mrr"]])
+    con.register("pts", points[["account_id", "day"]].reset_index(drop=True).reset_index())
+    got = con.execute(
+        """
+        SELECT p.index, arg_max(s.product, s.mrr) AS plan
+        FROM pts p LEFT JOIN subs s
+          ON s.account_id = p.account_id AND s.start_date <= p.day
+         AND (s.end_date IS NULL OR s.end_date > p.day) AND s.mrr > 0
+        GROUP BY p.index ORDER BY p.index
+        """
+    ).df()
+    con.close()
+    return pd.Series(got["plan"].to_numpy(), index=points.index)
+
+
+def test_plan_on_equals_the_reference_query(demo_dataset):
+    subs = demo_dataset.table("subscriptions")
+    subs = subs.assign(start_date=pd.to_datetime(subs["start_date"]), end_date=pd.to_datetime(subs["end_date"]))
+    churns = pm.all_churns(demo_dataset, pd.Timestamp("2026-10-31"))
+    # the last paid day of every churn, the churn day itself (often nothing active) and a day before any start
+    points = pd.concat([churns.assign(day=churns["churn_date"] - pd.Timedelta(days=1)),
+                        churns.assign(day=churns["churn_date"]),
+                        churns.assign(day=pd.Timestamp("2000-01-01"))], ignore_index=True)
+    expected = reference_plan_on(subs, points)
+    got = pm.plan_on(subs, points)
+    assert expected.notna().sum() > 1000 and expected.isna().sum() > 1000
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+
+
+def test_risk_band_by_hand():
+    lst = pd.DataFrame({"account_id": list("abcdefghij"),
+                        "churn_probability": [0.9, 0.1, 0.5, 0.5, np.nan, 0.2, 0.3, 0.05, 0.6, 0.01]})
+    band = pm.risk_band(lst, top_share=0.3)  # 9 scored accounts: ceil(2.7) = 3
+    assert lst.loc[band["in_band"], "account_id"].tolist() == ["a", "c", "i"]  # c before d: equal, by id
+    assert band.set_index(lst["account_id"])["risk_rank"].to_dict()["d"] == 4
+    assert pd.isna(band["risk_rank"].iloc[4]) and not band["in_band"].iloc[4]
+    capped = pm.risk_band(lst, top_share=0.3, max_accounts=2)
+    assert lst.loc[capped["in_band"], "account_id"].tolist() == ["a", "i"]
+
+
+def test_band_alerts_by_hand():
+    previous = pd.DataFrame({"account_id": list("abcdefghij"), "health_band": ["green"] * 10,
+                             "health_score": [80.0] * 10,
+                             "churn_probability": [0.9, 0.8, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]})
+    current = pd.DataFrame({"account_id": list("abcdefghijk"),
+                            "health_band": ["green", "red", "red", "yellow"] + ["green"] * 7,
+                            "health_score": [80.0, 30.0, 20.0, 60.0] + [80.0] * 7,
+                            "churn_probability": [0.9, 0.2, 0.1, 0.85, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.95],
+                            "health_triggers": ["none", "low usage", "low usage", "none"] + ["none"] * 7,
+                            "top_reasons": ["r"] * 11, "playbook": ["p"] * 11, "arr": [1.0] * 11,
+                            "arr_at_risk": [0.9, 0.2, 0.1, 0.85, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.95]})
+    # band: top 20% -> 2 of 10 before (a, b), ceil(2.2) = 3 of 11 now (k, a, d)
+    got = pm.band_alerts(current, previous, top_share=0.2).set_index("account_id")
+    # a stays in the band (no alert); b and c turned red but are not in the band (no alert);
+    # d entered it; k is new and in it
+    assert got.index.tolist() == ["k", "d"]  # largest ARR at risk first
+    assert got.loc["d", "alert"] == "entered the top risk band" and got.loc["d", "risk_rank"] == 3
+    assert got.loc["k", "alert"] == "in the top risk band at first score"
+    assert (got.loc["d", "health_band_before"], got.loc["d", "health_band"]) == ("green", "yellow")
+    assert got.loc["d", "trigger"] == "model: r"
+    # the previous rule on the same lists: two accounts turned red, d dropped to yellow, k red? no: k is green
+    old = pm.alerts(current, previous, risk_threshold=0.5).set_index("account_id")
+    assert set(old.index) == {"b", "c", "d", "k"}
+
+
+def test_alert_audit_by_hand():
+    # three checks; the band (top 1 of 4) is b at the first, a at the second and a at the third
+    dates = pd.to_datetime(["2026-05-01", "2026-06-01", "2026-07-01"])
+    probs = {dates[0]: [0.1, 0.9, 0.2, 0.3], dates[1]: [0.8, 0.3, 0.2, 0.6], dates[2]: [0.9, 0.1, 0.2, 0.7]}
+    bands = {dates[0]: ["green", "green", "green", "green"], dates[1]: ["green", "red", "green", "green"],
+             dates[2]: ["green", "red", "red", "green"]}
+    scores = pd.concat([pd.DataFrame({"account_id": list("abcd"), "observation_date": d, "health_band": bands[d],
+                                      "health_score": 50.0, "churn_probability": probs[d], "risk_threshold": 0.5})
+                        for d in dates], ignore_index=True)
+    checks = pm.Checks(scores, pd.DataFrame(), {d: object() for d in dates}, {d: 0.5 for d in dates}, 6)
+    churns = pd.DataFrame({"account_id": ["a", "c", "b"],
+                           "churn_date": pd.to_datetime(["2026-07-15", "2026-09-20", "2026-06-10"])})
+    # as of 2026-09-20: the 2026-06-01 check's 90 days have passed (Jun 1 - Aug 29), the 2026-07-01 check's
+    # (to Sep 28) not yet
+    table, summary = pm.alert_audit(checks, churns, pd.Timestamp("2026-09-20"), 90, top_share=0.25)
+    assert table["month"].astype(str).unique().tolist() == ["2026-05"]
+    band = summary["band"]
+    # June check: a entered the band (b left it); a churned on Jul 15, within 90 days: 1 alert, borne out
+    assert (band["alerts"], band["churned"], band["false_alarms"]) == (1, 1, 0)
+    previous = summary["previous"]
+    # previous rule: b turned red, a and d crossed 0.5; b churned Jun 10, a Jul 15; d did not
+    assert (previous["alerts"], previous["churned"], previous["false_alarms"]) == (3, 2, 1)
+    assert previous["false_alarm_rate"] == pytest.approx(1 / 3)
+    assert previous["false_alarm_low"] < 1 / 3 < previous["false_alarm_high"]
+    # base rate: 2 of the 4 paying accounts at the June check churned within 90 days (a, b)
+    assert band["base_rate"] == pytest.approx(0.5)
+    later = pm.alert_audit(checks, churns, pd.Timestamp("2026-10-31"), 90, top_share=0.25)[1]
+    # the July check is judged too: a stays in the band (no alert); c turned red and churned Sep 20
+    assert later["band"]["months"] == 2 and later["band"]["alerts"] == 1
+    assert (later["previous"]["alerts"], later["previous"]["churned"]) == (4, 3)

@@ -477,23 +477,18 @@ def tenure_band(months: pd.Series) -> pd.Series:
 
 def plan_on(subscriptions: pd.DataFrame, points: pd.DataFrame) -> pd.Series:
     """The plan (``product`` of the largest-MRR subscription) active on each ``(account_id, day)``;
-    None where nothing is active. Returned in ``points`` order."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.register("subs", subscriptions[["account_id", "product", "start_date", "end_date", "mrr"]])
-    con.register("pts", points[["account_id", "day"]].reset_index(drop=True).reset_index())
-    got = con.execute(
-        """
-        SELECT p.index, arg_max(s.product, s.mrr) AS plan
-        FROM pts p LEFT JOIN subs s
-          ON s.account_id = p.account_id AND s.start_date <= p.day
-         AND (s.end_date IS NULL OR s.end_date > p.day) AND s.mrr > 0
-        GROUP BY p.index ORDER BY p.index
-        """
-    ).df()
-    con.close()
-    return pd.Series(got["plan"].to_numpy(), index=points.index)
+    None where nothing is active (equal MRRs: the first product by name). Returned in ``points`` order.
+    Each point meets only its own account's subscriptions (a join on the account, then a filter)."""
+    subs = subscriptions.loc[subscriptions["mrr"] > 0, ["account_id", "product", "start_date", "end_date", "mrr"]]
+    pts = pd.DataFrame({"account_id": points["account_id"].to_numpy(),
+                        "day": pd.to_datetime(points["day"]).to_numpy(), "pos": np.arange(len(points))})
+    both = pts.merge(subs, on="account_id", how="inner")
+    both = both[(both["start_date"] <= both["day"]) & (both["end_date"].isna() | (both["end_date"] > both["day"]))]
+    both = both.sort_values(["pos", "mrr", "product"], ascending=[True, False, True], kind="stable")
+    both = both.drop_duplicates("pos")
+    plans = np.full(len(points), None, dtype=object)
+    plans[both["pos"].to_numpy()] = both["product"].to_numpy()
+    return pd.Series(plans, index=points.index)
 
 
 def all_churns(ds: Dataset, as_of: pd.Timestamp, reactivation_window_days: int = 0,
@@ -978,6 +973,107 @@ def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float 
     return out[["account_id", *extra, *cols[1:]]].reset_index(drop=True)
 
 
+def risk_band(frame: pd.DataFrame, top_share: float, max_accounts: int | None = None) -> pd.DataFrame:
+    """The top risk band of an at-risk list: ``risk_rank`` (1 = highest churn probability; equal
+    probabilities by account id) and ``in_band`` (rank within the top ``top_share`` of the accounts
+    with a probability, rounded up, and at most ``max_accounts``). Returned in ``frame``'s order."""
+    p = frame["churn_probability"].astype(float)
+    scored = frame.loc[p.notna(), ["account_id"]].assign(p=p[p.notna()])
+    order = scored.sort_values(["p", "account_id"], ascending=[False, True], kind="stable").index
+    rank = pd.Series(np.nan, index=frame.index)
+    rank[order] = np.arange(1, len(order) + 1)
+    size = int(np.ceil(top_share * len(order)))
+    if max_accounts is not None:
+        size = min(size, int(max_accounts))
+    return pd.DataFrame({"risk_rank": rank, "in_band": rank.le(size)}, index=frame.index)
+
+
+def band_alerts(current: pd.DataFrame, previous: pd.DataFrame, top_share: float = 0.02,
+                max_accounts: int | None = None) -> pd.DataFrame:
+    """The postmortem's alert rule: accounts that entered the top risk band since the previous list.
+
+    The band is the ``top_share`` of paying accounts with the highest churn probability (at most
+    ``max_accounts``; :func:`risk_band`). An account alerts when it is in the band now and was not
+    on the previous list's (``entered the top risk band``), or when it is in the band at its first
+    score (``in the top risk band at first score``). A list that already carries ``in_band`` and
+    ``risk_rank`` (its band computed over every account) is read as is, so ``current`` may hold
+    only some accounts. Health-band changes are shown beside each alert but raise none by
+    themselves: on past months they were barely more often followed by a churn than no alert at all
+    (see :func:`alert_audit`). Columns as :func:`alerts`, plus ``risk_rank``.
+    """
+    cols = ["account_id", "alert", "trigger", "playbook", "risk_rank", "health_band_before", "health_band",
+            "health_score_before", "health_score", "churn_probability_before", "churn_probability"]
+
+    def banded(frame: pd.DataFrame) -> pd.DataFrame:
+        if {"in_band", "risk_rank"} <= set(frame.columns):
+            return frame
+        return frame.drop(columns=["in_band", "risk_rank"], errors="ignore").join(
+            risk_band(frame, top_share, max_accounts))
+
+    before = banded(previous)[["account_id", "health_band", "health_score", "churn_probability", "in_band"]]
+    before = before.rename(columns=lambda c: c if c == "account_id" else f"{c}_before")
+    merged = banded(current).merge(before, on="account_id", how="left")
+    known = merged["in_band_before"].notna()
+    in_band = merged["in_band"].astype(bool)
+    entered = in_band & known & ~merged["in_band_before"].astype("boolean").fillna(False).astype(bool)
+    first = in_band & ~known
+    merged["alert"] = np.select([entered, first], ["entered the top risk band", "in the top risk band at first score"],
+                                "")
+    out = merged[merged["alert"] != ""].copy()
+    health_text = out.get("health_triggers", pd.Series("", index=out.index)).fillna("").replace("none", "")
+    model_text = "model: " + out.get("top_reasons", pd.Series("", index=out.index)).fillna("")
+    out["trigger"] = np.where(health_text != "", model_text + "; " + health_text, model_text)
+    extra = [c for c in ("account_name", "segment", "arr", "arr_at_risk", "touch_tier") if c in out]
+    out = out.sort_values(["arr_at_risk" if "arr_at_risk" in out else "churn_probability", "risk_rank"],
+                          ascending=[False, True], kind="stable")
+    return out[["account_id", *extra, *cols[1:]]].reset_index(drop=True)
+
+
+def alert_audit(checks: Checks, churn_dates: pd.DataFrame, as_of: pd.Timestamp, horizon_days: int = 90,
+                top_share: float = 0.02, max_accounts: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """How often each alert rule's alerts were false on the past months whose horizon has passed.
+
+    For every check whose ``horizon_days`` window closed by ``as_of`` (and the check before it, both
+    with a risk model), the alerts each rule would have raised then, from the checks alone: the band
+    rule (:func:`band_alerts`) and the previous health-or-threshold rule (:func:`alerts`). An alert is
+    borne out when the account churned within ``horizon_days`` of the check (``[check, check +
+    horizon)``, the risk model's own label), else it is a false alarm (a save by a CSM counts as one
+    too). Returns one row per month and rule (``month, rule, alerts, churned, paying``) and a summary
+    per rule (``alerts, churned, false_alarms, false_alarm_rate`` with its Wilson 95% CI, ``months``,
+    and ``base_rate``: the share of all paying accounts that churned within the horizon).
+    """
+    as_of = pd.Timestamp(as_of)
+    horizon = pd.Timedelta(days=int(horizon_days))
+    dates = sorted(checks.models)
+    rows = []
+    for before, when in zip(dates, dates[1:]):
+        if when + horizon > as_of + pd.Timedelta(days=1):
+            continue
+        now, prev = checked_list(checks, when), checked_list(checks, before)
+        churned_ids = set(churn_dates.loc[(churn_dates["churn_date"] >= when)
+                                          & (churn_dates["churn_date"] < when + horizon), "account_id"])
+        month = (when - pd.Timedelta(days=1)).to_period("M")
+        paying_churned = int(now["account_id"].isin(churned_ids).sum())
+        for rule, table in (("band", band_alerts(now.assign(playbook=""), prev, top_share, max_accounts)),
+                            ("previous", alerts(now.assign(playbook=""), prev))):
+            rows.append({"month": month, "rule": rule, "alerts": int(len(table)),
+                         "churned": int(table["account_id"].isin(churned_ids).sum()),
+                         "paying": int(len(now)), "paying_churned": paying_churned})
+    table = pd.DataFrame(rows, columns=["month", "rule", "alerts", "churned", "paying", "paying_churned"])
+    summary = {}
+    for rule in ("band", "previous"):
+        part = table[table["rule"] == rule]
+        n, hit = int(part["alerts"].sum()), int(part["churned"].sum())
+        rate, low, high = wilson(n - hit, n)
+        summary[rule] = {"months": int(len(part)), "alerts": n, "churned": hit, "false_alarms": n - hit,
+                         "false_alarm_rate": rate, "false_alarm_low": low, "false_alarm_high": high,
+                         "alerts_per_month": n / len(part) if len(part) else float("nan"),
+                         "base_rate": (part["paying_churned"].sum() / part["paying"].sum()) if len(part) else float("nan"),
+                         "first_month": str(part["month"].min()) if len(part) else None,
+                         "last_month": str(part["month"].max()) if len(part) else None}
+    return table, summary
+
+
 def previous_list_from_run(output_dir: str | Path | None, month: pd.Period,
                            notebook: str = "03_churn_drivers") -> Path | None:
     """The previous month's at-risk list written by an earlier run, if one exists: the CSV named
@@ -1013,17 +1109,26 @@ def checked_list(checks: Checks, when: pd.Timestamp) -> pd.DataFrame | None:
 
 
 def month_alerts(ds: Dataset, checks: Checks, month: pd.Period, horizon_days: int, config,
-                 names: pd.Series | None = None, previous_list: pd.DataFrame | None = None
+                 names: pd.Series | None = None, previous_list: pd.DataFrame | None = None,
+                 top_share: float | None = 0.02, max_accounts: int | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """This month's alerts (:func:`alerts`): ``(current, previous, alerts)``.
+    """This month's alerts: ``(current, previous, alerts)``.
 
-    Which accounts alert follows from the checks alone (band, probability and threshold at this
-    month's and the previous month's check, or ``previous_list`` from an earlier run); the at-risk
-    list's full rows (:func:`csresearch.drivers.at_risk_list`: reasons, playbook, ARR) are built only
-    for the accounts that alert, so ``current`` holds those rows. The alerts are the ones the full
-    lists would give: every alert column is computed row by row.
+    ``top_share`` set: the band rule (:func:`band_alerts`: entered the top ``top_share`` of accounts by
+    churn probability, at most ``max_accounts``); None: the previous rule (:func:`alerts`: turned red,
+    green to yellow, crossed the risk threshold). Which accounts alert follows from the checks alone
+    (band, probability and threshold at this month's and the previous month's check, or
+    ``previous_list`` from an earlier run); the at-risk list's full rows
+    (:func:`csresearch.drivers.at_risk_list`: reasons, playbook, ARR) are built only for the accounts
+    that alert, so ``current`` holds those rows. The alerts are the ones the full lists would give:
+    every alert column is computed row by row, and the band over every account checked.
     """
     from . import drivers
+
+    def rule(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+        if top_share is None:
+            return alerts(current, previous)
+        return band_alerts(current, previous, top_share, max_accounts)
 
     month = pd.Period(month, "M")
     T = pd.Timestamp(month.to_timestamp(how="start") + pd.offsets.MonthBegin(1))
@@ -1041,15 +1146,18 @@ def month_alerts(ds: Dataset, checks: Checks, month: pd.Period, horizon_days: in
     frame = checks.frame
     now = checked_list(checks, T)
     if now is not None:
-        which = alerts(now.assign(playbook=""), prev_list)  # who alerts: band and probability suffice
-        alerting = which["account_id"]
-        if alerting.empty:
+        if top_share is not None:
+            now = now.join(risk_band(now, top_share, max_accounts))
+        which = rule(now.assign(playbook=""), prev_list)  # who alerts: band and probability suffice
+        if which.empty:
             return now.iloc[0:0], prev_list, which
-        frame = frame[(frame["observation_date"] == T) & frame["account_id"].isin(set(alerting))]
+        frame = frame[(frame["observation_date"] == T) & frame["account_id"].isin(set(which["account_id"]))]
     current = drivers.at_risk_list(ds, month, horizon_days, health_config=config, frame=frame,
                                    model=checks.models.get(T), display_names=names,
                                    risk_threshold=thr_now).assign(risk_threshold=thr_now)
-    return current, prev_list, alerts(current, prev_list)
+    if now is not None and top_share is not None:
+        current = current.merge(now[["account_id", "risk_rank", "in_band"]], on="account_id", how="left")
+    return current, prev_list, rule(current, prev_list)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1359,6 +1467,8 @@ class Settings:
     value_milestone: str = "first_value"
     reason_playbooks: Mapping[str, str] | None = None
     max_train_rows: int | None = 250_000
+    alert_top_share: float | None = 0.02
+    alert_max_accounts: int | None = None
 
 
 def churn_month(churn_date: pd.Series, churn_convention: str = "month_end") -> pd.Series:
@@ -1416,6 +1526,8 @@ class Review:
     rollup_reasons: pd.DataFrame
     rollup_missed: pd.DataFrame
     notes: list[str]
+    alert_rule_audit: pd.DataFrame | None = None   # past months: alerts and churns per rule
+    alert_rule_summary: dict = field(default_factory=dict)
 
     @property
     def is_month(self) -> bool:
@@ -1430,7 +1542,8 @@ class Review:
             n = severe = None
             if self.alerts is not None:
                 n = len(self.alerts)
-                severe = int(self.alerts["alert"].str.contains("red|threshold").sum())
+                if self.settings.alert_top_share is None:  # the previous rule: its severe kinds
+                    severe = int(self.alerts["alert"].str.contains("turned red|crossed").sum())
             return month_headline(self.month, self.churned, self.pareto, self.audit_summary, n, severe)
         return accounts_headline(self.churned, self.audit, self.settings.lookback_months)
 
@@ -1501,7 +1614,8 @@ class Review:
 
     def alerts_table(self) -> pd.DataFrame:
         """The alerts as published (``alerts.csv``)."""
-        cols = ["account_id", "account_name", "segment", "arr", "alert", "trigger", "playbook", "health_band_before",
+        cols = ["account_id", "account_name", "segment", "arr", "alert", "risk_rank", "trigger", "playbook",
+                "health_band_before",
                 "health_band", "health_score_before", "health_score", "churn_probability_before", "churn_probability",
                 "touch_tier"]
         if self.alerts is None:
@@ -1638,9 +1752,19 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
     current_list = prev_list = alerts_table = None
     try:
         current_list, prev_list, alerts_table = month_alerts(ds, checks, month, s.horizon_days, config, names,
-                                                             previous_list)
+                                                             previous_list, s.alert_top_share, s.alert_max_accounts)
     except ValueError as exc:  # e.g. too little history to fit the risk model
         notes.append(f"alerts skipped: {exc}")
+    rule_audit, rule_summary = alert_audit(checks, all_c[["account_id", "churn_date"]], as_of, s.horizon_days,
+                                           s.alert_top_share or 0.02, s.alert_max_accounts)
+    T = pd.Timestamp(month.to_timestamp(how="start") + pd.offsets.MonthBegin(1))
+    now = checked_list(checks, T)
+    if now is not None and s.alert_top_share is not None:
+        band = risk_band(now, s.alert_top_share, s.alert_max_accounts)
+        inside = now.loc[band["in_band"], "churn_probability"]
+        rule_summary["this_month"] = {"paying": int(now["churn_probability"].notna().sum()),
+                                      "band": int(len(inside)),
+                                      "min_probability": float(inside.min()) if len(inside) else float("nan")}
 
     lesson_table = lessons(pareto, audit_summary_all, missed, audit, contrast, false_alarm, config,
                            s.reason_playbooks)
@@ -1648,7 +1772,7 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
     return Review(month, ids, s, config, all_c, churned, pareto, by_segment, themes, checks, audit, audit_summary,
                   audit_summary_all, missed, false_alarm, key, weekly, events, mrr, health, (start, end), pairs,
                   aligned, contrast, current_list, prev_list, source, alerts_table, lesson_table, roll_reasons,
-                  roll_missed, notes)
+                  roll_missed, notes, rule_audit, rule_summary)
 
 
 
@@ -1787,6 +1911,45 @@ def alerts_sentence(alerts_table: pd.DataFrame | None, month: pd.Period, source:
             f"{parts}. Compared with the previous month's at-risk list, {source}.")
 
 
+def alert_rule_text(s: Settings) -> str:
+    if s.alert_top_share is None:
+        return "turned red, dropped green to yellow, or crossed the risk threshold since last month"
+    cap = f", at most {s.alert_max_accounts:,} accounts" if s.alert_max_accounts is not None else ""
+    return (f"entered the top {s.alert_top_share:.0%} of paying accounts by churn probability{cap} since last month "
+            "(or is in it at its first score)")
+
+
+def alert_rule_sentence(review: Review) -> str:
+    """The alert rule in words and how often its alerts, and the previous rule's, were false on the past
+    months whose horizon has passed (:func:`alert_audit`), generated from the numbers."""
+    s, summary = review.settings, review.alert_rule_summary
+    text = f"An account alerts when it {alert_rule_text(s)}."
+    now = summary.get("this_month")
+    if now and now["band"]:
+        text += (f" This month the band holds the {now['band']:,} riskiest of {now['paying']:,} paying accounts "
+                 f"(churn probability {_pct(now['min_probability'])} or more).")
+    band, previous = summary.get("band", {}), summary.get("previous", {})
+    if not band.get("months"):
+        return text + " No past month's alerts can be judged yet (their horizon has not passed)."
+
+    def judged(part: Mapping) -> str:
+        return (f"{part['alerts']:,} alerts ({part['alerts_per_month']:,.0f} a month), of which {part['false_alarms']:,} "
+                f"({_pct(part['false_alarm_rate'])}, 95% CI {_pct(part['false_alarm_low'])}-"
+                f"{_pct(part['false_alarm_high'])}) were false alarms")
+
+    months = (f"{pd.Period(band['first_month']).strftime('%b %Y')}-{pd.Period(band['last_month']).strftime('%b %Y')}"
+              if band["months"] > 1 else pd.Period(band["first_month"]).strftime("%b %Y"))
+    current, other = ("band", "previous") if s.alert_top_share is not None else ("previous", "band")
+    other_words = ("the previous rule (turned red, green to yellow, crossed the risk threshold)" if other == "previous"
+                   else f"the top-{(s.alert_top_share or 0.02):.0%} band rule")
+    parts = {"band": band, "previous": previous}
+    text += (f" On the {band['months']} past month(s) whose {s.horizon_days} days have passed ({months}), it raised "
+             f"{judged(parts[current])}: still paying {s.horizon_days} days later. {other_words[0].upper() + other_words[1:]} "
+             f"raised {judged(parts[other])}. Among all paying accounts, {_pct(band['base_rate'])} churned within "
+             f"{s.horizon_days} days of a check; a save by a CSM counts as a false alarm here.")
+    return text
+
+
 def conventions(review: Review) -> dict:
     """The conventions box of the report."""
     s = review.settings
@@ -1808,6 +1971,7 @@ def conventions(review: Review) -> dict:
             f"{review.checks.thresholds.get(max(review.checks.thresholds), float('nan')):.1%} this month)"
             if review.checks.thresholds else "1.5 x the churn rate known at the check"),
         "checks": f"risk list monthly (model refitted every {s.refit_months} months); health score {health_every}",
+        "alerts": f"an account {alert_rule_text(s)}",
         "lookback_months": s.lookback_months,
         "rollup_months": s.rollup_months,
         "comparables": f"{s.comparables_per_account} per churn, retained >= {s.retained_days} days",
@@ -1867,8 +2031,8 @@ def sampling_text(checks: Checks) -> str:
                 f"max_train_rows, is {cap} rows).")
     latest = max(sampled)
     return (drivers.sampling_sentence(sampled[latest], "The risk models").rstrip(".")
-            + f" (the refit at the {latest:%d %b %Y} check; {len(sampled)} of {len(fits)} refits were sampled "
-            f"this way, each to at most {cap} rows plus its churned observations: max_train_rows).")
+            + f" (numbers of the refit at the {latest:%d %b %Y} check; {len(sampled)} of the {len(fits)} refits were "
+            f"sampled this way, max_train_rows = {cap}).")
 
 
 def notes_text(review: Review) -> str:
@@ -1933,6 +2097,10 @@ def record(nb, review: Review) -> None:
         ci = "" if np.isnan(s["median_lead_low"]) else f" (95% CI {s['median_lead_low']:.0f}-{s['median_lead_high']:.0f})"
         nb.kpi("Median warning lead", s["median_lead_days"], f"{s['median_lead_days']:.0f} days{ci}")
     nb.kpi("New alerts", n_alerts, f"{n_alerts:,} accounts", link=f"{nb.notebook}/alerts.csv")
+    rule = review.alert_rule_summary.get("band" if review.settings.alert_top_share is not None else "previous", {})
+    if rule.get("alerts"):
+        nb.kpi("Alert false alarms (past months)", rule["false_alarm_rate"],
+               f"{_pct(rule['false_alarm_rate'])} (95% CI {_pct(rule['false_alarm_low'])}-{_pct(rule['false_alarm_high'])})")
     if fa.get("flagged_accounts"):
         nb.kpi("False-alarm rate", fa["false_alarm_rate"],
                f"{_pct(fa['false_alarm_rate'])} (95% CI {_pct(fa['false_alarm_low'])}-{_pct(fa['false_alarm_high'])})")
@@ -1950,6 +2118,8 @@ def record(nb, review: Review) -> None:
         lessons=int(len(review.lessons)),
         notes=review.notes,
         risk_model_sampling=sampling_text(review.checks),
+        alert_rule=alert_rule_text(review.settings),
+        alert_rule_audit=review.alert_rule_summary,
         risk_model_fits={str(when.date()): (None if s is None else {"rows": s.rows, "churned": s.churned,
                                                                      "others": s.others, "others_kept": s.others_kept,
                                                                      "weight": s.weight})
