@@ -1543,7 +1543,7 @@ class Review:
             if self.alerts is not None:
                 n = len(self.alerts)
                 if self.settings.alert_top_share is None:  # the previous rule: its severe kinds
-                    severe = int(self.alerts["alert"].str.contains("turned red|crossed").sum())
+                    severe = int(self.alerts["alert"].str.contains("red|threshold").sum())
             return month_headline(self.month, self.churned, self.pareto, self.audit_summary, n, severe)
         return accounts_headline(self.churned, self.audit, self.settings.lookback_months)
 
