@@ -632,3 +632,76 @@ def test_health_triggers_text_matches_the_row_by_row_join():
     expected = pd.concat(texts, axis=1).apply(lambda r: "; ".join(t for t in r if t), axis=1)
     assert got.tolist() == expected.tolist()
     assert (got.str.contains("; ")).any() and (got == "").any()
+
+
+def test_backtest_under_every_cap_is_the_uncapped_backtest():
+    frame = synthetic_frame(2000)
+    plain = drivers.backtest(frame, kinds=("gbm", "logistic"), folds=2, n_resamples=30)
+    capped = drivers.backtest(frame, kinds=("gbm", "logistic"), folds=2, n_resamples=30, max_rows=len(frame),
+                              bootstrap_max_rows=len(frame))
+    pd.testing.assert_frame_equal(plain.metrics, capped.metrics, check_exact=True)
+    assert all(m.sampling is None for m in capped.models.values())
+    # over the caps: the fits sample, the metrics still count every test row
+    tight = drivers.backtest(frame, kinds=("gbm",), folds=2, n_resamples=30, max_rows=600, bootstrap_max_rows=300)
+    assert tight.models["gbm"].sampling is not None and tight.models["gbm"].sampling.rows <= 600
+    assert tight.metrics["test_accounts"].tolist() == plain.metrics.loc[plain.metrics["model"] == "gbm",
+                                                                        "test_accounts"].tolist()
+
+
+def test_weighted_bins_follow_the_weights_and_the_boosting_rule():
+    values = np.arange(1000, dtype=float).reshape(-1, 1)
+    even = drivers._weighted_bins(values, np.ones(1000), max_bins=10)[0]
+    assert even.tolist() == [99, 199, 299, 399, 499, 599, 699, 799, 899]  # the value reaching each 10% of weight
+    # weight 4 on the upper half: 20% of the weight is at or below 499 (two cuts: 249 and 499), the
+    # other seven cuts split the upper half's 80%
+    heavy = drivers._weighted_bins(values, np.where(values[:, 0] >= 500, 4.0, 1.0), max_bins=10)[0]
+    assert heavy.tolist()[:2] == [249, 499] and (heavy > 499).sum() == 7
+    # few distinct values: left to the boosting's own exact binning
+    assert drivers._weighted_bins(np.array([[0.0], [1.0], [np.nan]] * 50), np.ones(150), max_bins=10) == {}
+    model = drivers.ChurnModel("gbm")
+    model.bins_ = {0: np.array([1.0, 2.0])}
+    binned = model._binned(np.array([[0.5], [1.0], [1.5], [2.0], [7.0], [np.nan]]))
+    assert np.array_equal(binned[:, 0], [0, 0, 1, 1, 2, np.nan], equal_nan=True)  # x <= threshold i -> bin i
+
+
+def _red_lead_times_reference(frame, scores):
+    """The per-churn loop red_lead_times replaced (the oracle)."""
+    s = scores[["account_id", "observation_date", "health_band"]].merge(
+        frame[["account_id", "observation_date", "churn_date"]], on=["account_id", "observation_date"])
+    s = s[s["churn_date"].notna() & (s["observation_date"] <= s["churn_date"])]
+    s = s.sort_values(["account_id", "churn_date", "observation_date"])
+    out = []
+    for (account, churn_date), g in s.groupby(["account_id", "churn_date"], sort=False):
+        red = (g["health_band"] == "red").to_numpy()
+        dates = g["observation_date"].to_numpy()
+        first_red = None
+        i = len(red) - 1
+        while i >= 0 and red[i]:
+            first_red = dates[i]
+            i -= 1
+        days = (pd.Timestamp(churn_date) - pd.Timestamp(first_red)).days if first_red is not None else np.nan
+        out.append({"account_id": account, "churn_date": churn_date, "last_band": g["health_band"].iloc[-1],
+                    "days_red_before_churn": days})
+    return pd.DataFrame(out, columns=["account_id", "churn_date", "last_band", "days_red_before_churn"])
+
+
+def test_red_lead_times_match_the_per_churn_loop():
+    rng = np.random.default_rng(4)
+    rows = []
+    for a in range(300):
+        dates = pd.date_range("2025-01-01", periods=rng.integers(1, 10), freq="MS")
+        churn = dates[-1] + pd.Timedelta(days=int(rng.integers(0, 40))) if rng.random() < 0.7 else pd.NaT
+        for t in dates:
+            rows.append({"account_id": f"A{a:03d}", "observation_date": t, "churn_date": churn,
+                         "health_band": rng.choice(["red", "yellow", "green"], p=[0.5, 0.3, 0.2])})
+    data = pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # out of order
+    frame, scores = data[["account_id", "observation_date", "churn_date"]], data[["account_id", "observation_date",
+                                                                                  "health_band"]]
+    got, expected = drivers.red_lead_times(frame, scores), _red_lead_times_reference(frame, scores)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["days_red_before_churn"].notna().any() and got["days_red_before_churn"].isna().any()
+    # every churn red all along: whole days as integers, like the loop
+    all_red = scores.assign(health_band="red")
+    pd.testing.assert_frame_equal(drivers.red_lead_times(frame, all_red), _red_lead_times_reference(frame, all_red))
+    empty = frame.assign(churn_date=pd.NaT)
+    assert drivers.red_lead_times(empty, scores).empty and _red_lead_times_reference(empty, scores).empty

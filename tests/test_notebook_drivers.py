@@ -20,6 +20,8 @@ def test_drivers_notebook_on_the_small_world(small_world_path, tmp_path):
     for name in OUTPUTS:
         assert (out / name).exists(), name
     assert set(summary["tables"]) >= set(OUTPUTS[:-1])
+    # 600 accounts: under every scale cap, so nothing is sampled (and the report says nothing about it)
+    assert summary["sampling"] and all(v is None for v in summary["sampling"].values())
     # 600 accounts: ~25 churners per test date, so the AUC interval is about +-0.06 wide; the planted
     # engagement and renewal effects give ~0.85 (demo-world test), so 0.7 fails only a broken model
     auc = summary["backtest"]["gbm"]["auc"]

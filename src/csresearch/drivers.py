@@ -391,7 +391,7 @@ def model_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
 # ==================================================================================================
 # Training samples: every churned row, a stratified sample of the others, weights that undo it
 # ==================================================================================================
-DEFAULT_MAX_TRAIN_ROWS = 250_000
+DEFAULT_MAX_TRAIN_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -452,8 +452,8 @@ def training_sample(frame: pd.DataFrame, max_rows: int | None, target: str = "ch
     n_others = len(other_pos)
     budget = max_rows - n_pos if max_rows - n_pos >= max_rows // 2 else max_rows // 2
     used = tuple(c for c in strata if c in frame.columns)
-    others = frame.iloc[other_pos]
-    if used:
+    if used:  # only the stratum columns are read (no copy of the feature columns)
+        others = frame[list(used)].iloc[other_pos]
         codes = others.groupby(list(used), sort=True, dropna=False, observed=True).ngroup().to_numpy()
     else:
         codes = np.zeros(n_others, dtype=np.int64)
@@ -479,7 +479,7 @@ def training_sample(frame: pd.DataFrame, max_rows: int | None, target: str = "ch
 
 
 GROUP_MAX_ROWS = 100_000       # rows behind the correlation that groups the features
-IMPORTANCE_MAX_ROWS = 20_000   # test rows behind the permutation importance and the driver effects
+IMPORTANCE_MAX_ROWS = 10_000   # test rows behind the permutation importance and the driver effects
 BOOTSTRAP_MAX_ROWS = 20_000    # rows each bootstrap interval resamples (its width is rescaled to all rows)
 
 
@@ -519,7 +519,8 @@ def sampling_sentence(sampling: Sampling | None, what: str = "The models") -> st
     strata = " x ".join(s.replace("_", " ") for s in sampling.strata)
     by = f" (proportional within each {strata})" if strata else ""
     positive = {"churned": "churned", "expanded": "expanded"}.get(sampling.target, f"{sampling.target} = 1")
-    return (f"{what} were fitted on all {sampling.churned:,} {positive} observations and a stratified {pct} "
+    verb = "were" if what.rstrip().endswith("s") else "was"
+    return (f"{what} {verb} fitted on all {sampling.churned:,} {positive} observations and a stratified {pct} "
             f"sample of the {_count(sampling.others)} others{by}, {sampling.rows:,} rows in all; the sampled rows "
             f"are weighted by {sampling.weight:.1f} on average (stratum size / rows kept) so probabilities stay "
             f"calibrated.")
@@ -528,6 +529,29 @@ def sampling_sentence(sampling: Sampling | None, what: str = "The models") -> st
 # ==================================================================================================
 # Models
 # ==================================================================================================
+def _weighted_bins(values: np.ndarray, weights: np.ndarray, max_bins: int = 255) -> dict[int, np.ndarray]:
+    """Bin thresholds at weighted quantiles for each column with more distinct values than
+    ``max_bins`` (value x falls in bin i when thresholds[i - 1] < x <= thresholds[i], the gradient
+    boosting's own rule; missing values stay missing).
+
+    The gradient boosting bins a weighted fit at weighted quantiles itself, but scikit-learn 1.9 does
+    it with one full sort per quantile (254 per column: 10 s of a 14 s fit on 40,000 rows); one sort
+    per column here gives bins of the same kind, and columns with few distinct values keep its exact
+    binning (every distinct value its own bin)."""
+    out = {}
+    for j in range(values.shape[1]):
+        col = values[:, j]
+        ok = ~np.isnan(col)
+        v, w = col[ok], weights[ok]
+        if len(np.unique(v)) <= max_bins:
+            continue
+        order = np.argsort(v, kind="stable")
+        v, cumulative = v[order], np.cumsum(w[order])
+        targets = cumulative[-1] * np.arange(1, max_bins) / max_bins
+        out[j] = np.unique(v[np.minimum(np.searchsorted(cumulative, targets), len(v) - 1)])
+    return out
+
+
 def _restrict_groups(groups: dict[str, list[str]], columns: list[str]) -> dict[str, list[str]]:
     """``groups`` limited to ``columns`` (a group whose lead metric is gone is led by its next member);
     a column in no group is its own group."""
@@ -660,6 +684,7 @@ class ChurnModel:
     estimator_: Any = field(default=None, repr=False)
     reference_: pd.Series | None = field(default=None, repr=False)
     sampling: Sampling | None = field(default=None, repr=False)
+    bins_: dict[int, np.ndarray] | None = field(default=None, repr=False)
 
     # ---- design matrix ---------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -673,8 +698,9 @@ class ChurnModel:
 
     def fit(self, frame: pd.DataFrame, numeric: list[str] | None = None,
             categorical: list[str] | None = None, max_rows: int | None = None,
-            groups: dict[str, list[str]] | None = None) -> "ChurnModel":
-        """Fit on the rows of ``frame`` whose target is known.
+            groups: dict[str, list[str]] | None = None, rows: np.ndarray | None = None) -> "ChurnModel":
+        """Fit on the rows of ``frame`` whose target is known (and, given ``rows``, a boolean mask over
+        ``frame``, only those rows: the same fit as on ``frame[rows]`` without copying it).
 
         ``max_rows``: when there are more labelled rows, train on every positive row plus a stratified
         sample of the others with sample weights (:func:`training_sample`); ``self.sampling`` says
@@ -682,11 +708,18 @@ class ChurnModel:
         ``groups``: correlated feature groups computed once elsewhere (:func:`feature_groups`); by
         default they are computed on this training frame (on at most 100,000 of its rows).
         """
-        labelled = frame[frame[self.target].notna()]
-        train, weights, self.sampling = training_sample(labelled, max_rows, self.target,
-                                                        random_state=self.random_state)
-        if self.sampling is not None:
-            del labelled  # only the sample is needed from here
+        known = frame[self.target].notna().to_numpy()
+        if rows is not None:
+            known &= np.asarray(rows, dtype=bool)
+        if max_rows is None or int(known.sum()) <= max_rows:
+            train, weights, self.sampling = frame[known], None, None
+        else:  # sample on the label and strata columns, then copy only the kept rows
+            keys = frame[[c for c in dict.fromkeys([self.target, "segment", "observation_date"]) if c in frame]]
+            keys = keys.assign(_position=np.arange(len(frame)))[known]
+            kept, weights, self.sampling = training_sample(keys, max_rows, self.target,
+                                                           random_state=self.random_state)
+            train = frame.iloc[kept["_position"].to_numpy()]
+            del keys, kept
         auto_numeric, auto_categorical = model_features(train)
         # constant columns carry no information (e.g. an optional attribute the source does not have)
         self.numeric_ = [c for c in (numeric if numeric is not None else auto_numeric)
@@ -714,11 +747,16 @@ class ChurnModel:
         if self.kind == "gbm":
             from sklearn.ensemble import HistGradientBoostingClassifier
 
+            values = X.to_numpy(dtype=float)
+            self.bins_ = None
+            if weights is not None:  # weighted quantile bins, computed here (see _weighted_bins)
+                self.bins_ = _weighted_bins(values, weights)
+                values = self._binned(values)
             with _threads():  # fitted on a plain array: prediction in tight loops skips pandas checks
                 self.estimator_ = HistGradientBoostingClassifier(
                     max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
                     min_samples_leaf=self.min_samples_leaf, l2_regularization=1.0, random_state=self.random_state,
-                ).fit(X.to_numpy(dtype=float), y, sample_weight=weights)
+                ).fit(values, y, sample_weight=weights)
         elif self.kind == "logistic":
             pipe = self._logistic_pipeline(train)
             fit_params = {} if weights is None else {"scale__sample_weight": weights, "model__sample_weight": weights}
@@ -726,6 +764,18 @@ class ChurnModel:
         else:
             raise ValueError(f"unknown model kind {self.kind!r}: use 'gbm' or 'logistic'")
         return self
+
+    def _binned(self, values: np.ndarray) -> np.ndarray:
+        """The gbm's input: the values themselves, or their bin numbers when the fit binned them."""
+        if not self.bins_:
+            return values
+        values = values.copy()
+        for j, thresholds in self.bins_.items():
+            col = values[:, j]
+            missing = np.isnan(col)
+            values[:, j] = np.searchsorted(thresholds, col, side="left")
+            values[missing, j] = np.nan
+        return values
 
     def _logistic_pipeline(self, train: pd.DataFrame):
         from sklearn.compose import ColumnTransformer
@@ -754,7 +804,7 @@ class ChurnModel:
     def predict_matrix(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """Probabilities for a design matrix (:meth:`matrix`, or its values in the same column order)."""
         if self.kind == "gbm":
-            X = np.asarray(X, dtype=float)
+            X = self._binned(np.asarray(X, dtype=float))
         elif not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(X, columns=self.columns_)
         with _threads():
@@ -777,8 +827,8 @@ class ChurnModel:
 
             with _threads():
                 explainer = shap.TreeExplainer(self.estimator_)
-                values = pd.DataFrame(np.asarray(explainer.shap_values(X.to_numpy(dtype=float))), columns=X.columns,
-                                      index=frame.index)
+                values = pd.DataFrame(np.asarray(explainer.shap_values(self._binned(X.to_numpy(dtype=float)))),
+                                      columns=X.columns, index=frame.index)
             base = float(np.ravel(explainer.expected_value)[0])
             by_column = values
         else:
@@ -944,11 +994,12 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     if frame is None:
         frame = observations(ds, as_of, horizon_days, lead_days, **observation_settings)
     T = feat.observation_date_for(as_of)
-    train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
+    closed = (frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T).to_numpy()
     if model is None:
-        model = ChurnModel("gbm").fit(train, max_rows=max_rows)
+        model = ChurnModel("gbm").fit(frame, max_rows=max_rows, rows=closed)
     if risk_threshold is None:
-        risk_threshold = 1.5 * float(train["churned"].mean()) if train["churned"].notna().any() else 0.2
+        known = frame["churned"][closed]
+        risk_threshold = 1.5 * float(known.mean()) if known.notna().any() else 0.2
     now = frame[frame["observation_date"] == T].copy()
     if now.empty:
         raise ValueError(f"no account is paying at {T.date()}")
@@ -1112,23 +1163,25 @@ def backtest(frame: pd.DataFrame, kinds: tuple[str, ...] = ("logistic", "gbm"), 
     """
     settings = dict(model_settings or {})
     window = pd.Timedelta(days=int(frame.attrs.get("horizon_days", 90)) + int(frame.attrs.get("lead_days", 0)))
-    labelled = frame[frame[target].notna()]
+    known = frame[target].notna().to_numpy()
+    y_all = frame[target].to_numpy(dtype=float)
+    obs_date = frame["observation_date"]
     dates = test_dates_for(frame, folds, target)
     if groups is None:
         groups = feature_groups(frame)
     models: dict[str, ChurnModel] = {}
-    preds, test = [], labelled.iloc[:0]
+    preds, test = [], frame.iloc[:0]
     with _threads():
         for d in dates:
-            train = labelled[labelled["observation_date"] + window <= d]
-            fold_test = labelled[labelled["observation_date"] == d]
-            if train[target].sum() < min_train_events or fold_test[target].nunique() < 2:
+            train = known & (obs_date + window <= d).to_numpy()  # masks: no copy of the training rows
+            in_test = known & (obs_date == d).to_numpy()
+            if y_all[train].sum() < min_train_events or len(np.unique(y_all[in_test])) < 2:
                 continue
-            test = fold_test
+            test = frame[in_test]
             for kind in kinds:
                 model = ChurnModel(kind, target=target, **settings.get(kind, {}))
                 shared = groups if model.group_threshold == 0.7 else None  # feature_groups' threshold
-                model.fit(train, max_rows=max_rows, groups=shared)
+                model.fit(frame, max_rows=max_rows, groups=shared, rows=train)
                 models[kind] = model
                 preds.append(pd.DataFrame({
                     "test_date": d, "model": kind, "account_id": test["account_id"].to_numpy(),
@@ -1509,20 +1562,29 @@ def red_lead_times(frame: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     s = scores[["account_id", "observation_date", "health_band"]].merge(
         frame[["account_id", "observation_date", "churn_date"]], on=["account_id", "observation_date"])
     s = s[s["churn_date"].notna() & (s["observation_date"] <= s["churn_date"])]
-    s = s.sort_values(["account_id", "churn_date", "observation_date"])
-    out = []
-    for (account, churn_date), g in s.groupby(["account_id", "churn_date"], sort=False):
-        red = (g["health_band"] == "red").to_numpy()
-        dates = g["observation_date"].to_numpy()
-        first_red = None
-        i = len(red) - 1
-        while i >= 0 and red[i]:
-            first_red = dates[i]
-            i -= 1
-        days = (pd.Timestamp(churn_date) - pd.Timestamp(first_red)).days if first_red is not None else np.nan
-        out.append({"account_id": account, "churn_date": churn_date, "last_band": g["health_band"].iloc[-1],
-                    "days_red_before_churn": days})
-    return pd.DataFrame(out, columns=["account_id", "churn_date", "last_band", "days_red_before_churn"])
+    s = s.sort_values(["account_id", "churn_date", "observation_date"]).reset_index(drop=True)
+    columns = ["account_id", "churn_date", "last_band", "days_red_before_churn"]
+    if s.empty:
+        return pd.DataFrame(columns=columns)
+    # per (account, churn): the red streak that reaches the last row starts after the last non-red row
+    group = s.groupby(["account_id", "churn_date"], sort=False).ngroup().to_numpy()
+    position = np.arange(len(s))
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:], len(s)] - 1
+    red = (s["health_band"] == "red").to_numpy()
+    last_not_red = pd.Series(np.where(red, -1, position)).groupby(group).max().to_numpy()
+    streak_start = np.maximum(last_not_red + 1, starts)
+    is_red = red[ends]
+    first_red = s["observation_date"].to_numpy()[np.minimum(streak_start, ends)]
+    churn_date = s["churn_date"].to_numpy()[ends]
+    days = ((churn_date - first_red) / np.timedelta64(1, "D")).astype(float)
+    days = np.floor(days)  # whole days, as Timedelta.days
+    out = pd.DataFrame({"account_id": s["account_id"].to_numpy()[ends], "churn_date": s["churn_date"].iloc[ends].to_numpy(),
+                        "last_band": s["health_band"].to_numpy()[ends],
+                        "days_red_before_churn": np.where(is_red, days, np.nan)}, columns=columns)
+    if is_red.all():
+        out["days_red_before_churn"] = out["days_red_before_churn"].astype(np.int64)
+    return out
 
 
 def suggested_weights(frame: pd.DataFrame, scores: pd.DataFrame, config: HealthConfig,
@@ -1643,14 +1705,13 @@ def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.Dat
     """
     T = feat.observation_date_for(as_of)
     if model is None:
-        train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)
-                      & frame["expanded"].notna()]
-        model = ChurnModel("gbm", target="expanded").fit(train, max_rows=max_rows, groups=groups)
+        closed = (frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T).to_numpy()
+        model = ChurnModel("gbm", target="expanded").fit(frame, max_rows=max_rows, groups=groups, rows=closed)
     else:
-        train = frame[frame["expanded"].notna()]
+        closed = np.ones(len(frame), dtype=bool)
     now = frame[frame["observation_date"] == T].copy()
     p = model.predict_proba(now)
-    gained = train[train["expanded"] == 1]
+    gained = frame[closed & (frame["expanded"] == 1).to_numpy()]
     seg = "segment" if "segment" in frame else None
     overall = float(gained["expansion_mrr"].median() * 12) if len(gained) else 0.0
     typical = (gained.groupby(seg)["expansion_mrr"].median() * 12) if seg else pd.Series(dtype=float)
@@ -1858,10 +1919,9 @@ def drivers_report(ds: Dataset, month, horizon_days: int = 90, lead_days: int = 
     validation = (validate_health_score(frame, scores, config, n_resamples=bootstrap_resamples,
                                         bootstrap_max_rows=bootstrap_max_rows)
                   if scores is not None else None)
-    train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T)]
+    closed = (frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T).to_numpy()
     final = ChurnModel(primary_model, **settings.get(primary_model, {}))
-    final.fit(train, max_rows=max_train_rows, groups=groups if final.group_threshold == 0.7 else None)
-    del train
+    final.fit(frame, max_rows=max_train_rows, groups=groups if final.group_threshold == 0.7 else None, rows=closed)
     at_risk = at_risk_list(ds, T, horizon_days, lead_days, config, final, frame, display_names)
     sampling = {"final": final.sampling, **{f"backtest {k}": m.sampling for k, m in bt.models.items()}}
     try:
@@ -2016,7 +2076,7 @@ def scale_notes(report: DriversReport) -> list[str]:
     out = []
     final = report.sampling.get("final")
     if final is not None:
-        out.append("*Sampling (models).* " + sampling_sentence(final, "The final risk model's training rows") + " "
+        out.append("*Sampling (models).* " + sampling_sentence(final, "The final risk model") + " "
                    + "The backtest models are trained the same way on their own earlier rows"
                    + (f" ({_backtest_sampling_words(report)})" if _backtest_sampling_words(report) else "")
                    + "; every test row is scored and counted in the backtest metrics.")
@@ -2027,17 +2087,19 @@ def scale_notes(report: DriversReport) -> list[str]:
                        + "; every test row is scored and counted in the backtest metrics.")
     expansion = report.sampling.get("expansion")
     if expansion is not None:
-        out.append("*Sampling (expansion model).* " + sampling_sentence(expansion, "The expansion model's training rows"))
+        out.append("*Sampling (expansion model).* " + sampling_sentence(expansion, "The expansion model"))
     if report.importance_rows and report.importance_rows[1] < report.importance_rows[0]:
         total, used = report.importance_rows
         out.append(f"*Sampling (drivers).* Driver importance and effects use a random {used:,} of the "
                    f"{total:,} test rows, stratified by outcome (the same churn share as all of them).")
-    counts = report.backtest.metrics["test_accounts"] if len(report.backtest.metrics) else pd.Series(dtype=int)
+    counts = [int(n) for n in report.backtest.metrics.get("test_accounts", [])]
+    if report.validation is not None:
+        counts.append(int(report.validation["table"]["n"].iloc[0]))  # the health score's AUC rows
     cap = report.bootstrap_max_rows
-    if cap is not None and len(counts) and int(counts.max()) > cap:
-        out.append(f"*Intervals.* Metrics are computed on every test row; their 95% intervals bootstrap a random "
-                   f"{cap:,} rows stratified by outcome where there are more (up to {int(counts.max()):,}) and scale "
-                   f"the interval's width by the square root of {cap:,} / rows.")
+    if cap is not None and counts and max(counts) > cap:
+        out.append(f"*Intervals.* Metrics are computed on every row; where there are more than {cap:,} rows (up to "
+                   f"{max(counts):,}) the 95% bootstrap interval resamples a random {cap:,} of them, stratified by "
+                   f"outcome, and its width is scaled by the square root of {cap:,} / rows.")
     return out
 
 

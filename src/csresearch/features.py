@@ -323,7 +323,7 @@ def _date_chunks(obs: pd.DataFrame, ds: Dataset, max_groups: int | None) -> list
     return [obs.iloc[i:i + per_chunk] for i in range(0, len(obs), per_chunk)]
 
 
-USAGE_MAX_GROUPS = 1_000_000  # (observation date x account) pairs per run of the usage query
+USAGE_MAX_GROUPS = 500_000  # (observation date x account) pairs per run of the usage query
 
 
 def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
@@ -383,10 +383,13 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
         if "usage_events" in present:
             ds.con.unregister(gap_view)
 
-    out = blocks.pop("subscriptions")
-    for frame in blocks.values():
+    # sorted first: the left merges keep this order, so the result needs no sorted copy at the end
+    out = blocks.pop("subscriptions").sort_values(["observation_date", "account_id"]).reset_index(drop=True)
+    for name in list(blocks):  # each block is freed once merged
+        frame = blocks.pop(name)
         frame["observation_date"] = pd.to_datetime(frame["observation_date"])
         out = out.merge(frame, on=["observation_date", "account_id"], how="left")
+        del frame
     out["observation_date"] = pd.to_datetime(out["observation_date"])
     state_day = out["observation_date"] - pd.Timedelta(days=1)
 
@@ -443,14 +446,14 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
         # reached: days from the first paid day to value; not yet: days waiting so far (a lower bound)
         features["time_to_value_days"] = _days(reached_on, first_paid).clip(lower=0).fillna(features["tenure_days"])
 
+    del out, state_day, seats
     accounts = ds.table("accounts")
     attributes = [a for a in ATTRIBUTES if a in accounts.columns]
-    if attributes:
-        attrs = accounts[["account_id", *attributes]].copy()
+    if attributes:  # one column at a time (a merge would copy every feature column)
+        attrs = accounts[["account_id", *attributes]].drop_duplicates("account_id").set_index("account_id")
         for a in attributes:
-            attrs[a] = attrs[a].fillna("unknown").astype(str)
-        features = features.merge(attrs, on="account_id", how="left")
-    features = features.sort_values(["observation_date", "account_id"]).reset_index(drop=True)
+            features[a] = features["account_id"].map(attrs[a].fillna("unknown").astype(str))
+    features = features.reset_index(drop=True)
     features.attrs["missing_tables"] = missing
     features.attrs["event_names"] = event_names
     features.attrs["windows_days"] = tuple(int(w) for w in windows_days)
