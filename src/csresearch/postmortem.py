@@ -1466,7 +1466,7 @@ class Settings:
     churn_convention: str = "month_end"
     value_milestone: str = "first_value"
     reason_playbooks: Mapping[str, str] | None = None
-    max_train_rows: int | None = 250_000
+    max_train_rows: int | None = 100_000
     alert_top_share: float | None = 0.02
     alert_max_accounts: int | None = None
 
