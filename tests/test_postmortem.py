@@ -630,9 +630,7 @@ def test_checks_without_sampling_equal_the_reference(small_dataset, small_checks
     got = small_checks.scores[expected.columns]
     pd.testing.assert_frame_equal(got, expected)  # exactly: nothing was sampled
     assert small_checks.fits and all(s is None for s in small_checks.fits.values())
-    # the label is restored after each fit (the training rows are chosen by hiding later labels)
     frame = small_checks.frame
-    assert frame["churned"].notna().sum() > 0 and set(frame["churned"].dropna().unique()) <= {0.0, 1.0}
     again = pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8,
                           max_train_rows=len(frame))  # a cap the data does not reach changes nothing
     pd.testing.assert_frame_equal(again.scores, small_checks.scores)

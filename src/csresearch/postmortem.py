@@ -864,16 +864,13 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
             1.5 * float(known.mean()) if len(known) else 0.2)
         threshold[frame["observation_date"] == when] = thresholds[when]
         if model is None or from_end <= 1 or from_end % max(refit_months, 1) == 0:
-            # train on the observations whose window had closed by this check: the label of every later
-            # one is hidden (not copied out: the frame is the largest object of the report)
-            frame["churned"] = label.where(closed)
+            # train only on the observations whose window had closed by this check (a row mask: the
+            # frame, the largest object of the report, is not copied)
             try:
-                model = drivers.ChurnModel("gbm").fit(frame, max_rows=max_train_rows)
+                model = drivers.ChurnModel("gbm").fit(frame, max_rows=max_train_rows, rows=closed)
                 fits[when] = model.sampling
             except ValueError:  # too little closed history yet: no risk score at this check
                 model = None
-            finally:
-                frame["churned"] = label
         if model is not None:
             rows = frame["observation_date"] == when
             probability[rows] = model.predict_proba(frame[rows])
