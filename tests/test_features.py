@@ -206,29 +206,29 @@ def test_sql_text_is_engine_neutral():
     assert "'it''s'" in sql  # event names are quoted as SQL strings
     # events meet the observation windows by an equality on their calendar month plus the window's
     # bounds (a plain range join sorts every event by time: 5 GiB and 3.5 minutes at 100M events)
-    assert re.search(r"FROM obs_usage_months o\s+JOIN usage_events e ON \(EXTRACT\(YEAR FROM e.event_time\) \* 12 "
+    assert re.search(r"FROM obs_months o\s+JOIN usage_events e ON \(EXTRACT\(YEAR FROM e.event_time\) \* 12 "
                      r"\+ EXTRACT\(MONTH FROM e.event_time\)\) = o.event_month\s+AND e.event_time >= o.prior_start "
                      r"AND e.event_time < o.observation_date", sql)
 
 
-def test_month_rows_cover_each_window_exactly_once():
-    obs = feat._obs_frame([d("2024-03-01"), d("2024-04-01")], (30, 30))
-    # 2024-03-01: window from 2024-01-01 (60 days back: 31 in January, 29 in February) -> Jan, Feb
-    months = feat._obs_months(obs, "prior_start")
-    first = months[months["observation_date"] == d("2024-03-01")]["event_month"].tolist()
-    assert first == [2024 * 12 + 1, 2024 * 12 + 2]
-    # a 2025 date: 60 days back from 2025-03-01 is 2024-12-31 -> Dec, Jan, Feb
-    later = feat._obs_months(feat._obs_frame([d("2025-03-01")], (30, 30)), "prior_start")
-    assert later["event_month"].tolist() == [2024 * 12 + 12, 2025 * 12 + 1, 2025 * 12 + 2]
-    second = months[months["observation_date"] == d("2024-04-01")]["event_month"].tolist()
-    assert second == [2024 * 12 + 2, 2024 * 12 + 3]  # from 2024-02-01
-    # the gaps between observation dates: the first reaches back to the epoch
-    gaps = feat._obs_months(obs, "previous_observation")
-    assert gaps.groupby("observation_date").size().tolist() == [(2024 - 1900) * 12 + 2, 1]
-    # the other columns ride along unchanged
-    assert (months.drop(columns="event_month").drop_duplicates().reset_index(drop=True)).equals(obs[
-        ["observation_date", "observation_day", "state_day", "state_day_before", "recent_start", "prior_start",
-         "slow_start", "survey_start", "previous_observation"]])
+def test_usage_windows_across_three_calendar_months(tmp_path):
+    """A window from 2024-12-31 to 2025-03-01 touches December, January and February: events at
+    both edges are counted in the right window, and nothing outside it."""
+    world = hand_world()
+    world["usage_events"] = pd.DataFrame({
+        "account_id": ["A1"] * 6, "user_id": ["u1", "u2", "u3", "u4", "u5", "u6"],
+        "event_time": [d("2024-12-30 23:59"),   # before the prior window: excluded
+                       d("2024-12-31 00:00"),   # first instant of the prior window (2025-03-01 - 60 days)
+                       d("2025-01-29 23:59"),   # last minute of the prior window
+                       d("2025-01-30 00:00"),   # first instant of the recent window (- 30 days)
+                       d("2025-02-28 23:59"),   # last minute before the observation date
+                       d("2025-03-01 00:00")],  # on the observation date: excluded
+        "event_name": ["login"] * 6, "quantity": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]})
+    ds = open_dataset(write_tables(world, tmp_path / "w.duckdb", "duckdb"))
+    row = feat.account_features(ds, [d("2025-03-01")]).set_index("account_id").loc["A1"]
+    assert row["events_30d"] == 24 and row["events_prior_30d"] == 6
+    assert row["active_users"] == 2 and row["active_days"] == 2
+    assert row["days_since_last_activity"] == pytest.approx(1 / (24 * 60))  # one minute before the date
 
 
 @pytest.mark.slow

@@ -134,19 +134,23 @@ def _obs_frame(observation_dates: Iterable, windows_days: tuple[int, int]) -> pd
 EVENT_MONTH = "(EXTRACT(YEAR FROM e.event_time) * 12 + EXTRACT(MONTH FROM e.event_time))"
 
 
-def _month_keys(start: pd.Timestamp, stop: pd.Timestamp) -> list[int]:
-    """The year * 12 + month keys of the calendar months overlapping [start, stop)."""
-    months = pd.period_range(pd.Timestamp(start), pd.Timestamp(stop) - pd.Timedelta(microseconds=1), freq="M")
-    return [m.year * 12 + m.month for m in months]
+def _month_of(column: str) -> str:
+    return f"(EXTRACT(YEAR FROM {column}) * 12 + EXTRACT(MONTH FROM {column}))"
 
 
-def _obs_months(obs: pd.DataFrame, start: str, stop: str = "observation_date") -> pd.DataFrame:
-    """``obs`` with one row per calendar month overlapping each row's window [``start``, ``stop``),
-    keyed ``event_month``: joined on :data:`EVENT_MONTH` plus the window's own bounds, every event in
-    the window meets its observation row exactly once."""
-    parts = [obs.iloc[[i] * len(keys)].assign(event_month=keys)
-             for i, keys in enumerate(_month_keys(a, b) for a, b in zip(obs[start], obs[stop]))]
-    return pd.concat(parts, ignore_index=True)
+def _by_month(start: str) -> str:
+    """CTEs ``event_months`` (the months that have events) and ``obs_months``: each ``obs`` row once per
+    month with events between its ``start`` and its observation date (``state_day`` is the day before
+    it). Joining ``obs_months`` to the events on :data:`EVENT_MONTH` plus the window's own bounds meets
+    every event in a window exactly once, by a hash join."""
+    return f"""event_months AS (
+    SELECT DISTINCT {EVENT_MONTH} AS event_month FROM usage_events e
+),
+obs_months AS (
+    SELECT o.*, m.event_month
+    FROM obs o JOIN event_months m ON m.event_month >= {_month_of("o." + start)}
+     AND m.event_month <= {_month_of("o.state_day")}
+)"""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -165,10 +169,8 @@ def feature_queries(event_names: Iterable[str] = (), value_milestone: str = "fir
                     high_priorities: Iterable[str] = HIGH_PRIORITIES,
                     tables: Iterable[str] | None = None) -> dict[str, str]:
     """The SQL of each feature block, reading table ``obs`` (one row per observation date with its
-    window boundaries precomputed), ``obs_usage_months`` / ``obs_gap_months`` (``obs`` once per
-    calendar month of the usage windows / of the gaps between observation dates, :func:`_obs_months`)
-    and the contract tables. Each returns one row per ``(observation_date, account_id)`` that has
-    something to count."""
+    window boundaries precomputed) and the contract tables. Each returns one row per
+    ``(observation_date, account_id)`` that has something to count."""
     tables = set(tables) if tables is not None else {"subscriptions", "usage_events", "support_tickets",
                                                      "surveys", "cs_activities", "onboarding"}
     priorities = ", ".join(_sql_str(p.lower()) for p in high_priorities)
@@ -221,6 +223,7 @@ LEFT JOIN before b ON b.observation_date = p.observation_date AND b.account_id =
             for slug, names in by_slug.items()
         )
         queries["usage"] = f"""
+WITH {_by_month("prior_start")}
 SELECT o.observation_date, e.account_id,
        sum(CASE WHEN e.event_time >= o.recent_start THEN e.quantity ELSE 0 END) AS events_30d,
        sum(CASE WHEN e.event_time < o.recent_start THEN e.quantity ELSE 0 END) AS events_prior_30d,
@@ -228,7 +231,7 @@ SELECT o.observation_date, e.account_id,
        count(DISTINCT CASE WHEN e.event_time < o.recent_start THEN e.user_id END) AS active_users_prior,
        count(DISTINCT CASE WHEN e.event_time >= o.recent_start THEN CAST(e.event_time AS DATE) END) AS active_days,
        count(DISTINCT CASE WHEN e.event_time >= o.recent_start THEN e.event_name END) AS feature_breadth{per_event}
-FROM obs_usage_months o
+FROM obs_months o
 JOIN usage_events e ON {EVENT_MONTH} = o.event_month
  AND e.event_time >= o.prior_start AND e.event_time < o.observation_date
 GROUP BY o.observation_date, e.account_id
@@ -236,9 +239,10 @@ GROUP BY o.observation_date, e.account_id
         # last activity: the latest event in each interval between observation dates, then the
         # latest over every interval up to the observation (each event is read once, not per date)
         queries["last_activity"] = f"""
-WITH per_gap AS (
+WITH {_by_month("previous_observation")},
+per_gap AS (
     SELECT o.observation_date, e.account_id, max(e.event_time) AS last_event_time
-    FROM obs_gap_months o
+    FROM obs_months o
     JOIN usage_events e ON {EVENT_MONTH} = o.event_month
      AND e.event_time >= o.previous_observation AND e.event_time < o.observation_date
     GROUP BY o.observation_date, e.account_id
@@ -351,16 +355,12 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
             "SELECT DISTINCT event_name FROM usage_events ORDER BY 1").fetchall()]
     queries = feature_queries(event_names, value_milestone, high_priorities, present)
 
-    view = f"obs_{id(obs)}"
-    usage_view, gap_view = f"obs_usage_months_{id(obs)}", f"obs_gap_months_{id(obs)}"
+    view, chunk_view = f"obs_{id(obs)}", f"obs_chunk_{id(obs)}"
 
-    def run(query: str) -> pd.DataFrame:
-        query = re.sub(r"\bobs_usage_months\b", usage_view, re.sub(r"\bobs_gap_months\b", gap_view, query))
-        return ds.con.execute(re.sub(r"\bobs\b", view, query)).df()
+    def run(query: str, table: str = view) -> pd.DataFrame:
+        return ds.con.execute(re.sub(r"\bobs\b", table, query)).df()
 
     ds.con.register(view, obs)
-    if "usage_events" in present:
-        ds.con.register(gap_view, _obs_months(obs, "previous_observation"))
     blocks = {}
     try:
         for name, q in queries.items():
@@ -370,18 +370,20 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
             # the usage block's distinct counts hold state per (observation date, account): run it
             # for a few observation dates at a time so that state stays bounded at any size
             parts = []
-            for chunk in _date_chunks(obs, ds, max_groups):
-                ds.con.register(usage_view, _obs_months(chunk, "prior_start"))
-                try:
+            chunks = _date_chunks(obs, ds, max_groups)
+            for chunk in chunks:
+                if len(chunks) == 1:
                     parts.append(run(q))
+                    continue
+                ds.con.register(chunk_view, chunk)
+                try:
+                    parts.append(run(q, chunk_view))
                 finally:
-                    ds.con.unregister(usage_view)
+                    ds.con.unregister(chunk_view)
             blocks[name] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
             del parts
     finally:
         ds.con.unregister(view)
-        if "usage_events" in present:
-            ds.con.unregister(gap_view)
 
     # sorted first: the left merges keep this order, so the result needs no sorted copy at the end
     out = blocks.pop("subscriptions").sort_values(["observation_date", "account_id"]).reset_index(drop=True)
