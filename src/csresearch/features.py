@@ -138,19 +138,21 @@ def _month_of(column: str) -> str:
     return f"(EXTRACT(YEAR FROM {column}) * 12 + EXTRACT(MONTH FROM {column}))"
 
 
-def _by_month(start: str) -> str:
-    """CTEs ``event_months`` (the months that have events) and ``obs_months``: each ``obs`` row once per
-    month with events between its ``start`` and its observation date (``state_day`` is the day before
-    it). Joining ``obs_months`` to the events on :data:`EVENT_MONTH` plus the window's own bounds meets
-    every event in a window exactly once, by a hash join."""
-    return f"""event_months AS (
-    SELECT DISTINCT {EVENT_MONTH} AS event_month FROM usage_events e
-),
-obs_months AS (
-    SELECT o.*, m.event_month
-    FROM obs o JOIN event_months m ON m.event_month >= {_month_of("o." + start)}
-     AND m.event_month <= {_month_of("o.state_day")}
-)"""
+def _months_spanned(days: int) -> int:
+    """The most calendar months a window of ``days`` days can touch."""
+    return -(-int(days) // 28) + 1
+
+
+def _obs_months(start: str, months: int) -> str:
+    """A CTE ``obs_months``: each ``obs`` row once per calendar month from the one holding ``start``
+    to the one holding ``state_day`` (the day before the observation), at most ``months`` of them,
+    keyed ``event_month``. Built from ``obs`` alone (a UNION ALL of month offsets), so the engine sees
+    a small table: joined to the events on :data:`EVENT_MONTH` plus the window's own bounds, it meets
+    every event in a window exactly once, by a hash join that streams the events."""
+    first, last = _month_of("o." + start), _month_of("o.state_day")
+    parts = [f"SELECT o.*, {first} + {k} AS event_month FROM obs o WHERE {first} + {k} <= {last}"
+             for k in range(months)]
+    return "obs_months AS (\n    " + "\n    UNION ALL\n    ".join(parts) + "\n)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -167,10 +169,11 @@ def _slug(name: str) -> str:
 
 def feature_queries(event_names: Iterable[str] = (), value_milestone: str = "first_value",
                     high_priorities: Iterable[str] = HIGH_PRIORITIES,
-                    tables: Iterable[str] | None = None) -> dict[str, str]:
+                    tables: Iterable[str] | None = None, window_days: int = 60) -> dict[str, str]:
     """The SQL of each feature block, reading table ``obs`` (one row per observation date with its
     window boundaries precomputed) and the contract tables. Each returns one row per
-    ``(observation_date, account_id)`` that has something to count."""
+    ``(observation_date, account_id)`` that has something to count. ``window_days``: the usage
+    windows' total length (recent + prior) the ``obs`` rows use, at least."""
     tables = set(tables) if tables is not None else {"subscriptions", "usage_events", "support_tickets",
                                                      "surveys", "cs_activities", "onboarding"}
     priorities = ", ".join(_sql_str(p.lower()) for p in high_priorities)
@@ -223,7 +226,7 @@ LEFT JOIN before b ON b.observation_date = p.observation_date AND b.account_id =
             for slug, names in by_slug.items()
         )
         queries["usage"] = f"""
-WITH {_by_month("prior_start")}
+WITH {_obs_months("prior_start", _months_spanned(window_days))}
 SELECT o.observation_date, e.account_id,
        sum(CASE WHEN e.event_time >= o.recent_start THEN e.quantity ELSE 0 END) AS events_30d,
        sum(CASE WHEN e.event_time < o.recent_start THEN e.quantity ELSE 0 END) AS events_prior_30d,
@@ -236,20 +239,26 @@ JOIN usage_events e ON {EVENT_MONTH} = o.event_month
  AND e.event_time >= o.prior_start AND e.event_time < o.observation_date
 GROUP BY o.observation_date, e.account_id
 """
-        # last activity: the latest event in each interval between observation dates, then the
-        # latest over every interval up to the observation (each event is read once, not per date)
+        # last activity: the latest event of each account and month, the latest of those before the
+        # observation's month, and the observation's own month up to the observation (equality joins
+        # on the month: no range join over every event)
         queries["last_activity"] = f"""
-WITH {_by_month("previous_observation")},
-per_gap AS (
-    SELECT o.observation_date, e.account_id, max(e.event_time) AS last_event_time
-    FROM obs_months o
-    JOIN usage_events e ON {EVENT_MONTH} = o.event_month
-     AND e.event_time >= o.previous_observation AND e.event_time < o.observation_date
-    GROUP BY o.observation_date, e.account_id
+WITH monthly AS (
+    SELECT e.account_id, {EVENT_MONTH} AS event_month, max(e.event_time) AS last_event_time
+    FROM usage_events e
+    GROUP BY e.account_id, {EVENT_MONTH}
+),
+candidates AS (
+    SELECT o.observation_date, m.account_id, m.last_event_time
+    FROM obs o JOIN monthly m ON m.event_month < {_month_of("o.observation_date")}
+    UNION ALL
+    SELECT o.observation_date, e.account_id, e.event_time AS last_event_time
+    FROM obs o JOIN usage_events e ON {EVENT_MONTH} = {_month_of("o.observation_date")}
+     AND e.event_time < o.observation_date
 )
-SELECT o.observation_date, i.account_id, max(i.last_event_time) AS last_event_time
-FROM obs o JOIN per_gap i ON i.observation_date <= o.observation_date
-GROUP BY o.observation_date, i.account_id
+SELECT observation_date, account_id, max(last_event_time) AS last_event_time
+FROM candidates
+GROUP BY observation_date, account_id
 """
     if "support_tickets" in tables:
         queries["tickets"] = f"""
@@ -353,7 +362,7 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
     if ds.has("usage_events"):
         event_names = [r[0] for r in ds.con.execute(
             "SELECT DISTINCT event_name FROM usage_events ORDER BY 1").fetchall()]
-    queries = feature_queries(event_names, value_milestone, high_priorities, present)
+    queries = feature_queries(event_names, value_milestone, high_priorities, present, window_days=sum(windows_days))
 
     view, chunk_view = f"obs_{id(obs)}", f"obs_chunk_{id(obs)}"
 
