@@ -33,6 +33,7 @@ def project(tmp_path) -> Path:
     shutil.copy(ROOT / "notebooks" / "00_data_overview.ipynb", root / "notebooks")
     write_notebook(root / "notebooks" / "98_always_fails.ipynb", [
         ("params", "data = None\nmonth = None\noutput_dir = None"),
+        ("code", "import os\nos.write(2, b'planted kernel noise\\n')"),
         ("code", "raise RuntimeError('planted failure for the test')"),
     ])
     settings = yaml.safe_load((root / "params" / "defaults.yml").read_text())
@@ -41,13 +42,16 @@ def project(tmp_path) -> Path:
     return root
 
 
-def test_run_renders_reports_and_survives_a_failing_notebook(project, small_world_path, monkeypatch):
+def test_run_renders_reports_and_survives_a_failing_notebook(project, small_world_path, monkeypatch, capfd):
     monkeypatch.chdir(project)
     reports = project / "reports"
     ok, folder = run_month(month="2026-10", data=str(small_world_path), root=project, reports_dir=reports,
                            jobs=2, progress=lambda _: None)
     assert not ok, "a failing notebook makes the run fail"
     assert folder == reports / "2026-10"
+    # what a kernel writes to its stderr goes to the month's log, not to the scheduler's terminal
+    assert "planted kernel noise" not in capfd.readouterr().err
+    assert "planted kernel noise" in (folder / "logs" / "98_always_fails.kernel.log").read_text()
 
     summary = json.loads((folder / "00_data_overview" / "summary.json").read_text())
     html = (folder / "00_data_overview.html").read_text()

@@ -10,12 +10,14 @@ its error, the others still run, and :func:`run_month` reports failure so the CL
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import sys
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -83,6 +85,25 @@ def ensure_kernel(name: str) -> None:
         install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
 
 
+@contextmanager
+def _kernel_stderr_to(path: Path):
+    """Send what the kernel process writes to stderr (ipykernel's start-up warnings, a crashing
+    library's last words) to ``path`` instead of the scheduler's log, which should stay quiet when
+    all is well (cron mails any output). The kernel inherits file descriptor 2 from this worker
+    process, which runs one notebook at a time, so redirecting it here is safe."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _execute_one(notebook: str, src: str, out_ipynb: str, out_html: str, parameters: dict,
                  kernel: str, timeout: int, cwd: str) -> dict:
     """Run in a worker process: papermill, then HTML. Returns a plain dict (picklable)."""
@@ -91,8 +112,9 @@ def _execute_one(notebook: str, src: str, out_ipynb: str, out_html: str, paramet
     started = time.perf_counter()
     error = None
     try:
-        pm.execute_notebook(src, out_ipynb, parameters=parameters, kernel_name=kernel,
-                            execution_timeout=timeout, progress_bar=False, log_output=False, cwd=cwd)
+        with _kernel_stderr_to(Path(out_ipynb).parent / "logs" / f"{notebook}.kernel.log"):
+            pm.execute_notebook(src, out_ipynb, parameters=parameters, kernel_name=kernel,
+                                execution_timeout=timeout, progress_bar=False, log_output=False, cwd=cwd)
     except pm.PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
     except Exception as exc:  # kernel died, notebook unreadable...: still produce a page
