@@ -122,6 +122,25 @@ def test_usage_by_period_counts_days_weeks_and_months_by_hand():
         engines.usage_by_period(engine, "fortnight")
 
 
+def test_usage_by_period_in_account_batches_gives_the_same_table(small_dataset):
+    # every group lies in one account, so splitting the accounts into ranges must change nothing
+    whole = engines.usage_by_period(small_dataset, "week", batches=1)
+    for n in (2, 7):
+        batched = engines.usage_by_period(small_dataset, "week", batches=n)
+        pd.testing.assert_frame_equal(batched, whole)
+    # by hand: four accounts (A, O'Neil, X, Y) split at the ids a quarter and half way through; a
+    # quote in a boundary id is escaped in the SQL
+    engine = engines.DuckDBEngine()
+    events = pd.concat([_hand_events(), _hand_events().assign(account_id="O'Neil"),
+                        _hand_events().head(1).assign(account_id="A")], ignore_index=True)
+    engine.put("usage_events", events)
+    assert engines.account_batches(engine, 2) == [(None, "X"), ("X", None)]
+    assert engines.account_batches(engine, 4) == [(None, "O'Neil"), ("O'Neil", "X"), ("X", "Y"), ("Y", None)]
+    by_hand = engines.usage_by_period(engine, "month", batches=4)
+    assert by_hand.groupby("account_id")["events"].sum().to_dict() == {"A": 1.0, "O'Neil": 8.0, "X": 6.0, "Y": 2.0}
+    assert engines._auto_batches(engine) == 1, "a few events: one query"
+
+
 def test_routed_connection_runs_big_table_queries_remotely_and_copies_their_inputs():
     local = duckdb.connect()
     local.execute("CREATE TABLE accounts AS SELECT * FROM (VALUES ('X', 'SMB'), ('Y', 'Enterprise')) a(account_id, segment)")
