@@ -234,6 +234,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="aggregation runs per engine and size; the fastest counts")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/scale_results.json"))
     parser.add_argument("--print-only", action="store_true", help="print the tables of an earlier --out, measure nothing")
+    parser.add_argument("--reuse-runs", action="store_true",
+                        help="measure the aggregations only; keep the monthly runs of an earlier --out (said so in the output)")
     args = parser.parse_args()
 
     meta = json.loads((args.root / "scale.json").read_text())["worlds"]
@@ -263,9 +265,16 @@ def main() -> int:
                 assert abs(row["pandas"]["events"] - row["duckdb"]["events"]) < 1e-6 * row["duckdb"]["events"]
                 print(f"  {kind} {size}: pandas {row['pandas']['seconds']:.1f}s", flush=True)
             results["aggregation"][kind][size] = row
+    if args.reuse_runs:
+        earlier = json.loads(args.out.read_text())
+        results["runs"] = earlier["runs"]
+        results["runs_measured_at"] = earlier.get("measured_at") or time.strftime(
+            "%Y-%m-%d %H:%M", time.gmtime(args.out.stat().st_mtime))
+        run_sizes = []
     for size in run_sizes:
         print(f"  monthly run {size} ...", flush=True)
         results["runs"][size] = monthly_run(args.root / size, args.month, args.jobs)
+    results["measured_at"] = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     results["load_average_at_end"] = os.getloadavg()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
@@ -291,6 +300,8 @@ def report(results: dict, events: dict, accounts: dict, jobs: int, out: Path) ->
                 line += f"{'–':>10}{'–':>10}{'–':>10}{'–':>10}"
             print(line)
 
+    if results.get("runs_measured_at"):
+        print(f"\nMonthly runs: as measured at {results['runs_measured_at']} UTC (--reuse-runs)")
     for size, run in results["runs"].items():
         print(f"\nMonthly run, {size}: {accounts[size]:,} accounts, {events[size]:,} events, {jobs} notebooks "
               f"at a time: {run['wall_seconds']:.0f}s wall, run process peak {_gib(run['run_process_peak_rss'])} GiB")
