@@ -103,3 +103,7 @@ def test_cli_exit_codes(project, small_world_path, monkeypatch):
     valid = runner.invoke(app, ["validate", str(small_world_path)])
     assert valid.exit_code == 0, valid.output
     assert re.search(r"usage_events", valid.output)
+    as_run = runner.invoke(app, ["validate", "--data", str(small_world_path)])
+    assert as_run.exit_code == 0 and "valid" in as_run.output
+    nothing = runner.invoke(app, ["validate"])
+    assert nothing.exit_code == 2 and "name the data" in nothing.output

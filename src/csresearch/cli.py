@@ -44,7 +44,8 @@ def synth(
 
 @app.command()
 def validate(
-    data: str = typer.Argument(..., help="folder, .duckdb file or postgresql:// URL"),
+    data: Optional[str] = typer.Argument(None, help="folder, .duckdb file or postgresql:// URL"),
+    data_option: Optional[str] = typer.Option(None, "--data", help="the same as DATA (as `run --data`)"),
     mapping: Optional[Path] = typer.Option(None, help="column-mapping YAML"),
     reject_invalid_rows: bool = typer.Option(False, help="count and drop rows that break row rules"),
     engine: Optional[str] = typer.Option(None, help="duckdb (default) or spark"),
@@ -53,6 +54,10 @@ def validate(
     from .data import ContractError, SourceError
     from .data import validate as validate_data
 
+    data = data or data_option
+    if not data:
+        console.print("[red]invalid:[/red] name the data to check: csresearch validate DATA (or --data DATA)")
+        raise typer.Exit(2)
     try:
         quality = validate_data(data, mapping=mapping, reject_invalid_rows=reject_invalid_rows, engine=engine)
     except (ContractError, SourceError) as exc:
