@@ -130,6 +130,16 @@ def tiny_tables() -> dict:
     }
 
 
+def tiny_tables_with_bad_events() -> dict:
+    """:func:`tiny_tables` with two events that break row rules: an unknown account and a negative
+    quantity."""
+    tables = tiny_tables()
+    events = tables["usage_events"]
+    events.loc[1, "account_id"] = "A999"  # unknown account
+    events.loc[2, "quantity"] = -1.0  # negative quantity
+    return tables
+
+
 def write_tables(tables: dict, folder: Path, fmt: str = "csv") -> Path:
     """Write tables as <table>.csv / <table>.parquet in a folder, or into a .duckdb file."""
     import duckdb

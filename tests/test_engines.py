@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlglot
-from conftest import tiny_tables, write_tables
+from conftest import tiny_tables, tiny_tables_with_bad_events, write_tables
 from engine_fixtures import assert_same, small_parquet_path, spark, world_tables, write_parquet  # noqa: F401
 
 from csresearch import engines, features
@@ -181,14 +181,6 @@ def test_engine_choice(monkeypatch, tmp_path):
         resolve_engine("oracle", str(tmp_path))
 
 
-def _with_bad_events() -> dict:
-    tables = tiny_tables()
-    events = tables["usage_events"]
-    events.loc[1, "account_id"] = "A999"  # unknown account
-    events.loc[2, "quantity"] = -1.0  # negative quantity
-    return tables
-
-
 # --------------------------------------------------------------------------------------------------
 # PostgreSQL: the events stay in PostgreSQL
 # --------------------------------------------------------------------------------------------------
@@ -326,7 +318,7 @@ def test_spark_engine_runs_month_end_mrr_and_the_subscription_features(spark, sm
 
 @pytest.mark.slow
 def test_spark_rejects_the_rows_duckdb_rejects(spark, tmp_path):
-    folder = write_parquet(_with_bad_events(), tmp_path / "bad")
+    folder = write_parquet(tiny_tables_with_bad_events(), tmp_path / "bad")
     in_spark = open_dataset(folder, engine="spark", reject_invalid_rows=True)
     in_duckdb = open_dataset(folder, reject_invalid_rows=True)
     try:

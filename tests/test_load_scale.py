@@ -11,17 +11,9 @@ import os
 
 import pandas as pd
 import pytest
-from conftest import tiny_tables, write_tables
+from conftest import tiny_tables, tiny_tables_with_bad_events, write_tables
 
 from csresearch.data import ContractError, open_dataset
-
-
-def _with_bad_events() -> dict:
-    tables = tiny_tables()
-    events = tables["usage_events"]
-    events.loc[1, "account_id"] = "A999"  # unknown account
-    events.loc[2, "quantity"] = -1.0  # negative quantity
-    return tables
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +29,7 @@ def _in_memory(ds, kind: str) -> set[str]:
 
 @pytest.mark.parametrize("fmt", ["parquet", "duckdb"])
 def test_big_table_from_parquet_or_duckdb_stays_in_place(tmp_path, fmt):
-    path = write_tables(_with_bad_events(), tmp_path / ("w.duckdb" if fmt == "duckdb" else "w"), fmt)
+    path = write_tables(tiny_tables_with_bad_events(), tmp_path / ("w.duckdb" if fmt == "duckdb" else "w"), fmt)
     ds = open_dataset(path, reject_invalid_rows=True)
     assert "usage_events" in _in_memory(ds, "views") and "usage_events" not in _in_memory(ds, "tables")
     assert "accounts" in _in_memory(ds, "tables")  # account-level tables are held in memory
@@ -52,7 +44,7 @@ def test_csv_events_are_parsed_once_into_memory(tmp_path):
 
 
 def test_unchanged_files_are_not_scanned_again_and_changed_ones_are(tmp_path):
-    folder = write_tables(_with_bad_events(), tmp_path / "w", "parquet")
+    folder = write_tables(tiny_tables_with_bad_events(), tmp_path / "w", "parquet")
     first = open_dataset(folder, reject_invalid_rows=True)
     second = open_dataset(folder, reject_invalid_rows=True)
     assert first.cached_checks == [] and second.cached_checks == ["usage_events"]
