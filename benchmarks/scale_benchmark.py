@@ -53,7 +53,7 @@ AGGREGATIONS = {"account_week": False, "account_event_week": True}  # name: per 
 def _duckdb_aggregation(folder: str, by_event: bool) -> dict:
     import duckdb
 
-    from csresearch import engines
+    from csresearch.data import engines
 
     started = time.perf_counter()
     con = duckdb.connect()

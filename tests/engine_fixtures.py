@@ -73,7 +73,7 @@ def small_parquet_path(small_world_path, tmp_path_factory) -> Path:
 def spark():
     """One Spark session per test module (it takes 10-30 s to start); skipped, with the reason
     printed, when pyspark or Java is missing."""
-    from csresearch.engines import spark_session, spark_unavailable
+    from csresearch.data.engines import spark_session, spark_unavailable
 
     reason = spark_unavailable()
     if reason:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import write_tables
 
-from csresearch import features as feat
+from csresearch.core import features as feat
 from csresearch.data import open_dataset
 
 d = pd.Timestamp

@@ -11,11 +11,9 @@ from typing import Any, Mapping
 import pandas as pd
 import yaml
 
+from .errors import ParameterError
+
 RUN_KEY = "run"
-
-
-class ParameterError(ValueError):
-    """A parameter file or override is wrong (unknown key, bad value)."""
 
 
 def project_root(start: Path | None = None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .churn import account_month_mrr
+from .core.revenue import account_month_mrr
 from .data import Dataset
 
 

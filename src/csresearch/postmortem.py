@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from .data import Dataset
+from .errors import UnknownAccountError
+from .period import DAYS_PER_MONTH, month_end
 from .text import money as _money, pct as _pct
 
 NOT_RECORDED = "not recorded"
@@ -40,21 +42,6 @@ COMMENT_FILLER_WORDS = frozenset({
     # CRM form boilerplate ("per the account owner")
     "account", "owner",
 })
-DAYS_PER_MONTH = 365.25 / 12
-
-
-class UnknownAccountError(KeyError):
-    """An account id asked for in a review does not exist in the ``accounts`` table."""
-
-    def __init__(self, missing: Sequence[str], known_examples: Sequence[str] = ()):
-        self.missing = list(missing)
-        hint = f" (ids look like {', '.join(known_examples)})" if known_examples else ""
-        super().__init__(
-            f"unknown account id(s) {', '.join(map(repr, self.missing))}: not in the accounts table{hint}"
-        )
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return self.args[0]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -86,9 +73,6 @@ def check_accounts(ds: Dataset, account_ids: Sequence[str]) -> None:
         examples = ds.sql("SELECT account_id FROM accounts ORDER BY account_id LIMIT 2")["account_id"].tolist()
         raise UnknownAccountError(missing, examples)
 
-
-def month_end(month: pd.Period | str) -> pd.Timestamp:
-    return pd.Period(month, "M").to_timestamp(how="end").normalize()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -501,7 +485,7 @@ def all_churns(ds: Dataset, as_of: pd.Timestamp, reactivation_window_days: int =
     ``count_same_month_churn`` False drops spells that never paid at a month end (joined and left
     within one month), as the churn rates of the other reports do.
     """
-    from .churn import paying_spells
+    from .core.revenue import paying_spells
 
     subs = ds.table("subscriptions")
     spells = paying_spells(subs, as_of, reactivation_window_days)
@@ -599,7 +583,7 @@ def churned_accounts(ds: Dataset, month: pd.Period | str, account_ids: Sequence[
 def _not_churned(ds: Dataset, account_ids: Sequence[str], as_of: pd.Timestamp,
                  reactivation_window_days: int) -> pd.DataFrame:
     """Rows for reviewed accounts without a churn: still paying (``active``) or never paid."""
-    from .churn import paying_spells
+    from .core.revenue import paying_spells
 
     subs = ds.table("subscriptions")
     mine = subs[subs["account_id"].isin(account_ids)]
@@ -660,7 +644,7 @@ def comparables(ds: Dataset, churned: pd.DataFrame, as_of: pd.Timestamp, k: int 
     """
     from sklearn.neighbors import NearestNeighbors
 
-    from .churn import account_month_mrr, paying_spells
+    from .core.revenue import account_month_mrr, paying_spells
 
     cols = ["account_id", "comparable_id", "rank", "ref_date", "tenure_months", "mrr", "segment", "plan",
             "same_plan", "distance"]
@@ -800,13 +784,13 @@ class Checks:
 
     ``scores``: one row per account and check date (``observation_date``, the first day after each
     month: data strictly before it) with ``health_score, health_band, triggered, playbook`` (from
-    :func:`csresearch.drivers.health_scores`), ``churn_probability`` (the risk model as it stood
+    :func:`csresearch.health.health_scores`), ``churn_probability`` (the risk model as it stood
     then), ``risk_threshold`` (the list's threshold at that check), ``flagged`` (band red or probability
     at or above the threshold), ``source``, ``trigger``.
-    ``frame``: the :func:`csresearch.drivers.observations` rows behind them (features + labels).
-    ``models``: the risk model fitted at each check date, for :func:`csresearch.drivers.at_risk_list`.
+    ``frame``: the :func:`csresearch.risk.observations` rows behind them (features + labels).
+    ``models``: the risk model fitted at each check date, for :func:`csresearch.risk.at_risk_list`.
     ``fits``: the check dates at which the model was refitted, each with its
-    :class:`csresearch.drivers.Sampling` (None: fitted on every closed observation).
+    :class:`csresearch.risk.Sampling` (None: fitted on every closed observation).
     """
 
     scores: pd.DataFrame
@@ -825,20 +809,20 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     """Health score and risk-model checks at each month's observation date for the last ``months_back``
     months up to ``month``.
 
-    The risk model (drivers' :class:`~csresearch.drivers.ChurnModel`) is refitted at the report month,
+    The risk model (drivers' :class:`~csresearch.risk.ChurnModel`) is refitted at the report month,
     the month before, and every ``refit_months`` before that, each time only on observations whose
     ``horizon_days`` churn window had closed by then, so a past check never uses later outcomes
     (no leakage). ``training_months`` of history feed the earliest fit. ``risk_threshold`` None uses
     the at-risk list's own rule at each check: 1.5 x the churn rate of the observations known by then.
     ``max_train_rows``: a fit with more closed observations trains on all churned ones and a stratified,
-    weighted sample of the others (:func:`csresearch.drivers.training_sample`; ``Checks.fits`` says
+    weighted sample of the others (:func:`csresearch.risk.training_sample`; ``Checks.fits`` says
     what was kept); None fits on every closed observation.
     """
-    from . import drivers
+    from .core import health, risk
 
     month = pd.Period(month, "M")
     horizon_months = int(np.ceil(horizon_days / DAYS_PER_MONTH))
-    frame = drivers.observations(ds, month, horizon_days=horizon_days,
+    frame = risk.observations(ds, month, horizon_days=horizon_days,
                                  history_months=months_back + horizon_months + training_months,
                                  reactivation_window_days=reactivation_window_days, value_milestone=value_milestone)
     dates = sorted(frame["observation_date"].unique())
@@ -846,7 +830,7 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     check_dates = [pd.Timestamp(d) for d in dates if pd.Timestamp(d) > last - pd.DateOffset(months=months_back + 1)]
     on_check = frame["observation_date"].isin(check_dates).to_numpy()
     # the health score only at the checks (the older observations only train the risk model)
-    scores = drivers.health_scores(frame[on_check], config)
+    scores = health.health_scores(frame[on_check], config)
     scores.index = frame.index[on_check]
     probability = pd.Series(np.nan, index=frame.index)
     threshold = pd.Series(np.nan, index=frame.index)
@@ -867,7 +851,7 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
             # train only on the observations whose window had closed by this check (a row mask: the
             # frame, the largest object of the report, is not copied)
             try:
-                model = drivers.ChurnModel("gbm").fit(frame, max_rows=max_train_rows, rows=closed)
+                model = risk.ChurnModel("gbm").fit(frame, max_rows=max_train_rows, rows=closed)
                 fits[when] = model.sampling
             except ValueError:  # too little closed history yet: no risk score at this check
                 model = None
@@ -893,8 +877,8 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
 def health_timeline(ds: Dataset, account_ids: Sequence[str], start: pd.Timestamp, end: pd.Timestamp, config,
                     every_days: int = 7, value_milestone: str = "first_value") -> pd.DataFrame:
     """Health score of a few accounts every ``every_days`` days (for a single-account page): the same
-    :func:`csresearch.drivers.health_scores` on :func:`csresearch.features.account_features`, finer."""
-    from . import drivers, features
+    :func:`csresearch.health.health_scores` on :func:`csresearch.features.account_features`, finer."""
+    from .core import features, health
 
     dates = list(pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq=f"{every_days}D"))
     if not dates:
@@ -905,7 +889,7 @@ def health_timeline(ds: Dataset, account_ids: Sequence[str], start: pd.Timestamp
     if feats.empty:
         return pd.DataFrame(columns=["account_id", "observation_date", "health_score", "health_band", "triggered",
                                      "playbook"])
-    return drivers.health_scores(feats.reset_index(drop=True), config)
+    return health.health_scores(feats.reset_index(drop=True), config)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -917,7 +901,7 @@ BAND_RANK = {"green": 2, "yellow": 1, "red": 0}
 def alerts(current: pd.DataFrame, previous: pd.DataFrame, risk_threshold: float | None = None) -> pd.DataFrame:
     """Accounts whose warning got worse since the previous month's at-risk list.
 
-    ``current`` / ``previous``: at-risk lists (:func:`csresearch.drivers.at_risk_list` columns:
+    ``current`` / ``previous``: at-risk lists (:func:`csresearch.risk.at_risk_list` columns:
     ``account_id, churn_probability, health_score, health_band, health_triggers, top_reasons,
     playbook`` ...). An account alerts when it ``turned red`` (red now, not red before), ``dropped green
     to yellow``, or ``crossed the risk threshold`` (probability at or above the threshold now, below
@@ -1094,7 +1078,7 @@ def read_previous_list(path: Path) -> pd.DataFrame | None:
 def checked_list(checks: Checks, when: pd.Timestamp) -> pd.DataFrame | None:
     """The columns of an at-risk list that an alert compares (``account_id, health_band, health_score,
     churn_probability, risk_threshold``) for every account checked at ``when``, as the check saw them:
-    the same numbers :func:`csresearch.drivers.at_risk_list` gives with that check's model (probability
+    the same numbers :func:`csresearch.risk.at_risk_list` gives with that check's model (probability
     rounded as the list rounds it). None when no risk model stood at that check."""
     when = pd.Timestamp(when)
     if when not in checks.models:
@@ -1116,11 +1100,11 @@ def month_alerts(ds: Dataset, checks: Checks, month: pd.Period, horizon_days: in
     green to yellow, crossed the risk threshold). Which accounts alert follows from the checks alone
     (band, probability and threshold at this month's and the previous month's check, or
     ``previous_list`` from an earlier run); the at-risk list's full rows
-    (:func:`csresearch.drivers.at_risk_list`: reasons, playbook, ARR) are built only for the accounts
+    (:func:`csresearch.risk.at_risk_list`: reasons, playbook, ARR) are built only for the accounts
     that alert, so ``current`` holds those rows. The alerts are the ones the full lists would give:
     every alert column is computed row by row, and the band over every account checked.
     """
-    from . import drivers
+    from .core import risk
 
     def rule(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         if top_share is None:
@@ -1135,7 +1119,7 @@ def month_alerts(ds: Dataset, checks: Checks, month: pd.Period, horizon_days: in
     if prev_list is None:
         prev_list = checked_list(checks, T_prev)
     if prev_list is None:  # no model at last month's check: the list fits its own, as the drivers report would
-        prev_list = drivers.at_risk_list(ds, month - 1, horizon_days, health_config=config, frame=checks.frame,
+        prev_list = risk.at_risk_list(ds, month - 1, horizon_days, health_config=config, frame=checks.frame,
                                          model=checks.models.get(T_prev), display_names=names,
                                          risk_threshold=thr_before)
     if "risk_threshold" not in prev_list:
@@ -1149,7 +1133,7 @@ def month_alerts(ds: Dataset, checks: Checks, month: pd.Period, horizon_days: in
         if which.empty:
             return now.iloc[0:0], prev_list, which
         frame = frame[(frame["observation_date"] == T) & frame["account_id"].isin(set(which["account_id"]))]
-    current = drivers.at_risk_list(ds, month, horizon_days, health_config=config, frame=frame,
+    current = risk.at_risk_list(ds, month, horizon_days, health_config=config, frame=frame,
                                    model=checks.models.get(T), display_names=names,
                                    risk_threshold=thr_now).assign(risk_threshold=thr_now)
     if now is not None and top_share is not None:
@@ -1640,14 +1624,14 @@ def build_review(ds: Dataset, month: pd.Period | str, account_ids=None, settings
     ``names``: display names by account id (pseudonyms when the report pseudonymises). ``previous_list``:
     the previous month's at-risk list from an earlier run, if any (otherwise recomputed as of then).
     """
-    from . import drivers
-    from .churn import account_month_mrr
+    from .core import health
+    from .core.revenue import account_month_mrr
 
     s = settings or Settings()
     month = pd.Period(month, "M")
     ids = parse_account_ids(account_ids)
     as_of = month_end(month)
-    config = health_config if isinstance(health_config, drivers.HealthConfig) else drivers.load_health_config(health_config)
+    config = health_config if isinstance(health_config, health.HealthConfig) else health.load_health_config(health_config)
     notes: list[str] = []
     for table, what in (("churn_reasons", "churn reasons, competitors and comments"),
                         ("usage_events", "usage timelines and usage comparisons"),
@@ -2015,8 +1999,8 @@ def method_notes(review: Review) -> str:
 
 def sampling_text(checks: Checks) -> str:
     """What the risk model's refits were trained on, generated from the fits (a sample is stated with
-    its numbers: :func:`csresearch.drivers.sampling_sentence`)."""
-    from . import drivers
+    its numbers: :func:`csresearch.risk.sampling_sentence`)."""
+    from .core import risk
 
     fits = checks.fits
     if not fits:
@@ -2027,7 +2011,7 @@ def sampling_text(checks: Checks) -> str:
         return (f"Each of the risk model's {len(fits)} refits was trained on every closed observation (the cap, "
                 f"max_train_rows, is {cap} rows).")
     latest = max(sampled)
-    return (drivers.sampling_sentence(sampled[latest], "The risk models").rstrip(".")
+    return (risk.sampling_sentence(sampled[latest], "The risk models").rstrip(".")
             + f" (numbers of the refit at the {latest:%d %b %Y} check; {len(sampled)} of the {len(fits)} refits were "
             f"sampled this way, max_train_rows = {cap}).")
 

@@ -1,6 +1,6 @@
 """Onboarding survival: how long do customers stay, and does a fast time to value keep them?
 
-Lifetimes come from :func:`csresearch.churn.paying_spells` (the project's one definition of churn):
+Lifetimes come from :func:`csresearch.revenue.paying_spells` (the project's one definition of churn):
 an account's lifetime starts on its first paid day and ends at its first churn (a zero-MRR gap that
 covers a month end and, with ``reactivation_window_days``, is at least that long); accounts still
 paying are censored at the data cut-off. An account that churned and came back later keeps its
@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import churn
+from .core import revenue
+from .period import DAYS_PER_MONTH, month_end
 
-DAYS_PER_MONTH = 365.25 / 12
 Z95 = float(stats.norm.ppf(0.975))
 NO_VALUE = "no value yet"
 
@@ -43,7 +43,7 @@ NO_VALUE = "no value yet"
 # --------------------------------------------------------------------------------------------------
 def cut_off(month: pd.Period | str) -> pd.Timestamp:
     """The data cut-off of a report month: its last day (observation runs through it)."""
-    return pd.Period(month, "M").to_timestamp(how="end").normalize()
+    return month_end(month)
 
 
 def data_window_start(ds, override: str | None = None) -> pd.Timestamp:
@@ -86,7 +86,7 @@ def lifetimes(subscriptions: pd.DataFrame, as_of: pd.Timestamp | str, window_sta
     Spells that ended before ``window_start`` cannot be in a left-truncated sample and are dropped.
     """
     as_of = pd.Timestamp(as_of).normalize()
-    spells = churn.paying_spells(subscriptions, as_of, reactivation_window_days)
+    spells = revenue.paying_spells(subscriptions, as_of, reactivation_window_days)
     columns = ["account_id", "start_date", "end_date", "churned", "duration_days", "entry_days", "late_entry",
                "duration_months", "entry_months", "cohort", "spells", "reactivated", "provisional",
                "start_mrr", "same_month_churn"]
@@ -213,7 +213,7 @@ def prepare(ds, month: pd.Period | str, window_start: str | None = None, reactiv
     cov = account_covariates(ds, life, covariates)
     found = [c for c in cov.columns if c != "account_id"]
     life = life.merge(cov, on="account_id", how="left")
-    spells = churn.paying_spells(ds.table("subscriptions"), as_of, reactivation_window_days)
+    spells = revenue.paying_spells(ds.table("subscriptions"), as_of, reactivation_window_days)
     notes = {
         "accounts": int(len(life)),
         "late_entry": int(life["late_entry"].sum()),
@@ -661,8 +661,8 @@ def naive_hazard_ratio(frame: pd.DataFrame, within_days: int | None = None) -> d
 def average_mrr(subscriptions: pd.DataFrame, life: pd.DataFrame, first_month: pd.Period | str,
                 last_month: pd.Period | str) -> pd.Series:
     """Each account's average MRR over its paying month ends inside ``first_month``..``last_month``
-    (account-month MRR from :func:`csresearch.churn.account_month_mrr`), indexed by account."""
-    months = churn.account_month_mrr(subscriptions, first_month, last_month)
+    (account-month MRR from :func:`csresearch.revenue.account_month_mrr`), indexed by account."""
+    months = revenue.account_month_mrr(subscriptions, first_month, last_month)
     paying = months[(months["mrr"] > 0) & months["account_id"].isin(life["account_id"])]
     return paying.groupby("account_id")["mrr"].mean()
 
@@ -960,7 +960,7 @@ def conventions(report: SurvivalReport, reactivation_window_days: int, count_sam
     notes = {
         "data cut-off": "accounts still paying are censored here",
         "data window starts": "accounts paying before this enter late (left truncation)",
-        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.churn.paying_spells)",
+        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.revenue.paying_spells)",
         "count_same_month_churn": "false: accounts that joined and left without paying at a month end are left out",
         "value_milestone": "time to value = days from the first paid day to this milestone",
         "landmark": "onboarding groups are fixed on this day; survival is compared from it on",

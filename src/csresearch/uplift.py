@@ -37,7 +37,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .churn import paying_spells
+from .core.revenue import paying_spells
+from .errors import SettingsError
 
 OUTCOME_KINDS = {
     # name: (binary?, label template, unit)
@@ -102,10 +103,6 @@ class ExperimentSettings:
     @property
     def primary(self) -> str:
         return self.primary_outcome if self.primary_outcome in self.outcomes else self.outcomes[0]
-
-
-class SettingsError(ValueError):
-    """An ``experiments:`` entry is malformed (unknown key, unknown outcome...)."""
 
 
 def settings_for(experiment_id: str, experiments: Mapping[str, Mapping] | None,

@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 import yaml
 
+from ..errors import ContractError, SourceError  # noqa: F401  (raised here, defined in errors)
 from .contract import REQUIRED_TABLES, ROW_RULES, SQL_TYPES, TABLES
 
 EXAMPLES_SHOWN = 3
@@ -58,23 +59,6 @@ class Violation:
             f"table '{self.table}', {column}: {self.rule} — {self.rows:,} row(s) break it"
             + (f" (e.g. {ex})" if ex else "")
         )
-
-
-class ContractError(ValueError):
-    """The input breaks the data contract. ``violations`` lists every broken rule."""
-
-    def __init__(self, violations: list[Violation]):
-        self.violations = violations
-        lines = "\n".join(f"  - {v}" for v in violations)
-        super().__init__(
-            f"The data breaks {len(violations)} contract rule(s):\n{lines}\n"
-            "See docs/data-contract.md. Row-level problems can be rejected and counted instead of "
-            "stopping the run with reject_invalid_rows: true."
-        )
-
-
-class SourceError(ValueError):
-    """The data source cannot be read (missing path, unknown scheme, credentials in the URL...)."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,7 +116,7 @@ class Dataset:
         """A short hash of every clean table's content: two runs on the same data share it, whichever
         engine holds it. Account-level tables: DuckDB's row hashes. The big table: a digest every engine
         computes identically (``engines.portable_digest_sql``: counts and sums per column)."""
-        from ..engines import BIG_TABLES, portable_digest_sql
+        from .engines import BIG_TABLES, portable_digest_sql
 
         digest = hashlib.sha256()
         for name in self.tables:
@@ -305,7 +289,7 @@ def _refuse_password(url: str) -> None:
 
 def _attach_remote(engine_name: str, source: str, names: Mapping[str, str]):
     """Open the engine and find the big tables in it: returns (engine, {table: source relation})."""
-    from .. import engines
+    from . import engines
 
     try:
         if engine_name == "postgres":
@@ -583,7 +567,7 @@ def open_dataset(
     ``postgres`` (stays in PostgreSQL; the default for a postgresql:// URL) or ``spark`` (a folder
     of Parquet read by Spark). Account-level tables are always validated and held in DuckDB.
     """
-    from ..engines import BIG_TABLES, RoutedConnection
+    from .engines import BIG_TABLES, RoutedConnection
 
     source = str(source)
     engine_name = resolve_engine(engine, source)
@@ -624,7 +608,7 @@ def open_dataset(
 
 def _validate(con, dataset_con, remote, remote_relations, found, formats, names, maps, reject_invalid_rows,
               source, cache_keys):
-    from ..engines import BIG_TABLES
+    from .engines import BIG_TABLES
 
     violations: list[Violation] = []
     for table in REQUIRED_TABLES:
@@ -637,7 +621,7 @@ def _validate(con, dataset_con, remote, remote_relations, found, formats, names,
         return con.execute(sql).fetchall()
 
     def run_remote(sql: str) -> list[tuple]:
-        from ..engines import FrameResult
+        from .engines import FrameResult
 
         return FrameResult(dataset_con.query_remote(sql)).fetchall()
 
@@ -752,7 +736,7 @@ def _validation_key(table: str, files: Mapping[str, list[Path]], maps, reject_in
     files (size and modification time), the column mapping, the reject setting, the rules' text and
     the package version. None when the table is not read from files in place."""
     from .. import __version__
-    from ..engines import BIG_TABLES
+    from .engines import BIG_TABLES
 
     if table not in BIG_TABLES or formats.get(table) not in ("parquet", "duckdb") or table not in files:
         return None

@@ -196,6 +196,11 @@ def run_month(
     for name in names:
         params = _parameters_for(name, declared[name], overrides, root)
         params["output_dir"] = str(staging / name)
+        try:
+            check_settings(name, params)
+        except ParameterError:
+            shutil.rmtree(staging)
+            raise
         tasks[name] = (str(root / "notebooks" / f"{name}.ipynb"), str(staging / f"{name}.ipynb"),
                        str(staging / f"{name}.html"), params)
 
@@ -246,6 +251,23 @@ def run_month(
     ok = all(r.status == "ok" for r in results.values())
     progress(f"{'done' if ok else 'FAILED'} in {manifest['seconds']:.0f}s: {final / 'index.html'}")
     return ok, final
+
+
+def check_settings(notebook: str, params: Mapping[str, Any]) -> None:
+    """Validate one notebook's merged parameters with its analysis's settings model (types, ranges,
+    unknown keys) before any kernel starts: :class:`ParameterError` with one sentence otherwise."""
+    from pydantic import ValidationError
+
+    from ..analyses import settings_for
+    from ..notebook.session import settings_error_text
+
+    model = settings_for(notebook)
+    if model is None:
+        return
+    try:
+        model.model_validate(dict(params))
+    except ValidationError as exc:
+        raise ParameterError(settings_error_text(notebook, exc)) from None
 
 
 def _full_name(name: str, root: Path) -> str:

@@ -38,6 +38,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..errors import EngineError  # noqa: F401
+
 try:  # only PostgreSQL and Spark need it: DuckDB runs the SQL as written
     import sqlglot
     from sqlglot import exp
@@ -50,10 +52,6 @@ ENGINES = ("duckdb", "postgres", "spark")
 BIG_TABLES = ("usage_events",)
 GRAINS = ("day", "week", "month")
 _DIALECT = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
-
-
-class EngineError(RuntimeError):
-    """The engine cannot run the query (not installed, not reachable, SQL it does not accept)."""
 
 
 # --------------------------------------------------------------------------------------------------

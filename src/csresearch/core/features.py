@@ -24,7 +24,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .data import Dataset
+from ..data import Dataset
 
 # The priority names that count as "high" (lower-cased); a help desk's own names can be passed in.
 HIGH_PRIORITIES = ("high", "urgent", "critical")

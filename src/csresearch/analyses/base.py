@@ -1,0 +1,130 @@
+"""The contract every analysis offers its notebook, and the settings every report shares.
+
+An analysis is a package ``csresearch.analyses.<name>`` of one shape::
+
+    settings.py   class Settings(ReportSettings): its parameters, typed, with defaults and ranges
+    compute*.py   numbers only: DataFrames in, DataFrames and small dataclasses out
+    result.py     class Result(AnalysisResult): numbers and tables, no words
+    words.py      headline(result), kpis(result), conventions(result), ... : sentences from a result
+    charts.py     the report's charts, on the shared style (csresearch.style)
+    report.py     build(ds, month, settings, **inputs) -> Result: the call a notebook makes
+
+and its notebook reads, top to bottom::
+
+    nb = session.start(Settings, globals())          # validated settings, the month, the recorder
+    ds = nb.load()                                   # the contract tables, validated once
+    result = report.build(ds, nb.month, nb.settings) # every number of the report
+    nb.headline(words.headline(result))              # the first sentence, generated from the numbers
+    ...                                              # words, tables and charts, section by section
+    nb.publish(result, words.kpis(result))           # CSVs, summary.json (the index reads it)
+
+Settings are the single source of defaults and validation: the notebook's ``parameters`` cell,
+``params/<notebook>.yml`` and ``csresearch list`` are derived from them or checked against them
+(``tests/test_settings.py``), and ``csresearch run`` validates every merged value with them before
+any kernel starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _month(value: str | None) -> str | None:
+    """A report month: ``YYYY-MM`` with a real month (1-12) and a year from 1900 to 2999."""
+    if value is None:
+        return None
+    text = str(value)
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not match or not (1900 <= int(match.group(1)) <= 2999 and 1 <= int(match.group(2)) <= 12):
+        raise ValueError(f"{text!r} is not a month like 2026-10")
+    return text
+
+
+Month = Annotated[str | None, AfterValidator(_month)]
+
+# Shared conventions (params/defaults.yml). An analysis declares the ones it uses, with these types.
+ReactivationWindowDays = Annotated[int, Field(ge=0, le=3650, description=(
+    "a zero-MRR gap shorter than this many days is not a churn (0: every gap is)"))]
+CountSameMonthChurn = Annotated[bool, Field(description=(
+    "an account that starts and churns within one month counts as a churn"))]
+ChurnConvention = Annotated[Literal["month_end", "period_start"], Field(description=(
+    "month_end: MRR on each month's last day (the contract); period_start: on the first day"))]
+Annualisation = Annotated[Literal["compounded", "simple"], Field(description=(
+    "monthly churn to annual: compounded 1-(1-c)^12 or simple 12c"))]
+ValueMilestone = Annotated[str, Field(min_length=1, description=(
+    "the onboarding milestone that counts as reaching value"))]
+HealthScoreFile = Annotated[str, Field(min_length=1, description=(
+    "the health-score definition (components, thresholds, weights, playbooks), relative to the project"))]
+Confidence = Annotated[float, Field(gt=0.5, lt=1.0, description="interval level (1 - significance level)")]
+
+
+class ReportSettings(BaseModel):
+    """What every report notebook takes from a run: where the data is, which month, where outputs go.
+
+    An analysis subclasses this with its own fields. Unknown keys are errors (a typo must not be
+    silently ignored), and values are checked for type and range.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    notebook: ClassVar[str] = ""          # e.g. "01_churn_decomposition"
+    title: ClassVar[str] = ""             # e.g. "Churn decomposition"
+
+    data: str | None = Field(None, description=(
+        "a folder of CSV/Parquet, a .duckdb file or a postgresql URL (None: params/defaults.yml)"))
+    column_mapping: str | None = Field(None, description="YAML renaming your columns to the contract's")
+    reject_invalid_rows: bool = Field(False, description="count and drop rows that break row rules")
+    month: Month = Field(None, description="YYYY-MM (None: the last complete month)")
+    output_dir: str | None = Field(None, description="set by the run (None: reports/lab/<notebook>)")
+    pseudonymise_accounts: bool = Field(False, description="show account names as stable pseudonyms")
+    engine: Literal["duckdb", "spark"] | None = Field(None, description=(
+        "duckdb (default) or spark; a postgresql URL runs on PostgreSQL"))
+
+    @classmethod
+    def run_keys(cls) -> tuple[str, ...]:
+        """The fields every report shares (set by the run, not by the analysis)."""
+        return tuple(ReportSettings.model_fields)
+
+    @classmethod
+    def own_keys(cls) -> tuple[str, ...]:
+        """The fields this analysis adds (shared conventions included)."""
+        return tuple(k for k in cls.model_fields if k not in ReportSettings.model_fields)
+
+
+@dataclass
+class AnalysisResult:
+    """Numbers and tables of one report for one month. No words: ``words.py`` reads a result.
+
+    ``tables()`` are the CSVs written beside the report (name -> table, in the order written);
+    ``summary()`` the machine-readable values of ``summary.json`` that tests and the index read.
+    """
+
+    month: pd.Period
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A headline number for the index page: the machine value and its display text."""
+
+    name: str
+    value: float | int | None
+    display: str
+    extra: tuple[tuple[str, Any], ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "display": self.display, **dict(self.extra)}
+
+
+def kpi(name: str, value: float | int | None, display: str, **extra: Any) -> Kpi:
+    return Kpi(name, value, display, tuple(extra.items()))

@@ -1,0 +1,51 @@
+"""Showing generated words and tables in a report notebook."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Mapping
+
+import pandas as pd
+
+
+def md(text: str) -> None:
+    """Show generated markdown in the report."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+def show_html(markup: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(markup))
+
+
+def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[str, str] | None = None,
+               max_rows: int = 40) -> None:
+    """A readable table: formatted numbers, no index, a caption, at most ``max_rows`` rows shown."""
+    shown = df.head(max_rows)
+    styler = shown.style.hide(axis="index")
+    if formats:
+        styler = styler.format({k: v for k, v in formats.items() if k in shown.columns}, na_rep="–")
+    else:
+        styler = styler.format(precision=3, thousands=",", na_rep="–")
+    if caption:
+        styler = styler.set_caption(caption)
+    from IPython.display import display
+
+    display(styler)
+    if len(df) > max_rows:
+        md(f"*{max_rows} of {len(df):,} rows shown; the full table is in the CSV beside this report.*")
+
+
+def bullets(sentences) -> None:
+    """Sentences as a bulleted list (empty ones left out)."""
+    md("\n".join(f"- {s}" for s in sentences if s))
+
+
+def pseudonym(value: str, salt: str | None = None) -> str:
+    """A stable pseudonym for an account name; the salt comes from $CSRESEARCH_PSEUDONYM_SALT."""
+    salt = salt if salt is not None else os.environ.get("CSRESEARCH_PSEUDONYM_SALT", "csresearch")
+    return "Account-" + hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:8]

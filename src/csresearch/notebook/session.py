@@ -1,0 +1,263 @@
+"""What every report notebook does around its analysis: validated settings, the data, the
+data-quality section and the conventions, and the outputs the index page reads.
+
+Every notebook reads the same way::
+
+    nb = session.start(Settings, globals())          # the parameters cell's values, validated
+    ds = nb.load()
+    result = report.build(ds, nb.month, nb.settings)
+    nb.headline(words.headline(result))
+    nb.show_conventions(*words.conventions(result))
+    nb.show_quality()
+    ...
+    nb.publish(result, words.kpis(result))           # CSVs + summary.json, last cell
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..analyses.base import AnalysisResult, Kpi, ReportSettings
+from ..data import Dataset, open_dataset
+from ..errors import ParameterError
+from ..report import paths
+from .display import md, pseudonym, show_html, show_table
+
+
+def resolve_month(month: str | pd.Period | None, today=None) -> pd.Period:
+    """The report month as a monthly Period; ``None`` means the last complete month before today."""
+    import datetime as dt
+
+    if month is None or month == "":
+        today = today or dt.date.today()
+        return pd.Period(today, freq="M") - 1
+    if isinstance(month, pd.Period):
+        return month.asfreq("M")
+    return pd.Period(str(month), freq="M")
+
+
+def _json_default(value: Any):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (pd.Timestamp, pd.Period)):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class Session:
+    """One report notebook's run: its settings, its data, and its outputs (tables as CSV, headline and
+    KPIs in ``summary.json``)."""
+
+    notebook: str
+    output_dir: Path
+    month: pd.Period
+    settings: Any = None
+    pseudonymise_accounts: bool = False
+    summary: dict = field(default_factory=dict)
+    dataset: Dataset | None = None
+
+    # ---- data ------------------------------------------------------------------------------------
+    def load(self, data: str | None = None, column_mapping: str | None = None,
+             reject_invalid_rows: bool | None = None, tables: list[str] | None = None,
+             engine: str | None = None) -> Dataset:
+        """The contract tables, validated; arguments default to the session's settings."""
+        from ..data.load import default_data_path
+
+        s = self.settings
+        data = data if data is not None else getattr(s, "data", None)
+        column_mapping = column_mapping if column_mapping is not None else getattr(s, "column_mapping", None)
+        if reject_invalid_rows is None:
+            reject_invalid_rows = bool(getattr(s, "reject_invalid_rows", False))
+        engine = engine if engine is not None else getattr(s, "engine", None)
+        source = paths.resolve_path(data or default_data_path())
+        mapping = paths.resolve_path(column_mapping) if column_mapping else None
+        self.dataset = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows,
+                                    tables=tables, engine=engine)
+        quality = self.dataset.quality
+        self.summary["data_quality"] = {
+            "source": self.dataset.source,
+            "rows_read": int(quality["rows_read"].sum()),
+            "rows_used": int(quality["rows_used"].sum()),
+            "rows_rejected": int(quality["rows_rejected"].sum()),
+        }
+        return self.dataset
+
+    def show_quality(self, ds: Dataset | None = None) -> None:
+        """The data-quality section: rows read = used + rejected, per table, with reasons."""
+        ds = ds or self.dataset
+        assert ds is not None, "load() the data first"
+        q = ds.quality.copy()
+        read, used, rejected = (int(q[c].sum()) for c in ("rows_read", "rows_used", "rows_rejected"))
+        missing = [t for t in ("usage_events", "onboarding", "support_tickets", "cs_activities", "surveys",
+                               "experiments", "churn_reasons") if not ds.has(t)]
+        text = (f"**Data quality.** Source `{ds.source}`: {read:,} rows read = {used:,} used + "
+                f"{rejected:,} rejected.")
+        if rejected:
+            text += " Rejected rows broke a contract rule and were dropped because `reject_invalid_rows` is on; reasons below."
+        if missing:
+            text += f" Optional tables not provided: {', '.join(missing)}."
+        md(text)
+        q["reasons"] = q["reasons"].replace("", "–")
+        show_table(q, formats={"rows_read": "{:,}", "rows_used": "{:,}", "rows_rejected": "{:,}"})
+
+    def show_conventions(self, conventions: Mapping[str, Any], notes: Mapping[str, str] | None = None) -> None:
+        """A box at the top of the report stating which conventions produced the numbers."""
+        notes = notes or {}
+        rows = "".join(
+            f'<tr><td style="text-align:left"><code>{html.escape(str(k))}</code></td>'
+            f'<td style="text-align:left">{html.escape(str(v))}</td>'
+            f'<td style="text-align:left;color:#555">{html.escape(notes.get(k, ""))}</td></tr>'
+            for k, v in conventions.items()
+        )
+        show_html(
+            '<div style="border:1px solid #bbb;border-radius:6px;padding:8px 12px;background:#f7f7f9;">'
+            "<b>Conventions used in this report</b>"
+            f'<table style="margin-top:4px">{rows}</table></div>'
+        )
+        self.summary["conventions"] = dict(conventions)
+
+    def display_names(self, accounts: pd.DataFrame) -> pd.Series:
+        """Account names as shown in reports: pseudonyms when ``pseudonymise_accounts`` is on."""
+        names = accounts.get("account_name", accounts["account_id"]).fillna(accounts["account_id"])
+        return names.map(pseudonym) if self.pseudonymise_accounts else names
+
+    def names(self, ds: Dataset | None = None) -> pd.Series:
+        """Display names indexed by account id."""
+        ds = ds or self.dataset
+        assert ds is not None, "load() the data first"
+        accounts = ds.table("accounts")
+        return self.display_names(accounts).set_axis(accounts["account_id"])
+
+    # ---- paths the runner owns -------------------------------------------------------------------
+    def project_file(self, relative: str | None) -> str | None:
+        """A project file (e.g. ``params/health_score.yml``) resolved against the project folder."""
+        return paths.resolve_path(relative)
+
+    def earlier_output(self, notebook: str, pattern: str) -> Path | None:
+        """A file of ``notebook`` from the previous month's published report (None if none)."""
+        return paths.earlier_output(self.output_dir if self._in_run else None, self.month, notebook, pattern)
+
+    @property
+    def _in_run(self) -> bool:
+        return bool(getattr(self.settings, "output_dir", None))
+
+    # ---- outputs ---------------------------------------------------------------------------------
+    def table(self, df: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
+        """Write a table as ``<name>.csv`` next to the report; returns it unchanged."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        df.to_csv(self.output_dir / f"{name}.csv", index=index)
+        self.summary.setdefault("tables", [])
+        if f"{name}.csv" not in self.summary["tables"]:
+            self.summary["tables"].append(f"{name}.csv")
+        return df
+
+    def kpi(self, name: str, value: float | int | None, display: str, **extra) -> None:
+        """A headline number for the index page: machine value plus its display text with interval."""
+        self.summary.setdefault("kpis", []).append({"name": name, "value": value, "display": display, **extra})
+
+    def headline(self, text: str) -> None:
+        """The report's first sentence, generated from the numbers; shown here and on the index page."""
+        self.summary["headline"] = text
+        md(f"### {text}")
+
+    def record(self, **values) -> None:
+        """Extra numbers for summary.json (tests and other notebooks read them)."""
+        self.summary.update(values)
+
+    def publish(self, result: AnalysisResult, kpis: Iterable[Kpi] = ()) -> Path:
+        """The last cell of every report: the result's tables as CSV, its summary values and the KPIs
+        in ``summary.json``."""
+        for name, df in result.tables().items():
+            if df is not None:
+                self.table(df, name)
+        self.record(**result.summary())
+        for k in kpis:
+            self.summary.setdefault("kpis", []).append(k.as_dict())
+        return self.save()
+
+    def save(self) -> Path:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        payload = {"notebook": self.notebook, "month": str(self.month), **self.summary}
+        path = self.output_dir / "summary.json"
+        path.write_text(json.dumps(payload, indent=2, default=_json_default))
+        return path
+
+
+def _inline_charts() -> None:
+    """Charts must appear in the report even if the scheduler's environment sets MPLBACKEND=Agg
+    (a non-interactive backend would silently render a report with no charts)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        shell.run_line_magic("matplotlib", "inline")
+
+
+def settings_from(settings_cls: type[ReportSettings], namespace: Mapping[str, Any]) -> ReportSettings:
+    """The analysis's settings from the notebook's parameters (its ``globals()``), validated.
+
+    A value papermill injected that breaks a type or range raises :class:`ParameterError` with one
+    sentence (the runner checks the same model before any kernel starts, so this only fires for a
+    notebook run by hand with an edited parameters cell).
+    """
+    from pydantic import ValidationError
+
+    values = {k: namespace[k] for k in settings_cls.model_fields if k in namespace}
+    try:
+        return settings_cls.model_validate(values)
+    except ValidationError as exc:
+        raise ParameterError(settings_error_text(settings_cls.notebook, exc)) from None
+
+
+def settings_error_text(notebook: str, exc) -> str:
+    """One sentence per broken setting: ``03_churn_drivers: horizon_days = -5: ...``."""
+    parts = []
+    for err in exc.errors():
+        key = ".".join(str(x) for x in err.get("loc", ())) or "settings"
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict) else "…"
+        parts.append(f"{key} = {shown}: {err.get('msg', 'invalid')}")
+    return f"{notebook}: " + "; ".join(parts)
+
+
+def start(settings_cls: type[ReportSettings], namespace: Mapping[str, Any] | None = None, *,
+          notebook: str | None = None, output_dir: str | None = None, month: str | None = None,
+          pseudonymise_accounts: bool | None = None) -> Session:
+    """Set up plotting and display for a report notebook and return its session.
+
+    ``namespace`` is the notebook's ``globals()`` (the parameters cell's values); its settings are
+    validated with ``settings_cls``. ``output_dir`` None (running by hand in JupyterLab) writes to
+    ``reports/lab/<notebook>``.
+    """
+    from .. import style
+
+    _inline_charts()
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    pd.set_option("display.max_columns", 50)
+    pd.set_option("display.width", 200)
+    style.set_theme()
+    settings = settings_from(settings_cls, namespace or {})
+    name = notebook or settings_cls.notebook
+    out_dir = output_dir if output_dir is not None else settings.output_dir
+    out = Path(out_dir) if out_dir else paths.lab_output(name)
+    pseudo = settings.pseudonymise_accounts if pseudonymise_accounts is None else pseudonymise_accounts
+    return Session(notebook=name, output_dir=out, month=resolve_month(month if month is not None else settings.month),
+                   settings=settings, pseudonymise_accounts=pseudo)
