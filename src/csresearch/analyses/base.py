@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -128,3 +128,20 @@ class Kpi:
 
 def kpi(name: str, value: float | int | None, display: str, **extra: Any) -> Kpi:
     return Kpi(name, value, display, tuple(extra.items()))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table to show in a report: the data (human column headers), a caption, number formats and
+    how many rows the page shows (the CSV beside the report holds every row)."""
+
+    data: pd.DataFrame
+    caption: str | None = None
+    formats: Mapping[str, str] | None = None
+    max_rows: int = 40
+
+
+# What a section of a report shows, in order: markdown text, a Table, or a matplotlib Figure.
+# words/charts may return a list of blocks for a repeated section (one per experiment, one per
+# account); the notebook shows them with ``display.show_blocks``.
+Block = Any

@@ -49,3 +49,26 @@ def pseudonym(value: str, salt: str | None = None) -> str:
     """A stable pseudonym for an account name; the salt comes from $CSRESEARCH_PSEUDONYM_SALT."""
     salt = salt if salt is not None else os.environ.get("CSRESEARCH_PSEUDONYM_SALT", "csresearch")
     return "Account-" + hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:8]
+
+
+def show_blocks(blocks) -> None:
+    """Show a section's blocks in order: text as markdown, a :class:`~csresearch.analyses.base.Table`
+    as a formatted table, a matplotlib Figure as a chart; None and empty text are skipped."""
+    from IPython.display import display
+
+    from ..analyses.base import Table
+
+    for block in blocks:
+        if block is None or (isinstance(block, str) and not block.strip()):
+            continue
+        if isinstance(block, str):
+            md(block)
+        elif isinstance(block, Table):
+            show_table(block.data, block.caption, block.formats, block.max_rows)
+        elif hasattr(block, "savefig"):
+            import matplotlib.pyplot as plt
+
+            display(block)
+            plt.close(block)
+        else:
+            display(block)
