@@ -174,7 +174,7 @@ def _install_kernel_sampler(peaks_dir: Path) -> None:
 
 
 def monthly_run(folder: Path, month: str, jobs: int) -> dict:
-    from csresearch.config import project_root
+    from csresearch.report.paths import project_root
     from csresearch.report.run import run_month
 
     root = project_root(Path(__file__).resolve().parent)

@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from csresearch.data.synth import FEATURES, DEFAULT_PARAMS, build_world
+from csresearch.data.synth import DEFAULT_PARAMS, FEATURES, build_world
 
 SMALL_TABLES = ("accounts", "subscriptions", "onboarding", "support_tickets", "cs_activities", "surveys",
                 "experiments", "churn_reasons")

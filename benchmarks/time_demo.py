@@ -12,8 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from csresearch.config import project_root
 from csresearch.data.synth import build_world, save_world
+from csresearch.report.paths import project_root
 from csresearch.report.run import run_month
 
 SYNTH_TARGET_S = 60

@@ -16,15 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlglot
-from conftest import tiny_tables, tiny_tables_with_bad_events, write_tables
-from engine_fixtures import assert_same, small_parquet_path, spark, world_tables, write_parquet  # noqa: F401
 
+from conftest import tiny_tables, tiny_tables_with_bad_events, write_tables
 from csresearch.core import features
-from csresearch.data import engines
 from csresearch.core.revenue import account_month_mrr as churn_account_month_mrr
-from csresearch.data import ContractError, SourceError, open_dataset
+from csresearch.data import ContractError, SourceError, engines, open_dataset
 from csresearch.data.export import write_postgres
 from csresearch.data.load import resolve_engine
+from engine_fixtures import assert_same, small_parquet_path, spark, world_tables, write_parquet  # noqa: F401
 
 OBSERVATIONS = features.observation_dates("2026-05", "2026-10")  # six month-end observation dates
 

@@ -8,8 +8,8 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_tables
 
+from conftest import write_tables
 from csresearch.core import features as feat
 from csresearch.data import open_dataset
 

@@ -11,8 +11,8 @@ import os
 
 import pandas as pd
 import pytest
-from conftest import tiny_tables, tiny_tables_with_bad_events, write_tables
 
+from conftest import tiny_tables, tiny_tables_with_bad_events, write_tables
 from csresearch.data import ContractError, open_dataset
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import tiny_tables, write_tables
 
+from conftest import tiny_tables, write_tables
 from csresearch.data import ContractError, open_dataset
 from csresearch.data.export import write_postgres
 

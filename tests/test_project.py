@@ -8,10 +8,12 @@ import tomllib
 
 import pytest
 import yaml
-from conftest import ROOT
 from packaging.requirements import Requirement
 
-from csresearch.config import ParameterError, notebook_parameters, parse_override, resolve_month
+from conftest import ROOT
+from csresearch.errors import ParameterError
+from csresearch.period import resolve_month
+from csresearch.report.params import notebook_parameters, parse_override
 from csresearch.report.run import available_notebooks, declared_parameters
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(ROOT / "tools"))
-from new_notebook import write as write_notebook  # noqa: E402
+from conftest import ROOT
 
+sys.path.insert(0, str(ROOT / "tools"))
 from csresearch.cli import app  # noqa: E402
 from csresearch.report.run import run_month  # noqa: E402
+from new_notebook import write as write_notebook  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .config import ParameterError, parse_override, project_root
+from .errors import CsresearchError
+from .report.params import parse_override
+from .report.paths import project_root
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Customer-success research workbook: build a demo world, validate data, run the monthly reports.")
@@ -33,7 +35,7 @@ def synth(
     from .data.synth import build_world, save_world
 
     started = time.perf_counter()
-    from .config import resolve_month
+    from .period import resolve_month
 
     world = build_world(accounts=accounts, months=months, seed=seed, end_month=str(resolve_month(end_month)),
                         ttv_hazard_ratio=ttv_hazard_ratio)
@@ -81,7 +83,6 @@ def run(
     reports: Optional[Path] = typer.Option(None, help="reports folder (default: reports/)"),
 ):
     """Execute the month's notebooks, render HTML and write reports/<month>/index.html."""
-    from .data import ContractError, SourceError
     from .report.run import run_month
 
     try:
@@ -90,22 +91,36 @@ def run(
             overrides["engine"] = engine
         ok, folder = run_month(month=month, data=data, only=list(only) or None, overrides=overrides,
                                reports_dir=reports, jobs=jobs, progress=console.print)
-    except (ParameterError, ContractError, SourceError) as exc:
+    except CsresearchError as exc:  # bad data, parameters or settings: one sentence, no traceback
         console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(exc.exit_code)
     raise typer.Exit(0 if ok else 1)
 
 
 @app.command("list")
-def list_notebooks():
-    """The report notebooks and their parameters."""
+def list_notebooks(
+    notebook: Optional[str] = typer.Argument(None, help="show this notebook's settings in full"),
+):
+    """The report notebooks and their settings (names, defaults and what they mean)."""
+    from .analyses import settings_for
     from .report.run import available_notebooks, declared_parameters
 
     root = project_root()
-    table = Table("notebook", "parameters")
-    for name in available_notebooks(root):
-        params = declared_parameters(root / "notebooks" / f"{name}.ipynb")
-        table.add_row(name, ", ".join(params))
+    if notebook is None:
+        table = Table("notebook", "report", "settings")
+        for name in available_notebooks(root):
+            model = settings_for(name)
+            keys = model.own_keys() if model else tuple(declared_parameters(root / "notebooks" / f"{name}.ipynb"))
+            table.add_row(name, model.title if model else "", ", ".join(keys))
+        Console().print(table)
+        return
+    model = settings_for(notebook)
+    if model is None:
+        console.print(f"[red]error:[/red] no analysis settings for {notebook!r}; see `csresearch list`")
+        raise typer.Exit(2)
+    table = Table("setting", "default", "meaning", title=f"{notebook}: {model.title}")
+    for key, info in model.model_fields.items():
+        table.add_row(key, repr(info.get_default(call_default_factory=True)), info.description or "")
     Console().print(table)
 
 

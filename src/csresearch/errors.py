@@ -11,6 +11,8 @@ never turned into a quiet "skipped" note.
 
 from __future__ import annotations
 
+from typing import Iterable, Sequence
+
 
 class CsresearchError(Exception):
     """Base of every error this package raises on purpose."""
@@ -59,7 +61,7 @@ class SettingsError(ParameterError):
 class UnknownAccountError(ParameterError, KeyError):
     """An account id asked for in a review does not exist in the ``accounts`` table."""
 
-    def __init__(self, missing, known_examples=()):
+    def __init__(self, missing: Iterable[str], known_examples: Sequence[str] = ()) -> None:
         self.missing = list(missing)
         hint = f" (ids look like {', '.join(known_examples)})" if known_examples else ""
         super().__init__(

@@ -26,23 +26,24 @@ any kernel starts.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..errors import ParameterError
+from ..period import check_month
+
 
 def _month(value: str | None) -> str | None:
-    """A report month: ``YYYY-MM`` with a real month (1-12) and a year from 1900 to 2999."""
+    """A report month: ``YYYY-MM`` with a real month (the rule of :func:`csresearch.period.check_month`)."""
     if value is None:
         return None
-    text = str(value)
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not match or not (1900 <= int(match.group(1)) <= 2999 and 1 <= int(match.group(2)) <= 12):
-        raise ValueError(f"{text!r} is not a month like 2026-10")
-    return text
+    try:
+        return check_month(str(value))
+    except ParameterError as exc:
+        raise ValueError(str(exc)) from None
 
 
 Month = Annotated[str | None, AfterValidator(_month)]

@@ -17,7 +17,6 @@ Definitions (the data contract's month-end rule):
 
 from __future__ import annotations
 
-
 import duckdb
 import numpy as np
 import pandas as pd

@@ -402,7 +402,7 @@ class ChurnModel:
     column_group_: dict[str, str] = field(default_factory=dict, repr=False)
     columns_: list[str] = field(default_factory=list, repr=False)
     estimator_: Any = field(default=None, repr=False)
-    reference_: pd.Series | None = field(default=None, repr=False)
+    reference_: Any = field(default=None, repr=False)  # pd.Series of typical values once fitted
     sampling: Sampling | None = field(default=None, repr=False)
     bins_: dict[int, np.ndarray] | None = field(default=None, repr=False)
 

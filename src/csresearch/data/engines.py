@@ -44,7 +44,7 @@ try:  # only PostgreSQL and Spark need it: DuckDB runs the SQL as written
     import sqlglot
     from sqlglot import exp
 except ImportError:  # pragma: no cover - sqlglot is a dependency; this keeps DuckDB-only installs working
-    sqlglot = exp = None
+    sqlglot = exp = None  # type: ignore[assignment]
 
 ENGINES = ("duckdb", "postgres", "spark")
 # Tables that stay where they are stored when the engine is PostgreSQL or Spark; every other
@@ -377,7 +377,7 @@ class PostgresEngine(Engine):
         # UTC like the DuckDB session; enough memory for NOT IN (accounts) to stay a hashed subplan
         self.conn.execute("SET TIME ZONE 'UTC'")
         self.conn.execute("SET work_mem = '256MB'")
-        self.schema = self.conn.execute("SELECT current_schema()").fetchone()[0]
+        self.schema = self.conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
 
     def run_native(self, sql: str) -> pd.DataFrame | None:
         import psycopg
@@ -460,7 +460,7 @@ def spark_session(master: str | None = None):
     if reason:
         raise EngineError(f"Spark is not available: {reason}")
     if not os.environ.get("JAVA_HOME"):
-        os.environ["JAVA_HOME"] = find_java()
+        os.environ["JAVA_HOME"] = find_java() or ""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -750,7 +750,7 @@ def _auto_batches(engine: Engine) -> int:
 
     if not isinstance(engine, DuckDBEngine) or not isinstance(engine.con, duckdb.DuckDBPyConnection):
         return 1
-    rows = engine.con.execute("SELECT count(*) FROM usage_events").fetchone()[0]
+    rows = engine.con.execute("SELECT count(*) FROM usage_events").fetchone()[0]  # type: ignore[index]
     return max(1, -(-rows // BATCH_EVENTS))
 
 

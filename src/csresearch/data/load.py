@@ -291,6 +291,7 @@ def _attach_remote(engine_name: str, source: str, names: Mapping[str, str]):
     """Open the engine and find the big tables in it: returns (engine, {table: source relation})."""
     from . import engines
 
+    engine: Any
     try:
         if engine_name == "postgres":
             _refuse_password(source)
@@ -364,7 +365,7 @@ def read_mapping(mapping: str | Path | Mapping | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------------
-def _typed_select(con, table: str, columns_map: Mapping[str, str]) -> tuple[str, list[str], list[Violation]]:
+def _typed_select(con, table: str, columns_map: Mapping[str, str]) -> tuple[str, list[tuple[str, str, Any]], list[Violation]]:
     """SELECT list casting the source's columns to contract types; also which columns fail to parse."""
     spec = TABLES[table]
     raw_cols = [r[0] for r in con.sql(f"DESCRIBE raw_{table}").fetchall()]

@@ -594,7 +594,6 @@ class _Builder:
     def _simulate(self):
         p, n, OFF, M = self.p, self.n, self.OFF, self.months
         r = self.rng["loop"]
-        idx_all = np.arange(n)
         prices = _vec(p["list_price_per_seat"], PLANS)
         addon_price = float(p["list_price_per_seat"][ADDON])
         disc = np.where(self.annual, 1.0 - p["annual_discount"], 1.0)
@@ -727,7 +726,8 @@ class _Builder:
                 emit(change, plan[change], main_start[change], b[change], seats[change],
                      mrr_of(plan[change], seats[change], change))
                 new_seats = np.where(expand, np.ceil(seats * grow), np.maximum(1, np.floor(seats * shrink))).astype(np.int64)
-                new_plan = np.where(expand & up, np.minimum(plan + 1, 2), np.where(contract & down, np.maximum(plan - 1, 0), plan))
+                new_plan = np.where(expand & up, np.minimum(plan + 1, 2),
+                                    np.where(contract & down, np.maximum(plan - 1, 0), plan))
                 seats[change] = new_seats[change]
                 plan[change] = new_plan[change]
                 main_start[change] = b[change]
@@ -959,7 +959,7 @@ class _Builder:
         })
 
     def _cs_activities(self):
-        p, r, OFF, M = self.p, self.rng["cs"], self.OFF, self.months
+        p, r, M = self.p, self.rng["cs"], self.months
         rate = _vec(p["cs_activities_per_month_by_tier"], TIERS)[self.tier] * np.exp(-0.15 * self.z)
         counts = r.poisson(np.repeat(rate[:, None], M + 1, axis=1)) * self.at_risk
         acc, j, _ = self._period_cells(counts, counts=False)
@@ -1206,7 +1206,7 @@ class _Builder:
         return np.exp(np.where(in_h, term, 0.0).sum(axis=1))
 
     def _truth(self):
-        p, OFF, M = self.p, self.OFF, self.months
+        p, M = self.p, self.months
         ids = self.ids
         first_month = str(self.m0)
         last_month = str(self.m0 + (M - 1))
@@ -1368,7 +1368,8 @@ class _Builder:
                      "non_adopter": "assigned_at = study start, exposed = False"},
             "control_arm": "non_adopter",
             "study_start": _iso(self.ad_day0),
-            "adoption_window": [_iso(self.ad_day0), _iso(int(self.month_start[self.OFF + self.ad_g + p["adoption_spread_months"]]) - 1)],
+            "adoption_window": [_iso(self.ad_day0),
+                                _iso(int(self.month_start[self.OFF + self.ad_g + p["adoption_spread_months"]]) - 1)],
             "eligibility": "accounts active on study_start; an account adopts on its latent adoption date if still active",
             "selection_mechanism": ("P(would adopt) = sigmoid(adoption_logit_intercept + adoption_logit_engagement * z): "
                                     "engaged accounts (more usage, lower churn) adopt more; adopters must also survive "

@@ -28,23 +28,12 @@ import pandas as pd
 from ..analyses.base import AnalysisResult, Kpi, ReportSettings
 from ..data import Dataset, open_dataset
 from ..errors import ParameterError
+from ..period import resolve_month
 from ..report import paths
 from .display import md, pseudonym, show_html, show_table
 
 
-def resolve_month(month: str | pd.Period | None, today=None) -> pd.Period:
-    """The report month as a monthly Period; ``None`` means the last complete month before today."""
-    import datetime as dt
-
-    if month is None or month == "":
-        today = today or dt.date.today()
-        return pd.Period(today, freq="M") - 1
-    if isinstance(month, pd.Period):
-        return month.asfreq("M")
-    return pd.Period(str(month), freq="M")
-
-
-def _json_default(value: Any):
+def _json_default(value: Any) -> Any:
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -84,7 +73,7 @@ class Session:
         if reject_invalid_rows is None:
             reject_invalid_rows = bool(getattr(s, "reject_invalid_rows", False))
         engine = engine if engine is not None else getattr(s, "engine", None)
-        source = paths.resolve_path(data or default_data_path())
+        source = paths.resolve_path(data or default_data_path()) or default_data_path()
         mapping = paths.resolve_path(column_mapping) if column_mapping else None
         self.dataset = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows,
                                     tables=tables, engine=engine)
@@ -166,7 +155,7 @@ class Session:
             self.summary["tables"].append(f"{name}.csv")
         return df
 
-    def kpi(self, name: str, value: float | int | None, display: str, **extra) -> None:
+    def kpi(self, name: str, value: float | int | None, display: str, **extra: Any) -> None:
         """A headline number for the index page: machine value plus its display text with interval."""
         self.summary.setdefault("kpis", []).append({"name": name, "value": value, "display": display, **extra})
 
@@ -175,7 +164,7 @@ class Session:
         self.summary["headline"] = text
         md(f"### {text}")
 
-    def record(self, **values) -> None:
+    def record(self, **values: Any) -> None:
         """Extra numbers for summary.json (tests and other notebooks read them)."""
         self.summary.update(values)
 
@@ -226,7 +215,7 @@ def settings_from(settings_cls: type[ReportSettings], namespace: Mapping[str, An
         raise ParameterError(settings_error_text(settings_cls.notebook, exc)) from None
 
 
-def settings_error_text(notebook: str, exc) -> str:
+def settings_error_text(notebook: str, exc: Any) -> str:
     """One sentence per broken setting: ``03_churn_drivers: horizon_days = -5: ...``."""
     parts = []
     for err in exc.errors():

@@ -8,7 +8,8 @@ from pathlib import Path
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Customer success reports — {month}</title>
 <style>
- body {{ font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; max-width: 1000px; margin: 24px auto; color: #222; padding: 0 12px; }}
+ body {{ font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; max-width: 1000px; margin: 24px auto;
+        color: #222; padding: 0 12px; }}
  h1 {{ font-size: 24px; margin-bottom: 4px; }} .sub {{ color: #666; margin-top: 0; }}
  .card {{ border: 1px solid #ddd; border-radius: 8px; padding: 12px 16px; margin: 12px 0; }}
  .card h2 {{ font-size: 17px; margin: 0 0 6px 0; }} .card h2 a {{ color: #2E5A88; text-decoration: none; }}
@@ -22,7 +23,8 @@ _PAGE = """<!doctype html>
 <h1>Customer success reports — {month}</h1>
 <p class="sub">{status_line}</p>
 {cards}
-<p class="meta">Data: {source} (fingerprint {fingerprint}) · rows read {rows_read:,} = used {rows_used:,} + rejected {rows_rejected:,}
+<p class="meta">Data: {source} (fingerprint {fingerprint})
+ · rows read {rows_read:,} = used {rows_used:,} + rejected {rows_rejected:,}
  · generated {generated} · <a href="manifest.json">manifest.json</a></p>
 </body></html>
 """
@@ -48,7 +50,7 @@ def _card(entry: dict) -> str:
     )
     files = "".join(f'<a href="{name}/{html.escape(f)}">{html.escape(f)}</a>' for f in summary.get("tables", []))
     links = summary.get("links", [])
-    files += "".join(f'<a href="{html.escape(l["href"])}">{html.escape(l["text"])}</a>' for l in links)
+    files += "".join(f'<a href="{html.escape(link["href"])}">{html.escape(link["text"])}</a>' for link in links)
     headline = summary.get("headline")
     return (
         f'<div class="card"><h2><a href="{html.escape(entry["html"])}">{html.escape(title)}</a></h2>'

@@ -24,8 +24,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..config import RUN_KEY, ParameterError, defaults, notebook_parameters, project_root, resolve_month, resolve_path
+from ..errors import ParameterError
+from ..period import resolve_month
 from . import index as index_page
+from .params import RUN_KEY, defaults, notebook_parameters
+from .paths import project_root, resolve_path
 from .render import render_html
 
 KEY_PACKAGES = ["csresearch", "pandas", "numpy", "duckdb", "lifelines", "scikit-learn", "causalml",
@@ -48,7 +51,7 @@ def available_notebooks(root: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def declared_parameters(path: Path) -> dict[str, str]:
+def declared_parameters(path: Path) -> dict[str, str | None]:
     """Names assigned in the notebook's cell tagged ``parameters``, with their default's source text.
 
     Read with ``ast`` rather than papermill's line parser, which skips lines it cannot parse (some
@@ -143,6 +146,12 @@ def run_month(
     root = (root or project_root()).resolve()
     settings = defaults(root)
     run_settings = settings.get(RUN_KEY, {})
+    overrides = dict(overrides or {})
+    if "month" in overrides:  # `-p month=...` is the same as --month, never silently ignored
+        asked = str(overrides.pop("month"))
+        if month is not None and str(month) != asked:
+            raise ParameterError(f"--month {month} and -p month={asked} disagree: give the month once")
+        month = asked
     period = resolve_month(month if month is not None else settings.get("month"))
     names = list(run_settings.get("notebooks") or available_notebooks(root))
     if only:
@@ -156,11 +165,12 @@ def run_month(
     jobs = jobs or int(run_settings.get("jobs", 1))
     ensure_kernel(kernel)
 
-    overrides = dict(overrides or {})
     if data is not None:
         overrides["data"] = data
     overrides["month"] = str(period)
     data_source = resolve_path(overrides.get("data", settings.get("data")), root)
+    if data_source is None:
+        raise ParameterError("no data named: give --data, or data: in params/defaults.yml")
     overrides["data"] = data_source
 
     reports_dir = (reports_dir or root / "reports").resolve()
@@ -176,8 +186,9 @@ def run_month(
     run_started = time.perf_counter()
     fingerprint, quality = None, None
     try:
-        ds = open_dataset(data_source, mapping=resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root),
-                          reject_invalid_rows=bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False))),
+        mapping = resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root)
+        reject = bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False)))
+        ds = open_dataset(data_source, mapping=mapping, reject_invalid_rows=reject,
                           engine=overrides.get("engine", settings.get("engine")))
         fingerprint, quality = ds.fingerprint, ds.quality.to_dict(orient="records")
         ds.con.close()
