@@ -11,7 +11,13 @@ from conftest import truth_of, world_path
 from lifelines import KaplanMeierFitter
 from scipy import stats
 
-from csresearch import survival as sv
+from csresearch.analyses.onboarding_survival import compute_cox as cx
+from csresearch.analyses.onboarding_survival import compute_km as km
+from csresearch.analyses.onboarding_survival import compute_lifetimes as lt
+from csresearch.analyses.onboarding_survival import compute_value as cv
+from csresearch.analyses.onboarding_survival import report as rp
+from csresearch.analyses.onboarding_survival import words
+from csresearch.analyses.onboarding_survival.settings import Settings
 
 T = pd.Timestamp
 WINDOW = T("2025-01-01")
@@ -48,7 +54,7 @@ def hand_accounts() -> pd.DataFrame:
 
 # ---- lifetimes --------------------------------------------------------------------------------------
 def test_lifetimes_of_hand_made_accounts():
-    life = sv.lifetimes(hand_accounts(), AS_OF, WINDOW).set_index("account_id")
+    life = lt.lifetimes(hand_accounts(), AS_OF, WINDOW).set_index("account_id")
     expected = {  # churned, duration_days, entry_days, reactivated, cohort
         "A": (True, 90, 0, False, "2026Q1"),
         "B": (False, 184, 0, False, "2026Q1"),
@@ -71,27 +77,27 @@ def test_lifetimes_of_hand_made_accounts():
 
 def test_reactivation_window_merges_a_short_gap_into_one_lifetime():
     # D's gap is 75 days: a churn with no window, not one with a 90-day window (censored at 243 days)
-    life = sv.lifetimes(hand_accounts(), AS_OF, WINDOW, reactivation_window_days=90).set_index("account_id")
+    life = lt.lifetimes(hand_accounts(), AS_OF, WINDOW, reactivation_window_days=90).set_index("account_id")
     assert not life.loc["D", "churned"] and life.loc["D", "duration_days"] == 243
     assert life.loc["A", "churned"], "A never came back: still a churn"
 
 
 def test_same_month_churn_convention_drops_join_and_leave_accounts():
-    life = sv.lifetimes(hand_accounts(), AS_OF, WINDOW, count_same_month_churn=False)
+    life = lt.lifetimes(hand_accounts(), AS_OF, WINDOW, count_same_month_churn=False)
     assert "H" not in set(life["account_id"]) and "A" in set(life["account_id"])
 
 
 def test_monthly_cohorts_and_bad_frequency():
-    life = sv.lifetimes(hand_accounts(), AS_OF, WINDOW, cohort_frequency="month").set_index("account_id")
+    life = lt.lifetimes(hand_accounts(), AS_OF, WINDOW, cohort_frequency="month").set_index("account_id")
     assert life.loc["A", "cohort"] == "2026-01" and life.loc["F", "cohort"] == "2025-03"
     with pytest.raises(ValueError, match="month' or 'quarter"):
-        sv.cohort_label(pd.Series([WINDOW]), "week")
+        lt.cohort_label(pd.Series([WINDOW]), "week")
 
 
 def test_kaplan_meier_with_late_entry_uses_the_entry_time():
     # C entered at day 200: before that it is not at risk. With entry, only A..F count at 90 days.
-    life = sv.lifetimes(hand_accounts(), AS_OF, WINDOW)
-    kmf = sv.fit_km(life)["all accounts"]
+    life = lt.lifetimes(hand_accounts(), AS_OF, WINDOW)
+    kmf = km.fit_km(life)["all accounts"]
     table = kmf.event_table
     # at A's churn (90 days = 2.957 months) at risk: A, B, C? no (enters at 6.57 months), E, F; D and H churned before
     first_churn = table[table["observed"] > 0].index
@@ -104,12 +110,12 @@ def test_restricted_mean_and_variance_hand_computed():
     # five churns at 1..5 months, horizon 5: area 1 + .8 + .6 + .4 + .2 = 3.0; with no censoring the
     # variance is the population variance of the times (2.0) over n (5) = 0.4
     kmf = KaplanMeierFitter().fit([1, 2, 3, 4, 5], [1, 1, 1, 1, 1])
-    assert sv.restricted_mean(kmf, 5) == pytest.approx((3.0, 0.4))
+    assert km.restricted_mean(kmf, 5) == pytest.approx((3.0, 0.4))
     # with censoring at 2 and 5: S = 5/6 from 1, 2/3 from 2, 4/9 from 4; horizon 4.5
     # area = 1 + 5/6 + 2 * 2/3 + 0.5 * 4/9 = 3.3889
     # variance = A1^2/(6*5) + A2^2/(5*4) + A4^2/(3*2), A1 = 2.3889, A2 = 1.5556, A4 = 0.2222 -> 0.31944
     kmf = KaplanMeierFitter().fit([1, 2, 2, 4, 5, 6], [1, 0, 1, 1, 0, 1])
-    mean, var = sv.restricted_mean(kmf, 4.5)
+    mean, var = km.restricted_mean(kmf, 4.5)
     assert mean == pytest.approx(1 + 5 / 6 + 4 / 3 + 2 / 9)
     assert var == pytest.approx((43 / 18) ** 2 / 30 + (14 / 9) ** 2 / 20 + (2 / 9) ** 2 / 6)
 
@@ -118,20 +124,20 @@ def test_lifetime_value_delta_method_hand_computed():
     frame = pd.DataFrame({"account_id": list("abcde"), "group": "g", "duration_months": [1.0, 2, 3, 4, 5],
                           "churned": True, "entry_months": 0.0})
     mrr = pd.Series([10.0, 20, 30, 40, 50], index=list("abcde"))
-    ltv = sv.lifetime_value(frame, "group", 5, mrr, min_accounts=1).iloc[0]
+    ltv = km.lifetime_value(frame, "group", 5, mrr, min_accounts=1).iloc[0]
     # RMST 3.0 (var 0.4); mean MRR 30, var of the mean = sd^2 / n = 250 / 5 = 50
     # LTV = 90, var = 30^2 * 0.4 + 3^2 * 50 = 810
     assert ltv["rmst_months"] == pytest.approx(3.0) and ltv["average_mrr"] == pytest.approx(30.0)
     assert ltv["lifetime_value"] == pytest.approx(90.0)
     z = stats.norm.ppf(0.975)
     assert ltv["lifetime_value_upper"] - ltv["lifetime_value"] == pytest.approx(z * np.sqrt(810))
-    short = sv.lifetime_value(frame, "group", 6, mrr, min_accounts=1).iloc[0]
+    short = km.lifetime_value(frame, "group", 6, mrr, min_accounts=1).iloc[0]
     assert np.isnan(short["lifetime_value"]), "follow-up shorter than the horizon: no extrapolation"
 
 
 def test_survival_table_never_extrapolates():
     frame = pd.DataFrame({"duration_months": [1.0, 2, 3, 4, 5], "churned": True, "entry_months": 0.0})
-    row = sv.survival_table(sv.fit_km(frame), months=(3, 6), rmst_months=(5, 6)).iloc[0]
+    row = km.survival_table(km.fit_km(frame), months=(3, 6), rmst_months=(5, 6)).iloc[0]
     assert row["survival_3m"] == pytest.approx(0.4)  # 2 of 5 still paying after 3 months
     assert row["survival_3m_lower"] < 0.4 < row["survival_3m_upper"]
     assert np.isnan(row["survival_6m"]) and np.isnan(row["rmst_6m"])
@@ -146,19 +152,19 @@ def test_landmark_uses_only_what_was_known_by_the_landmark():
         "churned": [False, True, False, True, True, False],
         "ttv_days": [10, 45, 200, np.nan, 20, 95],
     })
-    lm = sv.landmark(frame, 90, [30, 90]).set_index("account_id")
+    lm = cv.landmark(frame, 90, [30, 90]).set_index("account_id")
     assert "e" not in lm.index, "churned on day 60: not paying on day 90"
     assert list(lm["outcome"].astype(str)) == ["value in 0-30 days", "value in 31-90 days", "no value by day 90",
                                                "no value by day 90", "no value by day 90"]
     assert lm.loc["f", "time_after"] == pytest.approx(5 / (365.25 / 12))
     with pytest.raises(ValueError):
-        sv.landmark(frame, 60, [30, 90])
+        cv.landmark(frame, 60, [30, 90])
 
 
 def test_value_events_code_churn_before_value_as_competing_risk():
     frame = pd.DataFrame({"duration_days": [100, 100, 50, 80, 80], "churned": [True, False, True, True, False],
                           "ttv_days": [20, np.nan, np.nan, 80, 200]})
-    ev = sv.value_events(frame)
+    ev = cv.value_events(frame)
     # value on the churn day counts as churn first; value after the cut-off is not reached yet
     assert list(ev["ttv_event"]) == [1, 0, 2, 2, 0]
     assert list(ev["ttv_time"]) == [20, 100, 50, 80, 80]
@@ -168,42 +174,56 @@ def test_aalen_johansen_without_churn_matches_the_empirical_share():
     # no competing events and no censoring before day 30: the incidence by day 30 is the share reached
     frame = pd.DataFrame({"cohort": "c", "duration_days": 400, "churned": False,
                           "ttv_days": [5, 10, 20, 25, 40, 60, np.nan, np.nan]})
-    fitters = sv.fit_value_incidence(frame)
-    table = sv.value_by_cohort(frame, fitters, days=[30])
+    fitters = cv.fit_value_incidence(frame)
+    table = cv.value_by_cohort(frame, fitters, days=[30])
     assert table["value_by_30d"].iloc[0] == pytest.approx(4 / 8, abs=1e-3)  # jitter of 1e-4 days
 
 
 def test_trend_sentence_reads_the_interval():
-    report = sv.SurvivalReport.__new__(sv.SurvivalReport)
-    report.cohort_frequency = "quarter"
-    report.trend = {"hazard_ratio": 1.10, "lower": 1.04, "upper": 1.16}
-    assert sv.trend_sentence(report).startswith("Onboarding is getting faster")
-    assert "10%" in sv.trend_sentence(report)
-    report.trend = {"hazard_ratio": 0.9, "lower": 0.85, "upper": 0.95}
-    assert sv.trend_sentence(report).startswith("Onboarding is getting slower")
-    report.trend = {"hazard_ratio": 1.02, "lower": 0.97, "upper": 1.08}
-    assert sv.trend_sentence(report).startswith("No clear trend")
+    result = rp.Result.__new__(rp.Result)
+    result.cohort_frequency = "quarter"
+    result.trend = {"hazard_ratio": 1.10, "lower": 1.04, "upper": 1.16}
+    assert words.trend_sentence(result).startswith("Onboarding is getting faster")
+    assert "10%" in words.trend_sentence(result)
+    result.trend = {"hazard_ratio": 0.9, "lower": 0.85, "upper": 0.95}
+    assert words.trend_sentence(result).startswith("Onboarding is getting slower")
+    result.trend = {"hazard_ratio": 1.02, "lower": 0.97, "upper": 1.08}
+    assert words.trend_sentence(result).startswith("No clear trend")
+
+
+# ---- settings ------------------------------------------------------------------------------------------
+def test_settings_refuse_bad_values():
+    from pydantic import ValidationError
+
+    assert Settings().landmark_days is None and Settings().ttv_buckets_days == [30, 90]
+    for bad in [{"cohort_frequency": "week"}, {"landmark_days": 60},  # the landmark is before the last edge
+                {"ttv_buckets_days": [30, 30]}, {"ttv_buckets_days": []}, {"survival_months": [0, 12]},
+                {"horizon_months": -1}, {"data_window_start": "2025-13"}, {"covariates": [""]},
+                {"landmark_day": 90}]:
+        with pytest.raises(ValidationError):
+            Settings(**bad)
+    assert Settings(data_window_start="2025-03", landmark_days=120).landmark_days == 120
 
 
 # ---- the whole analysis on the small world ------------------------------------------------------------
 def test_analysis_without_onboarding_table_skips_those_sections(small_world_path, tmp_path):
     from csresearch.data import open_dataset
-    from csresearch.report.notebook import NotebookRun
+    from csresearch.notebook.session import Session
 
     ds = open_dataset(small_world_path, tables=["accounts", "subscriptions"])
-    sd = sv.prepare(ds, "2026-10", covariates=["segment"])
-    report = sv.analyse(sd, concordance_boot=0)
-    assert report.cox is None and not report.has_onboarding
-    assert sv.headline(report).startswith("Customer lifetimes")
-    nb = NotebookRun("02_onboarding_survival", tmp_path, pd.Period("2026-10", "M"))
-    sv.save_outputs(nb, report)
+    month = pd.Period("2026-10", "M")
+    result = rp.build(ds, month, Settings(covariates=["segment"]), concordance_boot=0)
+    assert result.cox is None and not result.has_onboarding
+    assert words.headline(result).startswith("Customer lifetimes")
+    nb = Session("02_onboarding_survival", tmp_path, month)
+    nb.publish(result, words.kpis(result))
     assert pd.read_csv(tmp_path / "cox_summary.csv").empty
     assert len(pd.read_csv(tmp_path / "survival_table.csv")) > 1
 
 
 def test_window_start_is_the_first_month_of_usage(small_dataset, small_truth):
-    assert sv.data_window_start(small_dataset) == T(small_truth["window"]["start_date"])
-    assert sv.data_window_start(small_dataset, "2025-03") == T("2025-03-01")
+    assert lt.data_window_start(small_dataset) == T(small_truth["window"]["start_date"])
+    assert lt.data_window_start(small_dataset, "2025-03") == T("2025-03-01")
 
 
 # ---- planted truths -----------------------------------------------------------------------------------
@@ -214,18 +234,18 @@ def test_demo_world_planted_ttv_hazard_ratio_is_inside_the_interval(demo_dataset
     1 / ttv_hazard_ratio, and value in 31-90 days (slow too) vs none by day 90 should be 1.
     Tolerance: the reported 95% interval. Unmodelled engagement frailty attenuates a marginal hazard
     ratio slightly towards 1; at these churn rates the attenuation is far inside the interval."""
-    sd = sv.prepare(demo_dataset, "2026-10", covariates=["segment", "product", "billing_period", "seats",
+    sd = lt.prepare(demo_dataset, "2026-10", covariates=["segment", "product", "billing_period", "seats",
                                                           "touch_tier", "start_year"])
-    report = sv.analyse(sd, concordance_boot=0)
+    result = rp.analyse(sd, Settings(), concordance_boot=0)
     planted = demo_truth["churn"]["ttv_hazard_ratio"]
     assert demo_truth["churn"]["ttv_threshold_days"] == 30 and planted != 1
-    fast = report.fast_hazard_ratio()
+    fast = result.fast_hazard_ratio()
     assert fast["lower"] < 1 / planted < fast["upper"], (fast, 1 / planted)
-    middle = sv.exposure_hazard_ratio(report.cox, "value in 31-90 days")
+    middle = cx.exposure_hazard_ratio(result.cox, "value in 31-90 days")
     assert middle["lower"] < 1 < middle["upper"], middle
     # annual contracts churn only at renewal (truth: annual_churn_only_at_renewal): not proportional
     assert demo_truth["churn"]["annual_churn_only_at_renewal"]
-    assert "billing_period" in report.cox.strata
+    assert "billing_period" in result.cox.strata
 
 
 @pytest.mark.slow
@@ -241,11 +261,11 @@ def test_no_effect_world_landmark_covers_one_and_naive_analysis_does_not():
     path = world_path(accounts=2000, months=36, seed=2, end_month="2026-10", ttv_hazard_ratio=1.0,
                       ttv_reference_year=2030)
     assert not truth_of(path)["churn"]["ttv_has_effect"]
-    sd = sv.prepare(open_dataset(path), "2026-10", covariates=["segment", "billing_period", "start_year"])
-    report = sv.analyse(sd, concordance_boot=0)
-    fast = report.fast_hazard_ratio()
+    sd = lt.prepare(open_dataset(path), "2026-10", covariates=["segment", "billing_period", "start_year"])
+    result = rp.analyse(sd, Settings(), concordance_boot=0)
+    fast = result.fast_hazard_ratio()
     assert fast["lower"] < 1 < fast["upper"], fast
-    naive = sv.naive_hazard_ratio(sd.onboarded)
+    naive = cx.naive_hazard_ratio(sd.onboarded)
     assert naive["upper"] < 1, naive
 
 
@@ -256,10 +276,10 @@ def test_time_to_value_incidence_recovers_the_planted_distribution(demo_dataset,
     month), so by day floor(m_y) the cumulative incidence is (1 - never) x Phi(ln(floor(m_y)/m_y)/sd).
     Tolerance: 3 binomial standard errors of the cohort year's accounts."""
     onboarding = demo_truth["onboarding"]
-    sd = sv.prepare(demo_dataset, "2026-10", covariates=["segment"])
+    sd = lt.prepare(demo_dataset, "2026-10", covariates=["segment"])
     smb = sd.onboarded[sd.onboarded["segment"] == "SMB"].copy()
     smb["cohort"] = smb["start_date"].dt.year.astype(str)
-    fitters = sv.fit_value_incidence(smb)
+    fitters = cv.fit_value_incidence(smb)
     checked = 0
     for year, medians in onboarding["ttv_median_days_by_cohort_year"].items():
         group = smb[smb["cohort"] == year]
