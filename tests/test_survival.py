@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import truth_of, world_path
 from lifelines import KaplanMeierFitter
 from scipy import stats
 
+from conftest import truth_of, world_path
 from csresearch.analyses.onboarding_survival import compute_cox as cx
 from csresearch.analyses.onboarding_survival import compute_km as km
 from csresearch.analyses.onboarding_survival import compute_lifetimes as lt
