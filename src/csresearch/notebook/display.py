@@ -1,4 +1,9 @@
-"""Showing generated words and tables in a report notebook."""
+"""Showing generated words and tables in a report notebook.
+
+Data never becomes markup: generated markdown is rendered here with raw HTML disabled and unsafe
+link schemes refused (markdown-it-py), and every table cell, header and caption is HTML-escaped, so
+an account named ``<script>...</script>`` shows as that text and runs nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,18 @@ from typing import Mapping
 import pandas as pd
 
 
-def md(text: str) -> None:
-    """Show generated markdown in the report."""
-    from IPython.display import Markdown, display
+def markdown_html(text: str) -> str:
+    """Markdown to HTML with raw HTML escaped and javascript:/data: links refused (CommonMark + tables)."""
+    from markdown_it import MarkdownIt
 
-    display(Markdown(text))
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def md(text: str) -> None:
+    """Show generated markdown in the report (rendered safely: see :func:`markdown_html`)."""
+    from IPython.display import HTML, display
+
+    display(HTML(markdown_html(text)))
 
 
 def show_html(markup: str) -> None:
@@ -25,14 +37,20 @@ def show_html(markup: str) -> None:
 def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[str, str] | None = None,
                max_rows: int = 40) -> None:
     """A readable table: formatted numbers, no index, a caption, at most ``max_rows`` rows shown."""
+    import html
+
     shown = df.head(max_rows)
     styler = shown.style.hide(axis="index")
     if formats:
-        styler = styler.format({k: v for k, v in formats.items() if k in shown.columns}, na_rep="–")
+        styler = styler.format({k: v for k, v in formats.items() if k in shown.columns}, na_rep="–", escape="html")
+        rest = [c for c in shown.columns if c not in formats]
+        if rest:
+            styler = styler.format(escape="html", subset=rest)
     else:
-        styler = styler.format(precision=3, thousands=",", na_rep="–")
+        styler = styler.format(precision=3, thousands=",", na_rep="–", escape="html")
+    styler = styler.format_index(escape="html", axis=1)
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     from IPython.display import display
 
     display(styler)

@@ -14,6 +14,7 @@ _PAGE = """<!doctype html>
  .card {{ border: 1px solid #ddd; border-radius: 8px; padding: 12px 16px; margin: 12px 0; }}
  .card h2 {{ font-size: 17px; margin: 0 0 6px 0; }} .card h2 a {{ color: #2E5A88; text-decoration: none; }}
  .ok {{ color: #2f7d32; font-weight: 600; }} .failed {{ color: #D1495B; font-weight: 600; }}
+ .stale {{ color: #B26B00; font-weight: 600; }}
  .kpis {{ display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0; }}
  .kpi {{ background: #f5f7fa; border-radius: 6px; padding: 6px 10px; min-width: 150px; }}
  .kpi .n {{ font-size: 12px; color: #555; }} .kpi .v {{ font-size: 15px; font-weight: 600; }}
@@ -39,6 +40,20 @@ TITLES = {
 }
 
 
+STATUS_TEXT = {"ok": "✓ ok", "failed": "✗ failed", "stale": "⚠ stale: this run failed, last good report shown"}
+
+
+def _adhoc_list(runs: list[dict]) -> str:
+    if not runs:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(r["path"])}/index.html">{html.escape(r["path"])}</a> '
+        f'<span class="meta">{html.escape(r["generated_at"])} · '
+        f'{html.escape(", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k != "output_dir"))}</span></li>'
+        for r in runs)
+    return f'<div class="card"><h2>Reviews and ad-hoc runs this month</h2><ul>{items}</ul></div>'
+
+
 def _card(entry: dict) -> str:
     name, status = entry["notebook"], entry["status"]
     summary = entry.get("summary") or {}
@@ -54,26 +69,31 @@ def _card(entry: dict) -> str:
     headline = summary.get("headline")
     return (
         f'<div class="card"><h2><a href="{html.escape(entry["html"])}">{html.escape(title)}</a></h2>'
-        f'<span class="{status}">{"✓ ok" if status == "ok" else "✗ failed"}</span>'
+        f'<span class="{status}">{STATUS_TEXT.get(status, status)}</span>'
         f' <span class="meta">{entry["seconds"]:.0f}s · {name}</span>'
         + (f'<p class="headline">{html.escape(headline)}</p>' if headline else "")
-        + (f'<p class="failed">{html.escape(entry["error"] or "")}</p>' if status != "ok" else "")
+        + (f'<p class="failed">{html.escape(entry["error"] or "")}</p>' if status == "failed" else "")
+        + (f'<p class="failed">This month\'s run of this report failed ({html.escape(entry["error"] or "")}); '
+           f'the report shown is the last good one ({html.escape(str(entry.get("kept_from") or "an earlier run"))}). '
+           f'<a href="{html.escape(entry.get("failed_html") or "")}">The failure</a>.</p>' if status == "stale" else "")
         + (f'<div class="kpis">{kpis}</div>' if kpis else "")
         + (f'<div class="files">Tables: {files}</div>' if files else "")
         + "</div>"
     )
 
 
-def write(path: Path, manifest: dict) -> Path:
+def write(path: Path, manifest: dict, adhoc: list[dict] | None = None) -> Path:
     notebooks = manifest["notebooks"]
     failed = [n["notebook"] for n in notebooks if n["status"] != "ok"]
     status_line = (f"All {len(notebooks)} reports rendered." if not failed
                    else f"{len(failed)} of {len(notebooks)} reports failed: {', '.join(failed)}.")
+    if manifest.get("adhoc"):
+        status_line = f"Ad-hoc run ({manifest['adhoc']}), published apart from the monthly reports. " + status_line
     quality = manifest["data"].get("quality") or []
     path.write_text(_PAGE.format(
         month=html.escape(manifest["month"]),
-        status_line=status_line,
-        cards="".join(_card(n) for n in notebooks),
+        status_line=html.escape(status_line),
+        cards="".join(_card(n) for n in notebooks) + _adhoc_list(adhoc or []),
         source=html.escape(str(manifest["data"]["source"])),
         fingerprint=manifest["data"].get("fingerprint"),
         rows_read=sum(q["rows_read"] for q in quality),

@@ -1,10 +1,14 @@
-"""The monthly run: execute each report notebook with papermill, render HTML with code hidden, and
-publish ``reports/<month>/`` atomically with an index page and a manifest.
+"""The monthly run: check everything, then execute each report notebook with papermill, render HTML
+with code hidden, and publish ``reports/<month>/`` with an index page and a manifest.
 
-Everything is written to a staging folder first; only when every notebook has had its chance is the
-staging folder swapped in for the month's folder (two renames), so a reader never sees a
-half-written report where the last good one was. A failing notebook still gets an HTML page showing
-its error, the others still run, and :func:`run_month` reports failure so the CLI exits non-zero.
+What a run guarantees (README, "What a run guarantees"):
+- every parameter, setting and the data are checked before anything is written or any kernel
+  starts (exit 2 and one sentence);
+- one run at a time per reports folder (:mod:`.lock`); debris of dead runs is removed at start;
+- notebooks run in worker processes that die with the run (:mod:`.workers`); a worker that dies
+  fails its own notebook only;
+- nothing replaces a good report unless it is good (:mod:`.publish`): a failed notebook keeps the
+  month's last good output, marked stale; ad-hoc runs publish to their own folder.
 """
 
 from __future__ import annotations
@@ -15,24 +19,32 @@ import platform
 import shutil
 import sys
 import time
-import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..errors import ParameterError
+from ..errors import CsresearchError, ParameterError
 from ..period import resolve_month
 from . import index as index_page
+from .lock import ReportsLock
 from .params import RUN_KEY, defaults, notebook_parameters
 from .paths import project_root, resolve_path
-from .render import render_html
+from .publish import ADHOC_FOLDERS, PublishError, adhoc_folder, adhoc_runs, keep_last_good, previous_entries, swap_in
+from .workers import Interrupted, run_all
+
+# keys that say where the month's data is and how to read it, not what a report is about
+RUN_WIDE = {"data", "column_mapping", "reject_invalid_rows", "month", "output_dir", "pseudonymise_accounts", "engine"}
 
 KEY_PACKAGES = ["csresearch", "pandas", "numpy", "duckdb", "lifelines", "scikit-learn", "causalml",
                 "statsmodels", "papermill", "nbconvert", "seaborn", "matplotlib"]
+
+
+class RunInterrupted(CsresearchError):
+    """The run was stopped (SIGTERM / Ctrl-C) before it published."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -88,48 +100,8 @@ def ensure_kernel(name: str) -> None:
         install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
 
 
-@contextmanager
-def _kernel_stderr_to(path: Path):
-    """Send what the kernel process writes to stderr (ipykernel's start-up warnings, a crashing
-    library's last words) to ``path`` instead of the scheduler's log, which should stay quiet when
-    all is well (cron mails any output). The kernel inherits file descriptor 2 from this worker
-    process, which runs one notebook at a time, so redirecting it here is safe."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(path, "ab") as log:
-            os.dup2(log.fileno(), 2)
-            yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
-def _execute_one(notebook: str, src: str, out_ipynb: str, out_html: str, parameters: dict,
-                 kernel: str, timeout: int, cwd: str) -> dict:
-    """Run in a worker process: papermill, then HTML. Returns a plain dict (picklable)."""
-    import papermill as pm
-
-    started = time.perf_counter()
-    error = None
-    try:
-        with _kernel_stderr_to(Path(out_ipynb).parent / "logs" / f"{notebook}.kernel.log"):
-            pm.execute_notebook(src, out_ipynb, parameters=parameters, kernel_name=kernel,
-                                execution_timeout=timeout, progress_bar=False, log_output=False, cwd=cwd)
-    except pm.PapermillExecutionError as exc:
-        error = f"{exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel died, notebook unreadable...: still produce a page
-        error = f"{type(exc).__name__}: {exc}"
-        if not Path(out_ipynb).exists():
-            shutil.copy(src, out_ipynb)
-    try:
-        render_html(Path(out_ipynb), Path(out_html), title=notebook, error=error)
-    except Exception as exc:  # noqa: BLE001 - the page must exist even if rendering fails
-        Path(out_html).write_text(f"<h1>{notebook}</h1><pre>rendering failed: {exc}\n{traceback.format_exc()}</pre>")
-        error = error or f"rendering failed: {exc}"
-    return {"seconds": time.perf_counter() - started, "error": error}
 
 
 def run_month(
@@ -141,8 +113,14 @@ def run_month(
     reports_dir: Path | None = None,
     jobs: int | None = None,
     progress: Callable[[str], None] = print,
+    wait_seconds: float = 0.0,
 ) -> tuple[bool, Path]:
-    """Run the month's notebooks; return (all succeeded, the month's report folder)."""
+    """Run the month's notebooks; return (all succeeded, the folder published).
+
+    Every parameter, setting and the data are checked before anything is written or any kernel
+    starts; then the reports folder is locked for this run, the notebooks run into a staging folder,
+    and the result is published (see :mod:`csresearch.report.publish`).
+    """
     root = (root or project_root()).resolve()
     settings = defaults(root)
     run_settings = settings.get(RUN_KEY, {})
@@ -163,7 +141,7 @@ def run_month(
     kernel = run_settings.get("kernel", "csresearch")
     timeout = int(run_settings.get("timeout_seconds", 900))
     jobs = jobs or int(run_settings.get("jobs", 1))
-    ensure_kernel(kernel)
+    adhoc = adhoc_folder(overrides, RUN_WIDE)
 
     if data is not None:
         overrides["data"] = data
@@ -173,82 +151,96 @@ def run_month(
         raise ParameterError("no data named: give --data, or data: in params/defaults.yml")
     overrides["data"] = data_source
 
-    reports_dir = (reports_dir or root / "reports").resolve()
-    final = reports_dir / str(period)
-    staging = reports_dir / f".staging-{period}-{int(time.time() * 1000)}"
-    staging.mkdir(parents=True)
-    if only and final.exists():  # a partial rerun keeps the other notebooks' last reports
-        shutil.copytree(final, staging, dirs_exist_ok=True)
-
-    # validate once up front: a broken contract fails fast with one clear message
-    from ..data import ContractError, open_dataset
-
-    run_started = time.perf_counter()
-    fingerprint, quality = None, None
-    try:
-        mapping = resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root)
-        reject = bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False)))
-        ds = open_dataset(data_source, mapping=mapping, reject_invalid_rows=reject,
-                          engine=overrides.get("engine", settings.get("engine")))
-        fingerprint, quality = ds.fingerprint, ds.quality.to_dict(orient="records")
-        ds.con.close()
-    except ContractError as exc:
-        progress(f"data does not meet the contract:\n{exc}")
-        shutil.rmtree(staging)
-        raise
-
+    # 1. parameters and settings, before anything is written or any kernel starts
     declared = {name: declared_parameters(root / "notebooks" / f"{name}.ipynb") for name in names}
     everything = set().union(*declared.values()) | set(settings)
     unknown = sorted(set(overrides) - everything)
     if unknown:
-        shutil.rmtree(staging)
         raise ParameterError(f"unknown parameter(s) {unknown}: no notebook of this run declares them")
+    parameters = {}
+    for name in names:
+        parameters[name] = _parameters_for(name, declared[name], overrides, root)
+        check_settings(name, parameters[name])
+
+    # 2. the data, validated once: a broken contract fails fast with one clear message
+    from ..data import open_dataset
+
+    run_started = time.perf_counter()
+    mapping = resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root)
+    reject = bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False)))
+    ds = open_dataset(data_source, mapping=mapping, reject_invalid_rows=reject,
+                      engine=overrides.get("engine", settings.get("engine")))
+    fingerprint, quality, source = ds.fingerprint, ds.quality.to_dict(orient="records"), ds.source
+    ds.con.close()
+    ensure_kernel(kernel)
+
+    # 3. one run at a time per reports folder; then run into staging and publish
+    reports_dir = (reports_dir or root / "reports").resolve()
+    month_folder = reports_dir / str(period)
+    final = month_folder / adhoc if adhoc else month_folder
+    with ReportsLock(reports_dir, wait_seconds):
+        staging = reports_dir / f".staging-{period}-{os.getpid()}-{int(time.time() * 1000)}"
+        try:
+            return _run_and_publish(names, parameters, root, staging, final, month_folder, period, kernel, timeout,
+                                    jobs, only, adhoc, source, fingerprint, quality, overrides, run_started,
+                                    run_settings, progress)
+        except OSError as exc:
+            raise PublishError(f"cannot write the reports folder {reports_dir}: {exc.strerror or exc}; "
+                               "the reports published before are unchanged") from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run_and_publish(names, parameters, root, staging, final, month_folder, period, kernel, timeout, jobs, only,
+                     adhoc, source, fingerprint, quality, overrides, run_started, run_settings,
+                     progress) -> tuple[bool, Path]:
+    staging.mkdir(parents=True)
+    if only and not adhoc and final.exists():  # a partial rerun keeps the other notebooks' last reports
+        shutil.copytree(final, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ADHOC_FOLDERS))
     tasks = {}
     for name in names:
-        params = _parameters_for(name, declared[name], overrides, root)
-        params["output_dir"] = str(staging / name)
-        try:
-            check_settings(name, params)
-        except ParameterError:
-            shutil.rmtree(staging)
-            raise
-        tasks[name] = (str(root / "notebooks" / f"{name}.ipynb"), str(staging / f"{name}.ipynb"),
-                       str(staging / f"{name}.html"), params)
+        params = {**parameters[name], "output_dir": str(staging / name)}
+        tasks[name] = {"notebook": name, "src": str(root / "notebooks" / f"{name}.ipynb"),
+                       "out_ipynb": str(staging / f"{name}.ipynb"), "out_html": str(staging / f"{name}.html"),
+                       "parameters": params, "kernel": kernel, "timeout": timeout, "cwd": str(root),
+                       "title": _title(name)}
 
     results: dict[str, NotebookResult] = {}
-    progress(f"csresearch run {period}: {len(names)} notebook(s), {jobs} at a time, data {ds.source}")
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {
-            pool.submit(_execute_one, name, src, ipynb, html, params, kernel, timeout, str(root)): name
-            for name, (src, ipynb, html, params) in tasks.items()
-        }
-        for future in as_completed(futures):
-            name = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # noqa: BLE001
-                outcome = {"seconds": 0.0, "error": f"{type(exc).__name__}: {exc}"}
-            summary_path = staging / name / "summary.json"
-            summary = json.loads(summary_path.read_text()) if summary_path.exists() and not outcome["error"] else {}
-            params = {k: v for k, v in tasks[name][3].items() if k != "output_dir"}
-            results[name] = NotebookResult(name, "failed" if outcome["error"] else "ok", round(outcome["seconds"], 1),
-                                           f"{name}.html", params, outcome["error"], summary)
-            mark = "ok    " if not outcome["error"] else "FAILED"
-            progress(f"  {mark} {name:<28} {outcome['seconds']:6.1f}s" + (f"  {outcome['error']}" if outcome["error"] else ""))
-            (staging / f"{name}.ipynb").unlink(missing_ok=True) if not outcome["error"] else None
+    where = f" ({adhoc})" if adhoc else ""
+    progress(f"csresearch run {period}{where}: {len(names)} notebook(s), {jobs} at a time, data {source}")
 
-    # keep earlier results of notebooks not rerun (partial rerun)
-    previous = {}
-    if only and (final / "manifest.json").exists():
-        previous = {n["notebook"]: n for n in json.loads((final / "manifest.json").read_text()).get("notebooks", [])}
-    ordered = [asdict(results[n]) if n in results else previous[n] for n in
-               [*dict.fromkeys([*run_settings.get("notebooks", []), *previous, *results])] if n in results or n in previous]
+    def done(name: str, outcome: dict) -> None:
+        summary_path = staging / name / "summary.json"
+        summary = json.loads(summary_path.read_text()) if summary_path.exists() and not outcome["error"] else {}
+        params = {k: v for k, v in tasks[name]["parameters"].items() if k != "output_dir"}
+        results[name] = NotebookResult(name, "failed" if outcome["error"] else "ok", round(outcome["seconds"], 1),
+                                       f"{name}.html", params, outcome["error"], summary)
+        mark = "ok    " if not outcome["error"] else "FAILED"
+        progress(f"  {mark} {name:<28} {outcome['seconds']:6.1f}s" + (f"  {outcome['error']}" if outcome["error"] else ""))
+        if not outcome["error"]:
+            (staging / f"{name}.ipynb").unlink(missing_ok=True)
+
+    try:
+        run_all(tasks, jobs, staging / "logs", done)
+    except Interrupted as exc:
+        raise RunInterrupted(f"the run was {exc}; the reports published before are unchanged") from None
+
+    # a notebook that failed keeps the month's last good output; earlier results of notebooks not rerun stay
+    previous = previous_entries(final)
+    entries = {}
+    for name, result in results.items():
+        entry = asdict(result)
+        entries[name] = keep_last_good(staging, final, name, entry, previous) if result.status == "failed" else entry
+    kept = {n: e for n, e in previous.items() if only and not adhoc and n not in entries}
+    order = [*dict.fromkeys([*run_settings.get("notebooks", []), *kept, *entries])]
+    ordered = [entries.get(n) or kept[n] for n in order if n in entries or n in kept]
 
     manifest = {
         "month": str(period),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "data": {"source": ds.source, "fingerprint": fingerprint, "quality": quality},
+        "data": {"source": source, "fingerprint": fingerprint, "quality": quality},
         "parameters": {k: v for k, v in overrides.items()},
+        "adhoc": adhoc,
         "notebooks": ordered,
         "seconds": round(time.perf_counter() - run_started, 1),
         "python": platform.python_version(),
@@ -256,12 +248,23 @@ def run_month(
         "ok": all(n["status"] == "ok" for n in ordered),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    index_page.write(staging / "index.html", manifest)
-
-    _swap_in(staging, final)
+    index_page.write(staging / "index.html", manifest, adhoc_runs(final) if not adhoc else [])
+    swap_in(staging, final)
+    if adhoc and (month_folder / "manifest.json").exists():  # the month's index lists its ad-hoc runs
+        month_manifest = json.loads((month_folder / "manifest.json").read_text())
+        tmp = month_folder / ".index.html.tmp"
+        index_page.write(tmp, month_manifest, adhoc_runs(month_folder))
+        tmp.replace(month_folder / "index.html")
     ok = all(r.status == "ok" for r in results.values())
     progress(f"{'done' if ok else 'FAILED'} in {manifest['seconds']:.0f}s: {final / 'index.html'}")
     return ok, final
+
+
+def _title(name: str) -> str:
+    from ..analyses import settings_for
+
+    model = settings_for(name)
+    return model.title if model is not None and model.title else name
 
 
 def check_settings(notebook: str, params: Mapping[str, Any]) -> None:
@@ -300,12 +303,3 @@ def _version(package: str) -> str | None:
     except metadata.PackageNotFoundError:
         return None
 
-
-def _swap_in(staging: Path, final: Path) -> None:
-    """Replace ``final`` with ``staging`` by two renames; the old folder is removed afterwards."""
-    old = final.with_name(f".old-{final.name}-{int(time.time() * 1000)}")
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
