@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from conftest import ROOT, execute_notebook
-from csresearch import churn
+from csresearch.analyses.churn_decomposition import words
+from csresearch.analyses.churn_decomposition.compute_rates import bridge_gap_cents
+from csresearch.analyses.churn_decomposition.settings import Settings
 
 NAME = "01_churn_decomposition"
 TABLES = ["mrr_bridge", "churn_rates", "churn_by_segment", "cohort_retention", "churn_change_decomposition"]
@@ -26,6 +28,20 @@ def test_parameters_cell_declares_every_key_of_its_yaml():
     for shared in ("reactivation_window_days", "count_same_month_churn", "annualisation", "churn_convention",
                    "data", "column_mapping", "reject_invalid_rows", "month", "output_dir", "pseudonymise_accounts"):
         assert shared in declared
+
+
+def test_yaml_values_are_the_settings_defaults_and_bad_values_are_refused():
+    from pydantic import ValidationError
+
+    own = yaml.safe_load((ROOT / "params" / f"{NAME}.yml").read_text())
+    for key, value in own.items():
+        assert key in Settings.model_fields, key
+        assert value == Settings.model_fields[key].get_default(call_default_factory=True), key
+    for bad in ({"trend_months": 0}, {"window_months": 0}, {"value_bands": [0]}, {"value_bands": [0, 10, 10]},
+                {"multiple_comparison_correction": "holmes"}, {"confidence": 1.5}, {"split_columns": []},
+                {"lookback_months": 24}):  # renamed to trend_months: the old name is refused, not ignored
+        with pytest.raises(ValidationError):
+            Settings(**bad)
 
 
 @pytest.mark.slow
@@ -43,14 +59,14 @@ def test_notebook_renders_every_section_and_its_csvs_match(small_world_path, tmp
     assert summary["logo_churn_rate"] == pytest.approx(month["logo_churn_rate"])
     assert summary["logo_churn_ci"] == pytest.approx([month["logo_churn_low"], month["logo_churn_high"]])
     bridge = pd.read_csv(out / "mrr_bridge.csv")
-    assert (churn.bridge_gap_cents(bridge) == 0).all()
+    assert (bridge_gap_cents(bridge) == 0).all()
 
     # what the HTML shows is what the CSVs hold
     executed = nbformat.read(tmp_path / f"{NAME}.ipynb", as_version=4)
     shown = json.dumps(ensure_ascii=False, obj=[o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])])
-    assert churn.pct(month["logo_churn_rate"]) in shown
+    assert words.pct(month["logo_churn_rate"]) in shown
     october = bridge[bridge["month"] == "2026-10"].iloc[0]
-    assert churn.money(october["ending_mrr"]) in shown
+    assert words.money(october["ending_mrr"]) in shown
     assert "Traceback" not in shown and "Warning" not in shown
     segments = pd.read_csv(out / "churn_by_segment.csv")
     assert set(segments["split"]) >= {"segment", "billing_period", "value_band", "acquisition_cohort"}

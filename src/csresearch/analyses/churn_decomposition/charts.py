@@ -1,0 +1,223 @@
+"""Charts of the churn decomposition: the MRR bridge, rates over time, splits, cohorts and the
+mix-vs-rate decomposition. Each function reads a :class:`Result` and returns the matplotlib figure;
+titles say what the chart answers and axes carry units."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import seaborn as sns
+
+from ...style import MOVEMENT_COLORS, PALETTE, money, percent
+from .compute_rates import BRIDGE_MOVEMENTS
+from .result import Result
+from .words import SPLIT_LABELS
+
+BRIDGE_ORDER = BRIDGE_MOVEMENTS
+FLAG_COLOR = "#D1495B"
+BASE_COLOR = "#2E5A88"
+
+
+def _short_money(x: float) -> str:
+    a = abs(x)
+    sign = "\u2212" if x < 0 else "+"
+    if a >= 1e6:
+        return f"{sign}${a / 1e6:.2f}M"
+    if a >= 1e3:
+        return f"{sign}${a / 1e3:.1f}k"
+    return f"{sign}${a:.0f}"
+
+
+def waterfall(result: Result):
+    """Starting MRR, each movement, ending MRR for the report month: where its MRR change came from."""
+    bridge, month = result.bridge, result.month
+    row = bridge[bridge["month"] == month].iloc[0]
+    labels = ["starting MRR", *BRIDGE_ORDER, "ending MRR"]
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    level = row["starting_mrr"]
+    ax.bar(0, level, color="#6C757D")
+    ax.text(0, level, f"${level / 1e3:,.0f}k", ha="center", va="bottom", fontsize=9)
+    for i, name in enumerate(BRIDGE_ORDER, start=1):
+        value = row[name]
+        bottom = level if value >= 0 else level + value
+        ax.bar(i, abs(value), bottom=bottom, color=MOVEMENT_COLORS[name])
+        ax.text(i, max(level, level + value), _short_money(value), ha="center", va="bottom", fontsize=9)
+        level += value
+    ax.bar(len(labels) - 1, row["ending_mrr"], color="#6C757D")
+    ax.text(len(labels) - 1, row["ending_mrr"], f"${row['ending_mrr'] / 1e3:,.0f}k", ha="center", va="bottom",
+            fontsize=9)
+    low = min(row["starting_mrr"], row["ending_mrr"], row["starting_mrr"] + row[list(BRIDGE_ORDER[:3])].sum()
+              + row["contraction"] + row["churn"]) * 0.96
+    high = max(row["starting_mrr"] + row[list(BRIDGE_ORDER[:3])].sum(), row["ending_mrr"]) * 1.02
+    ax.set_ylim(low, high)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_title(f"MRR bridge, {month.strftime('%B %Y')}: from starting to ending MRR (y axis does not start at 0)")
+    ax.set_ylabel("MRR")
+    ax.set_xlabel("")
+    money(ax, thousands=True)
+    fig.tight_layout()
+    return fig
+
+
+def movements_over_time(result: Result):
+    """Gains above zero, losses below, net change as a line, per month."""
+    frame = result.bridge.sort_values("month")
+    x = np.arange(len(frame))
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    up = np.zeros(len(frame))
+    down = np.zeros(len(frame))
+    for name in BRIDGE_ORDER:
+        values = frame[name].to_numpy(dtype=float)
+        if name in ("contraction", "churn"):
+            ax.bar(x, values, bottom=down, color=MOVEMENT_COLORS[name], label=name, width=0.8)
+            down += values
+        else:
+            ax.bar(x, values, bottom=up, color=MOVEMENT_COLORS[name], label=name, width=0.8)
+            up += values
+    net = frame["ending_mrr"].to_numpy() - frame["starting_mrr"].to_numpy()
+    ax.plot(x, net, color="black", marker="o", markersize=3, lw=1.2, label="net change")
+    ax.axhline(0, color="black", lw=0.6)
+    step = max(1, len(frame) // 12)
+    ax.set_xticks(x[::step], [m.strftime("%b %y") for m in frame["month"]][::step])
+    ax.set_title("MRR movements per month: gains above zero, losses below")
+    ax.set_ylabel("MRR change per month")
+    ax.set_xlabel("month")
+    money(ax)
+    ax.legend(ncol=6, loc="upper left", bbox_to_anchor=(0, -0.15), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def rates_over_time(result: Result):
+    """Logo churn (monthly with its interval, trailing 3 and 12 months) and revenue churn."""
+    rates, confidence = result.rates, result.settings.confidence
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
+    one = rates[rates["window_months"] == 1].sort_values("month")
+    x1 = one["month"].dt.to_timestamp()
+    ax1.fill_between(x1, one["logo_churn_low"], one["logo_churn_high"], color=PALETTE[0], alpha=0.15,
+                     label=f"monthly, {confidence:.0%} CI")
+    ax1.plot(x1, one["logo_churn_rate"], color=PALETTE[0], marker="o", markersize=3, lw=1, label="monthly")
+    for window, color in ((3, PALETTE[1]), (12, PALETTE[3])):
+        w = rates[rates["window_months"] == window].sort_values("month")
+        if len(w):
+            ax1.plot(w["month"].dt.to_timestamp(), w["logo_churn_rate"], color=color, lw=2,
+                     label=f"trailing {window} months")
+    ax1.set_title("Logo churn: paying accounts lost per month")
+    ax1.set_ylabel("accounts lost / paying at start")
+    ax1.set_xlabel("month")
+    ax1.set_ylim(bottom=0)
+    percent(ax1, decimals=1)
+    ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.28), ncol=2)
+    w3 = rates[rates["window_months"] == 3].sort_values("month")
+    for frame, style, suffix in ((one, ":", "monthly"), (w3, "-", "trailing 3 months")):
+        if frame.empty:
+            continue
+        x = frame["month"].dt.to_timestamp()
+        ax2.plot(x, frame["gross_revenue_churn_rate"], color=PALETTE[1], ls=style, lw=1.8 if style == "-" else 1,
+                 label=f"gross revenue churn, {suffix}")
+        ax2.plot(x, frame["net_revenue_churn_rate"], color=PALETTE[4], ls=style, lw=1.8 if style == "-" else 1,
+                 label=f"net revenue churn, {suffix}")
+    ax2.axhline(0, color="black", lw=0.6)
+    ax2.set_title("Revenue churn: starting MRR lost per month")
+    ax2.set_ylabel("MRR lost / starting MRR\n(net below 0 = negative churn)")
+    ax2.set_xlabel("month")
+    percent(ax2, decimals=1)
+    ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.28), ncol=2)
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="x", labelrotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def split_small_multiples(result: Result):
+    """One panel per split: logo churn per value with its interval, flagged values in red, the
+    overall rate over the trailing window dashed; segments smaller than ``min_segment_size``
+    account-months at risk are not drawn (None when there is no split to draw)."""
+    splits, s = result.splits, result.settings
+    if splits.empty:
+        return None
+    overall_rate = result.rate("logo_churn_rate", s.window_months)
+    labels, min_at_risk, confidence = SPLIT_LABELS, s.min_segment_size, s.confidence
+    columns = list(dict.fromkeys(splits["split"]))
+    n = len(columns)
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    heights = [max(2, len(splits[splits["split"] == c])) for c in columns]
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.35 * max(heights) * rows + 1.4 * rows),
+                             squeeze=False)
+    for ax, column in zip(axes.flat, columns):
+        part = splits[(splits["split"] == column) & (splits["accounts_at_risk"] >= min_at_risk)]
+        y = np.arange(len(part))
+        colors = [FLAG_COLOR if f else BASE_COLOR for f in part["flagged"]]
+        err = np.clip(np.vstack([part["logo_churn_rate"] - part["logo_churn_low"],
+                                 part["logo_churn_high"] - part["logo_churn_rate"]]), 0, None)
+        ax.barh(y, part["logo_churn_rate"], color=colors, alpha=0.85)
+        ax.errorbar(part["logo_churn_rate"], y, xerr=err, fmt="none", ecolor="black", lw=0.8, capsize=2)
+        ax.axvline(overall_rate, color="black", ls="--", lw=0.8)
+        ax.set_yticks(y, [f"{v} (n={n:,})" for v, n in zip(part["value"], part["accounts_at_risk"])], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(f"by {labels.get(column, column)}", fontsize=10)
+        ax.set_xlabel("logo churn per month")
+        percent(ax, axis="x", decimals=1)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(f"Logo churn by segment ({confidence:.0%} CI; red = significantly above the rest; "
+                 "dashed = overall; n = account-months at risk)", x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return fig
+
+
+def cohort_heatmaps(result: Result):
+    """Logo and net MRR retention by start month (rows) and months since start (columns), up to
+    ``trend_months`` months since start."""
+    cohorts, max_months = result.cohorts, result.settings.trend_months
+    frame = cohorts[cohorts["months_since_start"] <= max_months]
+    logo = frame.pivot(index="cohort", columns="months_since_start", values="logo_retention")
+    revenue = frame.pivot(index="cohort", columns="months_since_start", values="net_mrr_retention")
+    sizes = frame.drop_duplicates("cohort").set_index("cohort")["cohort_accounts"]
+    ylabels = [f"{c.strftime('%b %Y')} (n={int(sizes[c]):,})" for c in logo.index]
+    fig, axes = plt.subplots(1, 2, figsize=(14, 0.28 * len(logo) + 2.2))
+    for ax, matrix, title, cmap, (vmin, vmax) in (
+        (axes[0], logo, "Logo retention: share of the cohort still paying", "Blues", (0.5, 1.0)),
+        (axes[1], revenue, "Net MRR retention: cohort MRR / its first-month MRR", "RdYlGn", (0.6, 1.4)),
+    ):
+        sns.heatmap(matrix, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
+                    linewidths=0.2, linecolor="white")
+        ax.set_title(title, fontsize=10)
+        ax.grid(False)
+        ax.set_xlabel("months since start")
+        ax.set_ylabel("start month (accounts)")
+        ax.set_yticks(np.arange(len(ylabels)) + 0.5, ylabels, fontsize=7, rotation=0)
+        cbar = ax.collections[0].colorbar
+        cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    fig.tight_layout()
+    return fig
+
+
+def decomposition_bars(result: Result, top: int = 8):
+    """Per segment, how much of the change in churn came from mix (its share of the base moved) and
+    from rate (its own churn moved), in percentage points; one panel per metric."""
+    decomposition = result.decomposition
+    metrics = list(dict.fromkeys(decomposition["metric"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.2 * len(metrics), 4.4), squeeze=False)
+    titles = {"logo_churn": "Change in logo churn", "gross_revenue_churn": "Change in gross revenue churn"}
+    for ax, metric in zip(axes.flat, metrics):
+        part = decomposition[decomposition["metric"] == metric]
+        part = part.reindex(part["total_effect"].abs().sort_values(ascending=False).index).head(top)
+        y = np.arange(len(part))
+        ax.barh(y - 0.2, part["mix_effect"] * 100, height=0.4, color=PALETTE[2], label="mix (share of base moved)")
+        ax.barh(y + 0.2, part["rate_effect"] * 100, height=0.4, color=PALETTE[0], label="rate (own churn moved)")
+        ax.scatter(part["total_effect"] * 100, y, color="black", zorder=3, s=18, label="total")
+        ax.axvline(0, color="black", lw=0.6)
+        ax.set_yticks(y, part["segment"], fontsize=8)
+        ax.invert_yaxis()
+        total = part["total_change"].iloc[0] * 100 if len(part) else 0
+        window = f"{part['window_before'].iloc[0]} \u2192 {part['window_after'].iloc[0]}" if len(part) else ""
+        ax.set_title(f"{titles.get(metric, metric)}: {total:+.2f} pt ({window})", fontsize=10)
+        ax.set_xlabel("contribution to the change (percentage points)")
+        ax.xaxis.set_major_locator(mticker.MaxNLocator(6))
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:+.2f}".replace("-", "\u2212")))
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
