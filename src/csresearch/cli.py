@@ -53,18 +53,19 @@ def validate(
     engine: Optional[str] = typer.Option(None, help="duckdb (default) or spark"),
 ):
     """Check DATA against the contract; print rows read, used and rejected per table."""
-    from .data import ContractError, SourceError
     from .data import validate as validate_data
+    from .data.load import refuse_credentials
 
     data = data or data_option
     if not data:
         console.print("[red]invalid:[/red] name the data to check: csresearch validate DATA (or --data DATA)")
         raise typer.Exit(2)
     try:
+        refuse_credentials(data)
         quality = validate_data(data, mapping=mapping, reject_invalid_rows=reject_invalid_rows, engine=engine)
-    except (ContractError, SourceError) as exc:
+    except CsresearchError as exc:  # the data breaks the contract or cannot be read: exit 2, named
         console.print(f"[red]invalid:[/red] {exc}")
-        raise typer.Exit(1)
+        raise typer.Exit(exc.exit_code)
     table = Table("table", "rows read", "used", "rejected", "reasons")
     for row in quality.itertuples():
         table.add_row(row.table, f"{row.rows_read:,}", f"{row.rows_used:,}", f"{row.rows_rejected:,}", row.reasons)

@@ -279,12 +279,45 @@ def _attach_postgres(con, url: str, names: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
-def _refuse_password(url: str) -> None:
-    if urlsplit(url).password:
+SECRET_KEYS = ("password", "sslpassword")
+
+
+def _conninfo(source: str) -> dict[str, str] | None:
+    """A PostgreSQL URL or key=value DSN parsed the way libpq parses it (psycopg's parser), or None
+    when ``source`` is neither (a path)."""
+    text = str(source).strip()
+    is_url = _scheme(text).startswith("postgres")
+    looks_like_dsn = "=" in text and "://" not in text and not Path(text).exists()
+    if not (is_url or looks_like_dsn):
+        return None
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(text).items()}
+    except Exception:  # noqa: BLE001 - not a DSN after all (a path with '=' in it)
+        return None if not is_url else {}
+
+
+def refuse_credentials(source: str | Path | None) -> None:
+    """Refuse a data source that carries a password in any form libpq accepts (``user:pw@`` in the
+    URL, ``?password=`` or ``?sslpassword=`` in its query, ``password=`` in a key=value DSN), before
+    anything is printed or written: parameters and the data source appear in every report.
+    Credentials come from the environment (PGPASSWORD) or ~/.pgpass."""
+    if source is None:
+        return
+    info = _conninfo(str(source))
+    if info is None:
+        return
+    found = [k for k in SECRET_KEYS if info.get(k)]
+    if found or (_scheme(str(source)).startswith("postgres") and urlsplit(str(source)).password):
         raise SourceError(
-            "the data URL contains a password. Credentials come from the environment only "
-            "(PGUSER, PGPASSWORD or ~/.pgpass), because parameters are printed in the report."
+            f"the data source carries a {'/'.join(found) or 'password'}; credentials come from the environment only "
+            "(PGUSER, PGPASSWORD or ~/.pgpass), because the data source is printed in every report and the manifest"
         )
+
+
+def _refuse_password(url: str) -> None:
+    refuse_credentials(url)
 
 
 def _attach_remote(engine_name: str, source: str, names: Mapping[str, str]):
@@ -571,6 +604,7 @@ def open_dataset(
     from .engines import BIG_TABLES, RoutedConnection
 
     source = str(source)
+    refuse_credentials(source)
     engine_name = resolve_engine(engine, source)
     maps = read_mapping(mapping)
     wanted = tables or list(TABLES)

@@ -73,6 +73,9 @@ class Session:
         if reject_invalid_rows is None:
             reject_invalid_rows = bool(getattr(s, "reject_invalid_rows", False))
         engine = engine if engine is not None else getattr(s, "engine", None)
+        from ..data.load import refuse_credentials
+
+        refuse_credentials(data)
         source = paths.resolve_path(data or default_data_path()) or default_data_path()
         mapping = paths.resolve_path(column_mapping) if column_mapping else None
         self.dataset = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows,

@@ -145,6 +145,9 @@ def run_month(
 
     if data is not None:
         overrides["data"] = data
+    from ..data.load import refuse_credentials
+
+    refuse_credentials(overrides.get("data", settings.get("data")))  # before it is resolved, printed or written
     overrides["month"] = str(period)
     data_source = resolve_path(overrides.get("data", settings.get("data")), root)
     if data_source is None:
