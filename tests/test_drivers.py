@@ -4,6 +4,7 @@ statistics helpers on small known cases, and recovery of the drivers planted in 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,10 +12,23 @@ import pytest
 import yaml
 from conftest import write_tables
 
-from csresearch import drivers
+from csresearch.analyses.churn_drivers import report, words
+from csresearch.analyses.churn_drivers.compute_backtest import backtest, calibration_table
+from csresearch.analyses.churn_drivers.compute_cohorts import decile_cohorts, thresholds
+from csresearch.analyses.churn_drivers.compute_drivers import driver_table
+from csresearch.analyses.churn_drivers.compute_health import red_lead_times
+from csresearch.core import features as feat
+from csresearch.core.health import _short, health_scores, load_health_config, parse_health_config
+from csresearch.core.risk import (RENEWAL_PLAYBOOK, RISK_PLAYBOOK, ChurnModel, Sampling, _reason_text, _weighted_bins,
+                                  _weighted_median, at_risk_list, correlated_groups, feature_groups, model_playbook,
+                                  observations, reasons, sampling_sentence, suggest_touch_tier, training_sample)
+from csresearch.core.stats import _auc, _brier, _pr_auc, metric_interval, stratified_rows, top_decile_lift
 from csresearch.data import open_dataset
+from csresearch.errors import HealthConfigError
+from csresearch.text import num
 
 d = pd.Timestamp
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -47,15 +61,15 @@ def broken(mutate):
 
 
 def test_the_shipped_health_score_file_loads():
-    config = drivers.load_health_config()
+    config = load_health_config()
     assert len(config.components) >= 5
     assert config.weights.sum() == pytest.approx(1.0)
 
 
 def test_wrong_metric_name_is_a_named_error(tmp_path):
     path = write_yaml(tmp_path, broken(lambda c: c["components"][0].update(metric="active_user_per_seat")))
-    with pytest.raises(drivers.HealthConfigError) as info:
-        drivers.load_health_config(path)
+    with pytest.raises(HealthConfigError) as info:
+        load_health_config(path)
     err = info.value
     assert (err.file, err.component, err.field) == (path, "adoption", "metric")
     assert "unknown metric 'active_user_per_seat'" in err.rule and "active_users_per_seat" in err.rule
@@ -73,31 +87,31 @@ def test_wrong_metric_name_is_a_named_error(tmp_path):
 ])
 def test_each_rule_names_file_component_field(tmp_path, mutate, component, field, words):
     path = write_yaml(tmp_path, broken(mutate))
-    with pytest.raises(drivers.HealthConfigError) as info:
-        drivers.load_health_config(path)
+    with pytest.raises(HealthConfigError) as info:
+        load_health_config(path)
     assert info.value.file == path and info.value.component == component
     assert info.value.field == field, info.value
     assert words in info.value.rule
 
 
 def test_unreadable_or_missing_file_is_a_named_error(tmp_path):
-    with pytest.raises(drivers.HealthConfigError, match="does not exist"):
-        drivers.load_health_config(tmp_path / "nope.yml")
-    with pytest.raises(drivers.HealthConfigError, match="not valid YAML"):
-        drivers.load_health_config(write_yaml(tmp_path, "components: [a: b: c]"))
+    with pytest.raises(HealthConfigError, match="does not exist"):
+        load_health_config(tmp_path / "nope.yml")
+    with pytest.raises(HealthConfigError, match="not valid YAML"):
+        load_health_config(write_yaml(tmp_path, "components: [a: b: c]"))
 
 
 # --------------------------------------------------------------------------------------------------
 # Health score: hand-computed
 # --------------------------------------------------------------------------------------------------
 def test_health_scores_hand_computed():
-    config = drivers.parse_health_config(GOOD)
+    config = parse_health_config(GOOD)
     features = pd.DataFrame({
         "account_id": ["a", "b", "c", "d"], "observation_date": d("2026-01-01"),
         "active_users_per_seat": [0.6, 0.4, 0.1, np.nan],
         "high_priority_tickets_90d": [0.0, 1.0, 3.0, 2.0],
     })
-    s = drivers.health_scores(features, config).set_index("account_id")
+    s = health_scores(features, config).set_index("account_id")
     # adoption: (x - 0.2) / 0.4 clipped -> a 100, b 50, c 0, d missing 50; tickets: (x - 2) / -2 -> 100, 50, 0, 0
     # weights 3/4 and 1/4
     assert s["health_score"].tolist() == [100.0, 50.0, 0.0, 37.5]
@@ -114,9 +128,9 @@ def test_health_scores_hand_computed():
 
 
 def test_health_component_on_a_missing_table_is_skipped_and_reweighted():
-    config = drivers.parse_health_config(GOOD)
+    config = parse_health_config(GOOD)
     features = pd.DataFrame({"account_id": ["a"], "observation_date": d("2026-01-01"), "active_users_per_seat": [0.4]})
-    s = drivers.health_scores(features, config)
+    s = health_scores(features, config)
     assert s["health_score"].iloc[0] == 50.0  # adoption alone, weight renormalised to 1
     assert s.attrs["skipped_components"] == ["tickets"]
 
@@ -141,7 +155,7 @@ def label_world() -> dict:
 @pytest.fixture(scope="module")
 def label_frame(tmp_path_factory):
     ds = open_dataset(write_tables(label_world(), tmp_path_factory.mktemp("labels") / "w.duckdb", "duckdb"))
-    return drivers.observations(ds, "2026-06", horizon_days=90, history_months=6)
+    return observations(ds, "2026-06", horizon_days=90, history_months=6)
 
 
 def test_churn_label_counts_a_churn_inside_the_window_once_it_is_closed(label_frame):
@@ -173,7 +187,7 @@ def test_expansion_label_uses_the_movements(label_frame):
 
 def test_lead_time_excludes_churns_too_soon_to_act_on(tmp_path):
     ds = open_dataset(write_tables(label_world(), tmp_path / "w.duckdb", "duckdb"))
-    f = drivers.observations(ds, "2026-09", horizon_days=30, lead_days=30, history_months=8)
+    f = observations(ds, "2026-09", horizon_days=30, lead_days=30, history_months=8)
     a = f[f["account_id"] == "A"].set_index("observation_date")["churned"]
     assert np.isnan(a[d("2026-05-01")])  # churns May 15, inside the 30-day lead: too late to act
     assert a[d("2026-04-01")] == 1  # window May 1-May 31 after a 30-day lead
@@ -186,7 +200,7 @@ def test_lead_time_excludes_churns_too_soon_to_act_on(tmp_path):
 def test_top_decile_lift_hand_computed():
     y = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 1] * 2)  # 6 of 20 churn
     p = np.arange(20)[::-1] / 20.0  # rows scored in order: the top 2 are rows 0 and 1
-    assert drivers.top_decile_lift(y, p) == pytest.approx(1.0 / 0.3)
+    assert top_decile_lift(y, p) == pytest.approx(1.0 / 0.3)
 
 
 def test_correlated_groups_put_collinear_metrics_together():
@@ -194,7 +208,7 @@ def test_correlated_groups_put_collinear_metrics_together():
     a = rng.normal(size=500)
     frame = pd.DataFrame({"a": a, "a_times_two": 2 * a + rng.normal(scale=0.05, size=500),
                           "minus_a": -a, "b": rng.normal(size=500)})
-    groups = drivers.correlated_groups(frame, list(frame.columns), threshold=0.7)
+    groups = correlated_groups(frame, list(frame.columns), threshold=0.7)
     together = next(g for g in groups.values() if "a" in g)
     assert sorted(together) == ["a", "a_times_two", "minus_a"]
     assert ["b"] in groups.values()
@@ -215,13 +229,33 @@ def synthetic_frame(n=4000, seed=1) -> pd.DataFrame:
 def test_permutation_importance_finds_the_driver_and_its_direction():
     frame = synthetic_frame()
     train, test = frame.iloc[:3000], frame.iloc[3000:]
-    model = drivers.ChurnModel("logistic", C=1.0).fit(train)
-    table = drivers.driver_table(model, test, repeats=10)
+    model = ChurnModel("logistic", C=1.0).fit(train)
+    table = driver_table(model, test, repeats=10)
     top = table.iloc[0]
     assert top["driver"] == "x" and top["importance_low"] > 0.1  # x alone gives AUC ~0.8 vs 0.5
     assert top["direction"] == "lower means more churn"
     noise = table.set_index("driver").loc["noise"]
     assert noise["importance_low"] <= 0 <= noise["importance_high"]
+
+
+def test_driver_statements_in_words():
+    """The statement column is written from the driver table's numbers (worse and better end)."""
+    table = pd.DataFrame([
+        {"driver_label": "events per seat", "direction": "lower means more churn", "risk_at_worse": 0.12,
+         "risk_at_better": 0.04, "value_at_worse": 1.5, "value_at_better": 6.0, "percentile_at_worse": 0.25,
+         "percentile_at_better": 0.75},
+        {"driver_label": "segment", "direction": "by category", "risk_at_worse": 0.2, "risk_at_better": 0.05,
+         "level_at_worse": "SMB", "level_at_better": "Enterprise"},
+        {"driver_label": "nps score", "direction": "flat", "risk_at_worse": 0.05, "risk_at_better": 0.049},
+        {"driver_label": "x", "direction": "unclear", "risk_at_worse": None, "risk_at_better": None},
+    ])
+    assert words.driver_statements(table, 90) == [
+        "Low events per seat means more churn: 12.0% predicted over 90 days at 1.50 (25th percentile) vs 4.0% "
+        "at 6 (75th percentile), 3.0x.",
+        "segment: predicted churn is highest for SMB (20.0% over 90 days) and lowest for Enterprise (5.0%).",
+        "nps score: little change in predicted churn across its range.",
+        "x: no clear direction.",
+    ]
 
 
 def test_threshold_finder_recovers_a_step(tmp_path):
@@ -233,27 +267,27 @@ def test_threshold_finder_recovers_a_step(tmp_path):
                           "observation_date": d("2025-01-01") + pd.to_timedelta((np.arange(n) % 6) * 100, "D"),
                           "x": x, "churned": (rng.random(n) < np.where(x < 0, 0.25, 0.05)).astype(float)})
     frame.attrs.update(horizon_days=90, lead_days=0)
-    found = drivers.thresholds(frame, ["x"]).iloc[0]
+    found = thresholds(frame, ["x"]).iloc[0]
     assert found["side"] == "under" and abs(found["threshold"]) < 0.3  # candidate cuts are 5%-quantile steps
     # true ratio 5; the holdout (2,000 rows) interval is wide, so only require it to cover 5 and exclude 1
     assert found["ratio_low"] > 1 and found["ratio_low"] <= 5 <= found["ratio_high"] + 0.5
 
 
 def test_model_playbook_follows_the_strongest_reason():
-    config = drivers.parse_health_config(GOOD)
-    model = drivers.ChurnModel("logistic")
+    config = parse_health_config(GOOD)
+    model = ChurnModel("logistic")
     model.groups_ = {"active_users_per_seat": ["active_users_per_seat", "events_per_seat"],
                      "months_to_renewal": ["months_to_renewal"], "nps_score": ["nps_score"]}
     contrib = pd.DataFrame({"active_users_per_seat": [0.9, 0.0, 0.0], "months_to_renewal": [0.1, 0.8, 0.0],
                             "nps_score": [0.0, 0.0, 0.5]})
-    got = drivers.model_playbook(model, contrib, config).tolist()
-    assert got == ["train the team", drivers.RENEWAL_PLAYBOOK, drivers.RISK_PLAYBOOK]
+    got = model_playbook(model, contrib, config).tolist()
+    assert got == ["train the team", RENEWAL_PLAYBOOK, RISK_PLAYBOOK]
 
 
 def test_suggested_touch_tier_rule():
     arr = pd.Series([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 100000.0])
     risk = pd.Series([0.5, 0.01, 0.01, 0.01, 0.01, 0.3, 0.01, 0.01, 0.01, 0.01])
-    tiers = drivers.suggest_touch_tier(arr, risk).tolist()
+    tiers = suggest_touch_tier(arr, risk).tolist()
     # quantiles: 40% = 4,600, median 5,500, 80% = 8,200 -> top ARR high; 6,000 at 30% risk high;
     # low ARR at low risk tech; the risky small account low
     assert tiers == ["low", "tech", "tech", "tech", "low", "high", "low", "low", "high", "high"]
@@ -264,8 +298,8 @@ def test_suggested_touch_tier_rule():
 # --------------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_at_risk_list_for_a_past_month(small_dataset):
-    frame = drivers.observations(small_dataset, "2026-10", history_months=18)
-    listed = drivers.at_risk_list(small_dataset, "2026-08", frame=frame)
+    frame = observations(small_dataset, "2026-10", history_months=18)
+    listed = at_risk_list(small_dataset, "2026-08", frame=frame)
     paying = frame.loc[frame["observation_date"] == d("2026-09-01"), "account_id"]
     assert sorted(listed["account_id"]) == sorted(paying)
     assert listed["arr_at_risk"].is_monotonic_decreasing
@@ -279,12 +313,12 @@ def test_at_risk_list_for_a_past_month(small_dataset):
 # --------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_frame(demo_dataset):
-    return drivers.observations(demo_dataset, "2026-10", history_months=18)
+    return observations(demo_dataset, "2026-10", history_months=18)
 
 
 @pytest.mark.slow
 def test_backtest_auc_and_planted_drivers_on_the_demo_world(demo_frame, demo_truth):
-    bt = drivers.backtest(demo_frame, kinds=("gbm",), folds=2, n_resamples=50)
+    bt = backtest(demo_frame, kinds=("gbm",), folds=2, n_resamples=50)
     pooled = bt.metrics[(bt.metrics["test_date"] == "pooled")].iloc[0]
     # Floor 0.75: the planted hazard moves 2.7x per 2 SD of engagement (usage per seat is its proxy),
     # 4x between segments and concentrates annual churn at renewal, so a model seeing usage, segment
@@ -296,7 +330,7 @@ def test_backtest_auc_and_planted_drivers_on_the_demo_world(demo_frame, demo_tru
 
     assert demo_truth["churn"]["engagement_log_hazard_slope"] < 0 and demo_truth["churn"]["ttv_hazard_ratio"] > 1
     model = bt.models["gbm"]
-    table = drivers.driver_table(model, bt.test, repeats=5)
+    table = driver_table(model, bt.test, repeats=5)
     ranked = table["driver"].tolist()
 
     def rank_of(*metrics):
@@ -322,11 +356,11 @@ def test_usage_decline_and_ticket_burden_show_in_the_cohorts(demo_frame):
     """Planted: usage declines in the 30-120 days before a churn, and high/urgent tickets raise the
     hazard. The ticket effect is planted in the billing period of the churn itself, so tickets seen
     before the observation date carry it only partly; both must still separate churners in cohorts."""
-    deciles = drivers.decile_cohorts(demo_frame, ["usage_trend"])
+    deciles = decile_cohorts(demo_frame, ["usage_trend"])
     bottom, middle = deciles.iloc[0], deciles.iloc[4:6]
     # bottom decile (falling usage) vs the flat middle: planted decline to 20% of usage at churn
     assert bottom["ci_low"] > middle["ci_high"].max()
-    found = drivers.thresholds(demo_frame, ["usage_trend", "high_priority_tickets_90d"]).set_index("metric")
+    found = thresholds(demo_frame, ["usage_trend", "high_priority_tickets_90d"]).set_index("metric")
     assert found.loc["usage_trend", "side"] == "under" and found.loc["usage_trend", "ratio_low"] > 1.5
     assert found.loc["high_priority_tickets_90d", "side"] == "over"
     assert found.loc["high_priority_tickets_90d", "rate_ratio"] > 1.0
@@ -335,7 +369,7 @@ def test_usage_decline_and_ticket_burden_show_in_the_cohorts(demo_frame):
 def test_calibration_table_counts_and_intervals():
     y = np.array([0, 0, 0, 1] * 5 + [1, 1, 0, 1] * 5, dtype=float)
     p = np.array([0.1] * 20 + [0.8] * 20)
-    table = drivers.calibration_table(y, p, bins=2)
+    table = calibration_table(y, p, bins=2)
     # two bins of 20: observed 5/20 and 15/20, Wilson intervals around them
     assert table["accounts"].tolist() == [20, 20]
     assert table["observed"].tolist() == [0.25, 0.75] and table["predicted"].tolist() == pytest.approx([0.1, 0.8])
@@ -349,10 +383,10 @@ def test_fast_metrics_match_scikit_learn():
     rng = np.random.default_rng(7)
     y = (rng.random(500) < 0.2).astype(float)
     p = np.round(rng.random(500) * 0.5 + 0.3 * y, 2)  # rounded: many ties
-    assert drivers._auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
-    assert drivers._pr_auc(y, p) == pytest.approx(average_precision_score(y, p), abs=1e-12)
-    assert drivers._brier(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-12)
-    assert np.isnan(drivers._auc(np.zeros(5), np.arange(5)))
+    assert _auc(y, p) == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert _pr_auc(y, p) == pytest.approx(average_precision_score(y, p), abs=1e-12)
+    assert _brier(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-12)
+    assert np.isnan(_auc(np.zeros(5), np.arange(5)))
 
 
 @pytest.mark.slow
@@ -360,15 +394,15 @@ def test_planted_upsell_drivers_on_the_demo_world(demo_frame, demo_truth):
     """Planted: logit P(expansion) rises 4.0 per unit of seat utilisation and 0.4 per SD of engagement
     (usage per seat is its proxy); annual accounts expand only at renewal."""
     assert demo_truth["upsell"]["expansion_logit_utilisation"] > 0
-    deciles = drivers.decile_cohorts(demo_frame, ["active_users_per_seat"], target="expanded")
+    deciles = decile_cohorts(demo_frame, ["active_users_per_seat"], target="expanded")
     # bottom decile vs the first bin reaching full seats: planted slope 4 over ~0.6 of utilisation is
     # ~exp(2.4) in odds; measured ~4% vs ~14%. (The last bin, more users than seats, is small and noisy.)
     # Require non-overlapping intervals and at least a doubling. ("churn_rate" is the rate of the target.)
     full = deciles[deciles["value_high"] >= 0.95].iloc[0]
     assert full["ci_low"] > deciles.iloc[0]["ci_high"]
     assert full["churn_rate"] > 2 * deciles.iloc[0]["churn_rate"]
-    bt = drivers.backtest(demo_frame, kinds=("gbm",), folds=1, target="expanded", n_resamples=20)
-    table = drivers.driver_table(bt.models["gbm"], bt.test, repeats=3, target_words="expansion")
+    bt = backtest(demo_frame, kinds=("gbm",), folds=1, target="expanded", n_resamples=20)
+    table = driver_table(bt.models["gbm"], bt.test, repeats=3, target_words="expansion")
     groups = bt.models["gbm"].groups_
     usage = {"events_per_seat", "active_users_per_seat"}
     top3 = [g for g in table["driver"].head(3) if usage & {g, *groups[g]}]
@@ -382,14 +416,16 @@ def test_report_without_optional_tables_says_so_and_still_ranks(small_dataset, t
     health-score component applies; the report notes every gap and the list still ranks by the model."""
     tables = {t: small_dataset.table(t) for t in ("accounts", "subscriptions")}
     ds = open_dataset(write_tables(tables, tmp_path / "min.duckdb", "duckdb"))
-    report = drivers.drivers_report(ds, "2026-10", permutation_repeats=2, bootstrap_resamples=20, backtest_folds=2)
-    notes = " ".join(report.notes)
+    settings = report.Settings(permutation_repeats=2, bootstrap_resamples=20, backtest_folds=2)
+    result = report.build(ds, pd.Period("2026-10", freq="M"), settings,
+                          health_config=load_health_config(ROOT / settings.health_score_file))
+    notes = " ".join(result.notes)
     for table in ("usage_events", "support_tickets", "surveys", "cs_activities", "onboarding"):
         assert f"no `{table}` table" in notes
-    assert "health score skipped" in notes and report.validation is None
-    assert (report.at_risk["health_band"] == "unscored").all()
-    assert report.at_risk["playbook"].str.len().gt(0).all()
-    assert "are red" not in report.headline
+    assert "health score skipped" in notes and result.validation is None
+    assert (result.at_risk["health_band"] == "unscored").all()
+    assert result.at_risk["playbook"].str.len().gt(0).all()
+    assert "are red" not in words.headline(result)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -409,7 +445,7 @@ def strata_frame() -> pd.DataFrame:
 
 def test_training_sample_keeps_every_churned_row_and_allocates_proportionally():
     frame = strata_frame()  # 116 rows: 16 churned, 100 others
-    sample, weights, sampling = drivers.training_sample(frame, max_rows=66)
+    sample, weights, sampling = training_sample(frame, max_rows=66)
     # 66 rows: 16 churned + 50 others, half of each stratum (40, 20, 30, 10 -> 20, 10, 15, 5)
     assert len(sample) == 66 and sampling.rows == 66
     assert (sample["churned"] == 1).sum() == 16 and sampling.churned == 16
@@ -431,7 +467,7 @@ def test_training_sample_keeps_every_churned_row_and_allocates_proportionally():
 
 def test_training_sample_rounds_to_the_cap_and_keeps_a_row_of_every_stratum():
     frame = strata_frame()
-    sample, weights, sampling = drivers.training_sample(frame, max_rows=33)  # 17 others over 40/20/30/10
+    sample, weights, sampling = training_sample(frame, max_rows=33)  # 17 others over 40/20/30/10
     assert len(sample) == 33 and sampling.others_kept == 17
     others = sample[sample["churned"] == 0]
     kept = others.groupby(["segment", "observation_date"]).size()
@@ -440,34 +476,34 @@ def test_training_sample_rounds_to_the_cap_and_keeps_a_row_of_every_stratum():
     assert kept[("Ent", d("2026-01-01"))] == 5 and kept[("Ent", d("2026-02-01"))] == 2
     assert weights.sum() == pytest.approx(len(frame))
     # a stratum too small for its share still keeps one row: 1 of 10 others is 0.6 of a row
-    _, _, tiny = drivers.training_sample(frame, max_rows=22)  # 16 + 6: 2.4 / 1.2 / 1.8 / 0.6
+    _, _, tiny = training_sample(frame, max_rows=22)  # 16 + 6: 2.4 / 1.2 / 1.8 / 0.6
     assert tiny.others_kept >= 4
 
 
 def test_training_sample_leaves_small_frames_alone_and_is_reproducible():
     frame = strata_frame()
-    same, w, s = drivers.training_sample(frame, max_rows=len(frame))
+    same, w, s = training_sample(frame, max_rows=len(frame))
     assert same is frame and w is None and s is None
-    assert drivers.training_sample(frame, None)[2] is None
-    a = drivers.training_sample(frame, 40, random_state=3)[0]
-    b = drivers.training_sample(frame, 40, random_state=3)[0]
-    c = drivers.training_sample(frame, 40, random_state=4)[0]
+    assert training_sample(frame, None)[2] is None
+    a = training_sample(frame, 40, random_state=3)[0]
+    b = training_sample(frame, 40, random_state=3)[0]
+    c = training_sample(frame, 40, random_state=4)[0]
     assert a.index.equals(b.index) and not a.index.equals(c.index)
 
 
 def test_training_sample_without_strata_columns_and_with_many_churners():
     frame = strata_frame().drop(columns=["segment", "observation_date"])
-    sample, weights, sampling = drivers.training_sample(frame, max_rows=20)
+    sample, weights, sampling = training_sample(frame, max_rows=20)
     # 16 churned rows leave 4 others, under half the cap: half the cap (10) is kept instead
     assert sampling.strata == () and sampling.churned == 16 and sampling.others_kept == 10
     assert len(sample) == 26 and weights[sample["churned"].to_numpy() == 0] == pytest.approx(np.full(10, 10.0))
 
 
 def test_sampling_sentence_is_generated_from_the_numbers():
-    assert drivers.sampling_sentence(None) == ""
-    s = drivers.Sampling(rows=224_210, churned=14_210, others=2_100_000, others_kept=210_000, weight=10.0,
+    assert sampling_sentence(None) == ""
+    s = Sampling(rows=224_210, churned=14_210, others=2_100_000, others_kept=210_000, weight=10.0,
                          strata=("segment", "observation_date"))
-    text = drivers.sampling_sentence(s)
+    text = sampling_sentence(s)
     assert text.startswith("The models were fitted on all 14,210 churned observations and a stratified 10.0% "
                            "sample of the 2.1M others")
     assert "segment x observation date" in text and "224,210 rows" in text and "10.0" in text
@@ -476,8 +512,8 @@ def test_sampling_sentence_is_generated_from_the_numbers():
 def test_fit_under_the_cap_is_the_unsampled_fit_bit_for_bit():
     frame = synthetic_frame(2000)
     for kind in ("gbm", "logistic"):
-        plain = drivers.ChurnModel(kind).fit(frame)
-        capped = drivers.ChurnModel(kind).fit(frame, max_rows=len(frame))
+        plain = ChurnModel(kind).fit(frame)
+        capped = ChurnModel(kind).fit(frame, max_rows=len(frame))
         assert capped.sampling is None
         assert np.array_equal(plain.predict_proba(frame), capped.predict_proba(frame))
         assert plain.reference_.equals(capped.reference_)
@@ -493,19 +529,19 @@ def test_weighted_sample_fit_stays_calibrated():
     churned = int(train["churned"].sum())
     cap = churned + int(0.5 * (len(train) - churned))
     for kind in ("logistic", "gbm"):
-        model = drivers.ChurnModel(kind, C=1.0).fit(train, max_rows=cap)
+        model = ChurnModel(kind, C=1.0).fit(train, max_rows=cap)
         assert model.sampling is not None and model.sampling.churned == churned and model.sampling.rows == cap
         assert model.predict_proba(fresh).mean() == pytest.approx(fresh["churned"].mean(), abs=0.01), kind
-    sample, _, _ = drivers.training_sample(train, cap)
-    unweighted = drivers.ChurnModel("logistic", C=1.0).fit(sample)  # the same rows without weights
+    sample, _, _ = training_sample(train, cap)
+    unweighted = ChurnModel("logistic", C=1.0).fit(sample)  # the same rows without weights
     assert unweighted.predict_proba(fresh).mean() > fresh["churned"].mean() + 0.05  # the test can fail
 
 
 def test_weighted_median_matches_the_unweighted_median_and_repeats_rows():
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [5.0, np.nan, 1.0, 2.0]})
-    assert drivers._weighted_median(X, np.ones(4)).equals(X.median())
+    assert _weighted_median(X, np.ones(4)).equals(X.median())
     # weight 3 on the value 4 is the same as three copies of it: median of 1, 2, 3, 4, 4, 4 = 3.5
-    assert drivers._weighted_median(X, np.array([1.0, 1, 1, 3]))["a"] == 3.5
+    assert _weighted_median(X, np.array([1.0, 1, 1, 3]))["a"] == 3.5
 
 
 def _reasons_reference(model, frame, top=3, contributions=None, direction=1):
@@ -523,7 +559,7 @@ def _reasons_reference(model, frame, top=3, contributions=None, direction=1):
                 break
             if names[j] == "billing_period" and "months_to_renewal" in names[idx]:
                 continue
-            parts.append(drivers._reason_text(model, names[j], X.iloc[i], frame.iloc[i]))
+            parts.append(_reason_text(model, names[j], X.iloc[i], frame.iloc[i]))
         out.append("; ".join(parts) if parts else "no single driver stands out")
     return pd.Series(out, index=frame.index)
 
@@ -549,48 +585,48 @@ def reasons_frame(n=1500, seed=3) -> pd.DataFrame:
 @pytest.mark.parametrize("kind", ["gbm", "logistic"])
 def test_vectorised_reasons_match_the_row_by_row_loop(kind):
     frame = reasons_frame()
-    model = drivers.ChurnModel(kind, min_samples_leaf=20).fit(frame)
+    model = ChurnModel(kind, min_samples_leaf=20).fit(frame)
     contrib = model.contributions(frame)
     for top, direction in ((3, 1), (2, -1), (1, 1)):
-        fast = drivers.reasons(model, frame, top, contrib, direction)
+        fast = reasons(model, frame, top, contrib, direction)
         slow = _reasons_reference(model, frame, top, contrib, direction)
         assert fast.index.equals(slow.index)
         assert fast.tolist() == slow.tolist(), (top, direction)
     # the cases the loop handles: renewal text, the plan left out beside it, nothing standing out
-    texts = drivers.reasons(model, frame, 3, contrib)
+    texts = reasons(model, frame, 3, contrib)
     assert texts.str.contains("monthly plan: can cancel").any() and texts.str.contains("renewal due in").any()
     assert (texts == "no single driver stands out").any() or kind == "gbm"
     # a frame without a billing period column, rows out of order and a non-default index
     shuffled = frame.drop(columns="billing_period").sample(frac=1.0, random_state=1).set_index(
         pd.Index(np.arange(len(frame)) * 7))
-    model2 = drivers.ChurnModel(kind, min_samples_leaf=20).fit(shuffled)
+    model2 = ChurnModel(kind, min_samples_leaf=20).fit(shuffled)
     c2 = model2.contributions(shuffled)
-    assert drivers.reasons(model2, shuffled, 3, c2).tolist() == _reasons_reference(model2, shuffled, 3, c2).tolist()
+    assert reasons(model2, shuffled, 3, c2).tolist() == _reasons_reference(model2, shuffled, 3, c2).tolist()
 
 
 def test_stratified_rows_keep_each_outcome_share():
     y = np.array([1] * 30 + [0] * 270)
-    rows = drivers.stratified_rows(y, 100)
+    rows = stratified_rows(y, 100)
     assert len(rows) == 100 and np.all(np.diff(rows) > 0)
     assert y[rows].sum() == 10  # 10% churned, as in all 300 rows
-    assert drivers.stratified_rows(y, 300) is None and drivers.stratified_rows(y, None) is None
+    assert stratified_rows(y, 300) is None and stratified_rows(y, None) is None
 
 
 def test_metric_interval_under_the_cap_is_unchanged_and_over_it_is_rescaled():
     rng = np.random.default_rng(5)
     y = (rng.random(4000) < 0.1).astype(float)
     p = np.clip(0.1 + 0.3 * y + rng.normal(0, 0.15, 4000), 0, 1)
-    full = drivers.metric_interval(drivers._auc, y, p, 200)
-    assert drivers.metric_interval(drivers._auc, y, p, 200, max_rows=4000) == full
-    capped = drivers.metric_interval(drivers._auc, y, p, 200, max_rows=1000)
+    full = metric_interval(_auc, y, p, 200)
+    assert metric_interval(_auc, y, p, 200, max_rows=4000) == full
+    capped = metric_interval(_auc, y, p, 200, max_rows=1000)
     assert capped[0] == full[0]  # the value itself always uses every row
     # the rescaled interval estimates the same width as the full bootstrap: within 25% (200 resamples
     # of 1,000 rows; the width's own bootstrap error is ~10%)
     assert (capped[2] - capped[1]) == pytest.approx(full[2] - full[1], rel=0.25)
     assert capped[1] < full[0] < capped[2]
     # without the rescaling a 1,000-row interval would be twice as wide (sqrt(4000 / 1000))
-    rows = drivers.stratified_rows(y, 1000)
-    sub = drivers.metric_interval(drivers._auc, y[rows], p[rows], 200)
+    rows = stratified_rows(y, 1000)
+    sub = metric_interval(_auc, y[rows], p[rows], 200)
     assert (sub[2] - sub[1]) == pytest.approx(2 * (capped[2] - capped[1]), rel=1e-9)
 
 
@@ -600,34 +636,34 @@ def test_feature_groups_once_per_frame_and_restricted_to_a_fit():
     frame = pd.DataFrame({"account_id": "A", "observation_date": d("2026-01-01"), "a": a,
                           "a_twice": 2 * a + rng.normal(scale=0.05, size=3000), "b": rng.normal(size=3000),
                           "churned": (rng.random(3000) < 1 / (1 + np.exp(2 + a))).astype(float)})
-    groups = drivers.feature_groups(frame)
-    assert drivers.feature_groups(frame, max_rows=1000) == groups  # a sample finds the same groups
+    groups = feature_groups(frame)
+    assert feature_groups(frame, max_rows=1000) == groups  # a sample finds the same groups
     together = next(ms for ms in groups.values() if "a" in ms)
     assert sorted(together) == ["a", "a_twice"]
     # a fit that lacks a group's lead metric keeps the rest of the group, led by the next member
     lead = next(g for g, ms in groups.items() if "a" in ms)
     other = "a_twice" if lead == "a" else "a"
-    model = drivers.ChurnModel("gbm").fit(frame, numeric=[other, "b"], groups=groups)
+    model = ChurnModel("gbm").fit(frame, numeric=[other, "b"], groups=groups)
     assert model.groups_ == {other: [other], "b": ["b"]}
-    shared = drivers.ChurnModel("gbm").fit(frame, groups=groups)
+    shared = ChurnModel("gbm").fit(frame, groups=groups)
     assert shared.groups_ == groups
 
 
 def test_health_triggers_text_matches_the_row_by_row_join():
     """The vectorised trigger text equals the old per-row join (the oracle below)."""
-    config = drivers.parse_health_config(GOOD)
+    config = parse_health_config(GOOD)
     rng = np.random.default_rng(2)
     n = 2000
     features = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)], "observation_date": d("2026-01-01"),
                              "active_users_per_seat": np.round(rng.uniform(0, 1, n), 3),
                              "high_priority_tickets_90d": rng.integers(0, 5, n).astype(float)})
     features.loc[rng.random(n) < 0.1, "active_users_per_seat"] = np.nan
-    got = drivers.health_scores(features, config)["triggered"]
+    got = health_scores(features, config)["triggered"]
     used = sorted(config.components, key=lambda c: -c.weight)
     texts = []
     for c in used:
         values = features[c.metric].astype(float)
-        text = c.reason + " (" + values.map(drivers._fmt) + " " + drivers._short(drivers.feat.describe(c.metric)) + ")"
+        text = c.reason + " (" + values.map(num) + " " + _short(feat.describe(c.metric)) + ")"
         texts.append(text.where(c.triggered(features[c.metric]), ""))
     expected = pd.concat(texts, axis=1).apply(lambda r: "; ".join(t for t in r if t), axis=1)
     assert got.tolist() == expected.tolist()
@@ -636,13 +672,13 @@ def test_health_triggers_text_matches_the_row_by_row_join():
 
 def test_backtest_under_every_cap_is_the_uncapped_backtest():
     frame = synthetic_frame(2000)
-    plain = drivers.backtest(frame, kinds=("gbm", "logistic"), folds=2, n_resamples=30)
-    capped = drivers.backtest(frame, kinds=("gbm", "logistic"), folds=2, n_resamples=30, max_rows=len(frame),
+    plain = backtest(frame, kinds=("gbm", "logistic"), folds=2, n_resamples=30)
+    capped = backtest(frame, kinds=("gbm", "logistic"), folds=2, n_resamples=30, max_rows=len(frame),
                               bootstrap_max_rows=len(frame))
     pd.testing.assert_frame_equal(plain.metrics, capped.metrics, check_exact=True)
     assert all(m.sampling is None for m in capped.models.values())
     # over the caps: the fits sample, the metrics still count every test row
-    tight = drivers.backtest(frame, kinds=("gbm",), folds=2, n_resamples=30, max_rows=600, bootstrap_max_rows=300)
+    tight = backtest(frame, kinds=("gbm",), folds=2, n_resamples=30, max_rows=600, bootstrap_max_rows=300)
     assert tight.models["gbm"].sampling is not None and tight.models["gbm"].sampling.rows <= 600
     assert tight.metrics["test_accounts"].tolist() == plain.metrics.loc[plain.metrics["model"] == "gbm",
                                                                         "test_accounts"].tolist()
@@ -650,15 +686,15 @@ def test_backtest_under_every_cap_is_the_uncapped_backtest():
 
 def test_weighted_bins_follow_the_weights_and_the_boosting_rule():
     values = np.arange(1000, dtype=float).reshape(-1, 1)
-    even = drivers._weighted_bins(values, np.ones(1000), max_bins=10)[0]
+    even = _weighted_bins(values, np.ones(1000), max_bins=10)[0]
     assert even.tolist() == [99, 199, 299, 399, 499, 599, 699, 799, 899]  # the value reaching each 10% of weight
     # weight 4 on the upper half: 20% of the weight is at or below 499 (two cuts: 249 and 499), the
     # other seven cuts split the upper half's 80%
-    heavy = drivers._weighted_bins(values, np.where(values[:, 0] >= 500, 4.0, 1.0), max_bins=10)[0]
+    heavy = _weighted_bins(values, np.where(values[:, 0] >= 500, 4.0, 1.0), max_bins=10)[0]
     assert heavy.tolist()[:2] == [249, 499] and (heavy > 499).sum() == 7
     # few distinct values: left to the boosting's own exact binning
-    assert drivers._weighted_bins(np.array([[0.0], [1.0], [np.nan]] * 50), np.ones(150), max_bins=10) == {}
-    model = drivers.ChurnModel("gbm")
+    assert _weighted_bins(np.array([[0.0], [1.0], [np.nan]] * 50), np.ones(150), max_bins=10) == {}
+    model = ChurnModel("gbm")
     model.bins_ = {0: np.array([1.0, 2.0])}
     binned = model._binned(np.array([[0.5], [1.0], [1.5], [2.0], [7.0], [np.nan]]))
     assert np.array_equal(binned[:, 0], [0, 0, 1, 1, 2, np.nan], equal_nan=True)  # x <= threshold i -> bin i
@@ -697,11 +733,11 @@ def test_red_lead_times_match_the_per_churn_loop():
     data = pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # out of order
     frame, scores = data[["account_id", "observation_date", "churn_date"]], data[["account_id", "observation_date",
                                                                                   "health_band"]]
-    got, expected = drivers.red_lead_times(frame, scores), _red_lead_times_reference(frame, scores)
+    got, expected = red_lead_times(frame, scores), _red_lead_times_reference(frame, scores)
     pd.testing.assert_frame_equal(got, expected)
     assert got["days_red_before_churn"].notna().any() and got["days_red_before_churn"].isna().any()
     # every churn red all along: whole days as integers, like the loop
     all_red = scores.assign(health_band="red")
-    pd.testing.assert_frame_equal(drivers.red_lead_times(frame, all_red), _red_lead_times_reference(frame, all_red))
+    pd.testing.assert_frame_equal(red_lead_times(frame, all_red), _red_lead_times_reference(frame, all_red))
     empty = frame.assign(churn_date=pd.NaT)
-    assert drivers.red_lead_times(empty, scores).empty and _red_lead_times_reference(empty, scores).empty
+    assert red_lead_times(empty, scores).empty and _red_lead_times_reference(empty, scores).empty

@@ -1,0 +1,103 @@
+"""The churn-drivers result: every number and table of the report, computed once; no words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ...core.health import HealthConfig
+from ...core.risk import Sampling
+from ..base import AnalysisResult
+from .compute_backtest import Backtest
+from .compute_drivers import DRIVER_COLUMNS
+from .compute_expansion import EXPANSION_COLUMNS
+from .compute_health import HealthValidation
+from .settings import Settings
+
+
+@dataclass
+class Result(AnalysisResult):
+    settings: Settings = field(default_factory=Settings)
+    as_of: pd.Timestamp | None = None                 # the observation date: first day after the month
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)     # point-in-time observations, labelled
+    config: HealthConfig | None = None
+    scores: pd.DataFrame | None = None                # health scores of every observation (None: skipped)
+    backtest: Backtest | None = None
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    deciles: pd.DataFrame = field(default_factory=pd.DataFrame)
+    categories: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cohorts: pd.DataFrame = field(default_factory=pd.DataFrame)   # deciles and categories in one table
+    base_rate: float = float("nan")                   # churn rate of the independent rows (cohort charts)
+    thresholds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    profile: pd.DataFrame = field(default_factory=pd.DataFrame)
+    validation: HealthValidation | None = None
+    at_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
+    expansion: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)   # data gaps and skipped sections, in words
+    sampling: dict[str, Sampling | None] = field(default_factory=dict)
+    importance_rows: tuple[int, int] | None = None   # (test rows, rows behind the driver importance)
+
+    @property
+    def horizon_days(self) -> int:
+        return int(self.settings.horizon_days)
+
+    @property
+    def lead_days(self) -> int:
+        return int(self.settings.lead_days)
+
+    @property
+    def primary_model(self) -> str:
+        return self.settings.primary_model
+
+    @property
+    def bootstrap_max_rows(self) -> int | None:
+        return self.settings.bootstrap_max_rows
+
+    @property
+    def pooled(self) -> pd.Series | None:
+        """The primary model's pooled backtest metrics (None when it was not backtested)."""
+        return self.backtest.pooled(self.primary_model) if self.backtest is not None else None
+
+    @property
+    def expansion_skipped(self) -> bool:
+        return not len(self.expansion)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        drivers = self.drivers[[c for c in DRIVER_COLUMNS if c in self.drivers]]
+        expansion = self.expansion[list(EXPANSION_COLUMNS)] if len(self.expansion) else None
+        return {
+            "at_risk_accounts": self.at_risk,
+            "drivers": drivers,
+            "cohorts": self.cohorts,
+            "model_backtest": self.backtest.metrics,
+            "health_score_validation": self.validation.table if self.validation is not None else None,
+            "expansion_candidates": expansion,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Numbers for summary.json (tests and other notebooks read them)."""
+        pooled = self.backtest.metrics[self.backtest.metrics["test_date"] == "pooled"].set_index("model")
+        v = self.validation
+        return {
+            "as_of": str(self.as_of.date()), "horizon_days": self.horizon_days, "lead_days": self.lead_days,
+            "observations": int(len(self.frame)), "labelled_observations": int(self.frame["churned"].notna().sum()),
+            "paying_accounts": int(len(self.at_risk)),
+            "arr": float(self.at_risk["arr"].sum()), "arr_at_risk": float(self.at_risk["arr_at_risk"].sum()),
+            "red_accounts": int((self.at_risk["health_band"] == "red").sum()),
+            "backtest": {m: {k: float(pooled.loc[m, k]) for k in ("auc", "auc_low", "auc_high", "pr_auc",
+                                                                    "top_decile_lift", "brier")}
+                         for m in pooled.index},
+            "backtest_test_dates": [str(d.date()) for d in self.backtest.test_dates],
+            "drivers_ranked": self.drivers["driver"].tolist(),
+            "driver_groups": {d: self.backtest.models[self.primary_model].groups_[d] for d in self.drivers["driver"]},
+            **({"health_auc": list(v.auc), "health_red_share_before_churn": v.red_share,
+                "health_median_days_red": v.median_days_red,
+                "health_churn_rate_by_band": dict(zip(v.bands["band"], v.bands["churn_rate"]))} if v is not None else {}),
+            "notes": self.notes,
+            "sampling": {k: (None if s is None else {"rows": s.rows, "churned": s.churned, "others": s.others,
+                                                     "others_kept": s.others_kept, "weight": s.weight})
+                         for k, s in self.sampling.items()},
+        }
