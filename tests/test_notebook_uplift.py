@@ -13,7 +13,7 @@ NOTEBOOK = "04_uplift_experiments"
 @pytest.mark.slow
 def test_experiments_notebook_on_the_small_world(small_world_path, small_truth, tmp_path):
     # October 2026 on the small world: the adoption study is still running (365-day window) and the
-    # outreach experiment ended in August 2026 (inside the default 6-month look-back): both render
+    # outreach experiment ended in August 2026 (within the default ended_within_months = 6): both render
     summary = execute_notebook(NOTEBOOK, small_world_path, tmp_path, uplift_n_estimators=30)
     out = tmp_path / NOTEBOOK
     experiments = {e["experiment_id"]: e for e in summary["experiments"]}

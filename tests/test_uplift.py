@@ -13,8 +13,15 @@ from conftest import truth_of, world_path
 from lifelines import KaplanMeierFitter
 from scipy.stats import t as student_t
 
-from csresearch import uplift
+from csresearch.analyses.experiments import compute_adoption as adjusted
+from csresearch.analyses.experiments import compute_design as design
+from csresearch.analyses.experiments import compute_effects as effects
+from csresearch.analyses.experiments import compute_readout as readout_
+from csresearch.analyses.experiments import compute_uplift as uplift
+from csresearch.analyses.experiments import report, words
+from csresearch.analyses.experiments.settings import Settings, settings_for
 from csresearch.data import open_dataset
+from csresearch.errors import SettingsError
 
 AS_OF = pd.Timestamp("2026-10-31")
 OUTREACH, ADOPTION = "exp_cs_outreach_2026", "feature_workflow_automation"
@@ -23,19 +30,19 @@ OUTREACH, ADOPTION = "exp_cs_outreach_2026", "feature_workflow_automation"
 # ---- design checks ---------------------------------------------------------------------------------
 def test_srm_chi_square_hand_computed():
     # expected 925 each: chi2 = 2 * 75^2 / 925 = 12.162, p = 0.00049 < 0.001
-    res = uplift.srm_test({"control": 1000, "treatment": 850})
+    res = design.srm_test({"control": 1000, "treatment": 850})
     assert res["chi2"] == pytest.approx(2 * 75 ** 2 / 925)
     assert res["flagged"]
-    ok = uplift.srm_test({"control": 1000, "treatment": 990})
+    ok = design.srm_test({"control": 1000, "treatment": 990})
     assert not ok["flagged"] and ok["p_value"] > 0.8
     # an intended 2:1 split is honoured: 1000 vs 500 is exactly on target
-    assert uplift.srm_test({"a": 1000, "b": 500}, {"a": 2, "b": 1})["chi2"] == pytest.approx(0.0)
+    assert design.srm_test({"a": 1000, "b": 500}, {"a": 2, "b": 1})["chi2"] == pytest.approx(0.0)
 
 
 def test_standardized_differences_hand_computed():
     frame = pd.DataFrame({"treated": [1, 1, 1, 0, 0, 0], "x": [1.0, 2, 3, 2, 3, 4],
                           "seg": ["a", "a", "b", "a", "b", "b"]})
-    out = uplift.standardized_differences(frame, "treated", ["x", "seg"]).set_index("covariate")
+    out = design.standardized_differences(frame, "treated", ["x", "seg"]).set_index("covariate")
     # means 2 vs 3, both variances 1: SMD = -1
     assert out.loc["x", "smd"] == pytest.approx(-1.0)
     # share of "a": 2/3 vs 1/3, variances 1/3 each (ddof 1): SMD = (1/3) / sqrt(1/3)
@@ -43,19 +50,19 @@ def test_standardized_differences_hand_computed():
     assert out.loc["x", "imbalanced"]
     # weights that make the control mean 2 (all weight on x=2) remove the gap in the numerator only
     w = np.array([1, 1, 1, 1, 0, 0], dtype=float)
-    assert uplift.standardized_differences(frame, "treated", ["x"], weights=w)["smd"].iloc[0] == pytest.approx(0.0)
+    assert design.standardized_differences(frame, "treated", ["x"], weights=w)["smd"].iloc[0] == pytest.approx(0.0)
 
 
 def test_srm_flagged_on_a_deliberately_unbalanced_assignment(small_world_path):
     # drop about half of the control arm (161 -> ~80 of 322), as a broken assignment or logging pipeline would
     ds = open_dataset(small_world_path, tables=["accounts", "subscriptions", "experiments"])
-    settings = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182, "outcomes": ["retention"]}})
-    assert not uplift.read_experiment(ds, settings, AS_OF, uplift_models=()).srm["flagged"]
+    settings = settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182, "outcomes": ["retention"]}})
+    assert not readout_.read_experiment(ds, settings, AS_OF, uplift_models=()).srm["flagged"]
     ds.con.execute(f"DELETE FROM experiments WHERE experiment_id = '{OUTREACH}' AND arm = 'control' "
                    "AND hash(account_id) % 2 = 0")
-    readout = uplift.read_experiment(ds, settings, AS_OF, uplift_models=())
+    readout = readout_.read_experiment(ds, settings, AS_OF, uplift_models=())
     assert readout.srm["flagged"] and readout.srm["p_value"] < 0.001
-    assert "Sample-ratio mismatch" in uplift.srm_sentence(readout.srm)
+    assert "Sample-ratio mismatch" in words.srm_sentence(readout.srm)
 
 
 # ---- average effects -------------------------------------------------------------------------------
@@ -63,14 +70,14 @@ def test_newcombe_interval_matches_the_published_example():
     # Newcombe (1998), Stat Med 17:873, method 10 for 56/70 vs 48/80: 0.2 (0.0524, 0.3339)
     y = np.r_[np.ones(56), np.zeros(14), np.ones(48), np.zeros(32)]
     t = np.r_[np.ones(70), np.zeros(80)]
-    e = uplift.diff_in_proportions(y, t)
+    e = effects.diff_in_proportions(y, t)
     assert e.estimate == pytest.approx(0.2)
     assert (round(e.low, 4), round(e.high, 4)) == (0.0524, 0.3339)
 
 
 def test_welch_interval_hand_computed():
     # means 2.5 and 4, variances 5/3 and 4: SE = sqrt(5/12 + 4/3) = sqrt(1.75); Welch df 3.2347
-    e = uplift.diff_in_means([1, 2, 3, 4, 2, 4, 6], [1, 1, 1, 1, 0, 0, 0])
+    e = effects.diff_in_means([1, 2, 3, 4, 2, 4, 6], [1, 1, 1, 1, 0, 0, 0])
     assert e.estimate == pytest.approx(-1.5)
     assert e.se == pytest.approx(math.sqrt(1.75))
     df = 1.75 ** 2 / ((5 / 12) ** 2 / 3 + (4 / 3) ** 2 / 2)
@@ -84,7 +91,7 @@ def test_cuped_hand_computed():
     x = np.array([1.0, 2, 3, 1, 2, 3])
     t = np.array([1, 1, 1, 0, 0, 0])
     e = np.array([0.1, -0.2, 0.1, 0.1, -0.2, 0.1])
-    effect, reduction = uplift.cuped(2 * x + 0.5 * t + e, x, t)
+    effect, reduction = effects.cuped(2 * x + 0.5 * t + e, x, t)
     assert effect.estimate == pytest.approx(0.5)
     assert effect.se == pytest.approx(math.sqrt(0.02))
     # raw per-arm variance of (2.1, 3.8, 6.1) is 4.03: reduction = 1 - 0.02 / (2 * 4.03 / 3)
@@ -94,7 +101,7 @@ def test_cuped_hand_computed():
 def test_wald_iv_hand_computed():
     # ITT 0.5 - 0.25 = 0.25, first stage 0.75: beta = 1/3; residual variances 0.25 in both arms,
     # SE = sqrt(0.25/4 + 0.25/4) / 0.75
-    e = uplift.wald_iv([1, 1, 0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0, 0])
+    e = effects.wald_iv([1, 1, 0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0, 0])
     assert e.estimate == pytest.approx(1 / 3)
     assert e.se == pytest.approx(math.sqrt(0.125) / 0.75)
 
@@ -102,16 +109,16 @@ def test_wald_iv_hand_computed():
 def test_mde_and_power_hand_computed():
     # p = 0.5, 1000 per arm: SE = sqrt(2 * 0.25 / 1000); MDE = (z_0.975 + z_0.8) * SE = 2.80158 * SE
     se = math.sqrt(0.5 / 1000)
-    assert uplift.minimum_detectable_effect(se, 1000, 1000) == pytest.approx(2.80158 * se, rel=1e-4)
-    assert uplift.power_at(2.80158 * se, se, 1000, 1000) == pytest.approx(0.80, abs=1e-3)
-    assert uplift.power_at(0.0, se, 1000, 1000) == pytest.approx(0.05, abs=1e-9)
+    assert effects.minimum_detectable_effect(se, 1000, 1000) == pytest.approx(2.80158 * se, rel=1e-4)
+    assert effects.power_at(2.80158 * se, se, 1000, 1000) == pytest.approx(0.80, abs=1e-3)
+    assert effects.power_at(0.0, se, 1000, 1000) == pytest.approx(0.05, abs=1e-9)
 
 
 def test_rmst_variance_hand_computed():
     # KM: S = 0.75 after day 1, 0.5 after day 2 (day 3 censored), 0 after day 4. RMST(4) = 2.75.
     # Variance: A(1)^2 * 1/(4*3) + A(2)^2 * 1/(3*2) with A(1) = 1.75, A(2) = 1.0; day 4 has no area left
     kmf = KaplanMeierFitter().fit([1, 2, 3, 4], [1, 1, 0, 1])
-    mean, var = uplift.rmst_with_variance(kmf, 4)
+    mean, var = effects.rmst_with_variance(kmf, 4)
     assert mean == pytest.approx(2.75)
     assert var == pytest.approx(1.75 ** 2 / 12 + 1.0 / 6)
 
@@ -119,7 +126,7 @@ def test_rmst_variance_hand_computed():
 def test_rmst_variance_without_censoring_is_the_sample_variance_over_n():
     # with no censoring the KM mean is the sample mean of min(T, tau); its variance is var/n
     x = np.random.default_rng(0).exponential(10, 2000)
-    _, var = uplift.rmst_with_variance(KaplanMeierFitter().fit(x, np.ones(2000)), 8)
+    _, var = effects.rmst_with_variance(KaplanMeierFitter().fit(x, np.ones(2000)), 8)
     assert var == pytest.approx(np.minimum(x, 8).var(ddof=0) / 2000, rel=1e-3)
 
 
@@ -132,22 +139,22 @@ def _panel() -> pd.DataFrame:
 
 
 def test_event_study_and_did_hand_computed():
-    es = uplift.event_study(_panel()).set_index("period")
+    es = adjusted.event_study(_panel()).set_index("period")
     # period 0 vs -1: treated changes 3, 3, 4 (mean 10/3); control 1, 1, 0 (mean 2/3)
     assert es.loc[0, "estimate"] == pytest.approx(10 / 3 - 2 / 3)
     # period -2 vs -1: treated -1, -1, 0; control -1, 0, -1: both -2/3
     assert es.loc[-2, "estimate"] == pytest.approx(0.0)
     assert es.loc[-1, "estimate"] == 0.0
     # DiD post [0] minus mean of [-2, -1]: treated 3.5, 3.5, 4; control 1.5, 1, 0.5
-    did = uplift.difference_in_differences(_panel(), [-2, -1], [0])
+    did = adjusted.difference_in_differences(_panel(), [-2, -1], [0])
     assert did.estimate == pytest.approx(11 / 3 - 1.0)
 
 
 def test_ipw_and_aipw_hand_computed():
     # controls weighted by e/(1-e) = 1 and 4: mu0 = (0 + 4) / 5 = 0.8, ATT = 1 - 0.8
-    assert uplift.ipw_att([1, 1, 0, 1], [1, 1, 0, 0], [0.5, 0.5, 0.5, 0.8]).estimate == pytest.approx(0.2)
+    assert adjusted.ipw_att([1, 1, 0, 1], [1, 1, 0, 0], [0.5, 0.5, 0.5, 0.8]).estimate == pytest.approx(0.2)
     # AIPW ATT: treated residuals 0.4 + 0.6; controls -(1 * -0.2 + 4 * 0.1); over 2 treated
-    est = uplift.aipw([1, 1, 0, 1], [1, 1, 0, 0], [0.5, 0.5, 0.5, 0.8], [0.6, 0.4, 0.2, 0.9]).estimate
+    est = adjusted.aipw([1, 1, 0, 1], [1, 1, 0, 0], [0.5, 0.5, 0.5, 0.8], [0.6, 0.4, 0.2, 0.9]).estimate
     assert est == pytest.approx((1.0 - 0.2) / 2)
 
 
@@ -160,9 +167,9 @@ def test_aipw_is_right_when_only_the_outcome_model_is():
     t = rng.random(n) < 1 / (1 + np.exp(-1.5 * x))
     y = 3 * x + 2.0 * t + rng.normal(size=n)
     flat = np.full(n, 0.5)
-    dr = uplift.aipw(y, t, flat, 3 * x)
+    dr = adjusted.aipw(y, t, flat, 3 * x)
     assert dr.low < 2.0 < dr.high  # 95% interval, one draw of a correctly specified estimator
-    assert abs(uplift.ipw_att(y, t, flat).estimate - 2.0) > 1.0  # naive: biased by 3 x the x gap
+    assert abs(adjusted.ipw_att(y, t, flat).estimate - 2.0) > 1.0  # naive: biased by 3 x the x gap
 
 
 # ---- heterogeneity and targeting --------------------------------------------------------------------
@@ -195,32 +202,68 @@ def _row(estimate, low, high, outcome="retention"):
 
 
 def test_sentences_never_claim_no_effect():
-    detected = uplift.effect_sentence(_row(0.03, 0.01, 0.05), "Outreach")
+    detected = words.effect_sentence(_row(0.03, 0.01, 0.05), "Outreach")
     assert detected.startswith("Outreach raised 182-day retention by 3.0 points (95% CI +1.0 to +5.0 points)")
-    unclear = uplift.effect_sentence(_row(0.01, -0.01, 0.03), "Outreach")
+    unclear = words.effect_sentence(_row(0.01, -0.01, 0.03), "Outreach")
     assert "No detectable effect" in unclear and "3.5 points" in unclear and "not evidence of no effect" in unclear
-    assert "lowered" in uplift.effect_sentence(_row(-0.03, -0.05, -0.01), "Outreach")
+    assert "lowered" in words.effect_sentence(_row(-0.03, -0.05, -0.01), "Outreach")
 
 
 def test_settings_are_validated():
-    with pytest.raises(uplift.SettingsError, match="unknown key"):
-        uplift.settings_for("x", {"x": {"horizon": 90}})
-    with pytest.raises(uplift.SettingsError, match="unknown outcome"):
-        uplift.settings_for("x", {"x": {"outcomes": ["nps"]}})
-    unlisted = uplift.settings_for("y", {"x": {}}, {"horizon_days": 30})
+    with pytest.raises(SettingsError, match="unknown key"):
+        settings_for("x", {"x": {"horizon": 90}})
+    with pytest.raises(SettingsError, match="unknown outcome"):
+        settings_for("x", {"x": {"outcomes": ["nps"]}})
+    unlisted = settings_for("y", {"x": {}}, {"horizon_days": 30})
     assert not unlisted.configured and unlisted.horizon_days == 30
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"horizon": 90}, "unknown key"),
+    ({"outcomes": ["nps"]}, "unknown outcome"),
+    ({"primary_outcome": "nps"}, "unknown outcome"),
+    ({"expected_split": {"control": 1, "treatment": 1}}, "sum to 1"),
+    ({"control_index_date": "adopted"}, "control_index_date"),
+])
+def test_the_report_settings_refuse_a_bad_experiment_entry(entry, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        Settings(experiments={"x": entry})
+    with pytest.raises(ValidationError, match=message):
+        Settings(experiment_defaults=entry)
+
+
+def test_an_entry_overrides_only_the_keys_it_sets():
+    s = Settings(experiments={"x": {"horizon_days": 30}},
+                 experiment_defaults={"control_arm": "holdout", "cost_per_treated_account": 20})
+    x = settings_for("x", s.experiments, s.experiment_defaults)
+    assert (x.configured, x.horizon_days, x.control_arm, x.cost_per_treated_account) == (True, 30, "holdout", 20)
+    assert x.outcomes == ("retention", "usage_change", "expansion_mrr") and x.expected_split is None
+
+
+def test_params_file_holds_the_settings_defaults():
+    # the analysis never reads params/ itself: the YAML's experiments are the Settings defaults
+    import yaml
+    from conftest import ROOT
+
+    values = yaml.safe_load((ROOT / "params" / "04_uplift_experiments.yml").read_text())
+    for key, value in values.items():
+        assert value == Settings.model_fields[key].get_default(call_default_factory=True), key
+    assert Settings.model_validate(values) == Settings()
+    assert set(Settings().experiments) == {OUTREACH, ADOPTION}
 
 
 def test_experiments_in_month_selects_running_and_recently_ended(small_dataset, small_truth):
     # small world: outreach assigned 2026-03-01 (182-day window ends 2026-08-30); adoption users until
     # 2026-03-31 with a 365-day window (still open in October 2026)
     settings = {OUTREACH: {"horizon_days": 182}, ADOPTION: {"horizon_days": 365, "control_arm": "non_adopter"}}
-    w = uplift.experiments_in_month(small_dataset, pd.Period("2026-10", "M"), settings).set_index("experiment_id")
+    w = design.experiments_in_month(small_dataset, pd.Period("2026-10", "M"), settings).set_index("experiment_id")
     assert w.loc[ADOPTION, "status"].startswith("running") and w.loc[ADOPTION, "selected"]
     assert w.loc[OUTREACH, "status"] == "ended 2026-08 (before the look-back)" and not w.loc[OUTREACH, "selected"]
-    w = uplift.experiments_in_month(small_dataset, pd.Period("2026-10", "M"), settings, lookback_months=2)
+    w = design.experiments_in_month(small_dataset, pd.Period("2026-10", "M"), settings, ended_within_months=2)
     assert w.set_index("experiment_id").loc[OUTREACH, "selected"]
-    w = uplift.experiments_in_month(small_dataset, pd.Period("2025-01", "M"), settings, experiment_id=OUTREACH)
+    w = design.experiments_in_month(small_dataset, pd.Period("2025-01", "M"), settings, experiment_id=OUTREACH)
     assert w["selected"].sum() == 1 and w.set_index("experiment_id").loc[OUTREACH, "selected"]
 
 
@@ -236,10 +279,10 @@ def test_ate_and_iv_intervals_cover_the_planted_effects_across_worlds():
         path = world_path(accounts=2000, months=24, seed=seed, end_month="2026-10")
         truth = truth_of(path)["experiments"][OUTREACH]
         ds = open_dataset(path, tables=["accounts", "subscriptions", "experiments"])
-        s = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": truth["horizon_days"], "outcomes": ["retention"]}})
-        frame = uplift.experiment_frame(ds, s, AS_OF)
-        itt = uplift.diff_in_proportions(frame["retention"], frame["treated"])
-        iv = uplift.wald_iv(frame["retention"], frame["treated"], frame["exposed"].astype(float))
+        s = settings_for(OUTREACH, {OUTREACH: {"horizon_days": truth["horizon_days"], "outcomes": ["retention"]}})
+        frame = design.experiment_frame(ds, s, AS_OF)
+        itt = effects.diff_in_proportions(frame["retention"], frame["treated"])
+        iv = effects.wald_iv(frame["retention"], frame["treated"], frame["exposed"].astype(float))
         covered_itt += itt.low <= truth["ate_retention_6m"] <= itt.high
         covered_iv += iv.low <= truth["ate_retention_6m"] / truth["expected_exposure_share"] <= iv.high
     assert covered_itt >= 4 and covered_iv >= 4
@@ -247,18 +290,18 @@ def test_ate_and_iv_intervals_cover_the_planted_effects_across_worlds():
 
 @pytest.fixture(scope="module")
 def outreach(demo_dataset):
-    s = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182, "outcomes": ["retention"],
+    s = settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182, "outcomes": ["retention"],
                                                   "cost_per_treated_account": 150}})
-    return uplift.read_experiment(demo_dataset, s, AS_OF)
+    return readout_.read_experiment(demo_dataset, s, AS_OF)
 
 
 @pytest.fixture(scope="module")
 def adoption(demo_dataset):
-    s = uplift.settings_for(ADOPTION, {ADOPTION: {"randomized": False, "control_arm": "non_adopter",
+    s = settings_for(ADOPTION, {ADOPTION: {"randomized": False, "control_arm": "non_adopter",
                                                   "treatment_arm": "adopter", "horizon_days": 365,
                                                   "control_index_date": "matched",
                                                   "outcomes": ["retention", "usage_change"]}})
-    return uplift.read_experiment(demo_dataset, s, AS_OF)
+    return readout_.read_experiment(demo_dataset, s, AS_OF)
 
 
 @pytest.mark.slow
@@ -309,29 +352,30 @@ def test_adjusted_estimates_beat_the_naive_comparison_on_adoption(adoption, demo
 def test_missing_tables_and_settings_are_said_not_crashed(small_world_path):
     month = pd.Period("2026-10", "M")
     no_experiments = open_dataset(small_world_path, tables=["accounts", "subscriptions"])
-    windows, readouts = uplift.read_experiments(no_experiments, month, {}, {}, lookback_months=6)
-    assert readouts == [] and windows.empty
-    assert uplift.headline(readouts, month, has_experiments=False).startswith("No experiments table")
+    result = report.build(no_experiments, month, Settings(experiments={}, experiment_defaults={}, ended_within_months=6))
+    assert result.readouts == [] and result.windows.empty and not result.has_experiments
+    assert words.headline(result).startswith("No experiments table")
     # no usage events: the usage outcome is skipped with a note; an experiment with no settings whose
     # arms do not include the default control arm is reported as not estimable
     ds = open_dataset(small_world_path, tables=["accounts", "subscriptions", "experiments"])
     settings = {OUTREACH: {"horizon_days": 182, "outcomes": ["retention", "usage_change"]}}
-    _, readouts = uplift.read_experiments(ds, month, settings, {}, lookback_months=6, uplift_models=())
-    by_id = {r.experiment_id: r for r in readouts}
+    result = report.build(ds, month, Settings(experiments=settings, experiment_defaults={}, ended_within_months=6,
+                                              uplift_models=[]))
+    by_id = {r.experiment_id: r for r in result.readouts}
     assert "No `usage_events` table: the usage outcome is skipped." in by_id[OUTREACH].notes
     assert set(by_id[OUTREACH].effects["outcome"]) == {"retention"}
     adoption = by_id[ADOPTION]
     assert not adoption.settings.configured and adoption.effects.empty and adoption.primary_effect() is None
     assert "control arm 'control'" in adoption.notes[0]
-    assert "not estimable" in uplift.headline(readouts, month)
+    assert "not estimable" in words.headline(result)
 
 
 def test_running_experiment_shows_design_and_interim_churn_but_no_estimate(small_dataset):
     # May 2026: the outreach experiment (assigned 1 March, 182-day horizon) has 91 days of follow-up
-    s = uplift.settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182}})
-    r = uplift.read_experiment(small_dataset, s, pd.Timestamp("2026-05-31"), uplift_models=())
+    s = settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182}})
+    r = readout_.read_experiment(small_dataset, s, pd.Timestamp("2026-05-31"), uplift_models=())
     assert r.effects.empty and r.primary_effect() is None
-    assert uplift.maturity_note(r).startswith("Too early to read: the 182-day outcomes become observable from 2026-08-30")
+    assert words.maturity_note(r).startswith("Too early to read: the 182-day outcomes become observable from 2026-08-30")
     assert not r.srm["flagged"] and len(r.balance)
     # the survival curves are read at the follow-up both arms reach, never extrapolated to 182 days
     assert r.survival["horizon_days"] == 91

@@ -1,0 +1,170 @@
+"""What the experiments report shows: the display tables (readable columns, formats) and one
+experiment's section as blocks (markdown, tables and charts, in reading order) for
+``display.show_blocks``."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..base import Block, Table
+from .compute_readout import Readout
+from .result import Result
+from .settings import is_binary
+from .words import (EXPLAIN, NO_UPLIFT_FOR_ADOPTION, balance_sentence, compliance_sentence, cuped_sentence,
+                    display_name, effect_sentence, fmt_p, interim_survival_note, method_notes,
+                    money_text, observational_sentence, power_sentence, pretrend_sentence, qbr_summary,
+                    section_title, segment_sentence, srm_sentence, survival_sentence, targeting_sentence,
+                    uplift_sentence)
+
+FMT_EFFECTS = {"estimate": "{:+.4f}", "low": "{:+.4f}", "high": "{:+.4f}", "p_value": fmt_p, "p_holm": fmt_p,
+               "mde": "{:.4f}", "power_at_observed": "{:.0%}", "variance_reduction": "{:.1%}", "n_treated": "{:,}",
+               "n_control": "{:,}"}
+FMT_OBSERVATIONAL = {"estimate": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}", "relative": "{:+.1%}",
+                     "relative_low": "{:+.1%}", "relative_high": "{:+.1%}"}
+FMT_ADOPTION_SEGMENTS = {"naive": "{:+.3f}", "effect": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}",
+                         "p_value": fmt_p, "p_holm": fmt_p, "accounts": "{:,}"}
+FMT_SEGMENTS = {"rate_treated": "{:.1%}", "rate_control": "{:.1%}", "effect": "{:+.3f}", "low": "{:+.3f}",
+                "high": "{:+.3f}", "p_value": fmt_p, "p_holm": fmt_p, "predicted_uplift": "{:+.3f}",
+                "accounts": "{:,}", "n_treated": "{:,}", "n_control": "{:,}"}
+
+_POLICY_SHORT = {"top k% by predicted uplift": "highest predicted uplift", "top k% by churn risk": "highest churn risk",
+                 "random k%": "random"}
+
+
+def windows_display(windows: pd.DataFrame) -> pd.DataFrame:
+    """The month's experiments as a readable table."""
+    if windows.empty:
+        return pd.DataFrame(columns=["experiment", "arms", "accounts", "assigned", "outcome window ends", "status",
+                                     "in this report"])
+    return pd.DataFrame({
+        "experiment": windows["experiment_id"],
+        "arms": windows["arms"],
+        "accounts": windows["accounts"],
+        "assigned": [f"{a.date()} to {b.date()}" if a != b else str(a.date())
+                     for a, b in zip(windows["first_assigned"], windows["last_assigned"])],
+        "outcome window ends": windows["window_end"].dt.date,
+        "status": windows["status"],
+        "in this report": np.where(windows["selected"], "yes", "no"),
+    })
+
+
+def windows_table(result: Result) -> Table:
+    return Table(windows_display(result.windows), "Experiments and their outcome windows")
+
+
+def targeting_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The targeting table for reading: one interval per cell, money as money."""
+    return pd.DataFrame({
+        "policy": [_POLICY_SHORT.get(p, p) if s < 1 else "everyone" for p, s in zip(table["policy"], table["share_treated"])],
+        "share treated": [f"{s:.0%}" for s in table["share_treated"]],
+        "accounts": [f"{n:,}" for n in table["accounts_treated"]],
+        "retention uplift (95% CI)": [f"{e * 100:+.1f} pt ({lo * 100:+.1f} to {hi * 100:+.1f})" for e, lo, hi in
+                                      zip(table["retention_uplift"], table["retention_uplift_low"],
+                                          table["retention_uplift_high"])],
+        "retained ARR added": [money_text(v) for v in table["incremental_arr"]],
+        "cost": [money_text(v) for v in table["cost"]],
+        "net value (95% CI)": [f"{money_text(v)} ({money_text(lo)} to {money_text(hi)})" for v, lo, hi in
+                               zip(table["net_value"], table["net_value_low"], table["net_value_high"])],
+    }).drop_duplicates(subset=["policy", "share treated"])
+
+
+def uplift_models_display(uplift: Mapping) -> pd.DataFrame:
+    """Each uplift model's AUUC and Qini on the selection half and on the evaluation half."""
+    return uplift["selection"].merge(uplift["evaluation"], on="model",
+                                     suffixes=("_selection_half", "_evaluation_half"))
+
+
+def readout_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
+    """One experiment's section: summary for a quarterly business review, design checks, average
+    effects, churn over time, then naive-versus-adjusted (not randomised) or heterogeneous effects and
+    targeting (randomised), power and method notes.
+
+    ``figures`` maps a chart's name to its figure (``charts.readout_figures(r)``); a chart is drawn
+    only when the section shows it.
+    """
+    s = r.settings
+    name = display_name(s)
+    blocks: list[Block] = [section_title(r), "### Summary for the quarterly business review\n" + qbr_summary(r)]
+    if r.compliance.empty:  # no arms to compare: nothing else to show
+        return blocks + ["**Notes.** " + " ".join(r.notes)]
+
+    blocks += ["### Design checks\n" + EXPLAIN["design"], srm_sentence(r.srm),
+               Table(r.compliance[["arm", "accounts", "exposed", "share_exposed"]], "Accounts and exposure by arm",
+                     {"accounts": "{:,}", "exposed": "{:,}", "share_exposed": "{:.1%}"}),
+               compliance_sentence(r.compliance, s), figures["balance"],
+               balance_sentence(r.balance, r.balance_weighted, s.randomized)]
+
+    if r.effects.empty:  # still running: design checks and churn so far only
+        if r.survival:
+            blocks += ["### Churn so far\n" + EXPLAIN["survival"], figures["survival"], interim_survival_note(r)]
+        return blocks + ["**Notes.** " + " ".join(r.notes)]
+
+    prim = r.effects[r.effects["primary"]]
+    blocks += ["### Average effects\n" + (EXPLAIN["effects"] if s.randomized else EXPLAIN["effects_observational"]),
+               figures["effects"],
+               "\n\n".join(effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in prim.iterrows())]
+    if s.randomized:
+        blocks.append(cuped_sentence(r.effects))
+    shown = r.effects[["outcome_label", "estimator", "estimate", "low", "high", "p_value", "p_holm", "mde",
+                       "variance_reduction", "n_treated", "n_control"]]
+    blocks.append(Table(shown, "Every estimate (retention as a proportion; p_holm: Holm-adjusted across outcomes)",
+                        FMT_EFFECTS))
+    if r.survival:
+        blocks += ["#### Churn over time\n" + EXPLAIN["survival"]
+                   + ("" if s.randomized else " The non-users are reweighted to look like the users."),
+                   figures["survival"], survival_sentence(r.survival, s)]
+
+    if not s.randomized:
+        blocks += _adoption_blocks(r, figures)
+    elif r.uplift:
+        blocks += _uplift_blocks(r, figures)
+
+    blocks.append("### Power and what this sample can detect\n" + EXPLAIN["power"])
+    main = r.primary_effect()
+    if main is not None:
+        blocks += [figures["power"], power_sentence(main, r.power)]
+    if r.notes:
+        blocks.append("**Notes.** " + " ".join(r.notes))
+    blocks.append("#### How this readout handles censoring, leakage, multiple comparisons and selection\n"
+                  + method_notes(r))
+    return blocks
+
+
+def _adoption_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
+    blocks: list[Block] = ["### Not randomised: naive vs adjusted\n" + EXPLAIN["observational"]]
+    if r.observational is not None and len(r.observational):
+        blocks += [figures["observational"], observational_sentence(r.observational),
+                   Table(r.observational, "Estimates and the assumption each needs", FMT_OBSERVATIONAL)]
+    if r.event_study is not None and len(r.event_study):
+        blocks += ["#### Event study\n" + EXPLAIN["event_study"], figures["event_study"],
+                   pretrend_sentence(r.pretrend)]
+    if len(r.segments):
+        blocks += ["#### Effect by segment (doubly robust)\n" + EXPLAIN["segments"],
+                   Table(r.segments, "Effect on the treated by segment (p_holm: Holm-adjusted)", FMT_ADOPTION_SEGMENTS),
+                   segment_sentence(r.segments, r.settings.primary)]
+    return blocks + [NO_UPLIFT_FOR_ADOPTION]
+
+
+def _uplift_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
+    s, u = r.settings, r.uplift
+    both = uplift_models_display(u)
+    blocks: list[Block] = [
+        "### Heterogeneous effects\n" + EXPLAIN["uplift"],
+        Table(both, "Uplift models on held-out predictions (AUUC: random about 0.5; Qini: random = 0)",
+              {c: "{:.3f}" for c in both.columns if c != "model"}),
+        figures["qini"], figures["top_k"], uplift_sentence(u, is_binary(u["outcome"]))]
+    if len(r.segments):
+        blocks += ["#### Effect by segment\n" + EXPLAIN["segments"], figures["segments"],
+                   Table(r.segments, "Effect by segment (p_holm: Holm-adjusted; predicted_uplift: chosen model's mean)",
+                         FMT_SEGMENTS),
+                   segment_sentence(r.segments, u["outcome"])]
+    if r.targeting is not None and len(r.targeting):
+        blocks += ["### Targeting and ROI\n" + EXPLAIN["targeting"]
+                   + f" Cost per treated account: ${s.cost_per_treated_account:,.0f} (params).",
+                   figures["targeting"], targeting_sentence(r.targeting, s.cost_per_treated_account),
+                   Table(targeting_display(r.targeting),
+                         "Targeting policies, measured on held-out accounts (every column in targeting.csv)")]
+    return blocks
