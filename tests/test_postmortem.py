@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csresearch import postmortem as pm
+from csresearch import errors, period
+from csresearch.analyses.churn_postmortem import (compute_alerts, compute_audit, compute_checks, compute_churns,
+                                                  compute_comparables, compute_reasons, compute_review,
+                                                  compute_timelines, report, views, words)
+from csresearch.analyses.churn_postmortem.result import Result
+from csresearch.analyses.churn_postmortem.settings import Settings
+from csresearch.core import health, risk
 from csresearch.data import open_dataset
 
 
@@ -68,22 +74,22 @@ def tiny(tmp_path_factory):
 # Scope and the churn list
 # --------------------------------------------------------------------------------------------------
 def test_parse_account_ids_accepts_lists_and_comma_strings():
-    assert pm.parse_account_ids(None) is None
-    assert pm.parse_account_ids("A00012") == ["A00012"]
-    assert pm.parse_account_ids(" A1, A2 ,A1,") == ["A1", "A2"]
-    assert pm.parse_account_ids(["A1", "A2"]) == ["A1", "A2"]
-    assert pm.parse_account_ids("") is None
+    assert compute_churns.parse_account_ids(None) is None
+    assert compute_churns.parse_account_ids("A00012") == ["A00012"]
+    assert compute_churns.parse_account_ids(" A1, A2 ,A1,") == ["A1", "A2"]
+    assert compute_churns.parse_account_ids(["A1", "A2"]) == ["A1", "A2"]
+    assert compute_churns.parse_account_ids("") is None
 
 
 def test_unknown_account_is_a_named_error(tiny):
-    with pytest.raises(pm.UnknownAccountError) as err:
-        pm.churned_accounts(tiny, "2026-10", account_ids=["A1", "NOPE", "ZZ9"])
+    with pytest.raises(errors.UnknownAccountError) as err:
+        compute_churns.churned_accounts(tiny, "2026-10", account_ids=["A1", "NOPE", "ZZ9"])
     assert err.value.missing == ["NOPE", "ZZ9"]
     assert "NOPE" in str(err.value) and "ZZ9" in str(err.value) and "A1" not in err.value.missing
 
 
 def test_month_churn_list_by_hand(tiny):
-    churned = pm.churned_accounts(tiny, "2026-10")
+    churned = compute_churns.churned_accounts(tiny, "2026-10")
     assert churned["account_id"].tolist() == ["A1"]  # A5 churns in November
     row = churned.iloc[0]
     assert row["churn_date"] == pd.Timestamp("2026-10-15")
@@ -97,14 +103,14 @@ def test_month_churn_list_by_hand(tiny):
 
 
 def test_reason_form_too_far_from_the_churn_is_not_matched(tiny):
-    churned = pm.churned_accounts(tiny, "2026-11")
+    churned = compute_churns.churned_accounts(tiny, "2026-11")
     assert churned["account_id"].tolist() == ["A5"]
-    assert churned.iloc[0]["reason"] == pm.NOT_RECORDED
-    assert pm.churned_accounts(tiny, "2026-11", reason_match_days=200).iloc[0]["reason"] == "competitor"
+    assert churned.iloc[0]["reason"] == compute_churns.NOT_RECORDED
+    assert compute_churns.churned_accounts(tiny, "2026-11", reason_match_days=200).iloc[0]["reason"] == "competitor"
 
 
 def test_account_review_keeps_accounts_that_did_not_churn(tiny):
-    review = pm.churned_accounts(tiny, "2026-10", account_ids=["A2", "A1", "A6"]).set_index("account_id")
+    review = compute_churns.churned_accounts(tiny, "2026-10", account_ids=["A2", "A1", "A6"]).set_index("account_id")
     assert review.loc["A1", "status"] == "churned"
     assert review.loc["A2", "status"] == "active" and pd.isna(review.loc["A2", "churn_date"])
     assert review.loc["A2", "current_mrr"] == pytest.approx(200.0)
@@ -120,8 +126,8 @@ def test_reasons_pareto_by_hand():
         "reason": ["budget", "budget", "competitor", None],
         "arr_lost": [100.0, 200.0, 1000.0, 700.0],
     })
-    pareto = pm.reasons_pareto(churned).set_index("reason")
-    assert pareto.index.tolist() == ["competitor", pm.NOT_RECORDED, "budget"]  # by ARR
+    pareto = compute_reasons.reasons_pareto(churned).set_index("reason")
+    assert pareto.index.tolist() == ["competitor", compute_churns.NOT_RECORDED, "budget"]  # by ARR
     assert pareto.loc["budget", "churns"] == 2
     assert pareto.loc["budget", "churn_share"] == pytest.approx(0.5)
     assert pareto.loc["competitor", "arr_share"] == pytest.approx(1000 / 2000)
@@ -129,13 +135,13 @@ def test_reasons_pareto_by_hand():
     # by count budget (2) comes first, then the two single churns by ARR: competitor, not recorded
     assert pareto.loc["budget", "cum_churn_share"] == pytest.approx(0.5)
     assert pareto.loc["competitor", "cum_churn_share"] == pytest.approx(0.75)
-    assert pareto.loc[pm.NOT_RECORDED, "cum_churn_share"] == pytest.approx(1.0)
+    assert pareto.loc[compute_churns.NOT_RECORDED, "cum_churn_share"] == pytest.approx(1.0)
 
 
 def test_reasons_by_segment_counts():
     churned = pd.DataFrame({"account_id": list("abc"), "reason": ["x", "x", "y"],
                             "segment": ["SMB", "Enterprise", "SMB"], "arr_lost": [1.0, 2.0, 3.0]})
-    table = pm.reasons_by_segment(churned)
+    table = compute_reasons.reasons_by_segment(churned)
     assert table.loc["x", "SMB"] == 1 and table.loc["x", "Enterprise"] == 1 and table.loc["y", "Enterprise"] == 0
 
 
@@ -146,7 +152,7 @@ def test_comment_themes_separate_two_obvious_topics():
             "Slow support response and recurring bugs."]
     comments = pd.DataFrame({"account_id": [f"p{i}" for i in range(3)] + [f"b{i}" for i in range(3)],
                              "comment": price + bugs})
-    themes = pm.comment_themes(comments, n_themes=2)
+    themes = compute_reasons.comment_themes(comments, n_themes=2)
     theme_of = themes.assignments.set_index("account_id")["theme"]
     assert theme_of[["p0", "p1", "p2"]].nunique() == 1 and theme_of[["b0", "b1", "b2"]].nunique() == 1
     assert theme_of["p0"] != theme_of["b0"]
@@ -155,7 +161,7 @@ def test_comment_themes_separate_two_obvious_topics():
 
 
 def test_comment_themes_with_no_comments():
-    themes = pm.comment_themes(pd.DataFrame({"account_id": ["a"], "comment": [None]}))
+    themes = compute_reasons.comment_themes(pd.DataFrame({"account_id": ["a"], "comment": [None]}))
     assert themes.themes.empty and themes.method == "none"
 
 
@@ -163,7 +169,7 @@ def test_comment_themes_with_no_comments():
 # Timelines
 # --------------------------------------------------------------------------------------------------
 def test_weekly_activity_by_hand(tiny):
-    weekly = pm.weekly_activity(tiny, ["A1", "A3"], pd.Timestamp("2026-09-01"), pd.Timestamp("2026-09-14"),
+    weekly = compute_timelines.weekly_activity(tiny, ["A1", "A3"], pd.Timestamp("2026-09-01"), pd.Timestamp("2026-09-14"),
                                 ["login", "report"])
     got = weekly.set_index(["account_id", "week", "metric"])["value"]
     monday = pd.Timestamp("2026-08-31")
@@ -177,17 +183,17 @@ def test_weekly_activity_by_hand(tiny):
 
 def test_aligned_usage_weeks_end_on_the_reference_day(tiny):
     pairs = pd.DataFrame({"account_id": ["A1"], "ref_date": [pd.Timestamp("2026-09-09")]})
-    aligned = pm.aligned_usage(tiny, pairs, weeks=4).set_index("week")
+    aligned = compute_timelines.aligned_usage(tiny, pairs, weeks=4).set_index("week")
     # week -1 is Sep 3-9 (one login on Sep 9); week -2 is Aug 27 - Sep 2 (1 login + 2 reports)
     assert aligned.loc[-1, "events"] == 1 and aligned.loc[-2, "events"] == 3
     assert aligned.loc[-2, "active_users"] == 2
     assert aligned.loc[-3, "events"] == 0 and aligned.loc[-4, "events"] == 0
-    only_reports = pm.aligned_usage(tiny, pairs, weeks=4, events=["report"]).set_index("week")
+    only_reports = compute_timelines.aligned_usage(tiny, pairs, weeks=4, events=["report"]).set_index("week")
     assert only_reports.loc[-2, "events"] == 2 and only_reports.loc[-1, "events"] == 0
 
 
 def test_account_events_missing_tables_are_none(tiny):
-    events = pm.account_events(tiny, ["A1"], pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"))
+    events = compute_timelines.account_events(tiny, ["A1"], pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"))
     assert events == {"tickets": None, "nps": None, "activities": None}
 
 
@@ -215,7 +221,7 @@ def test_warning_audit_by_hand():
         ("d", "2026-09-01", True, "risk list", "t2", "p2"),
         ("d", "2026-10-01", True, "health", "t3", "p3"),
     ])
-    audit = pm.warning_audit(churned, flags, lookback_days=180).set_index("account_id")
+    audit = compute_audit.warning_audit(churned, flags, lookback_days=180).set_index("account_id")
     assert audit.loc["a", "outcome"] == "caught"
     assert audit.loc["a", "first_flagged"] == pd.Timestamp("2026-08-15")
     assert audit.loc["a", "lead_days"] == 61  # Aug 15 -> Oct 15
@@ -228,16 +234,16 @@ def test_warning_audit_by_hand():
     assert audit.loc["d", "flagged_since"] == pd.Timestamp("2026-09-01") and audit.loc["d", "standing_lead_days"] == 60
     assert audit.loc["a", "flagged_since"] == pd.Timestamp("2026-08-15")
     assert pd.isna(audit.loc["b", "flagged_since"])
-    summary = pm.lead_time_summary(audit.reset_index())
+    summary = compute_audit.lead_time_summary(audit.reset_index())
     assert (summary["checked"], summary["caught"], summary["missed"], summary["not_checked"]) == (3, 2, 1, 1)
     assert summary["detection_rate"] == pytest.approx(2 / 3)
     assert summary["median_lead_days"] == pytest.approx((61 + 122) / 2)
 
 
 def test_median_interval_contains_the_median_and_needs_three_values():
-    med, low, high = pm.median_interval([10, 20, 30, 40, 50, 60, 70])
+    med, low, high = compute_audit.median_interval([10, 20, 30, 40, 50, 60, 70])
     assert med == 40 and low <= 40 <= high and low >= 10 and high <= 70
-    assert np.isnan(pm.median_interval([5, 9])[1])
+    assert np.isnan(compute_audit.median_interval([5, 9])[1])
 
 
 def test_false_alarms_by_hand_with_censoring():
@@ -253,7 +259,7 @@ def test_false_alarms_by_hand_with_censoring():
     ])
     churns = pd.DataFrame({"account_id": ["a", "c", "e"],
                            "churn_date": pd.to_datetime(["2026-06-10", "2026-12-01", "2026-07-01"])})
-    summary, per_account = pm.false_alarms(flags, churns, as_of, horizon_days=90, window_days=180)
+    summary, per_account = compute_audit.false_alarms(flags, churns, as_of, horizon_days=90, window_days=180)
     assert sorted(per_account["account_id"]) == ["a", "b", "c"]
     assert (summary["flagged_accounts"], summary["stayed"]) == (3, 2)
     assert summary["false_alarm_rate"] == pytest.approx(2 / 3)
@@ -263,7 +269,7 @@ def test_false_alarms_by_hand_with_censoring():
 def test_missed_profile_fisher_and_holm_by_hand():
     audit = pd.DataFrame({"outcome": ["missed"] * 3 + ["caught"] * 3,
                           "segment": ["SMB"] * 3 + ["Enterprise"] * 3})
-    table = pm.missed_profile(audit, ["segment"]).set_index("value")
+    table = compute_audit.missed_profile(audit, ["segment"]).set_index("value")
     # [[3, 0], [0, 3]]: two-sided Fisher p = 2 / C(6, 3) = 0.1 for either value; Holm over 2 tests: 0.2
     assert table.loc["SMB", "p_value"] == pytest.approx(0.1)
     assert table.loc["SMB", "p_holm"] == pytest.approx(0.2)
@@ -274,12 +280,12 @@ def test_missed_profile_fisher_and_holm_by_hand():
 # Comparables
 # --------------------------------------------------------------------------------------------------
 def test_comparables_match_segment_plan_tenure_and_size(tiny):
-    churned = pm.churned_accounts(tiny, "2026-10")
-    nearest = pm.comparables(tiny, churned, pd.Timestamp("2026-12-31"), k=1, retained_days=90)
+    churned = compute_churns.churned_accounts(tiny, "2026-10")
+    nearest = compute_comparables.comparables(tiny, churned, pd.Timestamp("2026-12-31"), k=1, retained_days=90)
     # A3 is Enterprise, A5 leaves within 90 days, A6 never paid; A4 ($110, 20 months) is nearer than A2 ($200)
     assert nearest["comparable_id"].tolist() == ["A4"]
     assert nearest.iloc[0]["ref_date"] == pd.Timestamp("2026-10-14")
-    both = pm.comparables(tiny, churned, pd.Timestamp("2026-12-31"), k=3)
+    both = compute_comparables.comparables(tiny, churned, pd.Timestamp("2026-12-31"), k=3)
     assert both["comparable_id"].tolist() == ["A4", "A2"]
 
 
@@ -289,10 +295,10 @@ def test_comparables_match_segment_plan_tenure_and_size(tiny):
 def test_churn_month_follows_the_convention():
     # first unpaid day Nov 1: the last paid day is Oct 31 (MRR > 0 at the end of October)
     dates = pd.Series(pd.to_datetime(["2026-11-01", "2026-10-15"]))
-    assert pm.churn_month(dates, "month_end").astype(str).tolist() == ["2026-11", "2026-10"]
-    assert pm.churn_month(dates, "period_start").astype(str).tolist() == ["2026-10", "2026-10"]
+    assert compute_churns.churn_month(dates, "month_end").astype(str).tolist() == ["2026-11", "2026-10"]
+    assert compute_churns.churn_month(dates, "period_start").astype(str).tolist() == ["2026-10", "2026-10"]
     with pytest.raises(ValueError, match="churn_convention"):
-        pm.churn_month(dates, "whenever")
+        compute_churns.churn_month(dates, "whenever")
 
 
 def test_alerts_by_hand():
@@ -312,7 +318,7 @@ def test_alerts_by_hand():
         "playbook": ["Adoption", "Re-engage", "Healthy", "Healthy", "p", "q", "Adoption"],
         "arr": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
     })
-    got = pm.alerts(current, previous, risk_threshold=0.25).set_index("account_id")
+    got = compute_alerts.alerts(current, previous, risk_threshold=0.25).set_index("account_id")
     assert set(got.index) == {"g2r", "y2r", "g2y", "risk", "new"}  # 'same' stayed red, 'better' improved
     assert got.loc["g2r", "alert"] == "turned red"
     assert got.loc["y2r", "alert"] == "turned red; crossed the risk threshold"
@@ -332,43 +338,53 @@ def test_alerts_use_each_lists_own_threshold():
                             "churn_probability": [0.11, 0.11], "risk_threshold": [0.10, 0.10],
                             "health_triggers": ["none"] * 2, "top_reasons": ["r"] * 2, "playbook": ["p"] * 2})
     # a: 0.10 < 0.12 before, 0.11 >= 0.10 now: crossed; b: already above its 0.08 threshold before
-    assert pm.alerts(current, previous)["account_id"].tolist() == ["a"]
+    assert compute_alerts.alerts(current, previous)["account_id"].tolist() == ["a"]
 
 
 def test_previous_list_is_read_from_an_earlier_run(tmp_path):
+    """The runner finds last month's list (``nb.earlier_output``); the analysis reads it from the path
+    it is given, checks its columns and says where it came from."""
+    from csresearch.report.paths import earlier_output
+
     staging = tmp_path / "reports" / ".staging-2026-10-1" / "05_churn_postmortem"
     earlier = tmp_path / "reports" / "2026-09" / "03_churn_drivers"
-    assert pm.earlier_run_list(staging, pd.Period("2026-10")) == (None, None)
+    path = earlier_output(staging, pd.Period("2026-10"), "03_churn_drivers", "at_risk*.csv")
+    assert path is None and compute_review.previous_at_risk_list(path) == (None, None)
+    assert words.previous_source(Result(pd.Period("2026-10"))) == words.RECOMPUTED
     earlier.mkdir(parents=True)
     pd.DataFrame({"account_id": ["a"], "health_band": ["red"], "health_score": [20.0],
                   "churn_probability": [0.4]}).to_csv(earlier / "at_risk_accounts.csv", index=False)
-    frame, source = pm.earlier_run_list(staging, pd.Period("2026-10"))
+    path = earlier_output(staging, pd.Period("2026-10"), "03_churn_drivers", "at_risk*.csv")
+    frame, source = compute_review.previous_at_risk_list(path)
     assert frame["account_id"].tolist() == ["a"] and "2026-09/03_churn_drivers/at_risk_accounts.csv" in source
+    assert words.previous_source(Result(pd.Period("2026-10"), previous_file=source)) == (
+        "the earlier run's list (2026-09/03_churn_drivers/at_risk_accounts.csv)")
+    # a list without the columns an alert compares is not used: the list is recomputed
+    pd.DataFrame({"account_id": ["a"]}).to_csv(earlier / "at_risk_accounts.csv", index=False)
+    assert compute_review.previous_at_risk_list(path) == (None, None)
 
 
 def test_resolve_playbook_from_component_or_text():
-    from csresearch import drivers
-
-    config = drivers.load_health_config()
+    config = health.load_health_config()
     usage_depth = next(c for c in config.components if c.name == "usage_depth")
     mapping = {"low_usage": "usage_depth", "budget": "ROI review"}
-    assert pm.resolve_playbook("low_usage", config, mapping) == usage_depth.playbook
-    assert pm.resolve_playbook("budget", config, mapping) == "ROI review"
-    assert "No playbook mapped" in pm.resolve_playbook("weather", config, mapping)
+    assert views.resolve_playbook("low_usage", config, mapping) == usage_depth.playbook
+    assert views.resolve_playbook("budget", config, mapping) == "ROI review"
+    assert "No playbook mapped" in views.resolve_playbook("weather", config, mapping)
 
 
 def test_month_headline_is_generated_from_the_numbers():
     churned = pd.DataFrame({"account_id": ["a", "b"], "arr_lost": [12_000.0, 36_000.0]})
-    pareto = pm.reasons_pareto(churned.assign(reason=["budget", "competitor"]))
+    pareto = compute_reasons.reasons_pareto(churned.assign(reason=["budget", "competitor"]))
     summary = {"checked": 2, "caught": 1, "detection_rate": 0.5, "detection_low": 0.09, "detection_high": 0.91,
                "median_lead_days": 61.0}
-    text = pm.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7)
+    text = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7)
     assert text == ("2 accounts churned in October 2026, taking $48k ARR; 'competitor' cost the most (75% of ARR "
                     "lost). The health score or risk list flagged 1 of 2 (50%, 95% CI 9%-91%) a median 61 days "
                     "before they left; 7 paying accounts raised a new alert this month.")
-    assert pm.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7, 3).endswith(
+    assert words.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7, 3).endswith(
         "before they left; 3 paying accounts turned red or crossed the risk threshold this month (7 alerts in all).")
-    assert pm.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {}, 0) == (
+    assert words.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {}, 0) == (
         "No account churned in October 2026; 0 paying accounts raised a new alert this month.")
 
 
@@ -376,13 +392,13 @@ def test_account_sentence_for_caught_missed_and_active_accounts():
     row = {"account_id": "A1", "account_name": "Acme", "status": "churned", "churn_date": pd.Timestamp("2026-10-15"),
            "tenure_months": 21.4, "arr_lost": 1200.0, "reason": "competitor", "competitor": "Vitally"}
     caught = {"outcome": "caught", "lead_days": 61, "first_flagged": pd.Timestamp("2026-08-15"), "flagged_by": "risk list"}
-    assert pm.account_sentence(row, caught, 6) == (
+    assert words.account_sentence(row, caught, 6) == (
         "Acme (A1) churned on 15 Oct 2026 after 21 months, taking $1,200 ARR (reason: competitor, to Vitally); "
         "first flagged 61 days before (15 Aug 2026, by the risk list).")
-    assert pm.account_sentence(row, {"outcome": "missed"}, 6).endswith(
+    assert words.account_sentence(row, {"outcome": "missed"}, 6).endswith(
         "never flagged by the health score or the risk list in the 6 months before.")
     active = {"account_id": "A2", "account_name": None, "status": "active", "tenure_months": 22.0, "current_mrr": 200.0}
-    assert pm.account_sentence(active, None, 6) == "A2 has not churned: it is still paying $200 MRR after 22 months."
+    assert words.account_sentence(active, None, 6) == "A2 has not churned: it is still paying $200 MRR after 22 months."
 
 
 def test_rollup_counts_missed_churns_per_month():
@@ -390,7 +406,7 @@ def test_rollup_counts_missed_churns_per_month():
                            "arr_lost": [1.0, 2.0, 4.0, 8.0],
                            "churn_date": pd.to_datetime(["2026-09-03", "2026-10-01", "2026-10-20", "2026-03-01"])})
     audit = churns.assign(outcome=["missed", "caught", "missed", "missed"])
-    by_reason, missed = pm.rollup(churns, audit, pd.Period("2026-10"), months=2)
+    by_reason, missed = compute_audit.rollup(churns, audit, pd.Period("2026-10"), months=2)
     assert by_reason.set_index(["month", "reason"])["arr_lost"].to_dict() == {
         (pd.Period("2026-09"), "x"): 1.0, (pd.Period("2026-10"), "x"): 2.0, (pd.Period("2026-10"), "y"): 4.0}
     m = missed.set_index("month")
@@ -405,7 +421,7 @@ def test_trajectory_contrast_paired_by_hand():
         rows.append({"account_id": f"c{i}", "comparable_of": f"c{i}", "role": "churned", "events_per_seat": float(i)})
         rows += [{"account_id": f"r{i}{j}", "comparable_of": f"c{i}", "role": "comparable",
                   "events_per_seat": float(i) + 2 + (1 if j else -1)} for j in range(2)]
-    table = pm.trajectory_contrast(pd.DataFrame(rows)).set_index("metric")
+    table = compute_comparables.trajectory_contrast(pd.DataFrame(rows)).set_index("metric")
     assert table.loc["events_per_seat", "paired_difference"] == pytest.approx(-2.0)
     assert table.loc["events_per_seat", "pairs"] == 6
     # all six differences negative: exact Wilcoxon two-sided p = 2 / 2^6 = 0.03125; one metric, so Holm = p
@@ -414,8 +430,8 @@ def test_trajectory_contrast_paired_by_hand():
 
 
 def test_review_of_an_unknown_account_fails_fast_with_a_named_error(tiny):
-    with pytest.raises(pm.UnknownAccountError, match="'B404'"):
-        pm.build_review(tiny, "2026-10", "A1,B404")
+    with pytest.raises(errors.UnknownAccountError, match="'B404'"):
+        report.build(tiny, "2026-10", Settings(account_ids="A1,B404"), health_config=health.load_health_config())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -433,14 +449,12 @@ def planted_churns(truth: dict) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def demo_audit(demo_dataset):
-    from csresearch import drivers
-
     month = pd.Period("2026-10")
-    churns = pm.all_churns(demo_dataset, pm.month_end(month))
+    churns = compute_churns.all_churns(demo_dataset, period.month_end(month))
     # churns of the last 4 months, each with its 6-month look-back: checks over 10 months
-    checks = pm.run_checks(demo_dataset, month, drivers.load_health_config(), months_back=10)
+    checks = compute_checks.run_checks(demo_dataset, month, health.load_health_config(), months_back=10)
     window = churns[churns["churn_date"].dt.to_period("M") >= month - 3]
-    audit = pm.warning_audit(window, checks.scores, lookback_days=183)
+    audit = compute_audit.warning_audit(window, checks.scores, lookback_days=183)
     return audit, checks
 
 
@@ -486,7 +500,7 @@ def test_alerts_display_keeps_the_first_trigger_and_the_playbook_name():
         "trigger": ["slow (or no) time to first value (days to first value 680; red at or above 60); low NPS (4)"],
         "playbook": ["Onboarding rescue: restart onboarding with a named value milestone and a date."],
     })
-    row = pm.alerts_display(alerts).iloc[0]
+    row = views.alerts_display(alerts).iloc[0]
     assert row["first trigger"] == "slow (or no) time to first value"
     assert row["playbook"] == "Onboarding rescue"
     assert (row["health"], row["churn risk"]) == ("green \u2192 red", "5% \u2192 31%")
@@ -500,7 +514,7 @@ def reference_comparables(ds, churned, as_of, k=3, retained_days=90, reactivatio
     """The per-churn implementation replaced by the grouped one: one candidate pool per churned account."""
     from sklearn.neighbors import NearestNeighbors
 
-    from csresearch.churn import account_month_mrr, paying_spells
+    from csresearch.core.revenue import account_month_mrr, paying_spells
 
     cols = ["account_id", "comparable_id", "rank", "ref_date", "tenure_months", "mrr", "segment", "plan",
             "same_plan", "distance"]
@@ -523,10 +537,10 @@ def reference_comparables(ds, churned, as_of, k=3, retained_days=90, reactivatio
         pools.append(pool[["account_id", "start_date", "segment"]].assign(
             case=i, ref=ref, prev_month=ref.to_period("M") - 1))
     pools = pd.concat(pools, ignore_index=True)
-    pools["tenure_months"] = (pools["ref"] - pools["start_date"]).dt.days / pm.DAYS_PER_MONTH
+    pools["tenure_months"] = (pools["ref"] - pools["start_date"]).dt.days / period.DAYS_PER_MONTH
     size = monthly.set_index(["account_id", "month"])["mrr"]
     pools["mrr"] = size.reindex(pd.MultiIndex.from_arrays([pools["account_id"], pools["prev_month"]])).fillna(0.0).to_numpy()
-    pools["plan"] = pm.plan_on(subs_typed, pools.assign(day=pools["ref"])).to_numpy()
+    pools["plan"] = compute_churns.plan_on(subs_typed, pools.assign(day=pools["ref"])).to_numpy()
     rows = []
     for i, churn in enumerate(todo.itertuples(index=False)):
         pool = pools[pools["case"] == i]
@@ -553,11 +567,11 @@ def reference_comparables(ds, churned, as_of, k=3, retained_days=90, reactivatio
 
 def assert_same_pairs(ds, month, retained_days):
     month = pd.Period(month)
-    churned = pm.churned_accounts(ds, month)
+    churned = compute_churns.churned_accounts(ds, month)
     churned = churned[churned["status"] == "churned"]
     assert churned["churn_date"].nunique() > 3  # several reference days, so several groups
-    expected = reference_comparables(ds, churned, pm.month_end(month), 3, retained_days)
-    got = pm.comparables(ds, churned, pm.month_end(month), 3, retained_days)
+    expected = reference_comparables(ds, churned, period.month_end(month), 3, retained_days)
+    got = compute_comparables.comparables(ds, churned, period.month_end(month), 3, retained_days)
     assert len(got) == 3 * len(churned)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
@@ -579,19 +593,17 @@ def test_plans_on_a_day_by_hand():
         "end_date": pd.to_datetime([None, None, "2026-06-01", None, "2026-03-01"]),
         "mrr": [100.0, 30.0, 200.0, 50.0, 80.0]})
     # a: the larger subscription; b: Growth ended the day before, Pro is its plan now; c: nothing active
-    assert pm._plans_on(subs, pd.Timestamp("2026-06-01")).to_dict() == {"a": "Starter", "b": "Pro"}
-    assert pm._plans_on(subs, pd.Timestamp("2026-05-31")).to_dict() == {"a": "Starter", "b": "Growth"}
+    assert compute_comparables._plans_on(subs, pd.Timestamp("2026-06-01")).to_dict() == {"a": "Starter", "b": "Pro"}
+    assert compute_comparables._plans_on(subs, pd.Timestamp("2026-05-31")).to_dict() == {"a": "Starter", "b": "Growth"}
 
 
 def reference_run_checks(ds, month, config, months_back, horizon_days=90, refit_months=6, training_months=9):
     """The implementation before sampling: health scores on every row, one copied training frame per fit."""
-    from csresearch import drivers
-
     month = pd.Period(month, "M")
-    horizon_months = int(np.ceil(horizon_days / pm.DAYS_PER_MONTH))
-    frame = drivers.observations(ds, month, horizon_days=horizon_days,
+    horizon_months = int(np.ceil(horizon_days / period.DAYS_PER_MONTH))
+    frame = risk.observations(ds, month, horizon_days=horizon_days,
                                  history_months=months_back + horizon_months + training_months)
-    scores = drivers.health_scores(frame, config)
+    scores = health.health_scores(frame, config)
     scores.index = frame.index
     dates = sorted(frame["observation_date"].unique())
     last = pd.Timestamp(dates[-1])
@@ -604,7 +616,7 @@ def reference_run_checks(ds, month, config, months_back, horizon_days=90, refit_
         train = frame[(frame["observation_date"] + pd.Timedelta(days=horizon_days) <= when) & frame["churned"].notna()]
         threshold[frame["observation_date"] == when] = 1.5 * float(train["churned"].mean())
         if model is None or from_end <= 1 or from_end % refit_months == 0:
-            model = drivers.ChurnModel("gbm").fit(train)
+            model = risk.ChurnModel("gbm").fit(train)
         rows = frame["observation_date"] == when
         probability[rows] = model.predict_proba(frame[rows])
     out = frame[["account_id", "observation_date"]].copy()
@@ -617,34 +629,28 @@ def reference_run_checks(ds, month, config, months_back, horizon_days=90, refit_
 
 @pytest.fixture(scope="module")
 def small_checks(small_dataset):
-    from csresearch import drivers
-
-    return pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8)
+    return compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8)
 
 
 @pytest.mark.slow
 def test_checks_without_sampling_equal_the_reference(small_dataset, small_checks):
-    from csresearch import drivers
-
-    expected = reference_run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8)
+    expected = reference_run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8)
     got = small_checks.scores[expected.columns]
     pd.testing.assert_frame_equal(got, expected)  # exactly: nothing was sampled
     assert small_checks.fits and all(s is None for s in small_checks.fits.values())
     frame = small_checks.frame
-    again = pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8,
+    again = compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8,
                           max_train_rows=len(frame))  # a cap the data does not reach changes nothing
     pd.testing.assert_frame_equal(again.scores, small_checks.scores)
-    assert "every closed observation" in pm.sampling_text(small_checks)
+    assert "every closed observation" in words.sampling_text(small_checks)
 
 
 def test_sampled_refits_train_only_on_observations_closed_before_each_check(small_dataset, small_checks):
-    from csresearch import drivers
-
     frame = small_checks.frame
     labelled = [int((frame["churned"].notna() & (frame["observation_date"] + pd.Timedelta(days=90) <= when)).sum())
                 for when in small_checks.fits]
     cap = min(labelled) // 2  # every refit has more closed observations than that: all are sampled
-    checks = pm.run_checks(small_dataset, "2026-10", drivers.load_health_config(), months_back=8, max_train_rows=cap)
+    checks = compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8, max_train_rows=cap)
     frame = checks.frame
     assert len(checks.fits) == len(small_checks.fits) >= 3
     for when, sampling in checks.fits.items():
@@ -658,27 +664,25 @@ def test_sampled_refits_train_only_on_observations_closed_before_each_check(smal
     pd.testing.assert_series_equal(pd.Series(checks.thresholds), pd.Series(small_checks.thresholds))
     scores = checks.scores
     assert scores["churn_probability"].between(0, 1).all()
-    text = pm.sampling_text(checks)
+    text = words.sampling_text(checks)
     last = checks.fits[max(checks.fits)]
     assert f"all {last.churned:,} churned observations" in text and f"{len(checks.fits)} of the {len(checks.fits)}" in text
     assert f"{cap:,}" in text
 
 
 def test_alerts_from_the_checks_equal_the_alerts_of_the_full_lists(small_dataset, small_checks):
-    from csresearch import drivers
-
-    config = drivers.load_health_config()
+    config = health.load_health_config()
     month = pd.Period("2026-10")
     T, T_prev = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-10-01")
-    full_now = drivers.at_risk_list(small_dataset, month, 90, health_config=config, frame=small_checks.frame,
+    full_now = risk.at_risk_list(small_dataset, month, 90, health_config=config, frame=small_checks.frame,
                                     model=small_checks.models[T], risk_threshold=small_checks.thresholds[T]
                                     ).assign(risk_threshold=small_checks.thresholds[T])
-    full_before = drivers.at_risk_list(small_dataset, month - 1, 90, health_config=config, frame=small_checks.frame,
+    full_before = risk.at_risk_list(small_dataset, month - 1, 90, health_config=config, frame=small_checks.frame,
                                        model=small_checks.models[T_prev],
                                        risk_threshold=small_checks.thresholds[T_prev]
                                        ).assign(risk_threshold=small_checks.thresholds[T_prev])
-    expected = pm.alerts(full_now, full_before)
-    current, before, got = pm.month_alerts(small_dataset, small_checks, month, 90, config, top_share=None)
+    expected = compute_alerts.alerts(full_now, full_before)
+    current, before, got = compute_alerts.month_alerts(small_dataset, small_checks, month, 90, config, top_share=None)
     assert len(expected) > 10
     pd.testing.assert_frame_equal(got, expected)
     assert set(current["account_id"]) == set(expected["account_id"])  # full rows only for those that alert
@@ -688,7 +692,7 @@ def test_alerts_from_the_checks_equal_the_alerts_of_the_full_lists(small_dataset
 
 
 def reference_plan_on(subscriptions, points):
-    """The DuckDB query :func:`pm.plan_on` replaced (a range join that did not scale with churns)."""
+    """The DuckDB query :func:`compute_churns.plan_on` replaced (a range join that did not scale with churns)."""
     import duckdb
 
     con = duckdb.connect()
@@ -710,13 +714,13 @@ def reference_plan_on(subscriptions, points):
 def test_plan_on_equals_the_reference_query(demo_dataset):
     subs = demo_dataset.table("subscriptions")
     subs = subs.assign(start_date=pd.to_datetime(subs["start_date"]), end_date=pd.to_datetime(subs["end_date"]))
-    churns = pm.all_churns(demo_dataset, pd.Timestamp("2026-10-31"))
+    churns = compute_churns.all_churns(demo_dataset, pd.Timestamp("2026-10-31"))
     # the last paid day of every churn, the churn day itself (often nothing active) and a day before any start
     points = pd.concat([churns.assign(day=churns["churn_date"] - pd.Timedelta(days=1)),
                         churns.assign(day=churns["churn_date"]),
                         churns.assign(day=pd.Timestamp("2000-01-01"))], ignore_index=True)
     expected = reference_plan_on(subs, points)
-    got = pm.plan_on(subs, points)
+    got = compute_churns.plan_on(subs, points)
     assert expected.notna().sum() > 1000 and expected.isna().sum() > 1000
     pd.testing.assert_series_equal(got, expected, check_names=False)
 
@@ -724,11 +728,11 @@ def test_plan_on_equals_the_reference_query(demo_dataset):
 def test_risk_band_by_hand():
     lst = pd.DataFrame({"account_id": list("abcdefghij"),
                         "churn_probability": [0.9, 0.1, 0.5, 0.5, np.nan, 0.2, 0.3, 0.05, 0.6, 0.01]})
-    band = pm.risk_band(lst, top_share=0.3)  # 9 scored accounts: ceil(2.7) = 3
+    band = compute_alerts.risk_band(lst, top_share=0.3)  # 9 scored accounts: ceil(2.7) = 3
     assert lst.loc[band["in_band"], "account_id"].tolist() == ["a", "c", "i"]  # c before d: equal, by id
     assert band.set_index(lst["account_id"])["risk_rank"].to_dict()["d"] == 4
     assert pd.isna(band["risk_rank"].iloc[4]) and not band["in_band"].iloc[4]
-    capped = pm.risk_band(lst, top_share=0.3, max_accounts=2)
+    capped = compute_alerts.risk_band(lst, top_share=0.3, max_accounts=2)
     assert lst.loc[capped["in_band"], "account_id"].tolist() == ["a", "i"]
 
 
@@ -744,7 +748,7 @@ def test_band_alerts_by_hand():
                             "top_reasons": ["r"] * 11, "playbook": ["p"] * 11, "arr": [1.0] * 11,
                             "arr_at_risk": [0.9, 0.2, 0.1, 0.85, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.95]})
     # band: top 20% -> 2 of 10 before (a, b), ceil(2.2) = 3 of 11 now (k, a, d)
-    got = pm.band_alerts(current, previous, top_share=0.2).set_index("account_id")
+    got = compute_alerts.band_alerts(current, previous, top_share=0.2).set_index("account_id")
     # a stays in the band (no alert); b and c turned red but are not in the band (no alert);
     # d entered it; k is new and in it
     assert got.index.tolist() == ["k", "d"]  # largest ARR at risk first
@@ -753,7 +757,7 @@ def test_band_alerts_by_hand():
     assert (got.loc["d", "health_band_before"], got.loc["d", "health_band"]) == ("green", "yellow")
     assert got.loc["d", "trigger"] == "model: r"
     # the previous rule on the same lists: two accounts turned red, d dropped to yellow, k red? no: k is green
-    old = pm.alerts(current, previous, risk_threshold=0.5).set_index("account_id")
+    old = compute_alerts.alerts(current, previous, risk_threshold=0.5).set_index("account_id")
     assert set(old.index) == {"b", "c", "d", "k"}
 
 
@@ -766,12 +770,12 @@ def test_alert_audit_by_hand():
     scores = pd.concat([pd.DataFrame({"account_id": list("abcd"), "observation_date": d, "health_band": bands[d],
                                       "health_score": 50.0, "churn_probability": probs[d], "risk_threshold": 0.5})
                         for d in dates], ignore_index=True)
-    checks = pm.Checks(scores, pd.DataFrame(), {d: object() for d in dates}, {d: 0.5 for d in dates}, 6)
+    checks = compute_checks.Checks(scores, pd.DataFrame(), {d: object() for d in dates}, {d: 0.5 for d in dates}, 6)
     churns = pd.DataFrame({"account_id": ["a", "c", "b"],
                            "churn_date": pd.to_datetime(["2026-07-15", "2026-09-20", "2026-06-10"])})
     # as of 2026-09-20: the 2026-06-01 check's 90 days have passed (Jun 1 - Aug 29), the 2026-07-01 check's
     # (to Sep 28) not yet
-    table, summary = pm.alert_audit(checks, churns, pd.Timestamp("2026-09-20"), 90, top_share=0.25)
+    table, summary = compute_alerts.alert_audit(checks, churns, pd.Timestamp("2026-09-20"), 90, top_share=0.25)
     assert table["month"].astype(str).unique().tolist() == ["2026-05"]
     band = summary["band"]
     # June check: a entered the band (b left it); a churned on Jul 15, within 90 days: 1 alert, borne out
@@ -783,7 +787,7 @@ def test_alert_audit_by_hand():
     assert previous["false_alarm_low"] < 1 / 3 < previous["false_alarm_high"]
     # base rate: 2 of the 4 paying accounts at the June check churned within 90 days (a, b)
     assert band["base_rate"] == pytest.approx(0.5)
-    later = pm.alert_audit(checks, churns, pd.Timestamp("2026-10-31"), 90, top_share=0.25)[1]
+    later = compute_alerts.alert_audit(checks, churns, pd.Timestamp("2026-10-31"), 90, top_share=0.25)[1]
     # the July check is judged too: a stays in the band (no alert); c turned red and churned Sep 20
     assert later["band"]["months"] == 2 and later["band"]["alerts"] == 1
     assert (later["previous"]["alerts"], later["previous"]["churned"]) == (4, 3)

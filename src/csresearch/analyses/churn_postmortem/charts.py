@@ -1,7 +1,8 @@
 """Charts of the churn postmortem: reasons Pareto, comment themes, account timelines (small multiples
 for a month, a full page per account for a single review), lead times, comparables, alerts, roll-up.
 
-Every chart has a title saying what it answers and labelled axes; money is formatted as money.
+Every chart reads a :class:`.result.Result`, has a title saying what it answers and labelled axes;
+money is formatted as money.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import PALETTE, money, percent
+from ...style import PALETTE, money, percent
+from . import words
+from .result import Result
 
 BAND_COLORS = {"green": "#66A182", "yellow": "#EDAE49", "amber": "#EDAE49", "orange": "#F28F3B",
                "red": "#D1495B"}
@@ -40,9 +43,10 @@ def _empty(ax, message: str, title: str | None = None) -> None:
 # --------------------------------------------------------------------------------------------------
 # Reasons
 # --------------------------------------------------------------------------------------------------
-def reasons_pareto(pareto: pd.DataFrame, by: str = "reason", title_suffix: str = ""):
+def reasons_pareto(result: Result, by: str = "reason", title_suffix: str = ""):
     """Two Pareto charts side by side: reasons by number of churns and by ARR lost, each with the
     cumulative share on a second axis."""
+    pareto = result.pareto
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     if pareto.empty:
         for ax in axes:
@@ -73,9 +77,11 @@ def reasons_pareto(pareto: pd.DataFrame, by: str = "reason", title_suffix: str =
     return fig
 
 
-def reasons_by_segment(table: pd.DataFrame, title: str = "Churn reasons by segment (churned accounts)"):
+def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (churned accounts)"):
     """Heat map of reason x segment counts."""
     import seaborn as sns
+
+    table = result.by_segment
 
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(table), 3) + 1.2))
     if table.empty:
@@ -90,7 +96,9 @@ def reasons_by_segment(table: pd.DataFrame, title: str = "Churn reasons by segme
     return fig
 
 
-def themes(themes_table: pd.DataFrame, title: str = "Themes in the churn comments"):
+def themes(result: Result, title: str = "Themes in the churn comments"):
+    """The comment themes by number of comments."""
+    themes_table = result.themes.themes
     fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(themes_table), 2) + 1.2))
     if themes_table.empty:
         _empty(ax, "no free-text comments", title)
@@ -134,8 +142,18 @@ def _flag_spans(checks: pd.DataFrame, until=None) -> list[tuple]:
     return spans
 
 
-def small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataFrame, metric: str = "key events",
-                    columns: int = 4, title: str = "Weekly usage before each churn", start=None, end=None):
+def small_multiples(result: Result):
+    """The month review's timelines: one small panel per churned account (largest ARR lost first, at
+    most ``small_multiples_max``)."""
+    panels = result.panels(result.settings.small_multiples_max)
+    panels = panels.assign(label=[words.panel_label(result, a, v)
+                                  for a, v in zip(panels["account_id"], panels["arr_lost"])])
+    return _small_multiples(panels[["account_id", "label", "churn_date", "first_flagged"]], result.key_event_usage(),
+                            result.health, start=result.window[0], end=result.window[1])
+
+
+def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataFrame, metric: str = "key events",
+                     columns: int = 4, title: str = "Weekly usage before each churn", start=None, end=None):
     """One small panel per churned account: weekly usage of the key events (bars of the line), the
     weeks the health score or risk list flagged it shaded red, the churn date as a black line.
 
@@ -180,14 +198,24 @@ def small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataF
     return fig
 
 
-def account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: Mapping[str, pd.DataFrame | None],
-                 health: pd.DataFrame, churn_date=None, first_flagged=None, start=None, end=None,
-                 comparable_usage: pd.DataFrame | None = None):
+def account_pages(result: Result) -> list:
+    """The account review's timelines: one full page per reviewed account."""
+    return [account_page(result, account) for account in result.churned["account_id"]]
+
+
+def account_page(result: Result, account_id: str):
+    """One reviewed account's full page."""
+    return _account_page(words.page_label(result, account_id), **result.page_data(account_id))
+
+
+def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: Mapping[str, pd.DataFrame | None],
+                  health: pd.DataFrame, churn_date=None, first_flagged=None, start=None, end=None,
+                  comparable_usage: pd.DataFrame | None = None):
     """A full page for one account, sharing one time axis: MRR, weekly key events, active users,
     tickets by priority, NPS, CSM activities and the health score with the moments it flagged.
 
     ``mrr``: ``month_end, mrr``; ``weekly``: ``week, metric, value`` (``active users`` is one metric);
-    ``events``: :func:`csresearch.postmortem.account_events` frames (None: table missing);
+    ``events``: :func:`.compute_timelines.account_events` frames (None: table missing);
     ``health``: ``observation_date, health_score, health_band, flagged``.
     """
     fig, axes = plt.subplots(7, 1, figsize=(11, 15), sharex=True,
@@ -298,8 +326,10 @@ def account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: Ma
 # --------------------------------------------------------------------------------------------------
 # Early-warning audit
 # --------------------------------------------------------------------------------------------------
-def lead_times(audit: pd.DataFrame, summary: Mapping, title: str = "How early were churned accounts flagged?"):
-    """Histogram of days between the first flag and the churn, with the median and the misses."""
+def lead_times(result: Result, title: str = "How early were churned accounts flagged?"):
+    """Histogram of days between the first flag and the churn, with the median and the misses (every
+    churn of the roll-up window)."""
+    audit, summary = result.audit, result.audit_summary_all
     fig, ax = plt.subplots(figsize=(9, 3.8))
     lead = audit.loc[audit["outcome"] == "caught", "lead_days"].dropna()
     if lead.empty:
@@ -325,9 +355,10 @@ def lead_times(audit: pd.DataFrame, summary: Mapping, title: str = "How early we
 # --------------------------------------------------------------------------------------------------
 # Comparables
 # --------------------------------------------------------------------------------------------------
-def comparable_usage(aligned: pd.DataFrame, title: str = "Usage before churn: churned accounts vs retained look-alikes"):
+def comparable_usage(result: Result, title: str = "Usage before churn: churned accounts vs retained look-alikes"):
     """Median weekly usage index (100 = the account's own level 4-6 months earlier) of churned accounts
     and their comparable retained accounts on the same calendar weeks, with interquartile bands."""
+    aligned = result.aligned
     fig, ax = plt.subplots(figsize=(9, 3.8))
     if aligned.empty or aligned["index"].notna().sum() == 0:
         _empty(ax, "no usage data to compare", title)
@@ -352,10 +383,10 @@ def comparable_usage(aligned: pd.DataFrame, title: str = "Usage before churn: ch
 # --------------------------------------------------------------------------------------------------
 # Roll-up
 # --------------------------------------------------------------------------------------------------
-def rollup(by_month: pd.DataFrame, missed: pd.DataFrame,
-           title: str = "Churn reasons and missed signals over recent months"):
+def rollup(result: Result, title: str = "Churn reasons and missed signals over recent months"):
     """Stacked bars of ARR lost by reason per month, with the share of churns never flagged on a
     second axis (with its Wilson 95% interval)."""
+    by_month, missed = result.rollup_reasons, result.rollup_missed
     fig, ax = plt.subplots(figsize=(10, 4.2))
     if by_month.empty:
         _empty(ax, "no churns in these months", title)
@@ -390,7 +421,9 @@ def rollup(by_month: pd.DataFrame, missed: pd.DataFrame,
     return fig
 
 
-def alerts_by_type(alerts: pd.DataFrame, title: str = "New alerts this month by type"):
+def alerts_by_type(result: Result, title: str = "New alerts this month by type"):
+    """This month's new alerts by type."""
+    alerts = result.alerts_table()
     fig, ax = plt.subplots(figsize=(8, 2.8))
     if alerts.empty:
         _empty(ax, "no new alerts", title)
