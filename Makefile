@@ -8,7 +8,7 @@ DATA   ?=
 DEMO   := data/demo.duckdb
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo report lab test benchmark clean
+.PHONY: setup demo report lab test lint benchmark clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ report: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/mypy
+	$(BIN)/python tools/notebooks.py check
+
+test: lint
 	$(BIN)/python -m pytest -q -n 2
 
 benchmark: $(STAMP)

@@ -17,6 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".pytest_cache" / "worlds"
+HEALTH_FILE = ROOT / "params" / "health_score.yml"   # the project's health score
 
 # Small enough to build in a few seconds, large enough for every notebook section to have data.
 SMALL = dict(accounts=600, months=24, seed=11, end_month="2026-10")

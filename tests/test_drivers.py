@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import write_tables
 
+from conftest import HEALTH_FILE, write_tables
 from csresearch.analyses.churn_drivers import report, words
 from csresearch.analyses.churn_drivers.compute_backtest import backtest, calibration_table
 from csresearch.analyses.churn_drivers.compute_cohorts import decile_cohorts, thresholds
@@ -19,9 +19,24 @@ from csresearch.analyses.churn_drivers.compute_drivers import driver_table
 from csresearch.analyses.churn_drivers.compute_health import red_lead_times
 from csresearch.core import features as feat
 from csresearch.core.health import _short, health_scores, load_health_config, parse_health_config
-from csresearch.core.risk import (RENEWAL_PLAYBOOK, RISK_PLAYBOOK, ChurnModel, Sampling, _reason_text, _weighted_bins,
-                                  _weighted_median, at_risk_list, correlated_groups, feature_groups, model_playbook,
-                                  observations, reasons, sampling_sentence, suggest_touch_tier, training_sample)
+from csresearch.core.risk import (
+    RENEWAL_PLAYBOOK,
+    RISK_PLAYBOOK,
+    ChurnModel,
+    Sampling,
+    _reason_text,
+    _weighted_bins,
+    _weighted_median,
+    at_risk_list,
+    correlated_groups,
+    feature_groups,
+    model_playbook,
+    observations,
+    reasons,
+    sampling_sentence,
+    suggest_touch_tier,
+    training_sample,
+)
 from csresearch.core.stats import _auc, _brier, _pr_auc, metric_interval, stratified_rows, top_decile_lift
 from csresearch.data import open_dataset
 from csresearch.errors import HealthConfigError
@@ -61,7 +76,7 @@ def broken(mutate):
 
 
 def test_the_shipped_health_score_file_loads():
-    config = load_health_config()
+    config = load_health_config(HEALTH_FILE)
     assert len(config.components) >= 5
     assert config.weights.sum() == pytest.approx(1.0)
 
@@ -299,7 +314,7 @@ def test_suggested_touch_tier_rule():
 @pytest.mark.slow
 def test_at_risk_list_for_a_past_month(small_dataset):
     frame = observations(small_dataset, "2026-10", history_months=18)
-    listed = at_risk_list(small_dataset, "2026-08", frame=frame)
+    listed = at_risk_list(small_dataset, "2026-08", frame=frame, health_config=load_health_config(HEALTH_FILE))
     paying = frame.loc[frame["observation_date"] == d("2026-09-01"), "account_id"]
     assert sorted(listed["account_id"]) == sorted(paying)
     assert listed["arr_at_risk"].is_monotonic_decreasing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from conftest import execute_notebook
 
 OUTPUTS = ("drivers.csv", "cohorts.csv", "model_backtest.csv", "health_score_validation.csv",

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+
 from conftest import execute_notebook
 
 NAME = "05_churn_postmortem"

@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+
 from conftest import execute_notebook
 
 NAME = "02_onboarding_survival"

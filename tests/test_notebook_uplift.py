@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from conftest import execute_notebook
 
 NOTEBOOK = "04_uplift_experiments"

@@ -9,10 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import HEALTH_FILE
 from csresearch import errors, period
-from csresearch.analyses.churn_postmortem import (compute_alerts, compute_audit, compute_checks, compute_churns,
-                                                  compute_comparables, compute_reasons, compute_review,
-                                                  compute_timelines, report, views, words)
+from csresearch.analyses.churn_postmortem import (
+    compute_alerts,
+    compute_audit,
+    compute_checks,
+    compute_churns,
+    compute_comparables,
+    compute_reasons,
+    compute_review,
+    compute_timelines,
+    report,
+    views,
+    words,
+)
 from csresearch.analyses.churn_postmortem.result import Result
 from csresearch.analyses.churn_postmortem.settings import Settings
 from csresearch.core import health, risk
@@ -365,7 +376,7 @@ def test_previous_list_is_read_from_an_earlier_run(tmp_path):
 
 
 def test_resolve_playbook_from_component_or_text():
-    config = health.load_health_config()
+    config = health.load_health_config(HEALTH_FILE)
     usage_depth = next(c for c in config.components if c.name == "usage_depth")
     mapping = {"low_usage": "usage_depth", "budget": "ROI review"}
     assert views.resolve_playbook("low_usage", config, mapping) == usage_depth.playbook
@@ -431,7 +442,7 @@ def test_trajectory_contrast_paired_by_hand():
 
 def test_review_of_an_unknown_account_fails_fast_with_a_named_error(tiny):
     with pytest.raises(errors.UnknownAccountError, match="'B404'"):
-        report.build(tiny, "2026-10", Settings(account_ids="A1,B404"), health_config=health.load_health_config())
+        report.build(tiny, "2026-10", Settings(account_ids="A1,B404"), health_config=health.load_health_config(HEALTH_FILE))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -452,7 +463,7 @@ def demo_audit(demo_dataset):
     month = pd.Period("2026-10")
     churns = compute_churns.all_churns(demo_dataset, period.month_end(month))
     # churns of the last 4 months, each with its 6-month look-back: checks over 10 months
-    checks = compute_checks.run_checks(demo_dataset, month, health.load_health_config(), months_back=10)
+    checks = compute_checks.run_checks(demo_dataset, month, health.load_health_config(HEALTH_FILE), months_back=10)
     window = churns[churns["churn_date"].dt.to_period("M") >= month - 3]
     audit = compute_audit.warning_audit(window, checks.scores, lookback_days=183)
     return audit, checks
@@ -629,17 +640,17 @@ def reference_run_checks(ds, month, config, months_back, horizon_days=90, refit_
 
 @pytest.fixture(scope="module")
 def small_checks(small_dataset):
-    return compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8)
+    return compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(HEALTH_FILE), months_back=8)
 
 
 @pytest.mark.slow
 def test_checks_without_sampling_equal_the_reference(small_dataset, small_checks):
-    expected = reference_run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8)
+    expected = reference_run_checks(small_dataset, "2026-10", health.load_health_config(HEALTH_FILE), months_back=8)
     got = small_checks.scores[expected.columns]
     pd.testing.assert_frame_equal(got, expected)  # exactly: nothing was sampled
     assert small_checks.fits and all(s is None for s in small_checks.fits.values())
     frame = small_checks.frame
-    again = compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8,
+    again = compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(HEALTH_FILE), months_back=8,
                           max_train_rows=len(frame))  # a cap the data does not reach changes nothing
     pd.testing.assert_frame_equal(again.scores, small_checks.scores)
     assert "every closed observation" in words.sampling_text(small_checks)
@@ -650,7 +661,8 @@ def test_sampled_refits_train_only_on_observations_closed_before_each_check(smal
     labelled = [int((frame["churned"].notna() & (frame["observation_date"] + pd.Timedelta(days=90) <= when)).sum())
                 for when in small_checks.fits]
     cap = min(labelled) // 2  # every refit has more closed observations than that: all are sampled
-    checks = compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(), months_back=8, max_train_rows=cap)
+    checks = compute_checks.run_checks(small_dataset, "2026-10", health.load_health_config(HEALTH_FILE), months_back=8,
+                                       max_train_rows=cap)
     frame = checks.frame
     assert len(checks.fits) == len(small_checks.fits) >= 3
     for when, sampling in checks.fits.items():
@@ -671,7 +683,7 @@ def test_sampled_refits_train_only_on_observations_closed_before_each_check(smal
 
 
 def test_alerts_from_the_checks_equal_the_alerts_of_the_full_lists(small_dataset, small_checks):
-    config = health.load_health_config()
+    config = health.load_health_config(HEALTH_FILE)
     month = pd.Period("2026-10")
     T, T_prev = pd.Timestamp("2026-11-01"), pd.Timestamp("2026-10-01")
     full_now = risk.at_risk_list(small_dataset, month, 90, health_config=config, frame=small_checks.frame,

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import truth_of, world_path
 from lifelines import KaplanMeierFitter
 from scipy.stats import t as student_t
 
+from conftest import truth_of, world_path
 from csresearch.analyses.experiments import compute_adoption as adjusted
 from csresearch.analyses.experiments import compute_design as design
 from csresearch.analyses.experiments import compute_effects as effects
@@ -245,6 +245,7 @@ def test_an_entry_overrides_only_the_keys_it_sets():
 def test_params_file_holds_the_settings_defaults():
     # the analysis never reads params/ itself: the YAML's experiments are the Settings defaults
     import yaml
+
     from conftest import ROOT
 
     values = yaml.safe_load((ROOT / "params" / "04_uplift_experiments.yml").read_text())

@@ -214,9 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(root / "src"))
     import importlib
 
-    from new_notebook import write
-
     from csresearch.notebook.parameters import cell_source
+    from new_notebook import write
 
     settings = importlib.import_module(f"csresearch.analyses.{args.name}.settings").Settings
     write(root / "notebooks" / f"{notebook}.ipynb", [

@@ -23,7 +23,6 @@ from ..text import format_each, num
 from . import features as feat
 
 BANDS = ("green", "yellow", "red")
-HEALTH_SCORE_FILE = "params/health_score.yml"   # relative to the project folder
 
 
 # ==================================================================================================
@@ -165,14 +164,17 @@ def parse_health_config(raw: Any, source: str = "<dict>") -> HealthConfig:
     return HealthConfig(comps, parsed.bands.green, parsed.bands.yellow, parsed.default_playbook, source)
 
 
-def load_health_config(path: str | Path | None = None) -> HealthConfig:
-    """Read and validate the health-score YAML (default ``params/health_score.yml``).
+def load_health_config(path: str | Path) -> HealthConfig:
+    """Read and validate a health-score YAML (a project's ``params/health_score.yml``, resolved by the
+    notebook session: the package never looks for the project's files itself).
 
     A bad file raises :class:`HealthConfigError` naming the file, the component, the field and the
     rule, e.g. ``params/health_score.yml: component 'seat_adoption', field 'metric': unknown metric
     'active_user_per_seat' (did you mean 'active_users_per_seat'?)``.
     """
-    path = Path(path) if path is not None else _project_file()
+    if path is None:
+        raise HealthConfigError("-", None, None, "no health-score file given (health_score_file)")
+    path = Path(path)
     if not path.exists():
         raise HealthConfigError(str(path), None, None, "file does not exist")
     try:
@@ -244,9 +246,3 @@ def scores_or_none(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame
         return None
     return health_scores(features, config)
 
-
-def _project_file() -> Path:
-    """The project's health-score file (``params/health_score.yml`` under the project folder)."""
-    from ..config import project_root
-
-    return project_root() / HEALTH_SCORE_FILE

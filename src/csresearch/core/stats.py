@@ -15,23 +15,25 @@ def annualise(monthly_rate, annualisation: str = "compounded"):
     return out if out.ndim else float(out)
 
 
-def wilson_interval(count, nobs, confidence: float = 0.95):
+def wilson_interval(count, nobs, confidence: float = 0.95, alpha: float | None = None):
     """Wilson score interval for a proportion (statsmodels ``proportion_confint``); NaN when nobs = 0.
-    Scalars in, a (low, high) pair of floats out; arrays in, arrays out."""
+    Scalars in, a (low, high) pair of floats out; arrays in, arrays out. ``alpha`` (e.g. exactly 0.05)
+    overrides ``1 - confidence``, which is 0.050000000000000044 in floating point."""
     from statsmodels.stats.proportion import proportion_confint
 
     count, nobs = np.asarray(count, dtype=float), np.asarray(nobs, dtype=float)
     safe = np.where(nobs > 0, nobs, 1)
-    low, high = proportion_confint(count, safe, alpha=1 - confidence, method="wilson")
+    low, high = proportion_confint(count, safe, alpha=1 - confidence if alpha is None else alpha, method="wilson")
     low, high = np.where(nobs > 0, low, np.nan), np.where(nobs > 0, high, np.nan)
     return (low, high) if low.ndim else (float(low), float(high))
 
 
-def share_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float, float]:
+def share_interval(successes: int, trials: int, confidence: float = 0.95,
+                   alpha: float | None = None) -> tuple[float, float, float]:
     """A share and its Wilson interval: (share, low, high); NaNs when there are no trials."""
     if trials == 0:
         return float("nan"), float("nan"), float("nan")
-    low, high = wilson_interval(successes, trials, confidence)
+    low, high = wilson_interval(successes, trials, confidence, alpha)
     return successes / trials, float(low), float(high)
 
 

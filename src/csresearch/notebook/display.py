@@ -42,10 +42,8 @@ def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
     shown = df.head(max_rows)
     styler = shown.style.hide(axis="index")
     if formats:
+        # a dict formats every column (those it does not name with the default formatter): all escaped
         styler = styler.format({k: v for k, v in formats.items() if k in shown.columns}, na_rep="–", escape="html")
-        rest = [c for c in shown.columns if c not in formats]
-        if rest:
-            styler = styler.format(escape="html", subset=rest)
     else:
         styler = styler.format(precision=3, thousands=",", na_rep="–", escape="html")
     styler = styler.format_index(escape="html", axis=1)

@@ -171,13 +171,15 @@ class Session:
         """Extra numbers for summary.json (tests and other notebooks read them)."""
         self.summary.update(values)
 
-    def publish(self, result: AnalysisResult, kpis: Iterable[Kpi] = ()) -> Path:
-        """The last cell of every report: the result's tables as CSV, its summary values and the KPIs
-        in ``summary.json``."""
+    def publish(self, result: AnalysisResult, kpis: Iterable[Kpi] = (),
+                texts: Mapping[str, Any] | None = None) -> Path:
+        """The last cell of every report: the result's tables as CSV, its summary values, the texts
+        ``words`` wrote for summary.json (notes, titles) and the KPIs in ``summary.json``."""
         for name, df in result.tables().items():
             if df is not None:
                 self.table(df, name)
         self.record(**result.summary())
+        self.record(**dict(texts or {}))
         for k in kpis:
             self.summary.setdefault("kpis", []).append(k.as_dict())
         return self.save()

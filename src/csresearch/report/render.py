@@ -45,3 +45,10 @@ def render_html(ipynb: Path, out: Path, title: str, error: str | None = None) ->
     body = body.replace('<main>', '<main>' + banner, 1) if "<main>" in body else body.replace("<body", banner + "<body", 1)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def failure_page(title: str, error: str) -> str:
+    """A page for a notebook whose process died before it could render anything."""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{_STYLE}</head>"
+            f"<body><main><h1>{html.escape(title)}</h1><div class='csr-error'><b>This report failed.</b> "
+            f"{html.escape(error)}<br>Other reports of this run are unaffected.</div></main></body></html>")

@@ -32,6 +32,7 @@ from .lock import ReportsLock
 from .params import RUN_KEY, defaults, notebook_parameters
 from .paths import project_root, resolve_path
 from .publish import ADHOC_FOLDERS, PublishError, adhoc_folder, adhoc_runs, keep_last_good, previous_entries, swap_in
+from .render import failure_page
 from .workers import Interrupted, run_all
 
 # keys that say where the month's data is and how to read it, not what a report is about
@@ -213,6 +214,9 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
     progress(f"csresearch run {period}{where}: {len(names)} notebook(s), {jobs} at a time, data {source}")
 
     def done(name: str, outcome: dict) -> None:
+        page = staging / f"{name}.html"
+        if outcome["error"] and not page.exists():  # the worker died before it could render a page
+            page.write_text(failure_page(tasks[name]["title"], outcome["error"]), encoding="utf-8")
         summary_path = staging / name / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() and not outcome["error"] else {}
         params = {k: v for k, v in tasks[name]["parameters"].items() if k != "output_dir"}

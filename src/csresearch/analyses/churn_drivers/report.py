@@ -13,8 +13,16 @@ from ...data import Dataset
 from ...errors import NotEnoughData
 from . import words
 from .compute_backtest import backtest, calibration_table
-from .compute_cohorts import (COHORT_ATTRIBUTES, COHORT_METRICS, categorical_cohorts, cohorts_table, decile_cohorts,
-                              independent_rows, loyal_vs_churned, thresholds)
+from .compute_cohorts import (
+    COHORT_ATTRIBUTES,
+    COHORT_METRICS,
+    categorical_cohorts,
+    cohorts_table,
+    decile_cohorts,
+    independent_rows,
+    loyal_vs_churned,
+    thresholds,
+)
 from .compute_drivers import driver_table, logistic_directions
 from .compute_expansion import expansion_candidates
 from .compute_health import validate_health_score

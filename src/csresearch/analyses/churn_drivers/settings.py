@@ -6,8 +6,15 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..base import (Annualisation, ChurnConvention, CountSameMonthChurn, HealthScoreFile, ReactivationWindowDays,
-                    ReportSettings, ValueMilestone)
+from ..base import (
+    Annualisation,
+    ChurnConvention,
+    CountSameMonthChurn,
+    HealthScoreFile,
+    ReactivationWindowDays,
+    ReportSettings,
+    ValueMilestone,
+)
 
 
 class Settings(ReportSettings):

@@ -7,9 +7,14 @@ import numpy as np
 import pandas as pd
 
 from ...core.risk import Sampling, sampling_sentence
-from ...text import count, money, num
+from ...text import count, num
+from ...text import money as _exact_money
 from ..base import Kpi, kpi
 from .compute_health import HealthValidation
+
+
+def money(x):  # the compact style these sentences were written with
+    return _exact_money(x, compact=True)
 
 
 # ==================================================================================================

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .compute_churns import NOT_RECORDED
 
+
 def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int = 180) -> pd.DataFrame:
     """For each churned account: was it flagged before it churned, first when, and by what.
 

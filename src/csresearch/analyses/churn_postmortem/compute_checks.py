@@ -13,6 +13,7 @@ from ...data import Dataset
 from ...errors import NotEnoughData
 from ...period import DAYS_PER_MONTH
 
+
 @dataclass
 class Checks:
     """Monthly point-in-time checks of every paying account, as the CS team would have seen them.

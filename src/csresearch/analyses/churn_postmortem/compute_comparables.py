@@ -11,6 +11,7 @@ from ...data import Dataset
 from ...period import DAYS_PER_MONTH
 from .compute_audit import median_interval
 
+
 def _plans_on(subscriptions: pd.DataFrame, day: pd.Timestamp, presorted: bool = False) -> pd.Series:
     """The plan (``product`` of the largest-MRR paying subscription) of every account active on ``day``,
     indexed by account id: :func:`plan_on` for one day and all accounts at once (equal MRRs: the first

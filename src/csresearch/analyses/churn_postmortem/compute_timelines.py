@@ -12,6 +12,7 @@ import pandas as pd
 from ...core import features, health
 from ...data import Dataset
 
+
 def key_events(ds: Dataset, n: int = 3, as_of: pd.Timestamp | None = None) -> list[str]:
     """The ``n`` most used event names (by summed quantity) up to ``as_of``: the default key events."""
     if not ds.has("usage_events"):

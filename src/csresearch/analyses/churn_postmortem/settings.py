@@ -6,8 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from ..base import (ChurnConvention, CountSameMonthChurn, HealthScoreFile, ReactivationWindowDays, ReportSettings,
-                    ValueMilestone)
+from ..base import ChurnConvention, CountSameMonthChurn, HealthScoreFile, ReactivationWindowDays, ReportSettings, ValueMilestone
 
 AccountId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Probability = Annotated[float, Field(gt=0, le=1)]

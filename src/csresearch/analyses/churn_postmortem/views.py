@@ -9,11 +9,19 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from ...text import money as _money, pct as _pct
+from ...text import money, pct
 from ..base import Table
 from .compute_lessons import Finding
 from .result import Result
 from .words import _p, _words
+
+
+def _money(x):  # the compact style these sentences were written with
+    return money(x, compact=True)
+
+
+def _pct(x):
+    return pct(x, 0)
 
 
 def churn_list_display(churn_list: pd.DataFrame) -> pd.DataFrame:

@@ -9,13 +9,21 @@ import numpy as np
 import pandas as pd
 
 from ...core import risk
-from ...text import money as _money, pct as _pct
+from ...text import money, pct
 from ..base import Kpi, kpi
 from .compute_checks import Checks
 from .compute_churns import NOT_RECORDED
 from .compute_reasons import Themes
 from .result import Result
 from .settings import Settings
+
+
+def _money(x):  # the compact style these sentences were written with
+    return money(x, compact=True)
+
+
+def _pct(x):
+    return pct(x, 0)
 
 RECOMPUTED = "recomputed as of the previous month (no earlier run found)"
 TABLE_EFFECTS = {

@@ -20,7 +20,6 @@ from .compute_readout import Readout
 from .settings import is_binary
 from .words import chart_titles
 
-
 ARM_COLORS = [PALETTE[0], PALETTE[6]]  # treatment, control
 POLICY_COLORS = {"top k% by predicted uplift": PALETTE[0], "top k% by churn risk": PALETTE[1], "random k%": PALETTE[6]}
 

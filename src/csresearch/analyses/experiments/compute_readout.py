@@ -23,14 +23,34 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .compute_adoption import (aipw, cross_fitted_outcome, cross_fitted_propensity, did_relative, event_study,
-                               ipw_att, naive_relative, pretrend_test)
-from .compute_design import (compliance_table, experiment_frame, experiments_in_month, srm_test,
-                             standardized_differences, usage_panel)
-from .compute_effects import (Effect, average_effect, cuped, minimum_detectable_effect, power_at,
-                              survival_by_arm, wald_iv)
-from .compute_uplift import (cross_fitted_uplift, effects_by_segment, qini_curves, qini_interval, targeting_table,
-                             top_k_uplift, uplift_scores)
+from .compute_adoption import (
+    aipw,
+    cross_fitted_outcome,
+    cross_fitted_propensity,
+    did_relative,
+    event_study,
+    ipw_att,
+    naive_relative,
+    pretrend_test,
+)
+from .compute_design import (
+    compliance_table,
+    experiment_frame,
+    experiments_in_month,
+    srm_test,
+    standardized_differences,
+    usage_panel,
+)
+from .compute_effects import Effect, average_effect, cuped, minimum_detectable_effect, power_at, survival_by_arm, wald_iv
+from .compute_uplift import (
+    cross_fitted_uplift,
+    effects_by_segment,
+    qini_curves,
+    qini_interval,
+    targeting_table,
+    top_k_uplift,
+    uplift_scores,
+)
 from .settings import MODELS, Experiment, ExperimentSettings, is_binary, outcome_label, settings_for
 
 # pre-period covariates CUPED regresses each outcome on (measured before assignment, so the

@@ -55,8 +55,7 @@ def _base_learner(n_estimators: int, seed: int):
 def _fit_predict(model: str, x_train, t_train, y_train, x_test, p_train, p_test, binary: bool,
                  n_estimators: int, seed: int) -> np.ndarray:
     _import_causalml()
-    from causalml.inference.meta import (BaseDRRegressor, BaseRRegressor, BaseSRegressor, BaseTRegressor,
-                                         BaseXRegressor)
+    from causalml.inference.meta import BaseDRRegressor, BaseRRegressor, BaseSRegressor, BaseTRegressor, BaseXRegressor
     from causalml.inference.tree import CausalRandomForestRegressor, UpliftRandomForestClassifier
 
     learner = _base_learner(n_estimators, seed)

@@ -10,8 +10,16 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal, Mapping, Union
 
-from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ...errors import SettingsError
 from ..base import Confidence, ReactivationWindowDays, ReportSettings

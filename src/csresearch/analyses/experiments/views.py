@@ -13,11 +13,29 @@ from ..base import Block, Table
 from .compute_readout import Readout
 from .result import Result
 from .settings import is_binary
-from .words import (EXPLAIN, NO_UPLIFT_FOR_ADOPTION, balance_sentence, compliance_sentence, cuped_sentence,
-                    display_name, effect_sentence, fmt_p, interim_survival_note, method_notes,
-                    money_text, observational_sentence, power_sentence, pretrend_sentence, qbr_summary,
-                    section_title, segment_sentence, srm_sentence, survival_sentence, targeting_sentence,
-                    uplift_sentence)
+from .words import (
+    EXPLAIN,
+    NO_UPLIFT_FOR_ADOPTION,
+    balance_sentence,
+    compliance_sentence,
+    cuped_sentence,
+    display_name,
+    effect_sentence,
+    fmt_p,
+    interim_survival_note,
+    method_notes,
+    money_text,
+    observational_sentence,
+    power_sentence,
+    pretrend_sentence,
+    qbr_summary,
+    section_title,
+    segment_sentence,
+    srm_sentence,
+    survival_sentence,
+    targeting_sentence,
+    uplift_sentence,
+)
 
 FMT_EFFECTS = {"estimate": "{:+.4f}", "low": "{:+.4f}", "high": "{:+.4f}", "p_value": fmt_p, "p_holm": fmt_p,
                "mde": "{:.4f}", "power_at_observed": "{:.0%}", "variance_reduction": "{:.1%}", "n_treated": "{:,}",
