@@ -85,6 +85,9 @@ class ReportSettings(BaseModel):
     pseudonymise_accounts: bool = Field(False, description="show account names as stable pseudonyms")
     engine: Literal["duckdb", "spark"] | None = Field(None, description=(
         "duckdb (default) or spark; a postgresql URL runs on PostgreSQL"))
+    csv_formula_guard: bool = Field(True, description=(
+        "CSV cells starting with = + - @ tab or CR get a leading ' so a spreadsheet never runs them as formulas "
+        "(numbers stay numbers); false for BI loaders that read the raw text"))
 
     @classmethod
     def run_keys(cls) -> tuple[str, ...]:

@@ -152,7 +152,8 @@ class Session:
     def table(self, df: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
         """Write a table as ``<name>.csv`` next to the report; returns it unchanged."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        df.to_csv(self.output_dir / f"{name}.csv", index=index)
+        guard = bool(getattr(self.settings, "csv_formula_guard", True))
+        (neutralise_formulas(df) if guard else df).to_csv(self.output_dir / f"{name}.csv", index=index)
         self.summary.setdefault("tables", [])
         if f"{name}.csv" not in self.summary["tables"]:
             self.summary["tables"].append(f"{name}.csv")
@@ -190,6 +191,25 @@ class Session:
         path = self.output_dir / "summary.json"
         path.write_text(json.dumps(payload, indent=2, default=_json_default))
         return path
+
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells that a spreadsheet would run as a formula (starting with ``= + - @``, a tab
+    or a carriage return: the OWASP CSV-injection rule) start with ``'`` instead. Numeric columns are
+    left alone, so negative numbers stay numbers; the frame passed in is not changed."""
+    text_columns = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c].dtype)]
+    if not text_columns:
+        return df
+    out = df.copy()
+    for column in text_columns:
+        values = out[column]
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_LEADS))
+        if risky.any():
+            out[column] = values.where(~risky, "'" + values.astype(str))
+    return out
 
 
 def _inline_charts() -> None:

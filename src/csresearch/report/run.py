@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from ..analyses.base import ReportSettings
 from ..errors import CsresearchError, ParameterError
 from ..period import resolve_month
 from . import index as index_page
@@ -36,7 +37,7 @@ from .render import failure_page
 from .workers import Interrupted, run_all
 
 # keys that say where the month's data is and how to read it, not what a report is about
-RUN_WIDE = {"data", "column_mapping", "reject_invalid_rows", "month", "output_dir", "pseudonymise_accounts", "engine"}
+RUN_WIDE = set(ReportSettings.run_keys())
 
 KEY_PACKAGES = ["csresearch", "pandas", "numpy", "duckdb", "lifelines", "scikit-learn", "causalml",
                 "statsmodels", "papermill", "nbconvert", "seaborn", "matplotlib"]
