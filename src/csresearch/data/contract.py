@@ -9,6 +9,16 @@ into pandas. A rule names the table, the column, what it checks and how bad rows
 - ``reject`` is an error too, unless the user allows rejection (``reject_invalid_rows: true``),
   in which case the rows are dropped *and counted* in the data-quality summary every report prints.
 
+Every column is also checked to parse as its type (``csresearch.data.load`` builds the casts, for
+DuckDB, PostgreSQL and Spark alike). A value that does not is a ``reject`` violation, never a quiet
+NULL or a number bent into shape:
+
+- ``timestamp``: a time with a UTC offset or zone is converted to UTC; a naive time *is* UTC; a text
+  column mixing the two is an ``error`` ("mixes times with and without a UTC offset");
+- ``number``: a finite number: ``NaN``, ``inf``, ``n/a`` or ``-`` are not numbers;
+- ``integer``: a whole number (``5`` or ``5.0``; ``2.5`` is not rounded, it breaks the rule);
+- ``date``, ``boolean``: as ``SQL_TYPES`` and the boolean spellings say.
+
 The prose version for users lives in ``docs/data-contract.md``.
 """
 
@@ -106,7 +116,7 @@ TABLES: dict[str, Table] = {
                 _c("end_date", "date", True, description="exclusive; null while active"),
                 _c("mrr", "number", True, True, "monthly recurring revenue, one currency"),
                 _c("billing_period", "string", description="monthly, quarterly, annual, multi_year"),
-                _c("seats", "integer"),
+                _c("seats", "integer", description="a whole number"),
                 _c("currency", "string"),
             ),
             required=True,

@@ -36,6 +36,9 @@ from ..errors import ContractError, SourceError  # noqa: F401  (raised here, def
 from .contract import REQUIRED_TABLES, ROW_RULES, SQL_TYPES, TABLES
 
 EXAMPLES_SHOWN = 3
+# Part of the validation cache's key: bump it when what the checks find changes (not only their text),
+# so counts cached by an older version are not reused. 2: UTC offsets, NaN and non-integers.
+CHECKS_VERSION = 2
 # Engines a Dataset can keep its big table in; "auto": postgres for a postgresql:// URL, else duckdb.
 ENGINE_CHOICES = ("auto", "duckdb", "postgres", "spark")
 ENGINE_ENV = "CSRESEARCH_ENGINE"
@@ -46,19 +49,28 @@ ENGINE_ENV = "CSRESEARCH_ENGINE"
 # --------------------------------------------------------------------------------------------------
 @dataclass
 class Violation:
+    """One broken rule: where (table, file, column), what (rule), how many rows and a few examples.
+    ``rows`` is 0 for a rule about the table or file as a whole (a missing column, a file that is not
+    UTF-8 text), and the message then leaves the row count out."""
+
     table: str
     column: str
     rule: str
     rows: int
     examples: list[dict] = field(default_factory=list)
+    file: str = ""  # the source file, for rules about a file (encoding, delimiter, header, readability)
 
     def __str__(self) -> str:
         ex = "; ".join(", ".join(f"{k}={v}" for k, v in e.items()) for e in self.examples)
-        column = f"column '{self.column}'" if self.column else "table"
-        return (
-            f"table '{self.table}', {column}: {self.rule} — {self.rows:,} row(s) break it"
-            + (f" (e.g. {ex})" if ex else "")
-        )
+        where = [f"table '{self.table}'"]
+        if self.file:
+            where.append(f"file '{self.file}'")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        elif not self.file:
+            where.append("table")
+        count = f" — {self.rows:,} row(s) break it" if self.rows else ""
+        return f"{', '.join(where)}: {self.rule}{count}" + (f" (e.g. {ex})" if ex else "")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -195,13 +207,17 @@ def resolve_engine(engine: str | None, source: str) -> str:
 
 
 def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[str, str],
-                   formats: dict[str, str] | None = None, files: dict[str, list[Path]] | None = None) -> dict[str, str]:
+                   formats: dict[str, str] | None = None, files: dict[str, list[Path]] | None = None,
+                   problems: dict[str, list[Violation]] | None = None) -> dict[str, str]:
     """Create one view ``raw_<table>`` per contract table found in ``source``; return table -> view.
     ``formats`` (if given) receives each found table's storage: parquet, csv, duckdb or postgres;
-    ``files`` the files it is read from (for the validation cache)."""
+    ``files`` the files it is read from (for the validation cache); ``problems`` the violations of
+    files that are not what they claim (not UTF-8, binary, another delimiter, a duplicated header):
+    such a table is found but gets no view."""
     found: dict[str, str] = {}
     formats = formats if formats is not None else {}
     files = files if files is not None else {}
+    problems = problems if problems is not None else {}
     scheme = _scheme(source)
     if scheme.startswith("postgres"):
         found = _attach_postgres(con, source, names)
@@ -218,7 +234,11 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[s
     if path.is_file():
         if path.suffix not in (".duckdb", ".db"):
             raise SourceError(f"{source!r} is a file but not a DuckDB database (.duckdb)")
-        con.execute(f"ATTACH {_sql_str(str(path))} AS src (READ_ONLY)")
+        try:
+            con.execute(f"ATTACH {_sql_str(str(path))} AS src (READ_ONLY)")
+        except duckdb.Error as exc:  # binary garbage, a newer DuckDB's file, a file another process holds
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SourceError(f"{source!r} is not a readable DuckDB database: {first}") from None
         present = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables() WHERE database_name = 'src'").fetchall()}
         present |= {r[0] for r in con.sql("SELECT view_name FROM duckdb_views() WHERE database_name = 'src'").fetchall()}
         for table, their in names.items():
@@ -232,19 +252,174 @@ def _attach_source(con: duckdb.DuckDBPyConnection, source: str, names: Mapping[s
         located = _parquet_location(path, their)
         csv = path / f"{their}.csv"
         if located:
-            reader = f"read_parquet({_sql_str(located)})"
             formats[table] = "parquet"
             files[table] = sorted(Path(p) for p in glob.glob(located))
+            bad = _inspect_parquet(table, files[table])
+            reader = f"read_parquet({_sql_str(located)})"
         elif csv.exists():
-            # all_varchar: dates that do not parse are found by the contract, not guessed by a sniffer
-            reader = f"read_csv({_sql_str(str(csv))}, header = true, all_varchar = true)"
             formats[table] = "csv"
             files[table] = [csv]
+            header, bad = _inspect_csv(table, csv)
+            # the dialect is the contract's (comma, double quotes), not a sniffer's guess: a file in
+            # another dialect is named, never read as one wide column; every value is text, so dates
+            # that do not parse are found by the contract rules
+            columns = "{" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in header or []) + "}"
+            reader = (f"read_csv({_sql_str(str(csv))}, header = true, auto_detect = false, delim = ',', "
+                      f"quote = '\"', escape = '\"', columns = {columns})")
         else:
             continue
-        con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {reader}")
         found[table] = their
+        if not bad:
+            try:
+                con.execute(f"CREATE VIEW raw_{table} AS SELECT * FROM {reader}")
+            except duckdb.Error as exc:
+                bad = [_read_error(table, formats[table], files[table], exc)]
+        if bad:
+            problems[table] = bad
     return found
+
+
+# --------------------------------------------------------------------------------------------------
+# Files that are not what they claim: checked before DuckDB reads them
+# --------------------------------------------------------------------------------------------------
+_SAMPLE_BYTES = 1 << 16
+_CHUNK_BYTES = 1 << 20
+_BINARY_MAGIC = {
+    b"PAR1": "a Parquet file", b"PK\x03\x04": "a ZIP archive (an Excel .xlsx?)", b"\x1f\x8b": "gzip-compressed",
+    b"\xd0\xcf\x11\xe0": "an Excel .xls file", b"%PDF": "a PDF",
+}
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13)) + b"\x7f"  # not in any text file
+_OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+NOT_UTF8 = "encoding is not UTF-8 (UTF-8 with or without a BOM is read): re-save the file as UTF-8"
+
+
+def _inspect_csv(table: str, path: Path) -> tuple[list[str] | None, list[Violation]]:
+    """The header of a CSV file, or the violations that stop it from being read as the contract's
+    CSV: empty, binary, UTF-16 or another non-UTF-8 encoding, another delimiter, a duplicated column."""
+    import codecs
+    import csv
+    import io
+
+    def bad(rule: str, column: str = "", rows: int = 0, examples: list[dict] | None = None):
+        return None, [Violation(table, column, rule, rows, examples or [], file=path.name)]
+
+    with path.open("rb") as fh:
+        head = fh.read(_SAMPLE_BYTES)
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():
+        return bad("the file is empty: a CSV needs a header row")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head):
+        return bad("encoding is UTF-16, not UTF-8 (UTF-8 with or without a BOM is read): re-save the file as UTF-8")
+    kind = next((what for magic, what in _BINARY_MAGIC.items() if head.startswith(magic)), None)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if kind or b"\x00" in head or controls > 0.02 * len(head):
+        return bad(f"not a readable CSV file: binary content ({kind or 'not text'}), not comma-separated UTF-8 text")
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        lines = 0
+        examples: list[dict] = []
+        with path.open("rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    lines += 1
+                    if len(examples) < EXAMPLES_SHOWN:
+                        text = line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
+                        examples.append({"line": number, "text": f"'{text[:60]}'"})
+        return bad(NOT_UTF8, rows=lines, examples=examples)
+
+    text = head.decode("utf-8", errors="ignore").removeprefix("\ufeff")  # a BOM is fine
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    header = next(csv.reader(io.StringIO(text)), [])
+    if len(header) <= 1:
+        for delimiter, name in _OTHER_DELIMITERS.items():
+            if delimiter in first_line:
+                return bad(f"delimiter is {name}, expected ',' (the contract's CSV is comma-separated)",
+                           examples=[{"header": repr(first_line[:80])}])
+    seen: dict[str, str] = {}
+    problems: list[Violation] = []
+    for name in header:
+        folded = name.lower()  # DuckDB's column names are case-insensitive
+        if folded in seen and not any(v.column == seen[folded] for v in problems):
+            problems.append(Violation(
+                table, seen[folded], "duplicated header: more than one column has this name",
+                0, [{"header": repr(first_line[:80])}], file=path.name))
+        seen.setdefault(folded, name)
+    return (None, problems) if problems else (header, [])
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 text without a BOM: every other byte of its ASCII characters is NUL."""
+    sample = head[:4096]
+    return len(sample) >= 16 and max(sample[0::2].count(0), sample[1::2].count(0)) > 0.4 * len(sample) / 2
+
+
+def _inspect_parquet(table: str, paths: list[Path]) -> list[Violation]:
+    """Parquet files that are not Parquet (binary garbage, a CSV renamed, a truncated copy), or
+    whose columns repeat a name."""
+    problems = []
+    for path in paths:
+        try:
+            size = path.stat().st_size
+            with path.open("rb") as fh:
+                head = fh.read(4)
+                fh.seek(max(size - 4, 0))
+                tail = fh.read(4)
+        except OSError as exc:
+            problems.append(Violation(table, "", f"not a readable Parquet file: {exc.strerror or exc}", 0, file=path.name))
+            continue
+        if size < 12 or head != b"PAR1" or tail != b"PAR1":
+            problems.append(Violation(table, "", "not a readable Parquet file: it does not start and end with "
+                                      "Parquet's magic bytes (binary garbage, another format, or a truncated copy)",
+                                      0, file=path.name))
+    if problems or not paths:
+        return problems
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(paths[0]).names
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a broken footer
+        return [Violation(table, "", f"not a readable Parquet file: {str(exc).splitlines()[0]}", 0, file=paths[0].name)]
+    seen: dict[str, str] = {}
+    for name in names:
+        first = seen.setdefault(name.lower(), name)  # DuckDB's column names are case-insensitive
+        if first != name or names.count(name) > 1:
+            if not any(v.column == first for v in problems):
+                problems.append(Violation(table, first, "duplicated header: more than one column has this name", 0,
+                                          [{"columns": ", ".join(names)}], file=paths[0].name))
+    return problems
+
+
+def _read_error(table: str, fmt: str, paths: list[Path], exc: Exception) -> Violation:
+    """A file DuckDB could not read, as a named violation: for CSV the line and what is wrong with it."""
+    import re
+
+    message = str(exc).replace("Invalid Input Error: ", "").replace("IO Error: ", "")
+    lines = [line.strip() for line in message.splitlines()]
+    name = paths[0].name if len(paths) == 1 else f"{paths[0].parent.name}/"
+    for path in paths:
+        if path.name in message:
+            name = path.name if len(paths) == 1 else f"{path.parent.name}/{path.name}"
+    kind = "CSV" if fmt == "csv" else "Parquet"
+    at = re.search(r"CSV Error on Line: (\d+)", message)
+    if fmt == "csv" and at:
+        original = next((line.removeprefix("Original Line:").strip() for line in lines
+                         if line.startswith("Original Line:")), "")
+        fixes = next((i for i, line in enumerate(lines) if line.startswith("Possible")), len(lines))
+        reason = next((line for line in reversed(lines[:fixes]) if line), "the line does not parse")
+        # DuckDB stops at the first bad line: it is shown, without claiming how many more there are
+        example = [{"line": int(at.group(1)), "text": repr(original[:80])}]
+        if "not utf-8" in reason.lower():
+            return Violation(table, "", NOT_UTF8, 0, example, file=name)
+        return Violation(table, "", f"not a readable CSV file: {reason.rstrip('.')}", 0, example, file=name)
+    first = next((line for line in lines if line), type(exc).__name__)
+    return Violation(table, "", f"not a readable {kind} file: {first}", 0, file=name)
 
 
 def _parquet_location(folder: Path, name: str) -> str | None:
@@ -339,6 +514,10 @@ def _attach_remote(engine_name: str, source: str, names: Mapping[str, str]):
     relations = {}
     for table, their in names.items():
         located = _parquet_location(Path(source), their)
+        bad = _inspect_parquet(table, sorted(Path(p) for p in glob.glob(located))) if located else []
+        if bad:
+            engine.close()
+            raise ContractError(bad)
         if located:
             engine.read_parquet(f"raw_{table}", located.removesuffix("*.parquet").rstrip("/"))
             relations[table] = f"raw_{table}"
@@ -398,14 +577,44 @@ def read_mapping(mapping: str | Path | Mapping | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------------
-def _typed_select(con, table: str, columns_map: Mapping[str, str]) -> tuple[str, list[tuple[str, str, Any]], list[Violation]]:
-    """SELECT list casting the source's columns to contract types; also which columns fail to parse."""
+# A time that carries a UTC offset or a zone (Z, +05:30, +0530, +05, -03:00, " UTC", " Europe/Paris"):
+# after a digit a plus sign or a letter (other than the T between date and time), or a minus sign
+# after the minutes or seconds. A naive ISO-8601 time never matches. One regular expression that
+# DuckDB (RE2), PostgreSQL and Spark (Java) read alike.
+OFFSET_PATTERN = "[0-9] *([+A-SU-Za-z]|T[^0-9])|:[0-9]{1,2}([.,][0-9]+)? *-"
+MIXED_OFFSETS = "mixes times with and without a UTC offset"
+DUPLICATE_SOURCE = "more than one source column is this column (a duplicated name, or a column mapping onto a column that exists)"
+
+
+def _contract_names(table: str, raw_cols: list[str], rename: Mapping[str, str]) -> tuple[dict[str, str], list[Violation]]:
+    """Contract column -> source column, and a violation for every contract column two source columns claim."""
     spec = TABLES[table]
-    raw_cols = [r[0] for r in con.sql(f"DESCRIBE raw_{table}").fetchall()]
-    rename = {their: ours for their, ours in columns_map.items()}
-    as_contract = {rename.get(c, c): c for c in raw_cols}
-    problems: list[Violation] = []
-    select, parse_checks = [], []
+    as_contract: dict[str, str] = {}
+    problems = []
+    for c in raw_cols:
+        ours = rename.get(c, c)
+        if ours in as_contract and ours in spec.column_names:
+            problems.append(Violation(table, ours, DUPLICATE_SOURCE, 0,
+                                      [{"source columns": f"{as_contract[ours]}, {c}"}]))
+        as_contract.setdefault(ours, c)
+    return as_contract, problems
+
+
+def _typed_select(con, table: str, columns_map: Mapping[str, str]):
+    """SELECT list casting the source's columns to contract types; also which columns fail to parse
+    (``parse_checks``: column, predicate, source column) and which text timestamps carry a UTC offset
+    (``zone_checks``: column, SQL giving 1 with an offset, 0 without, NULL for NULL).
+
+    Text is converted, never silently bent: a time with an offset becomes UTC (a naive one is taken
+    as UTC), NaN and infinities are not numbers, 2.5 is not an integer. A column the source already
+    types (TIMESTAMP in Parquet or DuckDB) is cast as it is."""
+    spec = TABLES[table]
+    described = con.sql(f"DESCRIBE raw_{table}").fetchall()
+    raw_cols = [r[0] for r in described]
+    types = {r[0]: r[1] for r in described}
+    rename = dict(columns_map)
+    as_contract, problems = _contract_names(table, raw_cols, rename)
+    select, parse_checks, zone_checks = [], [], []
     for col in spec.columns:
         sql_type = SQL_TYPES[col.type]
         if col.name not in as_contract:
@@ -418,19 +627,31 @@ def _typed_select(con, table: str, columns_map: Mapping[str, str]) -> tuple[str,
             select.append(f"CAST({default} AS {sql_type}) AS {_quote(col.name)}")
             continue
         src = _quote(as_contract[col.name])
-        expr = f"TRY_CAST({src} AS {sql_type})"
+        is_text = _family(types[as_contract[col.name]]) == "string"
+        number = f"TRY_CAST({src} AS DOUBLE)"
         if col.type == "boolean":
             expr = (f"CASE WHEN lower(CAST({src} AS VARCHAR)) IN ('true','t','1','yes','y') THEN TRUE "
                     f"WHEN lower(CAST({src} AS VARCHAR)) IN ('false','f','0','no','n') THEN FALSE END")
+        elif col.type == "timestamp" and is_text:
+            # a time with an offset converts to UTC (TIMESTAMPTZ, the session being in UTC); a naive
+            # time is taken as UTC, cast as before (TIMESTAMPTZ's parser would cost twice the time)
+            has_offset = f"regexp_matches({src}, {_sql_str(OFFSET_PATTERN)})"
+            expr = (f"CASE WHEN {has_offset} THEN CAST(TRY_CAST({src} AS TIMESTAMPTZ) AS TIMESTAMP) "
+                    f"ELSE TRY_CAST({src} AS TIMESTAMP) END")
+            zone_checks.append((col.name, f"CASE WHEN {src} IS NULL THEN NULL WHEN {has_offset} THEN 1 ELSE 0 END"))
+        elif col.type == "number":
+            expr = f"CASE WHEN isfinite({number}) THEN {number} END"
+        elif col.type == "integer":
+            expr = f"CASE WHEN isfinite({number}) AND {number} = trunc({number}) THEN TRY_CAST({src} AS BIGINT) END"
+        else:
+            expr = f"TRY_CAST({src} AS {sql_type})"
+        parse_checks.append((col.name, f"{src} IS NOT NULL AND ({expr}) IS NULL", as_contract[col.name]))
         if (table, col.name) == ("usage_events", "quantity"):
             expr = f"coalesce({expr}, 1.0)"
-            parse_checks.append((col.name, f"{src} IS NOT NULL AND TRY_CAST({src} AS DOUBLE) IS NULL", as_contract[col.name]))
-        else:
-            parse_checks.append((col.name, f"{src} IS NOT NULL AND ({expr}) IS NULL", as_contract[col.name]))
         select.append(f"{expr} AS {_quote(col.name)}")
     extras = [c for c in raw_cols if rename.get(c, c) not in spec.column_names]
     select += [_quote(c) for c in extras]
-    return ", ".join(select), parse_checks, problems
+    return ", ".join(select), parse_checks, zone_checks, problems
 
 
 # Source column types by family, to decide where a cast can fail (engines spell types differently).
@@ -453,8 +674,18 @@ _COMPATIBLE = {  # contract type: source families a plain CAST converts without 
     "string": set(_FAMILIES), "timestamp": {"timestamp", "date"}, "date": {"timestamp", "date"},
     "number": {"number"}, "integer": {"number"}, "boolean": {"boolean"},
 }
+# PostgreSQL 15 has no try-cast: a session function per type returns NULL where the cast fails. Text
+# times go through timestamptz (an offset converts to UTC; the session, in UTC, reads a naive time
+# as UTC); NaN and infinities are not numbers; an integer is a whole number.
+_PG_TRY_BODY = {
+    "timestamp": "RETURN value::timestamptz AT TIME ZONE 'UTC';",
+    "number": "r := value::float8; IF r IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN "
+              "RETURN NULL; END IF; RETURN r;",
+    "integer": "n := value::numeric; IF n <> trunc(n) THEN RETURN NULL; END IF; RETURN n::bigint;",
+}
 _PG_TRY_CAST = """CREATE OR REPLACE FUNCTION pg_temp.csr_try_{name}(value TEXT) RETURNS {type}
-LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN value::{type}; EXCEPTION WHEN others THEN RETURN NULL; END $$"""
+LANGUAGE plpgsql IMMUTABLE AS $$ DECLARE r float8; n numeric;
+BEGIN {body} EXCEPTION WHEN others THEN RETURN NULL; END $$"""
 
 
 def _family(type_name: str) -> str:
@@ -465,17 +696,24 @@ def _family(type_name: str) -> str:
     return "other"
 
 
+def _nonfinite(engine_name: str, value: str) -> str:
+    """SQL TRUE where the double ``value`` is NaN or infinite (NULL stays NULL), in the engine's SQL."""
+    if engine_name == "postgres":  # PostgreSQL's NaN equals NaN
+        return f"({value} IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8))"
+    return f"(isnan({value}) OR abs({value}) = CAST('Infinity' AS DOUBLE))"
+
+
 def _remote_typed_select(engine, table: str, their: str, columns_map: Mapping[str, str]):
     """Like :func:`_typed_select`, in the engine's own SQL: a plain CAST where the source column's
-    type converts without failing, a try-cast with a parse check where it can fail (text dates...)."""
+    type converts without failing, a try-cast with a parse check where it can fail (text dates...).
+    Text times, NaN and non-integers are treated as :func:`_typed_select` treats them."""
     spec = TABLES[table]
     raw = engine.table_columns(their if engine.name == "postgres" else f"raw_{table}")
     raw_cols = [c for c, _ in raw]
     types = dict(raw)
-    as_contract = {columns_map.get(c, c): c for c in raw_cols}
+    as_contract, problems = _contract_names(table, raw_cols, columns_map)
     native = _NATIVE_TYPES[engine.name]
-    problems: list[Violation] = []
-    select, parse_checks = [], []
+    select, parse_checks, zone_checks = [], [], []
     try_casts: set[str] = set()
     for col in spec.columns:
         target = native[col.type]
@@ -488,35 +726,58 @@ def _remote_typed_select(engine, table: str, their: str, columns_map: Mapping[st
             continue
         src = engine.quote(as_contract[col.name])
         text = f"CAST({src} AS {native['string']})"
-        if _family(types[as_contract[col.name]]) in _COMPATIBLE[col.type]:
+        family = _family(types[as_contract[col.name]])
+        if family in _COMPATIBLE[col.type] and col.type in ("number", "integer"):
+            value = f"CAST({src} AS {native['number']})"
+            nonfinite = _nonfinite(engine.name, value)
+            whole = "" if col.type == "number" else f" AND {value} = floor({value})"
+            expr = f"CASE WHEN NOT {nonfinite}{whole} THEN CAST({src} AS {target}) END"
+            bad = f"{src} IS NOT NULL AND ({expr}) IS NULL"
+        elif family in _COMPATIBLE[col.type]:
             expr, bad = f"CAST({src} AS {target})", None
         elif col.type == "boolean":
             expr = (f"CASE WHEN lower({text}) IN ('true','t','1','yes','y') THEN TRUE "
                     f"WHEN lower({text}) IN ('false','f','0','no','n') THEN FALSE END")
             bad = f"{src} IS NOT NULL AND ({expr}) IS NULL"
         elif engine.name == "spark":
-            expr = f"TRY_CAST({src} AS {target})"
-            bad = f"{src} IS NOT NULL AND {expr} IS NULL"
-        else:  # PostgreSQL 15 has no try-cast: a session function returns NULL where the cast fails
+            number = f"TRY_CAST({src} AS DOUBLE)"
+            if col.type == "timestamp":  # the session is in UTC: an offset converts, a naive time is UTC
+                expr = f"CAST(TRY_CAST({src} AS TIMESTAMP) AS {target})"
+            elif col.type == "number":
+                expr = f"CASE WHEN NOT {_nonfinite('spark', number)} THEN {number} END"
+            elif col.type == "integer":
+                expr = f"CASE WHEN NOT {_nonfinite('spark', number)} AND {number} = floor({number}) " \
+                       f"THEN CAST({number} AS {target}) END"
+            else:
+                expr = f"TRY_CAST({src} AS {target})"
+            bad = f"{src} IS NOT NULL AND ({expr}) IS NULL"
+        else:
             try_casts.add(col.type)
             expr = f"pg_temp.csr_try_{col.type}({text})"
             bad = f"{src} IS NOT NULL AND {expr} IS NULL"
+        if col.type == "timestamp" and family == "string":
+            matches = f"{text} ~ {_sql_str(OFFSET_PATTERN)}" if engine.name == "postgres" else \
+                f"{text} RLIKE {_sql_str(OFFSET_PATTERN)}"
+            zone_checks.append((col.name, f"CASE WHEN {src} IS NULL THEN NULL WHEN {matches} THEN 1 ELSE 0 END"))
         if (table, col.name) == ("usage_events", "quantity"):
             expr = f"coalesce({expr}, 1.0)"
         select.append(f"{expr} AS {engine.quote(col.name)}")
         if bad:
             parse_checks.append((col.name, bad, as_contract[col.name]))
     for kind in sorted(try_casts):
-        engine.run_native(_PG_TRY_CAST.format(name=kind, type=native[kind]))
+        body = _PG_TRY_BODY.get(kind, f"RETURN value::{native[kind]};")
+        engine.run_native(_PG_TRY_CAST.format(name=kind, type=native[kind], body=body))
     extras = [c for c in raw_cols if columns_map.get(c, c) not in spec.column_names]
     select += [engine.quote(c) for c in extras]
     raw_text = "".join(f", ({pred}) AS _parse{i}, CAST({engine.quote(raw_col)} AS {native['string']}) AS _raw{i}"
                        for i, (_, pred, raw_col) in enumerate(parse_checks))
-    return ", ".join(select) + raw_text, parse_checks, problems
+    raw_text += "".join(f", ({flag}) AS _tz{i}" for i, (_, flag) in enumerate(zone_checks))
+    return ", ".join(select) + raw_text, parse_checks, zone_checks, problems
 
 
-def _rule_checks(table: str, parse_checks: list, found) -> list[tuple[str, str, str, str]]:
-    """Every rule of ``table`` as (column, rule text, predicate over the typed relation, handling)."""
+def _rule_checks(table: str, parse_checks: list, available) -> list[tuple[str, str, str, str]]:
+    """Every rule of ``table`` as (column, rule text, predicate over the typed relation, handling).
+    A rule that reads another table runs only when that table is ``available`` (loaded and typed)."""
     spec = TABLES[table]
     checks: list[tuple[str, str, str, str]] = [
         (column, f"must parse as {spec.column(column).type}", f"_parse{i}", "reject")
@@ -530,7 +791,7 @@ def _rule_checks(table: str, parse_checks: list, found) -> list[tuple[str, str, 
     if spec.key:
         checks.append((", ".join(spec.key), "must be unique", "_keycount > 1", "reject"))
     for rule in ROW_RULES:
-        if rule.table == table and all(n in found for n in rule.needs):
+        if rule.table == table and all(n in available for n in rule.needs):
             checks.append((rule.column, rule.name, rule.bad_rows, rule.handling))
     return checks
 
@@ -542,25 +803,41 @@ def _keyed(table: str, typed: str) -> str:
     return f"(SELECT *, {keycount} AS _keycount FROM {typed}) AS _t"
 
 
-def _check_rows(run, table: str, typed: str, parse_checks: list, found, reject_invalid_rows: bool):
+def _shown_columns(table: str, column: str) -> list[str]:
+    """The columns an example row shows: the key (or the first two columns), then ``column``."""
+    spec = TABLES[table]
+    shown = [c for c in ([*spec.key] or spec.column_names[:2]) if c != column] + [column.split(", ")[0]]
+    return list(dict.fromkeys(c for c in shown if c in spec.column_names))
+
+
+def _check_rows(run, table: str, typed: str, parse_checks: list, zone_checks: list, available,
+                reject_invalid_rows: bool):
     """Count every rule's bad rows in one scan of ``typed`` (run by ``run``: DuckDB-dialect SQL ->
     rows, wherever the table lives). Returns (rows_read, violations, rejections, keep predicate,
-    rows used)."""
-    spec = TABLES[table]
-    checks = _rule_checks(table, parse_checks, found)
+    rows used, reasons).
+
+    ``zone_checks`` (text timestamp columns) count the parsed values with and without a UTC offset
+    in the same scan: a column with both breaks the rule ``MIXED_OFFSETS``, whatever
+    ``reject_invalid_rows`` says (which of the two kinds is wrong is not for us to guess)."""
+    checks = _rule_checks(table, parse_checks, available)
     relation = _keyed(table, typed)
     flags = [f"coalesce({pred}, FALSE)" for _, _, pred, _ in checks]
     rejectable = " OR ".join(f for f, (*_, handling) in zip(flags, checks) if handling == "reject") or "FALSE"
+    parse_of = {column: i for i, (column, _, _) in enumerate(parse_checks)}
+    zone_flags = [(f"_tz{i}", f"_parse{parse_of[column]}") for i, (column, _) in enumerate(zone_checks)]
     sums = "".join(f", sum(CASE WHEN {f} THEN 1 ELSE 0 END)" for f in flags)
+    sums += "".join(f", sum(CASE WHEN {tz} = {kind} AND NOT {parsed} THEN 1 ELSE 0 END)"
+                    for tz, parsed in zone_flags for kind in (1, 0))
     row = run(f"SELECT count(*){sums}, sum(CASE WHEN {rejectable} THEN 1 ELSE 0 END) FROM {relation}")[0]
-    rows_read, counts, rejected_rows = int(row[0]), [int(c or 0) for c in row[1:-1]], int(row[-1] or 0)
+    rows_read, rejected_rows = int(row[0]), int(row[-1] or 0)
+    counts = [int(c or 0) for c in row[1:1 + len(flags)]]
+    zone_counts = [int(c or 0) for c in row[1 + len(flags):-1]]
 
     violations, rejections, bad_flags, reasons = [], [], [], []
     for (column, rule_text, pred, handling), flag, n in zip(checks, flags, counts):
         if not n:
             continue
-        shown = [c for c in ([*spec.key] or spec.column_names[:2]) if c != column] + [column.split(", ")[0]]
-        shown = list(dict.fromkeys(c for c in shown if c in spec.column_names))
+        shown = _shown_columns(table, column)
         if pred.startswith("_parse"):  # show the text that failed to parse, not the NULL it became
             shown_sql = shown[:-1] + [pred.replace("_parse", "_raw")]
         else:
@@ -578,6 +855,22 @@ def _check_rows(run, table: str, typed: str, parse_checks: list, found, reject_i
                                "examples": "; ".join(map(str, v.examples))})
         else:
             violations.append(v)
+
+    for (column, _), (tz, parsed), (with_offset, without) in zip(
+            zone_checks, zone_flags, zip(zone_counts[0::2], zone_counts[1::2])):
+        if not (with_offset and without):
+            continue
+        # the rows of the less common kind are the ones counted; examples show both kinds
+        minority = 0 if without <= with_offset else 1
+        shown = _shown_columns(table, column)
+        zone_sql = ", ".join(_quote(c) for c in shown[:-1] + [parsed.replace("_parse", "_raw")])
+        examples = []
+        for kind, limit in ((minority, EXAMPLES_SHOWN - 1), (1 - minority, 1)):
+            for r in run(f"SELECT {zone_sql} FROM {relation} WHERE {tz} = {kind} AND NOT {parsed} LIMIT {limit}"):
+                example = dict(zip(shown, r))
+                example[column] = repr(example[column])
+                examples.append({**example, "offset": "yes" if kind else "no"})
+        violations.append(Violation(table, column, MIXED_OFFSETS, min(with_offset, without), examples))
     keep = " AND ".join(f"NOT {f}" for f in bad_flags) or "TRUE"
     rows_used = rows_read - (rejected_rows if bad_flags else 0)
     return rows_read, violations, rejections, keep, rows_used, "; ".join(reasons)
@@ -624,14 +917,15 @@ def open_dataset(
                                                                             if t in BIG_TABLES})
         formats: dict[str, str] = {}
         files: dict[str, list[Path]] = {}
+        file_problems: dict[str, list[Violation]] = {}
         found = _attach_source(con, source, {t: n for t, n in names.items() if t not in remote_relations},
-                               formats, files)
+                               formats, files, file_problems)
         found.update({t: names[t] for t in remote_relations})
         dataset_con = RoutedConnection(con, remote, remote_relations) if remote is not None else con
         cache_keys = {t: key for t in found
                       if (key := _validation_key(t, files, maps, reject_invalid_rows, formats)) is not None}
         quality, rejections, cached = _validate(con, dataset_con, remote, remote_relations, found, formats, names,
-                                                maps, reject_invalid_rows, source, cache_keys)
+                                                maps, reject_invalid_rows, source, cache_keys, files, file_problems)
     except BaseException:
         if remote is not None:
             remote.close()
@@ -642,9 +936,10 @@ def open_dataset(
 
 
 def _validate(con, dataset_con, remote, remote_relations, found, formats, names, maps, reject_invalid_rows,
-              source, cache_keys):
+              source, cache_keys, files=None, file_problems=None):
     from .engines import BIG_TABLES
 
+    files, file_problems = files or {}, file_problems or {}
     violations: list[Violation] = []
     for table in REQUIRED_TABLES:
         if table in names and table not in found:
@@ -661,78 +956,95 @@ def _validate(con, dataset_con, remote, remote_relations, found, formats, names,
         return FrameResult(dataset_con.query_remote(sql)).fetchall()
 
     quality_rows, rejection_rows, cached = [], [], []
+    available: set[str] = set()  # tables with a clean relation, which other tables' rules may read
     for table in [t for t in TABLES if t in found]:  # contract order: accounts first, for references
+        if table in file_problems:  # a file that is not what it claims: named, never read
+            violations += file_problems[table]
+            continue
         spec = TABLES[table]
         columns_map = maps["columns"].get(table, {})
         is_remote = table in remote_relations
         # big tables from Parquet or a DuckDB file stay in place: a filtering view, not a copy
         in_place = not is_remote and table in BIG_TABLES and formats.get(table) in ("parquet", "duckdb") \
             and not spec.key
-        if is_remote:
-            select, parse_checks, problems = _remote_typed_select(remote, table, names[table], columns_map)
-            violations += problems
-            if problems:
-                continue
-            remote.run_native(f"CREATE OR REPLACE TEMP VIEW typed_{table} AS SELECT {select} "
-                              f"FROM {remote_relations[table]}")
-            run, typed = run_remote, f"typed_{table}"
-        else:
-            select, parse_checks, problems = _typed_select(con, table, columns_map)
-            violations += problems
-            if problems:
-                continue
-            # each parse check keeps the raw text too, so an example shows what failed to parse
-            parse_flags = "".join(
-                f", ({pred}) AS _parse{i}, CAST({_quote(raw)} AS VARCHAR) AS _raw{i}"
-                for i, (_, pred, raw) in enumerate(parse_checks)
-            )
-            row_number = "" if in_place else "row_number() OVER () AS _row, "
-            con.execute(f"CREATE TEMP VIEW typed_{table} AS SELECT {row_number}{select}{parse_flags} FROM raw_{table}")
-            run, typed = run_local, f"typed_{table}"
-            if spec.required and run(f"SELECT count(*) FROM raw_{table}")[0][0] == 0:
+        try:
+            if is_remote:
+                select, parse_checks, zone_checks, problems = _remote_typed_select(
+                    remote, table, names[table], columns_map)
+                violations += problems
+                if problems:
+                    continue
+                remote.run_native(f"CREATE OR REPLACE TEMP VIEW typed_{table} AS SELECT {select} "
+                                  f"FROM {remote_relations[table]}")
+                run, typed = run_remote, f"typed_{table}"
+            else:
+                select, parse_checks, zone_checks, problems = _typed_select(con, table, columns_map)
+                violations += problems
+                if problems:
+                    continue
+                # each parse check keeps the raw text too, so an example shows what failed to parse
+                parse_flags = "".join(
+                    f", ({pred}) AS _parse{i}, CAST({_quote(raw)} AS VARCHAR) AS _raw{i}"
+                    for i, (_, pred, raw) in enumerate(parse_checks)
+                ) + "".join(f", ({flag}) AS _tz{i}" for i, (_, flag) in enumerate(zone_checks))
+                row_number = "" if in_place else "row_number() OVER () AS _row, "
+                con.execute(f"CREATE TEMP VIEW typed_{table} AS SELECT {row_number}{select}{parse_flags} "
+                            f"FROM raw_{table}")
+                run, typed = run_local, f"typed_{table}"
+                if spec.required and run(f"SELECT count(*) FROM raw_{table}")[0][0] == 0:
+                    violations.append(Violation(table, "", "required table is empty", 0))
+                    continue
+
+            # an in-place big table whose files (and the accounts it refers to) have not changed since
+            # a clean validation is not scanned again: each notebook of a run opens the data anew
+            key = cache_keys.get(table) if in_place else None
+            hit = _cache_read(key, "checks") if key else None
+            if hit is not None:
+                rows_read, broken, rejected, keep, rows_used, reasons = json.loads(hit)
+                cached.append(table)
+            else:
+                rows_read, broken, rejected, keep, rows_used, reasons = _check_rows(
+                    run, table, typed, parse_checks, zone_checks, available, reject_invalid_rows)
+                # only a check of the whole data is kept: with another table broken, a rule reading
+                # it did not run
+                if key and not broken and not violations:
+                    _cache_write(key, "checks", json.dumps([rows_read, broken, rejected, keep, rows_used, reasons]))
+            if is_remote and spec.required and rows_read == 0:
                 violations.append(Violation(table, "", "required table is empty", 0))
                 continue
-
-        # an in-place big table whose files (and the accounts it refers to) have not changed since
-        # a clean validation is not scanned again: each notebook of a run opens the data anew
-        key = cache_keys.get(table) if in_place else None
-        hit = _cache_read(key, "checks") if key else None
-        if hit is not None:
-            rows_read, broken, rejected, keep, rows_used, reasons = json.loads(hit)
-            cached.append(table)
-        else:
-            rows_read, broken, rejected, keep, rows_used, reasons = _check_rows(
-                run, table, typed, parse_checks, found, reject_invalid_rows)
-            if key and not broken:
-                _cache_write(key, "checks", json.dumps([rows_read, broken, rejected, keep, rows_used, reasons]))
-        if is_remote and spec.required and rows_read == 0:
-            violations.append(Violation(table, "", "required table is empty", 0))
+            violations += broken
+            rejection_rows += rejected
+            spec_cols = [c for c in _columns_of(con, remote, table, is_remote) if c != "_row"
+                         and not c.startswith(("_parse", "_raw", "_tz"))]
+            cols = ", ".join(_quote(c) for c in spec_cols)
+            # the clean relation exists even when rules broke, so later tables' rules can still run
+            if is_remote:
+                dataset_con.execute_remote(f"CREATE OR REPLACE TEMP VIEW {_quote(table)} AS SELECT {cols} "
+                                           f"FROM {_keyed(table, typed)} WHERE {keep}")
+            elif in_place:
+                parse_flags = "".join(f", ({pred}) AS _parse{i}" for i, (_, pred, _) in enumerate(parse_checks))
+                con.execute(f"CREATE VIEW {_quote(table)} AS SELECT {cols} FROM "
+                            f"(SELECT {select}{parse_flags}, 1 AS _keycount FROM raw_{table}) AS _t WHERE {keep}")
+            else:
+                con.execute(f'CREATE TABLE "{table}" AS SELECT {cols} FROM {_keyed(table, typed)} '
+                            f'WHERE {keep} ORDER BY _row')
+        except (duckdb.InvalidInputException, duckdb.IOException) as exc:
+            # a file DuckDB cannot read (a line with too many fields, an unterminated quote, a corrupt
+            # Parquet page): named with its file and line, not a traceback
+            if is_remote or formats.get(table) not in ("csv", "parquet"):
+                raise
+            violations.append(_read_error(table, formats[table], files.get(table) or [Path(names[table])], exc))
             continue
-        violations += broken
-        rejection_rows += rejected
-        spec_cols = [c for c in _columns_of(con, remote, table, is_remote) if c != "_row"
-                     and not c.startswith(("_parse", "_raw"))]
-        cols = ", ".join(_quote(c) for c in spec_cols)
-        # the clean relation exists even when rules broke, so later tables' rules can still run
-        if is_remote:
-            dataset_con.execute_remote(
-                f"CREATE OR REPLACE TEMP VIEW {_quote(table)} AS SELECT {cols} FROM {_keyed(table, typed)} WHERE {keep}")
-        elif in_place:
-            parse_flags = "".join(f", ({pred}) AS _parse{i}" for i, (_, pred, _) in enumerate(parse_checks))
-            con.execute(f"CREATE VIEW {_quote(table)} AS SELECT {cols} FROM "
-                        f"(SELECT {select}{parse_flags}, 1 AS _keycount FROM raw_{table}) AS _t WHERE {keep}")
-        else:
-            con.execute(f'CREATE TABLE "{table}" AS SELECT {cols} FROM {_keyed(table, typed)} WHERE {keep} ORDER BY _row')
+        available.add(table)
         quality_rows.append({
             "table": table, "rows_read": rows_read, "rows_used": rows_used,
             "rows_rejected": rows_read - rows_used, "reasons": reasons,
         })
 
-    if "subscriptions" in found and not any(v.table == "subscriptions" and "missing" in v.rule for v in violations):
+    if "subscriptions" in available:
         currencies = con.sql(
             'SELECT currency, count(*) FROM "subscriptions" WHERE currency IS NOT NULL GROUP BY 1 ORDER BY 2 DESC'
-        ).fetchall() if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' "
-                       "AND table_name = 'subscriptions'").fetchone()[0] else []
+        ).fetchall()
         if len(currencies) > 1:
             violations.append(Violation(
                 "subscriptions", "currency",
@@ -782,7 +1094,8 @@ def _validation_key(table: str, files: Mapping[str, list[Path]], maps, reject_in
             stats.append([name, str(path.resolve()), st.st_size, st.st_mtime_ns])
     rules = [[r.table, r.column, r.name, r.bad_rows, r.handling] for r in ROW_RULES if r.table == table]
     spec = [[c.name, c.type, c.required, c.not_null] for c in TABLES[table].columns]
-    payload = json.dumps([__version__, table, stats, maps, reject_invalid_rows, rules, spec], sort_keys=True, default=str)
+    payload = json.dumps([__version__, CHECKS_VERSION, table, stats, maps, reject_invalid_rows, rules, spec],
+                         sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
