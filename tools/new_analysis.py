@@ -173,7 +173,7 @@ Next:
      CS leader; one-line calls into the package); outputs stay stripped.
   4. Add "{notebook}" to run.notebooks in params/defaults.yml to include it in the monthly run.
   5. Tests: tests/test_{name}.py against hand-computed cases and planted truths (the synthetic world in
-     src/csresearch/data/synth.py can plant one); `make test` runs ruff, mypy and the architecture checks.
+     src/csresearch/data/synth/ can plant one); `make test` runs ruff, mypy and the architecture checks.
   6. Docs: a paragraph in README.md ("What each report needs") and in docs/developing.md if it adds a concept
      to core/.
 """
