@@ -9,7 +9,7 @@ into pandas. A rule names the table, the column, what it checks and how bad rows
 - ``reject`` is an error too, unless the user allows rejection (``reject_invalid_rows: true``),
   in which case the rows are dropped *and counted* in the data-quality summary every report prints.
 
-Every column is also checked to parse as its type (``csresearch.data.load`` builds the casts, for
+Every column is also checked to parse as its type (``csresearch.data.casts`` builds the casts, for
 DuckDB, PostgreSQL and Spark alike). A value that does not is a ``reject`` violation, never a quiet
 NULL or a number bent into shape:
 
