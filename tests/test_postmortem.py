@@ -391,7 +391,7 @@ def test_month_headline_is_generated_from_the_numbers():
                "median_lead_days": 61.0}
     text = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7)
     assert text == ("2 accounts churned in October 2026, taking $48k ARR; 'competitor' cost the most (75% of ARR "
-                    "lost). The health score or risk list flagged 1 of 2 (50%, 95% CI 9%-91%) a median 61 days "
+                    "lost). The health score or risk list flagged 1 of 2 (50%, 95% CI 9\u201391%) a median 61 days "
                     "before they left; 7 paying accounts raised a new alert this month.")
     assert words.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7, 3).endswith(
         "before they left; 3 paying accounts turned red or crossed the risk threshold this month (7 alerts in all).")

@@ -9,8 +9,10 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from ...style import PALETTE, money, percent
+from ...text import count, num, p_value, pct, plural, words
 
 BAND_COLORS = {"green": "#66A182", "yellow": "#EDAE49", "red": "#D1495B"}
 RISK_COLOR, SAFE_COLOR, NEUTRAL = "#D1495B", "#2E5A88", "#6C757D"
@@ -33,15 +35,6 @@ def _empty(ax, message: str, title: str) -> None:
     ax.set_axis_off()
 
 
-def _num(x: float) -> str:
-    a = abs(x)
-    if a >= 100:
-        return f"{x:,.0f}"
-    if a >= 10 or float(x).is_integer():
-        return f"{x:.0f}"
-    return f"{x:.2f}"
-
-
 def deciles(result, metrics: list[str] | None = None, columns: int = 3):
     """Churn rate by decile of each metric, with Wilson 95% intervals and the overall rate."""
     cohorts, base_rate, horizon_days = result.deciles, result.base_rate, result.horizon_days
@@ -55,14 +48,14 @@ def deciles(result, metrics: list[str] | None = None, columns: int = 3):
         ax.errorbar(x, d["churn_rate"], yerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axhline(base_rate, color=RISK_COLOR, ls="--", lw=1)
-        ax.set_xticks(x, [_num(v) for v in d["value_high"]], rotation=60, fontsize=7)
+        ax.set_xticks(x, [num(v) for v in d["value_high"]], rotation=60, fontsize=7)
         ax.set_title(_wrap(d["label"].iloc[0], 40), fontsize=10)
         ax.set_xlabel("decile (upper edge of each bin)", fontsize=8)
         ax.set_ylabel(f"churned within {horizon_days} days", fontsize=8)
         percent(ax)
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_axis_off()
-    fig.suptitle(f"Churn rate by decile of each metric (dashed: all accounts, {base_rate:.1%}; bars: 95% CI)",
+    fig.suptitle(f"Churn rate by decile of each metric (dashed: all accounts, {pct(base_rate)}; bars: 95% CI)",
                  fontsize=12, fontweight="bold", x=0.01, ha="left")
     fig.tight_layout()
     return fig
@@ -81,10 +74,9 @@ def categories(result, columns: int = 3):
         ax.errorbar(d["churn_rate"], y, xerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         ax.axvline(base_rate, color=RISK_COLOR, ls="--", lw=1)
-        ax.set_yticks(y, [f"{lvl} (n={n:,})" for lvl, n in zip(d["level"], d["accounts"])], fontsize=8)
+        ax.set_yticks(y, [f"{lvl} (n={count(n)})" for lvl, n in zip(d["level"], d["accounts"])], fontsize=8)
         p = d["p_value_holm"].iloc[0] if "p_value_holm" in d else np.nan
-        p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-        ax.set_title(f"{attribute.replace('_', ' ')} (Holm-corrected {p_text})", fontsize=10)
+        ax.set_title(words(attribute) + (f" (Holm-corrected {p_value(p)})" if pd.notna(p) else ""), fontsize=10)
         ax.set_xlabel(f"churned within {horizon_days} days", fontsize=8)
         percent(ax, axis="x")
     for ax in list(axes.flat)[len(attributes):]:
@@ -109,7 +101,7 @@ def thresholds(result, top: int = 8):
     err_high = (d["ratio_high"] - d["rate_ratio"]).fillna(0).clip(lower=0)
     ax.errorbar(d["rate_ratio"], y, xerr=[err_low, err_high], fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
     ax.axvline(1, color="black", lw=0.8)
-    labels = [_wrap(f"{'≤' if s == 'under' else '≥'} {_num(t)} {lbl} ({sh:.0%} of accounts)", 60)
+    labels = [_wrap(f"{'≤' if s == 'under' else '≥'} {num(t)} {lbl} ({pct(sh, 0)} of accounts)", 60)
               for s, t, lbl, sh in zip(d["side"], d["threshold"], d["label"], d["share_of_accounts"])]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlabel("churn rate of accounts past the threshold / churn rate of the rest (95% CI)")
@@ -166,7 +158,7 @@ def health_bands(result):
     ax.bar(x, d["churn_rate"], color=[BAND_COLORS.get(b, NEUTRAL) for b in d["band"]])
     ax.errorbar(x, d["churn_rate"], yerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                 fmt="none", ecolor="black", capsize=3)
-    ax.set_xticks(x, [f"{b}\n(n={n:,})" for b, n in zip(d["band"], d["accounts"])])
+    ax.set_xticks(x, [f"{b}\n(n={count(n)})" for b, n in zip(d["band"], d["accounts"])])
     ax.set_ylabel(f"churned within {horizon_days} days")
     ax.set_xlabel("health band at the observation date")
     ax.set_title("Does the health score separate churners? Churn by band")
@@ -187,7 +179,8 @@ def red_lead_times(result):
     never = int(lead["days_red_before_churn"].isna().sum())
     ax.set_xlabel("days from turning red (and staying red) to the churn date")
     ax.set_ylabel("churned accounts")
-    ax.set_title(f"Early warning: red before churn ({len(days):,} accounts; {never:,} were not red)")
+    ax.set_title(f"Early warning: red before churn ({plural(len(days), 'account')}; {count(never)} "
+                 f"{'was' if never == 1 else 'were'} not red)")
     fig.tight_layout()
     return fig
 
@@ -203,7 +196,7 @@ def weights(result):
                 yerr=[(table["suggested_weight"] - table["suggested_low"]).clip(lower=0),
                       (table["suggested_high"] - table["suggested_weight"]).clip(lower=0)],
                 fmt="none", ecolor="black", capsize=2)
-    ax.set_xticks(x, [c.replace("_", " ") for c in table["component"]], rotation=20)
+    ax.set_xticks(x, [words(c) for c in table["component"]], rotation=20)
     ax.set_ylabel("weight (% of the score)")
     ax.set_xlabel("health-score component")
     ax.set_title("Health-score weights: configured vs suggested by a regression on realised churn")
@@ -222,7 +215,7 @@ def arr_at_risk(result):
     ax1.plot(np.arange(1, len(d) + 1), cum, color=RISK_COLOR)
     for k in (10, 25, 50):
         if k <= len(d):
-            ax1.annotate(f"top {k}: {cum.iloc[k - 1]:.0%}", (k, cum.iloc[k - 1]), textcoords="offset points",
+            ax1.annotate(f"top {k}: {pct(cum.iloc[k - 1], 0)}", (k, cum.iloc[k - 1]), textcoords="offset points",
                          xytext=(8, -12), fontsize=8)
             ax1.plot(k, cum.iloc[k - 1], "o", color=RISK_COLOR, ms=3)
     ax1.set_xscale("log")

@@ -4,13 +4,16 @@ ones) with bootstrap intervals, and the calibration of its predictions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from ...core.risk import ChurnModel, _threads, feature_groups
-from ...core.stats import METRICS, metric_interval
+from ...core.stats import METRICS, metric_interval, wilson_interval
 from ...errors import NotEnoughData
+
+ModelKind = Literal["gbm", "logistic"]
 
 
 @dataclass
@@ -47,7 +50,7 @@ def test_dates_for(frame: pd.DataFrame, folds: int = 3, target: str = "churned")
     return sorted(chosen)
 
 
-def backtest(frame: pd.DataFrame, kinds: tuple[str, ...] = ("logistic", "gbm"), folds: int = 3,
+def backtest(frame: pd.DataFrame, kinds: tuple[ModelKind, ...] = ("logistic", "gbm"), folds: int = 3,
              model_settings: dict | None = None, target: str = "churned", n_resamples: int = 300,
              min_train_events: int = 20, max_rows: int | None = None,
              groups: dict[str, list[str]] | None = None,
@@ -115,7 +118,6 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
     """Predicted vs observed churn by bin of predicted probability (equal-count bins, scikit-learn's
     calibration_curve), with Wilson 95% intervals for the observed rate."""
     from sklearn.calibration import calibration_curve
-    from statsmodels.stats.proportion import proportion_confint
 
     y, p = np.asarray(y, float), np.asarray(p, float)
     observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile")
@@ -128,6 +130,6 @@ def calibration_table(y, p, bins: int = 10) -> pd.DataFrame:
     counts, events = counts[keep], events[keep]
     if not np.allclose(events / counts, observed):
         raise RuntimeError("calibration bins disagree with scikit-learn's calibration_curve")
-    low, high = proportion_confint(events, counts, method="wilson")
+    low, high = wilson_interval(events, counts, alpha=0.05)
     return pd.DataFrame({"predicted": predicted, "observed": observed, "accounts": counts.astype(int),
                          "observed_low": low, "observed_high": high})

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ...core import features as feat
 from ...core.revenue import paying_spells
+from ...core.stats import wilson_interval
 from ...data import Dataset
 from ...text import num
 from .compute_backtest import test_dates_for
@@ -26,16 +27,6 @@ def independent_rows(frame: pd.DataFrame, target: str = "churned") -> pd.DataFra
     return frame[frame["observation_date"].isin(dates) & frame[target].notna()]
 
 
-def _wilson(events, n):
-    """Wilson 95% interval of events / n (statsmodels). Kept here rather than
-    :func:`csresearch.core.stats.wilson_interval`: that one passes alpha = 1 - 0.95, which differs from
-    0.05 in the last bit and moves the published intervals by 1e-16."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    low, high = proportion_confint(np.asarray(events), np.asarray(n), method="wilson")
-    return low, high
-
-
 def decile_cohorts(frame: pd.DataFrame, metrics: list[str], target: str = "churned", bins: int = 10) -> pd.DataFrame:
     """Churn rate by decile of each metric (ties kept together, so a metric with many zeros gets
     fewer bins), with Wilson 95% intervals. Uses :func:`independent_rows`."""
@@ -48,7 +39,7 @@ def decile_cohorts(frame: pd.DataFrame, metrics: list[str], target: str = "churn
         ok = values.notna()
         cut = pd.qcut(values[ok], bins, duplicates="drop")
         grouped = rows.loc[ok].groupby(cut, observed=True)[target].agg(["size", "sum"])
-        low, high = _wilson(grouped["sum"], grouped["size"])
+        low, high = wilson_interval(grouped["sum"], grouped["size"], alpha=0.05)
         for i, (interval, g) in enumerate(grouped.iterrows()):
             out.append({"metric": metric, "label": feat.describe(metric), "bin": i + 1,
                         "value_low": float(values[ok][cut == interval].min()),
@@ -75,7 +66,7 @@ def categorical_cohorts(frame: pd.DataFrame, columns: list[str], target: str = "
             continue
         table = np.column_stack([g["sum"], g["size"] - g["sum"]])
         tests[col] = chi2_contingency(table)[1] if (table.sum(axis=0) > 0).all() else 1.0
-        low, high = _wilson(g["sum"], g["size"])
+        low, high = wilson_interval(g["sum"], g["size"], alpha=0.05)
         for i, (level, r) in enumerate(g.iterrows()):
             out.append({"attribute": col, "level": level, "accounts": int(r["size"]), "churned": int(r["sum"]),
                         "churn_rate": r["sum"] / r["size"], "ci_low": low[i], "ci_high": high[i]})

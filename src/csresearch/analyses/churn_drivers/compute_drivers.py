@@ -68,7 +68,7 @@ def effect(model: ChurnModel, frame: pd.DataFrame, group: str) -> dict:
             means[col.split("=", 1)[1]] = float(model.predict_matrix(Xs).mean())
         if not means:
             return {}
-        hi, lo = max(means, key=means.get), min(means, key=means.get)
+        hi, lo = max(means, key=lambda k: means[k]), min(means, key=lambda k: means[k])
         return {"kind": "categorical", "worst": hi, "best": lo, "p_worst": means[hi], "p_best": means[lo]}
     lead = X[group]
     q_low, q_high = 0.25, 0.75
@@ -118,11 +118,11 @@ def driver_table(model: ChurnModel, test: pd.DataFrame, repeats: int = 20, rando
     With more than ``max_rows`` test rows, importance and effects use a random sample of ``max_rows``
     stratified by the target; ``result.attrs`` holds ``test_rows`` and ``rows_used``."""
     n_test = len(test)
-    rows = stratified_rows(test[model.target].to_numpy(dtype=float), max_rows, random_state)
-    if rows is not None:
-        test = test.iloc[rows]
+    sample = stratified_rows(test[model.target].to_numpy(dtype=float), max_rows, random_state)
+    if sample is not None:
+        test = test.iloc[sample]
     imp = grouped_permutation_importance(model, test, repeats, random_state)
-    rows = []
+    rows: list[dict] = []
     for _, r in imp.iterrows():
         members = model.groups_[r["driver"]]
         label = feat.describe(r["driver"])

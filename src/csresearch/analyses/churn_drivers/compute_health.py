@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ...core.health import BANDS, HealthConfig
-from ...core.stats import _auc, metric_interval
-from .compute_cohorts import _wilson, independent_rows
+from ...core.stats import _auc, metric_interval, wilson_interval
+from .compute_cohorts import independent_rows
 
 
 @dataclass
@@ -105,7 +105,7 @@ def validate_health_score(frame: pd.DataFrame, scores: pd.DataFrame, config: Hea
     y, risk = data[target].to_numpy(float), 100 - data["health_score"].to_numpy(float)
     auc = metric_interval(_auc, y, risk, n_resamples, max_rows=bootstrap_max_rows)
     bands = data.groupby("health_band")[target].agg(["size", "sum"]).reindex(list(BANDS)).fillna(0)
-    low, high = _wilson(bands["sum"].clip(lower=0), bands["size"].clip(lower=1))
+    low, high = wilson_interval(bands["sum"].clip(lower=0), bands["size"].clip(lower=1), alpha=0.05)
     bands = pd.DataFrame({"band": bands.index, "accounts": bands["size"].astype(int).to_numpy(),
                           "churned": bands["sum"].astype(int).to_numpy(),
                           "churn_rate": (bands["sum"] / bands["size"].where(bands["size"] > 0)).to_numpy(),
@@ -130,6 +130,6 @@ def validate_health_score(frame: pd.DataFrame, scores: pd.DataFrame, config: Hea
                       "value": w["suggested_weight"], "ci_low": w["suggested_low"], "ci_high": w["suggested_high"],
                       "n": w["configured_weight"]})
     if red_share == red_share and len(lead):
-        w_low, w_high = _wilson(int(lead["days_red_before_churn"].notna().sum()), len(lead))
+        w_low, w_high = wilson_interval(int(lead["days_red_before_churn"].notna().sum()), len(lead), alpha=0.05)
         table[-len(weights) - 2].update(ci_low=float(w_low), ci_high=float(w_high))
     return HealthValidation(auc, bands, lead, weights, red_share, median_days, pd.DataFrame(table))

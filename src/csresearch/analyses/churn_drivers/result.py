@@ -19,7 +19,7 @@ from .settings import Settings
 
 @dataclass
 class Result(AnalysisResult):
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=lambda: Settings.model_validate({}))  # the defaults
     as_of: pd.Timestamp | None = None                 # the observation date: first day after the month
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)     # point-in-time observations, labelled
     config: HealthConfig | None = None
@@ -72,17 +72,20 @@ class Result(AnalysisResult):
             "at_risk_accounts": self.at_risk,
             "drivers": drivers,
             "cohorts": self.cohorts,
-            "model_backtest": self.backtest.metrics,
+            "model_backtest": self.backtest.metrics if self.backtest is not None else None,
             "health_score_validation": self.validation.table if self.validation is not None else None,
             "expansion_candidates": expansion,
         }
 
     def summary(self) -> dict[str, Any]:
         """Numbers for summary.json (tests and other notebooks read them)."""
-        pooled = self.backtest.metrics[self.backtest.metrics["test_date"] == "pooled"].set_index("model")
+        bt = self.backtest
+        metrics = bt.metrics if bt is not None else pd.DataFrame(columns=["test_date", "model"])
+        pooled = metrics[metrics["test_date"] == "pooled"].set_index("model")
         v = self.validation
         return {
-            "as_of": str(self.as_of.date()), "horizon_days": self.horizon_days, "lead_days": self.lead_days,
+            "as_of": str(self.as_of.date()) if self.as_of is not None else None,
+            "horizon_days": self.horizon_days, "lead_days": self.lead_days,
             "observations": int(len(self.frame)), "labelled_observations": int(self.frame["churned"].notna().sum()),
             "paying_accounts": int(len(self.at_risk)),
             "arr": float(self.at_risk["arr"].sum()), "arr_at_risk": float(self.at_risk["arr_at_risk"].sum()),
@@ -90,9 +93,10 @@ class Result(AnalysisResult):
             "backtest": {m: {k: float(pooled.loc[m, k]) for k in ("auc", "auc_low", "auc_high", "pr_auc",
                                                                     "top_decile_lift", "brier")}
                          for m in pooled.index},
-            "backtest_test_dates": [str(d.date()) for d in self.backtest.test_dates],
+            "backtest_test_dates": [str(d.date()) for d in bt.test_dates] if bt is not None else [],
             "drivers_ranked": self.drivers["driver"].tolist(),
-            "driver_groups": {d: self.backtest.models[self.primary_model].groups_[d] for d in self.drivers["driver"]},
+            "driver_groups": ({d: bt.models[self.primary_model].groups_[d] for d in self.drivers["driver"]}
+                              if bt is not None else {}),
             **({"health_auc": list(v.auc), "health_red_share_before_churn": v.red_share,
                 "health_median_days_red": v.median_days_red,
                 "health_churn_rate_by_band": dict(zip(v.bands["band"], v.bands["churn_rate"]))} if v is not None else {}),

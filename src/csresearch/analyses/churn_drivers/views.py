@@ -1,27 +1,53 @@
 """Display tables of the churn-drivers report: the result's tables with readable column headers and
-number formats (the CSVs beside the report keep the machine columns and every row)."""
+values written by :mod:`csresearch.text` (the CSVs beside the report keep the machine columns and
+every row)."""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
+import numpy as np
 import pandas as pd
 
 from ...core import features as feat
 from ...core.health import _short
-from ...text import num
+from ...text import day, interval, money, num, number, pct
 from ..base import Table
 from . import words
 
-AT_RISK_FORMATS = {"ARR": "${:,.0f}", "churn risk": "{:.0%}", "ARR at risk": "${:,.0f}"}
-EXPANSION_FORMATS = {"ARR": "${:,.0f}", "expansion chance": "{:.0%}", "expected expansion ARR": "${:,.0f}",
-                     "seats in use": "{:.0%}"}
+
+def _each(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
+    """``fmt`` (a :mod:`csresearch.text` formatter) on every present value; a missing one stays missing
+    (the table shows it as a dash)."""
+    return values.map(fmt).where(values.notna(), None)
+
+
+def _value_ci(values: pd.Series, lows: pd.Series, highs: pd.Series, decimals: int | None = None,
+              suffix: str = "") -> list[str]:
+    """``0.850 (0.830–0.870)``: each value with its interval, ``suffix`` after both; ``decimals`` digits
+    (None: as many as the row's size needs, :func:`_digits`)."""
+    out = []
+    for v, lo, hi in zip(values, lows, highs):
+        digits = _digits(v, lo, hi) if decimals is None else decimals
+        out.append(f"{number(v, digits)}{suffix} ({interval(lo, hi, 'number', digits)}{suffix})")
+    return out
+
+
+def _digits(*values: float) -> int:
+    """Decimals that suit a metric's size (as :func:`csresearch.text.num` chooses them): none from
+    100 up, one from 10, two below."""
+    largest = max((abs(float(v)) for v in values if pd.notna(v)), default=0.0)
+    return 0 if largest >= 100 else 1 if largest >= 10 else 2
 
 
 def at_risk_display(at_risk: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
     d = at_risk.head(rows)
     return pd.DataFrame({
         "#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
-        "ARR": d["arr"], "churn risk": d["churn_probability"], "ARR at risk": d["arr_at_risk"],
-        "health": d["health_score"].round(0).astype("Int64").astype(str) + " " + d["health_band"],
+        "ARR": _each(d["arr"], money), "churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
+        "ARR at risk": _each(d["arr_at_risk"], money),
+        "health": np.where(d["health_score"].notna(),
+                           d["health_score"].map(lambda v: number(v, 0)) + " " + d["health_band"], d["health_band"]),
         "why (model)": d["top_reasons"], "health triggers": d["health_triggers"],
         "touch tier now → suggested": d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"],
         "playbook": d["playbook"],
@@ -33,29 +59,29 @@ def drivers_display(drivers: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
     return pd.DataFrame({
         "#": d["rank"], "driver": d["label"],
         "moves with": d["members"].map(lambda m: ", ".join(_short(feat.describe(x)) for x in m.split(", ")) if m else ""),
-        "AUC lost (95% CI)": [f"{i:.3f} ({lo:.3f} to {hi:.3f})" for i, lo, hi in
-                              zip(d["importance"], d["importance_low"], d["importance_high"])],
+        "AUC lost (95% CI)": _value_ci(d["importance"], d["importance_low"], d["importance_high"], 3),
         "what it means": d["statement"],
     })
 
 
 def backtest_display(metrics: pd.DataFrame) -> pd.DataFrame:
-    def ci(r, k, fmt):
-        return f"{fmt.format(r[k])} ({fmt.format(r[k + '_low'])}-{fmt.format(r[k + '_high'])})"
-    return pd.DataFrame([{
-        "test date": r["test_date"], "model": r["model"], "accounts": r["test_accounts"], "churned": r["churners"],
-        "churn rate": f"{r['churn_rate']:.1%}", "AUC": ci(r, "auc", "{:.2f}"), "PR-AUC": ci(r, "pr_auc", "{:.2f}"),
-        "top-decile lift": ci(r, "top_decile_lift", "{:.1f}x"), "Brier": ci(r, "brier", "{:.3f}"),
-    } for _, r in metrics.iterrows()])
+    def ci(k: str, decimals: int, suffix: str = "") -> list[str]:
+        return _value_ci(metrics[k], metrics[k + "_low"], metrics[k + "_high"], decimals, suffix)
+    return pd.DataFrame({
+        "test date": metrics["test_date"].map(lambda d: d if d == "pooled" else day(d)), "model": metrics["model"],
+        "accounts": metrics["test_accounts"],
+        "churned": metrics["churners"], "churn rate": metrics["churn_rate"].map(pct),
+        "AUC": ci("auc", 2), "PR-AUC": ci("pr_auc", 2), "top-decile lift": ci("top_decile_lift", 1, "x"),
+        "Brier": ci("brier", 3),
+    })
 
 
 def profile_display(profile: pd.DataFrame, rows: int = 15) -> pd.DataFrame:
     d = profile.head(rows)
     return pd.DataFrame({
         "metric": d["label"], "loyal (median)": d["loyal_median"].map(num), "churned (median)": d["churned_median"].map(num),
-        "difference in means (95% CI)": [f"{num(x)} ({num(lo)} to {num(hi)})" for x, lo, hi in
-                                         zip(d["difference"], d["difference_low"], d["difference_high"])],
-        "standardised difference": d["standardised_difference"].round(2),
+        "difference in means (95% CI)": _value_ci(d["difference"], d["difference_low"], d["difference_high"]),
+        "standardised difference": _each(d["standardised_difference"], lambda v: number(v, 2)),
     })
 
 
@@ -63,16 +89,17 @@ def expansion_display(expansion: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
     d = expansion.head(rows)
     return pd.DataFrame({
         "#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
-        "ARR": d["arr"], "expansion chance": d["expansion_probability"], "expected expansion ARR": d["expected_expansion_arr"],
-        "seats in use": d["seat_utilisation"], "health": d["health_band"], "why (model)": d["top_reasons"],
+        "ARR": _each(d["arr"], money), "expansion chance": _each(d["expansion_probability"], lambda p: pct(p, 0)),
+        "expected expansion ARR": _each(d["expected_expansion_arr"], money),
+        "seats in use": _each(d["seat_utilisation"], lambda p: pct(p, 0)), "health": d["health_band"],
+        "why (model)": d["top_reasons"],
         "suggested play": d["suggested_play"],
     })
 
 
 # ---- the tables as the notebook shows them --------------------------------------------------------
 def at_risk(result) -> Table:
-    return Table(at_risk_display(result.at_risk, result.settings.at_risk_rows_shown), words.at_risk_caption(result),
-                 AT_RISK_FORMATS)
+    return Table(at_risk_display(result.at_risk, result.settings.at_risk_rows_shown), words.at_risk_caption(result))
 
 
 def drivers(result) -> Table:
@@ -89,4 +116,4 @@ def profile(result) -> Table:
 
 def expansion(result) -> Table:
     return Table(expansion_display(result.expansion), "Top 20 expansion candidates (every account in "
-                 "expansion_candidates.csv)", EXPANSION_FORMATS)
+                 "expansion_candidates.csv)")

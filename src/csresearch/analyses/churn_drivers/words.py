@@ -7,14 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ...core.risk import Sampling, sampling_sentence
-from ...text import count, num
-from ...text import money as _exact_money
+from ...text import count, day, format_each, interval, money, num, number, pct, plural
 from ..base import Kpi, kpi
 from .compute_health import HealthValidation
-
-
-def money(x):  # the compact style these sentences were written with
-    return _exact_money(x, compact=True)
 
 
 # ==================================================================================================
@@ -31,15 +26,15 @@ def driver_statement(driver: pd.Series, horizon_days: int, target_words: str = "
         return f"{label}: no clear direction."
     if way == "by category":
         return (f"{label}: predicted {target_words} is highest for {driver['level_at_worse']} "
-                f"({driver['risk_at_worse']:.1%} over {horizon_days} days) and lowest for "
-                f"{driver['level_at_better']} ({driver['risk_at_better']:.1%}).")
+                f"({pct(driver['risk_at_worse'])} over {horizon_days} days) and lowest for "
+                f"{driver['level_at_better']} ({pct(driver['risk_at_better'])}).")
     if way == "flat":
         return f"{label}: little change in predicted {target_words} across its range."
     worse = "low" if way.startswith("lower") else "high"
     p_w, p_b = driver["risk_at_worse"], driver["risk_at_better"]
-    ratio = f", {p_w / p_b:.1f}x" if p_b > 0 else ""
-    return (f"{worse.capitalize()} {label} means more {target_words}: {p_w:.1%} predicted over {horizon_days} days "
-            f"at {num(driver['value_at_worse'])} ({_percentile_name(driver['percentile_at_worse'])}) vs {p_b:.1%} "
+    ratio = f", {number(p_w / p_b)}x" if p_b > 0 else ""
+    return (f"{worse.capitalize()} {label} means more {target_words}: {pct(p_w)} predicted over {horizon_days} days "
+            f"at {num(driver['value_at_worse'])} ({_percentile_name(driver['percentile_at_worse'])}) vs {pct(p_b)} "
             f"at {num(driver['value_at_better'])} ({_percentile_name(driver['percentile_at_better'])}){ratio}.")
 
 
@@ -51,8 +46,7 @@ def driver_statements(drivers: pd.DataFrame, horizon_days: int, target_words: st
 def suggested_plays(expansion: pd.DataFrame) -> np.ndarray:
     """The ``suggested_play`` column of the expansion list, from its ``play`` and ``cross_sell`` keys."""
     play = expansion["play"]
-    seats = ("Seat upsell: " + (expansion["seat_utilisation"] * 100).round().astype("Int64").astype(str)
-             + "% of seats active.")
+    seats = format_each(expansion["seat_utilisation"], lambda v: f"Seat upsell: {pct(v, 0)} of seats active.")
     return np.where(play == "stabilise", "Stabilise first: health is red, fix adoption before any upsell.",
                     np.where(play == "seat upsell", seats,
                              np.where(play == "cross-sell", "Cross-sell: " + expansion["cross_sell"] + ".",
@@ -60,10 +54,12 @@ def suggested_plays(expansion: pd.DataFrame) -> np.ndarray:
 
 
 def threshold_statement(r: pd.Series) -> str:
-    ci = (f" (95% CI {r['ratio_low']:.1f}-{r['ratio_high']:.1f}x)" if not np.isnan(r["ratio_low"]) else "")
+    ci = (f" ({interval(r['ratio_low'], r['ratio_high'], 'number', confidence=0.95)}x)"
+          if pd.notna(r["ratio_low"]) and pd.notna(r["ratio_high"]) else "")
     op = "at or under" if r["side"] == "under" else "at or over"
-    return (f"Accounts {op} {num(r['threshold'])} {r['label']} ({r['share_of_accounts']:.0%} of accounts) churned at "
-            f"{r['rate_ratio']:.1f}x the rate of the rest{ci}: {r['churn_rate_risky']:.1%} vs {r['churn_rate_rest']:.1%}.")
+    return (f"Accounts {op} {num(r['threshold'])} {r['label']} ({pct(r['share_of_accounts'], 0)} of accounts) "
+            f"churned at {number(r['rate_ratio'])}x the rate of the rest{ci}: {pct(r['churn_rate_risky'])} vs "
+            f"{pct(r['churn_rate_rest'])}.")
 
 
 # ==================================================================================================
@@ -74,21 +70,30 @@ def headline(result, top_n: int = 20) -> str:
     at_risk, drivers = result.at_risk, result.drivers
     n = len(at_risk)
     red = int((at_risk["health_band"] == "red").sum())
-    red_text = f", and {red:,} accounts are red" if (at_risk["health_band"] != "unscored").any() else ""
+    red_text = (f", and {plural(red, 'account')} {'is' if red == 1 else 'are'} red"
+                if (at_risk["health_band"] != "unscored").any() else "")
     risk = float(at_risk["arr_at_risk"].sum())
     arr = float(at_risk["arr"].sum())
     top = float(at_risk["arr_at_risk"].head(top_n).sum())
     trust = ""
     r = result.pooled
     if r is not None:
-        trust = f" Backtest AUC {r['auc']:.2f} (95% CI {r['auc_low']:.2f}-{r['auc_high']:.2f})."
+        trust = f" Backtest AUC {_auc(r)}."
     why = ""
     if len(drivers):
         d = drivers.iloc[0]
         why = f" Strongest driver: {d['label']} ({d['direction']})."
-    return (f"{money(risk)} of {money(arr)} ARR ({risk / arr:.1%}) is expected to churn in the next "
-            f"{result.horizon_days} days; the top {min(top_n, n)} of {n:,} accounts hold {top / risk:.0%} of it"
-            f"{red_text}.{why}{trust}") if arr > 0 and risk > 0 else f"No ARR at risk among {n:,} paying accounts."
+    if not (arr > 0 and risk > 0):
+        return f"No ARR at risk among {plural(n, 'paying account')}."
+    return (f"{money(risk, compact=True)} of {money(arr, compact=True)} ARR ({pct(risk / arr)}) is expected to churn "
+            f"in the next {result.horizon_days} days; the top {min(top_n, n)} of {plural(n, 'account')} hold "
+            f"{pct(top / risk, 0)} of it{red_text}.{why}{trust}")
+
+
+def _auc(r: pd.Series) -> str:
+    """An AUC with its 95% interval (``auc``, ``auc_low``, ``auc_high`` of a backtest row):
+    ``0.85 (95% CI 0.83–0.87)``."""
+    return f"{number(r['auc'], 2)} ({interval(r['auc_low'], r['auc_high'], 'number', 2, confidence=0.95)})"
 
 
 def at_risk_sentence(result, top_n: int = 10) -> str:
@@ -97,14 +102,16 @@ def at_risk_sentence(result, top_n: int = 10) -> str:
         return "No paying accounts."
     first = top.iloc[0]
     plays = top["playbook"].value_counts()
-    return (f"The top {len(top)} accounts carry {money(top['arr_at_risk'].sum())} of expected ARR loss; the first is "
-            f"{first['account_name']} ({money(first['arr'])} ARR, {first['churn_probability']:.0%} churn probability: "
-            f"{first['top_reasons']}). Most common playbook among them: \"{plays.index[0]}\" ({plays.iloc[0]} accounts).")
+    carry = "carries" if len(top) == 1 else "carry"
+    return (f"The top {plural(len(top), 'account')} {carry} {money(top['arr_at_risk'].sum(), compact=True)} of "
+            f"expected ARR loss; the first is {first['account_name']} ({money(first['arr'], compact=True)} ARR, "
+            f"{pct(first['churn_probability'], 0)} churn probability: {first['top_reasons']}). Most common playbook "
+            f"among them: \"{plays.index[0]}\" ({plural(int(plays.iloc[0]), 'account')}).")
 
 
 def at_risk_caption(result) -> str:
     shown = result.settings.at_risk_rows_shown
-    return (f"Top {shown} of {len(result.at_risk):,} paying accounts by ARR at risk "
+    return (f"Top {shown} of {plural(len(result.at_risk), 'paying account')} by ARR at risk "
             f"({result.horizon_days}-day churn probability x ARR); every account in at_risk_accounts.csv")
 
 
@@ -118,27 +125,29 @@ def backtest_sentence(result) -> str:
     comp = ""
     if other:
         o = pooled.loc[other[0]]
-        comp = f" The {other[0]} model reaches AUC {o['auc']:.2f} ({o['auc_low']:.2f}-{o['auc_high']:.2f})."
-    return (f"Trained only on earlier months and tested on {int(r['test_accounts']):,} later account-observations "
-            f"({int(r['churners'])} churned), the {primary_model} model ranks a random churner above a random "
-            f"stayer {r['auc']:.0%} of the time (AUC {r['auc']:.2f}, 95% CI {r['auc_low']:.2f}-{r['auc_high']:.2f}); "
-            f"its top 10% of accounts churn at {r['top_decile_lift']:.1f}x the average rate "
-            f"(95% CI {r['top_decile_lift_low']:.1f}-{r['top_decile_lift_high']:.1f}x).{comp}")
+        comp = f" The {other[0]} model reaches AUC {_auc(o)}."
+    lift = interval(r["top_decile_lift_low"], r["top_decile_lift_high"], "number", confidence=0.95)
+    return (f"Trained only on earlier months and tested on {count(r['test_accounts'])} later account-observations "
+            f"({count(r['churners'])} churned), the {primary_model} model ranks a random churner above a random "
+            f"stayer {pct(r['auc'], 0)} of the time (AUC {number(r['auc'], 2)}, "
+            f"{interval(r['auc_low'], r['auc_high'], 'number', 2, confidence=0.95)}); its top 10% of accounts churn at "
+            f"{number(r['top_decile_lift'])}x the average rate ({lift}x).{comp}")
 
 
 def health_sentence(result) -> str:
     validation: HealthValidation = result.validation
     auc, bands = validation.auc, validation.bands.set_index("band")
     red, green = bands.loc["red"], bands.loc["green"]
-    parts = [f"The health score separates churners with AUC {auc[0]:.2f} (95% CI {auc[1]:.2f}-{auc[2]:.2f})."]
+    parts = [f"The health score separates churners with AUC {number(auc[0], 2)} "
+             f"({interval(auc[1], auc[2], 'number', 2, confidence=0.95)})."]
     if red["accounts"] and green["accounts"] and green["churn_rate"] > 0:
-        parts.append(f"Red accounts churned within {result.horizon_days} days at {red['churn_rate']:.1%} "
-                     f"(95% CI {red['ci_low']:.1%}-{red['ci_high']:.1%}), {red['churn_rate'] / green['churn_rate']:.1f}x "
-                     f"green accounts ({green['churn_rate']:.1%}).")
-    if validation.red_share == validation.red_share:
-        parts.append(f"{validation.red_share:.0%} of churned accounts were red at their last check before churning"
-                     + (f", typically for {validation.median_days_red:.0f} days before the churn date."
-                        if validation.median_days_red == validation.median_days_red else "."))
+        parts.append(f"Red accounts churned within {result.horizon_days} days at {pct(red['churn_rate'])} "
+                     f"({interval(red['ci_low'], red['ci_high'], confidence=0.95)}), "
+                     f"{number(red['churn_rate'] / green['churn_rate'])}x green accounts ({pct(green['churn_rate'])}).")
+    if pd.notna(validation.red_share):
+        parts.append(f"{pct(validation.red_share, 0)} of churned accounts were red at their last check before churning"
+                     + (f", typically for {number(validation.median_days_red, 0)} days before the churn date."
+                        if pd.notna(validation.median_days_red) else "."))
     return " ".join(parts)
 
 
@@ -152,8 +161,10 @@ def profile_sentence(result) -> str:
         return "Too few loyal or churned accounts to compare."
     top = profile.head(3)
     parts = [f"{r['label']} (median {num(r['loyal_median'])} vs {num(r['churned_median'])})" for _, r in top.iterrows()]
-    return (f"Comparing {profile.attrs.get('loyal_accounts', '?'):,} long-lived, expanding accounts with "
-            f"{profile.attrs.get('churn_events', '?'):,} churns, the biggest differences are in " + "; ".join(parts) + ".")
+    loyal, churns = profile.attrs.get("loyal_accounts"), profile.attrs.get("churn_events")
+    who = (f"{plural(int(loyal), 'long-lived, expanding account')} with {plural(int(churns), 'churn')}"
+           if loyal is not None and churns is not None else "long-lived, expanding accounts with churns")
+    return f"Comparing {who}, the biggest differences are in " + "; ".join(parts) + "."
 
 
 def thresholds_markdown(result, rows: int = 5) -> str:
@@ -182,10 +193,10 @@ def method_notes(result) -> str:
         f"{result.horizon_days}-day outcome was known before the test date.",
         f"- *Censoring.* An observation whose {result.horizon_days}-day window (after a {result.lead_days}-day lead "
         f"time) is not over at the report date has an unknown outcome: it is scored but never counted as retained. "
-        f"Churn is the paying-spell definition of `csresearch.churn` (reactivation window "
-        f"{result.frame.attrs.get('reactivation_window_days', 0)} days).",
+        f"Churn is the paying-spell definition of `csresearch.core.revenue.paying_spells` (reactivation window "
+        f"{plural(int(result.frame.attrs.get('reactivation_window_days', 0)), 'day')}).",
         f"- *Repeated accounts.* Cohort rates and the health-score validation use observation dates spaced one "
-        f"window apart, so each churn counts once; {n_dates} monthly observation dates feed the models.",
+        f"window apart, so each churn counts once; {plural(n_dates, 'monthly observation date')} feed the models.",
         "- *Multiple comparisons.* Attribute cohorts carry Holm-corrected chi-square p-values; thresholds are chosen "
         "on the earlier two thirds of the months and their rate ratios measured on the later third, so the search over "
         "cut points does not inflate them (selection bias).",
@@ -221,16 +232,16 @@ def scale_notes(result) -> list[str]:
         out.append("*Sampling (expansion model).* " + sampling_sentence(expansion, "The expansion model"))
     if result.importance_rows and result.importance_rows[1] < result.importance_rows[0]:
         total, used = result.importance_rows
-        out.append(f"*Sampling (drivers).* Driver importance and effects use a random {used:,} of the "
-                   f"{total:,} test rows, stratified by outcome (the same churn share as all of them).")
+        out.append(f"*Sampling (drivers).* Driver importance and effects use a random {count(used)} of the "
+                   f"{count(total)} test rows, stratified by outcome (the same churn share as all of them).")
     counts = [int(n) for n in result.backtest.metrics.get("test_accounts", [])]
     if result.validation is not None:
         counts.append(int(result.validation.table["n"].iloc[0]))  # the health score's AUC rows
     cap = result.bootstrap_max_rows
     if cap is not None and counts and max(counts) > cap:
-        out.append(f"*Intervals.* Metrics are computed on every row; where there are more than {cap:,} rows (up to "
-                   f"{max(counts):,}) the 95% bootstrap interval resamples a random {cap:,} of them, stratified by "
-                   f"outcome, and its width is scaled by the square root of {cap:,} / rows.")
+        out.append(f"*Intervals.* Metrics are computed on every row; where there are more than {count(cap)} rows (up "
+                   f"to {count(max(counts))}) the 95% bootstrap interval resamples a random {count(cap)} of them, "
+                   f"stratified by outcome, and its width is scaled by the square root of {count(cap)} / rows.")
     return out
 
 
@@ -244,7 +255,7 @@ def _backtest_sampling_words(sampling: dict[str, Sampling | None]) -> str:
              if k.startswith("backtest ") and v is not None]
     if not parts:
         return ""
-    return "; ".join(f"the last fold's {kind} model: all {v.churned:,} churned and {v.share:.1%} of "
+    return "; ".join(f"the last fold's {kind} model: all {count(v.churned)} churned and {pct(v.share)} of "
                      f"{count(v.others)} others" for kind, v in parts)
 
 
@@ -253,8 +264,8 @@ def conventions(result) -> tuple[dict, dict]:
     s = result.settings
     values = {
         "horizon_days": result.horizon_days, "lead_days": result.lead_days,
-        "observation_date": f"{result.as_of.date()} (first day after the report month)",
-        "usage windows (days)": f"{result.frame.attrs.get('windows_days')}",
+        "observation_date": f"{day(result.as_of)} (first day after the report month)",
+        "usage windows (days)": _windows(result.frame.attrs.get("windows_days") or s.windows_days),
         "health score": s.health_score_file, "primary model": result.primary_model,
         **{k: getattr(s, k) for k in ("reactivation_window_days", "value_milestone", "count_same_month_churn",
                                       "annualisation", "churn_convention")},
@@ -264,21 +275,27 @@ def conventions(result) -> tuple[dict, dict]:
         "horizon_days": "label: churn within this many days after the lead time",
         "lead_days": "gap between the observation and the start of the churn window (time to act)",
         "observation_date": "features use data strictly before this date",
-        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.churn)",
+        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.core.revenue)",
         "value_milestone": "onboarding milestone defining time to value",
-        "count_same_month_churn": "n/a: only accounts paying at an observation date are scored",
-        "annualisation": "n/a: rates here are over the horizon; ARR = 12 x MRR",
+        "count_same_month_churn": "not used: only accounts paying at an observation date are scored",
+        "annualisation": "not used: rates here are over the horizon; ARR = 12 x MRR",
         "churn_convention": "labels use day-level paying spells (the contract's month-end rule)",
         "model training rows": "max_train_rows: above it, all churned rows + a stratified, weighted sample of the rest",
     }
     return values, notes
 
 
+def _windows(days: tuple[int, int]) -> str:
+    recent, prior = days
+    return f"{recent} (recent), {prior} (the window before it, for trends)"
+
+
 def _training_rows_value(result, cap) -> str:
     final = result.sampling.get("final")
     if final is not None:
-        return f"{final.rows:,} of {final.churned + final.others:,} (cap {cap or final.rows:,}; sampled, weighted)"
-    return f"all (cap {cap:,} not reached)" if cap else "all (no cap)"
+        return (f"{count(final.rows)} of {count(final.churned + final.others)} "
+                f"(cap {count(cap or final.rows)}; sampled, weighted)")
+    return f"all (cap {count(cap)} not reached)" if cap else "all (no cap)"
 
 
 def kpis(result) -> list[Kpi]:
@@ -286,11 +303,10 @@ def kpis(result) -> list[Kpi]:
     arr_at_risk, arr = float(at_risk["arr_at_risk"].sum()), float(at_risk["arr"].sum())
     red, paying = int((at_risk["health_band"] == "red").sum()), int(len(at_risk))
     out = [
-        kpi("ARR at risk", arr_at_risk, f"${arr_at_risk:,.0f} of ${arr:,.0f} ARR"),
-        kpi("Red accounts", red, f"{red:,} of {paying:,}"),
+        kpi("ARR at risk", arr_at_risk, f"{money(arr_at_risk)} of {money(arr)} ARR"),
+        kpi("Red accounts", red, f"{count(red)} of {count(paying)}"),
     ]
     pooled = result.pooled
     if pooled is not None:
-        auc, low, high = (float(pooled[k]) for k in ("auc", "auc_low", "auc_high"))
-        out.append(kpi("Model AUC (backtest)", auc, f"{auc:.2f} (95% CI {low:.2f}-{high:.2f})"))
+        out.append(kpi("Model AUC (backtest)", float(pooled["auc"]), _auc(pooled)))
     return out

@@ -8,7 +8,7 @@ money is formatted as money.
 from __future__ import annotations
 
 import textwrap
-from typing import Mapping
+from typing import Any, Mapping
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ...style import PALETTE, money, percent
-from . import words
+from ...text import number, words
+from . import words as report_words
 from .result import Result
 
 BAND_COLORS = {"green": "#66A182", "yellow": "#EDAE49", "amber": "#EDAE49", "orange": "#F28F3B",
@@ -29,7 +30,7 @@ PRIORITY_COLORS = {"urgent": "#8B1E2D", "critical": "#8B1E2D", "high": "#D1495B"
 
 
 def _label(text: str, width: int = 28) -> str:
-    return "\n".join(textwrap.wrap(str(text).replace("_", " "), width)) or str(text)
+    return "\n".join(textwrap.wrap(words(text), width)) or str(text)
 
 
 def _empty(ax, message: str, title: str | None = None) -> None:
@@ -58,7 +59,7 @@ def reasons_pareto(result: Result, by: str = "reason", title_suffix: str = ""):
     ):
         order = pareto.sort_values([value, by], ascending=[False, True])
         cum = order[value].cumsum() / max(order[value].sum(), 1e-9)
-        labels = [str(v).replace("_", " ") for v in order[by]]
+        labels = [words(v) for v in order[by]]
         x = np.arange(len(order))
         ax.bar(x, order[value], color=PALETTE[1] if fmt == "money" else PALETTE[0])
         ax.set_xticks(x, labels, rotation=35, ha="right", rotation_mode="anchor", fontsize=8.5)
@@ -98,6 +99,7 @@ def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (c
 
 def themes(result: Result, title: str = "Themes in the churn comments"):
     """The comment themes by number of comments."""
+    assert result.themes is not None, "a built postmortem has its themes"
     themes_table = result.themes.themes
     fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(themes_table), 2) + 1.2))
     if themes_table.empty:
@@ -145,8 +147,9 @@ def _flag_spans(checks: pd.DataFrame, until=None) -> list[tuple]:
 def small_multiples(result: Result):
     """The month review's timelines: one small panel per churned account (largest ARR lost first, at
     most ``small_multiples_max``)."""
+    assert result.window is not None, "a built postmortem has its timeline window"
     panels = result.panels(result.settings.small_multiples_max)
-    panels = panels.assign(label=[words.panel_label(result, a, v)
+    panels = panels.assign(label=[report_words.panel_label(result, a, v)
                                   for a, v in zip(panels["account_id"], panels["arr_lost"])])
     return _small_multiples(panels[["account_id", "label", "churn_date", "first_flagged"]], result.key_event_usage(),
                             result.health, start=result.window[0], end=result.window[1])
@@ -205,7 +208,7 @@ def account_pages(result: Result) -> list:
 
 def account_page(result: Result, account_id: str):
     """One reviewed account's full page."""
-    return _account_page(words.page_label(result, account_id), **result.page_data(account_id))
+    return _account_page(report_words.page_label(result, account_id), **result.page_data(account_id))
 
 
 def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: Mapping[str, pd.DataFrame | None],
@@ -237,7 +240,7 @@ def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: M
     else:
         for i, (name, part) in enumerate(usage.groupby("metric", sort=False)):
             ax_use.plot(part["week"], part["value"], color=PALETTE[i % len(PALETTE)], lw=1.3,
-                        label=name.replace("_", " "))
+                        label=words(name))
         if comparable_usage is not None and not comparable_usage.empty:
             ax_use.plot(comparable_usage["week"], comparable_usage["value"], color="#6C757D", lw=1.2, ls=":",
                         label="comparable retained accounts (median, all key events / 3)")
@@ -301,8 +304,8 @@ def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: M
         _empty(ax_health, "the account was not scored in this window (not paying)", "Health score")
     else:
         ax_health.plot(health["observation_date"], health["health_score"], color="#444", lw=1)
-        colors = [BAND_COLORS.get(str(b).lower(), "#6C757D") for b in health["health_band"]]
-        ax_health.scatter(health["observation_date"], health["health_score"], c=colors, s=18, zorder=3)
+        band_colors = [BAND_COLORS.get(str(b).lower(), "#6C757D") for b in health["health_band"]]
+        ax_health.scatter(health["observation_date"], health["health_score"], c=band_colors, s=18, zorder=3)
         flagged = health[health["flagged"].astype(bool)]
         if len(flagged):
             ax_health.scatter(flagged["observation_date"], flagged["health_score"], marker="x", color="#222",
@@ -335,14 +338,15 @@ def lead_times(result: Result, title: str = "How early were churned accounts fla
     if lead.empty:
         _empty(ax, "no churned account was flagged before it churned", title)
         return fig
-    bins = np.arange(0, max(lead.max(), 30) + 15, 14)
+    bins = np.arange(0, max(lead.max(), 30) + 15, 14).tolist()
     ax.hist(lead, bins=bins, color=PALETTE[0], edgecolor="white")
     med = summary.get("median_lead_days")
-    if med is not None and not np.isnan(med):
-        ax.axvline(med, color="#222", ls="--", lw=1.2, label=f"median {med:.0f} days")
+    if med is not None and pd.notna(med):
+        ax.axvline(med, color="#222", ls="--", lw=1.2, label=f"median {number(med, 0)} days")
         lo, hi = summary.get("median_lead_low"), summary.get("median_lead_high")
-        if lo is not None and not np.isnan(lo):
-            ax.axvspan(lo, hi, color="#222", alpha=0.08, label=f"95% CI {lo:.0f}-{hi:.0f} days")
+        if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
+            ax.axvspan(lo, hi, color="#222", alpha=0.08,
+                       label=report_words.days_ci(lo, hi) + " days")
     missed = summary.get("missed", 0)
     ax.set_title(title + f" (never flagged: {missed} of {summary.get('checked', 0)}, not shown)")
     ax.set_xlabel("days from first flag to churn (more = earlier warning)")
@@ -396,14 +400,15 @@ def rollup(result: Result, title: str = "Churn reasons and missed signals over r
     x = np.arange(len(wide))
     bottom = np.zeros(len(wide))
     for i, reason in enumerate(wide.columns):
-        ax.bar(x, wide[reason], bottom=bottom, label=str(reason).replace("_", " "), color=PALETTE[i % len(PALETTE)])
+        ax.bar(x, wide[reason], bottom=bottom, label=words(reason), color=PALETTE[i % len(PALETTE)])
         bottom += wide[reason].to_numpy()
     ax.set_xticks(x, [str(m) for m in wide.index])
     ax.set_ylabel("ARR lost")
     ax.set_xlabel("churn month")
     money(ax)
     ax.set_title(title)
-    handles, labels = ax.get_legend_handles_labels()
+    artists, labels = ax.get_legend_handles_labels()
+    handles: list[Any] = list(artists)  # legend entries: bars and, below, an errorbar container
     if not missed.empty:
         twin = ax.twinx()
         m = missed.set_index("month").reindex(wide.index)

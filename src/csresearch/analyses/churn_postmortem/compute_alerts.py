@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from ...core import risk
+from ...core.stats import share_interval
 from ...data import Dataset
 from ...errors import NotEnoughData
-from .compute_audit import wilson
 from .compute_checks import Checks, checked_list, enough_history
 
 BAND_RANK = {"green": 2, "yellow": 1, "red": 0}
@@ -151,6 +151,8 @@ def alert_audit(checks: Checks, churn_dates: pd.DataFrame, as_of: pd.Timestamp, 
         if when + horizon > as_of + pd.Timedelta(days=1):
             continue
         now, prev = checked_list(checks, when), checked_list(checks, before)
+        if now is None or prev is None:  # every date here has a model (the dates are the models' own)
+            continue
         churned_ids = set(churn_dates.loc[(churn_dates["churn_date"] >= when)
                                           & (churn_dates["churn_date"] < when + horizon), "account_id"])
         month = (when - pd.Timedelta(days=1)).to_period("M")
@@ -165,7 +167,7 @@ def alert_audit(checks: Checks, churn_dates: pd.DataFrame, as_of: pd.Timestamp, 
     for rule in ("band", "previous"):
         part = table[table["rule"] == rule]
         n, hit = int(part["alerts"].sum()), int(part["churned"].sum())
-        rate, low, high = wilson(n - hit, n)
+        rate, low, high = share_interval(n - hit, n, alpha=0.05)
         summary[rule] = {"months": int(len(part)), "alerts": n, "churned": hit, "false_alarms": n - hit,
                          "false_alarm_rate": rate, "false_alarm_low": low, "false_alarm_high": high,
                          "alerts_per_month": n / len(part) if len(part) else float("nan"),

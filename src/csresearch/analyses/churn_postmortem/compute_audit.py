@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ...core.stats import share_interval
 from .compute_churns import NOT_RECORDED
 
 
@@ -56,20 +57,6 @@ def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int
     return audit
 
 
-def wilson(successes: int, trials: int, alpha: float = 0.05) -> tuple[float, float, float]:
-    """Share and Wilson interval (statsmodels); NaNs when there are no trials.
-
-    :func:`csresearch.core.stats.share_interval` gives the same interval from a confidence level, but
-    ``1 - 0.95`` is not exactly ``0.05`` in floating point, which moves some bounds in the 16th digit;
-    this keeps the published numbers to the bit until core takes an ``alpha``."""
-    from statsmodels.stats.proportion import proportion_confint
-
-    if trials == 0:
-        return float("nan"), float("nan"), float("nan")
-    low, high = proportion_confint(successes, trials, alpha=alpha, method="wilson")
-    return successes / trials, float(low), float(high)
-
-
 def median_interval(values: Sequence[float], confidence: float = 0.95,
                     random_state: int = 0) -> tuple[float, float, float]:
     """Median with a bootstrap percentile interval (scipy.stats.bootstrap); NaN bounds below 3 values."""
@@ -93,7 +80,7 @@ def lead_time_summary(audit: pd.DataFrame) -> dict:
     """
     checked = audit[audit["outcome"] != "not checked"]
     caught = int((checked["outcome"] == "caught").sum())
-    rate, low, high = wilson(caught, len(checked))
+    rate, low, high = share_interval(caught, len(checked), alpha=0.05)
     lead = checked.loc[checked["outcome"] == "caught", "lead_days"]
     median, mlow, mhigh = median_interval(lead)
     return {
@@ -132,7 +119,7 @@ def false_alarms(flags: pd.DataFrame, churn_dates: pd.DataFrame, as_of: pd.Times
     per_account = joined.groupby(["account_id", "first_flagged"], as_index=False)["hit"].any()
     per_account = per_account.rename(columns={"hit": "churned_within_horizon"})
     stayed = int((~per_account["churned_within_horizon"]).sum())
-    rate, low, high = wilson(stayed, len(per_account))
+    rate, low, high = share_interval(stayed, len(per_account), alpha=0.05)
     summary = {"flagged_accounts": int(len(per_account)), "stayed": stayed, "false_alarm_rate": rate,
                "false_alarm_low": low, "false_alarm_high": high, "horizon_days": horizon_days,
                "window_start": first_day.date(), "window_end": last.date()}
@@ -187,7 +174,7 @@ def rollup(churns: pd.DataFrame, audit: pd.DataFrame, month: pd.Period, months: 
     rows = []
     for m in pd.period_range(first, month, freq="M"):
         part = judged[judged["month"] == m]
-        share, low, high = wilson(int((part["outcome"] == "missed").sum()), len(part))
+        share, low, high = share_interval(int((part["outcome"] == "missed").sum()), len(part), alpha=0.05)
         rows.append({"month": m, "checked_churns": len(part), "missed": int((part["outcome"] == "missed").sum()),
                      "missed_share": share, "missed_low": low, "missed_high": high})
     return by_reason, pd.DataFrame(rows)
@@ -200,7 +187,7 @@ def rollup_total(rollup_missed: pd.DataFrame) -> dict | None:
     if judged.empty:
         return None
     total, missed = int(judged["checked_churns"].sum()), int(judged["missed"].sum())
-    share, low, high = wilson(missed, total)
+    share, low, high = share_interval(missed, total, alpha=0.05)
     worst = judged.sort_values("missed_share", ascending=False).iloc[0]
     return {"months": int(len(rollup_missed)), "checked_churns": total, "missed": missed, "missed_share": share,
             "missed_low": low, "missed_high": high, "worst_month": worst["month"],

@@ -21,7 +21,7 @@ class Result(AnalysisResult):
     (``account_ids`` None) or a few accounts' story."""
 
     account_ids: list[str] | None = None
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=lambda: Settings.model_validate({}))  # the defaults
     config: Any = None                                   # the health-score definition (core.health.HealthConfig)
     churns: pd.DataFrame = field(default_factory=pd.DataFrame)    # every churn up to the month end, with reasons
     churned: pd.DataFrame = field(default_factory=pd.DataFrame)   # the churn list of this review
@@ -101,6 +101,8 @@ class Result(AnalysisResult):
     def page_data(self, account_id: str) -> dict:
         """One account's timelines for its full page: ``mrr, weekly, events, health, churn_date,
         first_flagged, start, end``."""
+        if self.window is None:
+            raise ValueError("page_data needs a built result (no timeline window)")
         row = self.churned.set_index("account_id").loc[account_id]
         audit = self.review_audit().set_index("account_id")
         first = audit["first_flagged"].get(account_id) if account_id in audit.index else pd.NaT
@@ -145,8 +147,11 @@ class Result(AnalysisResult):
         out = self.churned[[c for c in cols if c in self.churned]].copy()
         audit = self.review_audit()[["account_id", "churn_date", "outcome", "first_flagged", "lead_days", "flagged_by"]]
         out = out.merge(audit, on=["account_id", "churn_date"], how="left")
-        theme = self.themes.assignments.drop_duplicates("account_id").set_index("account_id")["theme"]
-        out["comment_theme"] = out["account_id"].map(theme)
+        if self.themes is not None:
+            theme = self.themes.assignments.drop_duplicates("account_id").set_index("account_id")["theme"]
+            out["comment_theme"] = out["account_id"].map(theme)
+        else:
+            out["comment_theme"] = None
         out["tenure_months"] = out["tenure_months"].round(1)
         return out
 
@@ -172,5 +177,5 @@ class Result(AnalysisResult):
             "alert_rule_audit": self.alert_rule_summary,
             "risk_model_fits": {str(when.date()): (None if s is None else {
                 "rows": s.rows, "churned": s.churned, "others": s.others, "others_kept": s.others_kept,
-                "weight": s.weight}) for when, s in self.checks.fits.items()},
+                "weight": s.weight}) for when, s in (self.checks.fits if self.checks is not None else {}).items()},
         }

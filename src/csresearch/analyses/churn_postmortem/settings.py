@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -75,7 +75,7 @@ class Settings(ReportSettings):
 
     @field_validator("account_ids")
     @classmethod
-    def _some_ids(cls, value):
+    def _some_ids(cls, value: Any) -> Any:
         """A list of ids or a comma-separated string; an empty list or string means the month review."""
         if isinstance(value, str) and not value.replace(",", "").strip():
             return None
