@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from conftest import ROOT, execute_notebook
-from csresearch.analyses.churn_decomposition import words
 from csresearch.analyses.churn_decomposition.compute_rates import bridge_gap_cents
 from csresearch.analyses.churn_decomposition.settings import Settings
+from csresearch.text import money, pct
 
 NAME = "01_churn_decomposition"
 TABLES = ["mrr_bridge", "churn_rates", "churn_by_segment", "cohort_retention", "churn_change_decomposition"]
@@ -64,9 +64,9 @@ def test_notebook_renders_every_section_and_its_csvs_match(small_world_path, tmp
     # what the HTML shows is what the CSVs hold
     executed = nbformat.read(tmp_path / f"{NAME}.ipynb", as_version=4)
     shown = json.dumps(ensure_ascii=False, obj=[o for c in executed.cells if c.cell_type == "code" for o in c.get("outputs", [])])
-    assert words.pct(month["logo_churn_rate"]) in shown
+    assert pct(month["logo_churn_rate"]) in shown
     october = bridge[bridge["month"] == "2026-10"].iloc[0]
-    assert words.money(october["ending_mrr"]) in shown
+    assert money(october["ending_mrr"]) in shown
     assert "Traceback" not in shown and "Warning" not in shown
     segments = pd.read_csv(out / "churn_by_segment.csv")
     assert set(segments["split"]) >= {"segment", "billing_period", "value_band", "acquisition_cohort"}

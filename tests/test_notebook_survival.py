@@ -40,7 +40,7 @@ def test_headline_kpis_and_csvs_agree(executed):
     assert fast["hazard_ratio"] == pytest.approx(hr["hazard_ratio"])
     assert fast["lower"] == pytest.approx(hr["lower"]) and fast["upper"] == pytest.approx(hr["upper"])
     # the headline quotes the hazard ratio and the 12-month survival of the two onboarding groups
-    assert f"{hr['hazard_ratio']:.2f} ({hr['lower']:.2f}-{hr['upper']:.2f})" in summary["headline"]
+    assert f"{hr['hazard_ratio']:.2f} ({hr['lower']:.2f}\u2013{hr['upper']:.2f})" in summary["headline"]
     table = pd.read_csv(folder / "survival_table.csv")
     groups = table[table["kind"].str.startswith("onboarding outcome")].set_index("group")
     quoted = [int(x) for x in re.findall(r"keep (\d+)%", summary["headline"]) + re.findall(r"vs (\d+)%", summary["headline"])]

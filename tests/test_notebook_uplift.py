@@ -24,7 +24,7 @@ def test_experiments_notebook_on_the_small_world(small_world_path, small_truth, 
     assert outreach["uplift_model"] in ("S-learner", "T-learner", "X-learner", "R-learner", "DR-learner",
                                         "uplift forest")
     assert "observational" in experiments["feature_workflow_automation"]
-    assert summary["headline"].startswith("2 experiment(s) read out for October 2026")
+    assert summary["headline"].startswith("2 experiments read out for October 2026")
     # every estimate carries an interval; the primary ones reach the index page as KPIs
     table = pd.read_csv(out / "experiment_summary.csv")
     assert {"experiment_id", "outcome", "estimator", "estimate", "low", "high", "mde", "verdict"} <= set(table.columns)

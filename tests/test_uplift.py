@@ -203,9 +203,9 @@ def _row(estimate, low, high, outcome="retention"):
 
 def test_sentences_never_claim_no_effect():
     detected = words.effect_sentence(_row(0.03, 0.01, 0.05), "Outreach")
-    assert detected.startswith("Outreach raised 182-day retention by 3.0 points (95% CI +1.0 to +5.0 points)")
+    assert detected.startswith("Outreach raised 182-day retention by 3.0 pt (95% CI 1.0\u20135.0 pt)")
     unclear = words.effect_sentence(_row(0.01, -0.01, 0.03), "Outreach")
-    assert "No detectable effect" in unclear and "3.5 points" in unclear and "not evidence of no effect" in unclear
+    assert "No detectable effect" in unclear and "3.5 pt" in unclear and "not evidence of no effect" in unclear
     assert "lowered" in words.effect_sentence(_row(-0.03, -0.05, -0.01), "Outreach")
 
 
@@ -376,7 +376,7 @@ def test_running_experiment_shows_design_and_interim_churn_but_no_estimate(small
     s = settings_for(OUTREACH, {OUTREACH: {"horizon_days": 182}})
     r = readout_.read_experiment(small_dataset, s, pd.Timestamp("2026-05-31"), uplift_models=())
     assert r.effects.empty and r.primary_effect() is None
-    assert words.maturity_note(r).startswith("Too early to read: the 182-day outcomes become observable from 2026-08-30")
+    assert words.maturity_note(r).startswith("Too early to read: the 182-day outcomes become observable from 30 Aug 2026")
     assert not r.srm["flagged"] and len(r.balance)
     # the survival curves are read at the follow-up both arms reach, never extrapolated to 182 days
     assert r.survival["horizon_days"] == 91

@@ -10,23 +10,15 @@ import numpy as np
 import seaborn as sns
 
 from ...style import MOVEMENT_COLORS, PALETTE, money, percent
+from ...text import money as money_label
+from ...text import month_label, number, pct, points
 from .compute_rates import BRIDGE_MOVEMENTS
 from .result import Result
-from .words import SPLIT_LABELS
+from .words import SPLIT_LABELS, span_label
 
 BRIDGE_ORDER = BRIDGE_MOVEMENTS
 FLAG_COLOR = "#D1495B"
 BASE_COLOR = "#2E5A88"
-
-
-def _short_money(x: float) -> str:
-    a = abs(x)
-    sign = "\u2212" if x < 0 else "+"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:.2f}M"
-    if a >= 1e3:
-        return f"{sign}${a / 1e3:.1f}k"
-    return f"{sign}${a:.0f}"
 
 
 def waterfall(result: Result):
@@ -37,22 +29,22 @@ def waterfall(result: Result):
     fig, ax = plt.subplots(figsize=(9, 4.2))
     level = row["starting_mrr"]
     ax.bar(0, level, color="#6C757D")
-    ax.text(0, level, f"${level / 1e3:,.0f}k", ha="center", va="bottom", fontsize=9)
+    ax.text(0, level, money_label(level), ha="center", va="bottom", fontsize=9)
     for i, name in enumerate(BRIDGE_ORDER, start=1):
         value = row[name]
         bottom = level if value >= 0 else level + value
         ax.bar(i, abs(value), bottom=bottom, color=MOVEMENT_COLORS[name])
-        ax.text(i, max(level, level + value), _short_money(value), ha="center", va="bottom", fontsize=9)
+        ax.text(i, max(level, level + value), money_label(value, compact=True, signed=True), ha="center", va="bottom", fontsize=9)
         level += value
     ax.bar(len(labels) - 1, row["ending_mrr"], color="#6C757D")
-    ax.text(len(labels) - 1, row["ending_mrr"], f"${row['ending_mrr'] / 1e3:,.0f}k", ha="center", va="bottom",
-            fontsize=9)
+    ax.text(len(labels) - 1, row["ending_mrr"], money_label(row["ending_mrr"]), ha="center",
+            va="bottom", fontsize=9)
     low = min(row["starting_mrr"], row["ending_mrr"], row["starting_mrr"] + row[list(BRIDGE_ORDER[:3])].sum()
               + row["contraction"] + row["churn"]) * 0.96
     high = max(row["starting_mrr"] + row[list(BRIDGE_ORDER[:3])].sum(), row["ending_mrr"]) * 1.02
     ax.set_ylim(low, high)
     ax.set_xticks(range(len(labels)), labels)
-    ax.set_title(f"MRR bridge, {month.strftime('%B %Y')}: from starting to ending MRR (y axis does not start at 0)")
+    ax.set_title(f"MRR bridge, {month_label(month)}: from starting to ending MRR (y axis does not start at 0)")
     ax.set_ylabel("MRR")
     ax.set_xlabel("")
     money(ax, thousands=True)
@@ -96,7 +88,7 @@ def rates_over_time(result: Result):
     one = rates[rates["window_months"] == 1].sort_values("month")
     x1 = one["month"].dt.to_timestamp()
     ax1.fill_between(x1, one["logo_churn_low"], one["logo_churn_high"], color=PALETTE[0], alpha=0.15,
-                     label=f"monthly, {confidence:.0%} CI")
+                     label=f"monthly, {pct(confidence, 0)} CI")
     ax1.plot(x1, one["logo_churn_rate"], color=PALETTE[0], marker="o", markersize=3, lw=1, label="monthly")
     for window, color in ((3, PALETTE[1]), (12, PALETTE[3])):
         w = rates[rates["window_months"] == window].sort_values("month")
@@ -162,7 +154,7 @@ def split_small_multiples(result: Result):
         percent(ax, axis="x", decimals=1)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle(f"Logo churn by segment ({confidence:.0%} CI; red = significantly above the rest; "
+    fig.suptitle(f"Logo churn by segment ({pct(confidence, 0)} CI; red = significantly above the rest; "
                  "dashed = overall; n = account-months at risk)", x=0.01, ha="left", fontsize=11, fontweight="bold")
     fig.tight_layout()
     return fig
@@ -190,7 +182,7 @@ def cohort_heatmaps(result: Result):
         ax.set_ylabel("start month (accounts)")
         ax.set_yticks(np.arange(len(ylabels)) + 0.5, ylabels, fontsize=7, rotation=0)
         cbar = ax.collections[0].colorbar
-        cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(v, 0)))
     fig.tight_layout()
     return fig
 
@@ -212,12 +204,13 @@ def decomposition_bars(result: Result, top: int = 8):
         ax.axvline(0, color="black", lw=0.6)
         ax.set_yticks(y, part["segment"], fontsize=8)
         ax.invert_yaxis()
-        total = part["total_change"].iloc[0] * 100 if len(part) else 0
-        window = f"{part['window_before'].iloc[0]} \u2192 {part['window_after'].iloc[0]}" if len(part) else ""
-        ax.set_title(f"{titles.get(metric, metric)}: {total:+.2f} pt ({window})", fontsize=10)
+        total = part["total_change"].iloc[0] if len(part) else 0.0
+        window = (f"{span_label(part['window_before'].iloc[0])} \u2192 {span_label(part['window_after'].iloc[0])}"
+                  if len(part) else "")
+        ax.set_title(f"{titles.get(metric, metric)}: {points(total, 2, signed=True)} ({window})", fontsize=10)
         ax.set_xlabel("contribution to the change (percentage points)")
         ax.xaxis.set_major_locator(mticker.MaxNLocator(6))
-        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:+.2f}".replace("-", "\u2212")))
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: number(v, 2, signed=True)))
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

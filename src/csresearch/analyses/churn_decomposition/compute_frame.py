@@ -18,19 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ...core.revenue import CONVENTIONS, _check_choice, _connect, movements, paying_spells
+from ...text import money_edge
 
 DEFAULT_VALUE_BANDS = (0, 1_000, 5_000, 20_000, 50_000)
 ACCOUNT_SPLITS = ("segment", "touch_tier", "region")
-
-
-def _money_short(x: float) -> str:
-    """$1k, $50k, $1.5M: a value band's edge in its label (a formatter: belongs in csresearch.text)."""
-    a = abs(x)
-    if a >= 1e6:
-        return f"${x / 1e6:g}M"
-    if a >= 1e3:
-        return f"${x / 1e3:g}k"
-    return f"${x:g}"
 
 
 def value_band(annual_value: pd.Series, edges=DEFAULT_VALUE_BANDS) -> pd.Series:
@@ -38,9 +29,9 @@ def value_band(annual_value: pd.Series, edges=DEFAULT_VALUE_BANDS) -> pd.Series:
     ``$1k-5k``, ..., ``>=$50k``. An ordered categorical."""
     edges = sorted(float(e) for e in edges)
     inner = [e for e in edges if e > 0]
-    labels = [f"<{_money_short(inner[0])}"]
-    labels += [f"{_money_short(a)}-{_money_short(b)[1:]}" for a, b in zip(inner, inner[1:])]
-    labels += [f">={_money_short(inner[-1])}"]
+    labels = [f"<{money_edge(inner[0])}"]
+    labels += [f"{money_edge(a)}-{money_edge(b)[1:]}" for a, b in zip(inner, inner[1:])]
+    labels += [f">={money_edge(inner[-1])}"]
     bins = [-np.inf, *inner, np.inf]
     return pd.cut(annual_value, bins=bins, labels=labels, right=False)
 

@@ -1,9 +1,6 @@
 """Sentences, captions, display tables and KPI text of the churn decomposition, read from its result.
 
-The number formatters at the top (``pct``, ``points``, ``money``, ``ci``, ``sign_pct``,
-``window_label``) are this report's own style (a true minus sign, one decimal); they belong with
-:mod:`csresearch.text` once the reports agree on one style (so does ``compute_frame._money_short``,
-the value bands' labels).
+Every number is written by :mod:`csresearch.text` (true minus signs, en-dash intervals, one decimal).
 """
 
 from __future__ import annotations
@@ -11,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...text import day, interval, money, month_label, number, p_value, pct, plural, points, window_label
 from ..base import Kpi, kpi
 from .compute_rates import BRIDGE_MOVEMENTS
 from .result import Result
@@ -23,51 +21,14 @@ SPLIT_LABELS = {
 CORRECTION_NAMES = {"holm": "Holm", "bonferroni": "Bonferroni", "fdr_bh": "Benjamini-Hochberg"}
 
 
-# --------------------------------------------------------------------------------------------------
-# Numbers as text
-# --------------------------------------------------------------------------------------------------
-def pct(value: float, decimals: int = 1, signed: bool = False) -> str:
-    """2.8% (a true minus sign for negatives; ``signed`` adds + to positives)."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    text = f"{abs(value) * 100:.{decimals}f}%"
-    if value < 0 and round(abs(value) * 100, decimals) > 0:
-        return "\u2212" + text
-    return ("+" + text) if signed and round(value * 100, decimals) > 0 else text
+def _months(span: str) -> list[pd.Period]:
+    """The first and last month of a window written ``2026-06..2026-08``."""
+    return [pd.Period(p, "M") for p in span.split("..")]
 
 
-def points(value: float, decimals: int = 1) -> str:
-    """A change in percentage points without its sign: 0.4 pt."""
-    return f"{abs(value) * 100:.{decimals}f} pt"
-
-
-def money(value: float) -> str:
-    """$12,345 (a true minus sign for negatives)."""
-    sign = "\u2212" if value < 0 else ""
-    return f"{sign}${abs(value):,.0f}"
-
-
-def ci(low: float, high: float, decimals: int = 1, confidence: float = 0.95) -> str:
-    """95% CI 2.3\u20133.4% (the first bound keeps its own % only when the signs differ)."""
-    first = pct(low, decimals)
-    if (low < 0) == (high < 0):
-        first = first.rstrip("%")
-    return f"{confidence:.0%} CI {first}\u2013{pct(high, decimals)}"
-
-
-def sign_pct(value: float, decimals: int = 1) -> str:
-    """A change in percentage points as a signed number: +0.4, \u22120.3."""
-    text = f"{abs(value) * 100:.{decimals}f}"
-    return ("\u2212" if value < 0 else "+") + text
-
-
-def window_label(first: pd.Period, last: pd.Period) -> str:
-    """November 2026 / Sep\u2013Nov 2026 / Dec 2025\u2013Feb 2026."""
-    if first == last:
-        return last.strftime("%B %Y")
-    if first.year == last.year:
-        return f"{first.strftime('%b')}\u2013{last.strftime('%b %Y')}"
-    return f"{first.strftime('%b %Y')}\u2013{last.strftime('%b %Y')}"
+def span_label(span: str) -> str:
+    """A window written ``2026-06..2026-08`` in words: Jun–Aug 2026."""
+    return window_label(*_months(span))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -84,18 +45,18 @@ def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: st
     if table.empty:
         return "Not enough history to compare churn with the previous window."
     name = {"logo_churn": "Logo churn", "gross_revenue_churn": "Gross revenue churn"}[metric]
-    before_win = [pd.Period(p, "M") for p in table["window_before"].iloc[0].split("..")]
-    after_win = [pd.Period(p, "M") for p in table["window_after"].iloc[0].split("..")]
+    before_win, after_win = _months(table["window_before"].iloc[0]), _months(table["window_after"].iloc[0])
     now_label, before_label = window_label(*after_win), window_label(*before_win)
     rate0, rate1 = table["overall_before"].iloc[0], table["overall_after"].iloc[0]
     change = rate1 - rate0
     window = (after_win[1] - after_win[0]).n + 1
     per = " a month" if window > 1 else ""
-    interval = ""
+    rate_ci = ""
     if metric == "logo_churn":
         row = rates[(rates["month"] == after_win[1]) & (rates["window_months"] == window)]
         if len(row):
-            interval = f" ({ci(row['logo_churn_low'].iloc[0], row['logo_churn_high'].iloc[0], confidence=confidence)})"
+            low_high = row["logo_churn_low"].iloc[0], row["logo_churn_high"].iloc[0]
+            rate_ci = f" ({interval(*low_high, confidence=confidence)})"
     direction = np.sign(change) if change != 0 else 1.0
     lead = table.iloc[int((table["total_effect"] * direction).to_numpy().argmax())]
     rate_led = abs(lead["rate_effect"]) >= abs(lead["mix_effect"])
@@ -103,30 +64,29 @@ def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: st
         how = "its own churn rate " + ("rose" if lead["rate_effect"] > 0 else "fell")
     else:
         how = "its share of the base " + ("grew" if lead["share_after"] > lead["share_before"] else "shrank")
-    sign = "+" if change >= 0 else "\u2212"
-    lead_sign = "+" if lead["total_effect"] >= 0 else "\u2212"
     low, high = change_ci if change_ci is not None else (np.nan, np.nan)
     noise = not pd.isna(low) and low <= 0 <= high
     if table["segmented_by"].iloc[0] == "all":  # no segment columns in the data
         verb = "was" if noise else "rose to" if change > 0 else "fell to" if change < 0 else "held at"
-        return (f"{name} {verb} {pct(rate1)}{per} in {now_label}{interval}, {sign}{points(change)} on {before_label}"
+        return (f"{name} {verb} {pct(rate1)}{per} in {now_label}{rate_ci}, {points(change, signed=True)} on "
+                f"{before_label}"
                 + (", a change within noise" if noise else "")
                 + "; the data has no segment columns to say which customers drove it.")
     if noise or change == 0:
-        bounds = (f" ({confidence:.0%} CI of the change {sign_pct(low)} to {sign_pct(high)} pt)"
+        bounds = (f" ({pct(confidence, 0)} CI of the change {interval(low, high, 'points')})"
                   if not pd.isna(low) else "")
-        return (f"{name} was {pct(rate1)}{per} in {now_label}{interval}, {sign}{points(change)} on {before_label}, "
-                f"a change within noise{bounds}; the segment that moved it most was {lead['segment']} "
-                f"({lead_sign}{points(lead['total_effect'])}: {how}).")
+        return (f"{name} was {pct(rate1)}{per} in {now_label}{rate_ci}, {points(change, signed=True)} on "
+                f"{before_label}, a change within noise{bounds}; the segment that moved it most was "
+                f"{lead['segment']} ({points(lead['total_effect'], signed=True)}: {how}).")
     verb, noun = ("rose", "rise") if change > 0 else ("fell", "fall")
     share = lead["total_effect"] / change
     if share > 1:
-        part = (f"{lead['segment']} alone moved it {lead_sign}{points(lead['total_effect'])}, more than the whole "
+        part = (f"{lead['segment']} alone moved it {points(lead['total_effect'], signed=True)}, more than the whole "
                 f"{noun}, while other segments moved the other way ({how})")
     else:
-        part = f"{share:.0%} of the {noun} came from {lead['segment']} ({how})"
-    return (f"{name} {verb} to {pct(rate1)}{per} in {now_label}{interval} from {pct(rate0)} in {before_label} "
-            f"({sign}{points(change)}); {part}.")
+        part = f"{pct(share, 0)} of the {noun} came from {lead['segment']} ({how})"
+    return (f"{name} {verb} to {pct(rate1)}{per} in {now_label}{rate_ci} from {pct(rate0)} in {before_label} "
+            f"({points(change, signed=True)}); {part}.")
 
 
 def month_sentences(bridge: pd.DataFrame, rates: pd.DataFrame, month: pd.Period | str,
@@ -138,22 +98,22 @@ def month_sentences(bridge: pd.DataFrame, rates: pd.DataFrame, month: pd.Period 
     out = []
     if month in one.index:
         now = one.loc[month]
-        text = (f"In {month.strftime('%B %Y')} logo churn was {pct(now['logo_churn_rate'])} "
-                f"({ci(now['logo_churn_low'], now['logo_churn_high'], confidence=confidence)}): "
-                f"{int(now['churned_accounts']):,} of {int(now['accounts_at_risk']):,} paying accounts")
+        text = (f"In {month_label(month)} logo churn was {pct(now['logo_churn_rate'])} "
+                f"({interval(now['logo_churn_low'], now['logo_churn_high'], confidence=confidence)}): "
+                f"{int(now['churned_accounts']):,} of {plural(int(now['accounts_at_risk']), 'paying account')}")
         if month - 1 in one.index:
             change = now["logo_churn_rate"] - one.loc[month - 1, "logo_churn_rate"]
             direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
-            text += (f", {direction} {points(change)} on {(month - 1).strftime('%B')}" if direction != "unchanged"
-                     else f", unchanged on {(month - 1).strftime('%B')}")
+            text += (f", {direction} {points(abs(change))} on {month_label(month - 1)}" if direction != "unchanged"
+                     else f", unchanged on {month_label(month - 1)}")
         out.append(text + ".")
         net = now["net_revenue_churn_rate"]
         net_text = (f"net revenue churn {pct(net)}" if net >= 0 else
                     f"net revenue churn {pct(net)} (negative churn: expansion and reactivation outweighed losses)")
         out.append(f"Gross revenue churn was {pct(now['gross_revenue_churn_rate'])} of starting MRR "
-                   f"({ci(now['gross_revenue_churn_low'], now['gross_revenue_churn_high'], confidence=confidence)}), "
+                   f"({interval(now['gross_revenue_churn_low'], now['gross_revenue_churn_high'], confidence=confidence)}), "
                    f"{net_text}; monthly NRR {pct(now['nrr'])}, quick ratio "
-                   f"{now['quick_ratio']:.1f}." if not pd.isna(now["quick_ratio"]) else
+                   f"{number(now['quick_ratio'])}." if not pd.isna(now["quick_ratio"]) else
                    f"Gross revenue churn was {pct(now['gross_revenue_churn_rate'])}, {net_text}.")
     row = bridge[bridge["month"] == month]
     if len(row):
@@ -173,11 +133,11 @@ def flagged_sentence(splits: pd.DataFrame, correction: str = "holm", confidence:
     method = CORRECTION_NAMES.get(correction, correction)
     if flagged.empty:
         return (f"No segment's logo churn is significantly above the rest of the base ({method} correction over "
-                f"{n_tests} comparisons, {1 - confidence:.0%} level).")
+                f"{n_tests} comparisons, {pct(1 - confidence, 0)} level).")
     items = [f"{SPLIT_LABELS.get(r.split, r.split)} {r.value} ({pct(r.logo_churn_rate)} vs {pct(r.rest_logo_churn_rate)})"
              for r in flagged.itertuples()]
     return (f"Churn significantly above the rest of the base ({method}-corrected over {n_tests} comparisons, "
-            f"{1 - confidence:.0%} level): " + "; ".join(items) + ".")
+            f"{pct(1 - confidence, 0)} level): " + "; ".join(items) + ".")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -228,8 +188,8 @@ def conventions(result: Result) -> tuple[dict, dict]:
         "reactivation_window_days": window,
         "count_same_month_churn": s.count_same_month_churn,
         "annualisation": s.annualisation,
-        "trailing window": f"{s.window_months} month" + ("s" if s.window_months > 1 else ""),
-        "intervals": f"{s.confidence:.0%}",
+        "trailing window": plural(s.window_months, "month"),
+        "intervals": pct(s.confidence, 0),
         "multiple comparisons": s.multiple_comparison_correction,
     }
     if window:
@@ -262,14 +222,14 @@ def conventions(result: Result) -> tuple[dict, dict]:
 def book_comparison(result: Result) -> str:
     """The report month's logo churn under the other convention, for comparison with the book's code."""
     book = result.book_comparison
-    month = result.month.strftime("%B %Y")
+    month = month_label(result.month)
     ours = result.rate("logo_churn_rate")
     if result.settings.churn_convention == "period_start":
         return (f"Numbers follow *Fighting Churn With Data* (active on the 1st, not on the 1st of the next month): "
                 f"churn rate {pct(book['churn_rate'])}, net retention {pct(book['net_retention'])}, MRR churn "
                 f"{pct(book['mrr_churn'])} for {month}.")
-    return (f"For comparison with *Fighting Churn With Data*'s code (active on {result.month.to_timestamp():%-d %b}, "
-            f"not on {(result.month + 1).to_timestamp():%-d %b}): churn rate {pct(book['churn_rate'])} "
+    return (f"For comparison with *Fighting Churn With Data*'s code (active on {day(result.month.to_timestamp())}, "
+            f"not on {day((result.month + 1).to_timestamp())}): churn rate {pct(book['churn_rate'])} "
             f"({book['churned_accounts']:,} of {book['start_accounts']:,}), net retention "
             f"{pct(book['net_retention'])}, MRR churn {pct(book['mrr_churn'])}; this report's month-end rule gives "
             f"{pct(ours)} logo churn for {month}.")
@@ -285,7 +245,7 @@ def method_notes(result: Result) -> str:
     return (
         "**How these numbers are made.** "
         f"Every rate counts an account-month as at risk when the account paid at the start of the month; accounts still "
-        f"paying at the end of {result.month.strftime('%B %Y')} are censored, not counted as retained forever.{provisional} "
+        f"paying at the end of {month_label(result.month)} are censored, not counted as retained forever.{provisional} "
         "Logo churn intervals are Wilson intervals; revenue churn intervals are delta-method intervals for a ratio, "
         "which widen when a few large accounts carry the losses. Trailing-window rates pool account-months, and an "
         "account appears once per month, so their intervals are slightly too narrow. Segments are flagged only when a "
@@ -304,24 +264,24 @@ def kpis(result: Result) -> list[Kpi]:
     conf = result.settings.confidence
     window = result.settings.window_months
     r = result.rate
-    month_label = result.month.strftime("%b %Y")
+    month = result.month.strftime("%b %Y")  # short, in the KPI names
     out = [
-        kpi(f"Logo churn, {month_label}", r("logo_churn_rate"),
-            f"{pct(r('logo_churn_rate'))} ({ci(r('logo_churn_low'), r('logo_churn_high'), confidence=conf)})",
+        kpi(f"Logo churn, {month}", r("logo_churn_rate"),
+            f"{pct(r('logo_churn_rate'))} ({interval(r('logo_churn_low'), r('logo_churn_high'), confidence=conf)})",
             low=r("logo_churn_low"), high=r("logo_churn_high")),
         kpi(f"Logo churn, trailing {window} months", r("logo_churn_rate", window),
             f"{pct(r('logo_churn_rate', window))} a month "
-            f"({ci(r('logo_churn_low', window), r('logo_churn_high', window), confidence=conf)})",
+            f"({interval(r('logo_churn_low', window), r('logo_churn_high', window), confidence=conf)})",
             low=r("logo_churn_low", window), high=r("logo_churn_high", window)),
-        kpi(f"Gross revenue churn, {month_label}", r("gross_revenue_churn_rate"),
+        kpi(f"Gross revenue churn, {month}", r("gross_revenue_churn_rate"),
             f"{pct(r('gross_revenue_churn_rate'))} "
-            f"({ci(r('gross_revenue_churn_low'), r('gross_revenue_churn_high'), confidence=conf)})"),
+            f"({interval(r('gross_revenue_churn_low'), r('gross_revenue_churn_high'), confidence=conf)})"),
         kpi("NRR (annualised), trailing 12 months", r("nrr_annualised", 12) if result.has_trailing_year else None,
-            pct(r("nrr_annualised", 12))),
+            pct(r("nrr_annualised", 12)) if result.has_trailing_year else "not enough history"),
     ]
     net = result.net_mrr_change
     if net is not None:
-        out.append(kpi(f"Net MRR change, {month_label}", net, ("+" if net >= 0 else "") + money(net)))
+        out.append(kpi(f"Net MRR change, {month}", net, money(net, signed=True)))
     return out
 
 
@@ -348,22 +308,22 @@ def splits_display(splits: pd.DataFrame, confidence: float = 0.95) -> pd.DataFra
         "value": splits["value"],
         "account-months at risk": splits["accounts_at_risk"].map("{:,}".format),
         "churned": splits["churned_accounts"].map("{:,}".format),
-        f"logo churn ({confidence:.0%} CI)": [f"{pct(r)} ({pct(lo)}\u2013{pct(hi)})" for r, lo, hi in
+        f"logo churn ({pct(confidence, 0)} CI)": [f"{pct(r)} ({interval(lo, hi)})" for r, lo, hi in
                                             zip(splits["logo_churn_rate"], splits["logo_churn_low"],
                                                 splits["logo_churn_high"])],
         "rest of base": splits["rest_logo_churn_rate"].map(pct),
         "gross revenue churn": splits["gross_revenue_churn_rate"].map(pct),
         "net revenue churn": splits["net_revenue_churn_rate"].map(pct),
-        "adjusted p": splits["p_adjusted"].map(lambda p: "\u2013" if pd.isna(p) else ("<0.001" if p < 0.001 else f"{p:.3f}")),
+        "adjusted p": splits["p_adjusted"].map(lambda p: "\u2013" if pd.isna(p) else p_value(p)),
         "flag": np.where(splits["flagged"], "above the rest", ""),
     })
 
 
 def decomposition_display(decomposition: pd.DataFrame) -> pd.DataFrame:
     """The mix-vs-rate table in percentage points."""
-    def pt(v):
-        text = f"{v * 100:+.2f}"
-        return "0.00" if text in ("+0.00", "-0.00") else text.replace("-", "\u2212")
+    def pt(v: float) -> str:
+        return number(v * 100, 2, signed=True)  # the column header says pt
+
     return pd.DataFrame({
         "metric": decomposition["metric"].str.replace("_", " "),
         "segment": decomposition["segment"],
@@ -397,7 +357,7 @@ def rates_table(result: Result) -> pd.DataFrame:
         lines.append({"measure": label, **{columns[w]: fn(w) for w in windows}})
 
     def with_ci(rate, low, high):
-        return lambda w: f"{pct(r(rate, w))} ({ci(r(low, w), r(high, w), confidence=conf)})"
+        return lambda w: f"{pct(r(rate, w))} ({interval(r(low, w), r(high, w), confidence=conf)})"
 
     r = result.rate
     add("logo churn, monthly", with_ci("logo_churn_rate", "logo_churn_low", "logo_churn_high"))
@@ -409,14 +369,14 @@ def rates_table(result: Result) -> pd.DataFrame:
                                               "net_revenue_churn_high"))
     add("GRR, annualised", lambda w: pct(r("grr_annualised", w)))
     add("NRR, annualised", lambda w: pct(r("nrr_annualised", w)))
-    add("quick ratio", lambda w: "n/a" if pd.isna(r("quick_ratio", w)) else f"{r('quick_ratio', w):.2f}")
+    add("quick ratio", lambda w: "no losses" if pd.isna(r("quick_ratio", w)) else number(r("quick_ratio", w), 2))
     add("accounts at risk (account-months)", lambda w: f"{int(r('accounts_at_risk', w)):,}")
     add("accounts churned", lambda w: f"{int(r('churned_accounts', w)):,}")
     return pd.DataFrame(lines)
 
 
 def rates_caption(result: Result) -> str:
-    return (f"Rates for {result.month.strftime('%B %Y')} (intervals at {result.settings.confidence:.0%}; "
+    return (f"Rates for {month_label(result.month)} (intervals at {pct(result.settings.confidence, 0)}; "
             "all months in churn_rates.csv)")
 
 
@@ -428,7 +388,7 @@ def splits_caption(result: Result) -> str:
     splits = result.splits
     if splits.empty:
         return "Churn by segment (monthly rates)"
-    return f"Churn by segment, {splits['first_month'].iloc[0]} to {splits['last_month'].iloc[0]} (monthly rates)"
+    return f"Churn by segment, {window_label(splits['first_month'].iloc[0], splits['last_month'].iloc[0])} (monthly rates)"
 
 
 def decomposition_table(result: Result) -> pd.DataFrame:
@@ -439,4 +399,4 @@ def decomposition_caption(result: Result) -> str:
     d = result.decomposition
     if d.empty:
         return "Mix and rate effects"
-    return f"Mix and rate effects, {d['window_before'].iloc[0]} to {d['window_after'].iloc[0]}"
+    return f"Mix and rate effects, {span_label(d['window_before'].iloc[0])} to {span_label(d['window_after'].iloc[0])}"

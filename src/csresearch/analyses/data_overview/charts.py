@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from ... import style
+from ...text import words as in_words
 from . import words
 from .result import ATTRIBUTES, Result
 
@@ -24,7 +25,7 @@ def accounts_by_attribute(result: Result):
     for ax, column in zip(axes, ATTRIBUTES):
         counts = result.by_attribute[column]
         ax.barh(counts[column], counts["accounts"], color=style.PALETTE[0])
-        ax.set_title(f"Accounts by {column.replace('_', ' ')}")
+        ax.set_title(f"Accounts by {in_words(column)}")
         ax.set_xlabel("accounts")
         ax.invert_yaxis()
     fig.tight_layout()

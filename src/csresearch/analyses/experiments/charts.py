@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...style import PALETTE, money, percent
+from ...text import number, pct, points
 from .compute_effects import power_at
 from .compute_readout import Readout
 from .settings import is_binary
@@ -26,7 +27,7 @@ POLICY_COLORS = {"top k% by predicted uplift": PALETTE[0], "top k% by churn risk
 
 def _points(ax, axis: str = "x") -> None:
     """Format an axis of proportion differences as percentage points."""
-    fmt = mticker.FuncFormatter(lambda v, _: f"{round(v * 100, 1):+g} pt" if abs(v) > 1e-12 else "0")
+    fmt = mticker.FuncFormatter(lambda v, _: points(v, 1, signed=True) if abs(v) > 1e-12 else "0")
     target = ax.xaxis if axis == "x" else ax.yaxis
     target.set_major_locator(mticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     target.set_major_formatter(fmt)
@@ -98,7 +99,8 @@ def survival(result: dict, horizon_days: float, title: str = ""):
         kmf.plot_survival_function(ax=ax, color=color, ci_alpha=0.15)
     read_at = result.get("horizon_days", horizon_days)
     ax.axvline(read_at, color="#999", ls="--", lw=1)
-    label = f" {read_at:.0f}-day horizon" if read_at >= horizon_days else f" read at {read_at:.0f} days (follow-up so far)"
+    label = (f" {number(read_at, 0)}-day horizon" if read_at >= horizon_days
+             else f" read at {number(read_at, 0)} days (follow-up so far)")
     ax.text(read_at, ax.get_ylim()[0], label, color="#666", fontsize=8, va="bottom")
     percent(ax)
     ax.set_xlabel("days since assignment")
@@ -190,7 +192,7 @@ def qini(curves: pd.DataFrame, chosen: str, title: str = "", binary: bool = True
 def top_k(top: pd.DataFrame, overall: float | None = None, binary: bool = True, title: str = ""):
     """Observed uplift among the top k% by predicted uplift, with 95% intervals."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    labels = [f"top {s:.0%}" if s < 1 else "everyone" for s in top["share_targeted"]]
+    labels = [f"top {pct(s, 0)}" if s < 1 else "everyone" for s in top["share_targeted"]]
     x = np.arange(len(top))
     ax.errorbar(x, top["uplift"], yerr=[top["uplift"] - top["low"], top["high"] - top["uplift"]], fmt="o",
                 color=PALETTE[0], capsize=4)
@@ -256,7 +258,7 @@ def power_curve(se: float, n_treated: int, n_control: int, observed: float, mde:
     ax.plot(grid, curve, color=PALETTE[0])
     ax.axhline(power, color="#999", ls="--", lw=1)
     if np.isfinite(mde):
-        ax.axvline(mde, color=PALETTE[1], ls="--", lw=1, label=f"minimum detectable effect ({power:.0%} power)")
+        ax.axvline(mde, color=PALETTE[1], ls="--", lw=1, label=f"minimum detectable effect ({pct(power, 0)} power)")
     ax.axvline(abs(observed), color=PALETTE[3], lw=1.4, label="observed estimate (size)")
     percent(ax, "y")
     if binary:
@@ -274,12 +276,14 @@ def power_curve(se: float, n_treated: int, n_control: int, observed: float, mde:
 # ==================================================================================================
 def _top_k(r: Readout, title: str):
     u = r.uplift
+    assert u is not None, "the top-k chart is drawn only for a readout with uplift models"
     overall = r.effects[r.effects["primary"] & (r.effects["outcome"] == u["outcome"])]["estimate"]
     return top_k(u["top_k"], float(overall.iloc[0]) if len(overall) else None, is_binary(u["outcome"]), title)
 
 
 def _power(r: Readout, title: str):
     row = r.primary_effect()
+    assert row is not None, "the power chart is drawn only for a readout with a primary estimate"
     return power_curve(row["se"], int(row["n_treated"]), int(row["n_control"]), row["estimate"], row["mde"], r.alpha,
                        r.power, is_binary(r.settings.primary), title)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -71,8 +71,9 @@ def summary_table(readouts: Sequence[Readout], verdicts: Mapping[str, Sequence[s
     return out
 
 
-def _stack(readouts: Sequence[Readout], get) -> pd.DataFrame:
-    parts = [get(r).assign(experiment_id=r.experiment_id) for r in readouts if get(r) is not None and len(get(r))]
+def _stack(readouts: Sequence[Readout], get: Callable[[Readout], pd.DataFrame | None]) -> pd.DataFrame:
+    tables = [(r.experiment_id, get(r)) for r in readouts]
+    parts = [table.assign(experiment_id=eid) for eid, table in tables if table is not None and len(table)]
     if not parts:
         return pd.DataFrame(columns=["experiment_id"])
     out = pd.concat(parts, ignore_index=True)

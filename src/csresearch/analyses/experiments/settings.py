@@ -31,8 +31,8 @@ OUTCOME_KINDS = {
     "expansion_mrr": (False, "expansion MRR within {h} days ($ per account)", "$"),
 }
 Outcome = Literal["retention", "usage_change", "expansion_mrr"]
-MODELS = ("S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest")
 UpliftModel = Literal["S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest"]
+MODELS: tuple[UpliftModel, ...] = ("S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest")
 
 
 def outcome_label(outcome: str, horizon_days: int) -> str:
@@ -189,11 +189,15 @@ class Settings(ReportSettings):
     ended_within_months: int = Field(6, ge=0, le=120, description=(
         "experiments whose outcome window (last assignment + horizon_days) closed within this many months "
         "before the report month are read"))
-    experiments: dict[str, Experiment] = Field(default_factory=lambda: copy.deepcopy(EXPERIMENTS), description=(
+    # the defaults are the params file's plain mappings, validated into Experiment by pydantic
+    # (validate_default) and written as they are into the notebook's parameters cell
+    experiments: dict[str, Experiment] = Field(default_factory=lambda: copy.deepcopy(EXPERIMENTS),  # type: ignore[arg-type]
+                                               description=(
         "per-experiment settings: experiment_id -> {description, randomized, control_arm, treatment_arm, "
         "expected_split, outcomes, primary_outcome, horizon_days, cuped_pre_days, cost_per_treated_account, "
         "control_index_date}"))
-    experiment_defaults: Experiment = Field(default_factory=lambda: copy.deepcopy(EXPERIMENT_DEFAULTS), description=(
+    experiment_defaults: Experiment = Field(default_factory=lambda: copy.deepcopy(EXPERIMENT_DEFAULTS),  # type: ignore[assignment]
+                                            description=(
         "settings of an experiment found in the data but not listed in experiments (the report says so)"))
     confidence: Confidence = 0.95
     power: float = Field(0.8, gt=0, lt=1, description="power at which the minimum detectable effect is stated")

@@ -9,6 +9,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ...text import day, interval, money, p_value, pct, points
 from ..base import Block, Table
 from .compute_readout import Readout
 from .result import Result
@@ -21,10 +22,8 @@ from .words import (
     cuped_sentence,
     display_name,
     effect_sentence,
-    fmt_p,
     interim_survival_note,
     method_notes,
-    money_text,
     observational_sentence,
     power_sentence,
     pretrend_sentence,
@@ -37,19 +36,28 @@ from .words import (
     uplift_sentence,
 )
 
-FMT_EFFECTS = {"estimate": "{:+.4f}", "low": "{:+.4f}", "high": "{:+.4f}", "p_value": fmt_p, "p_holm": fmt_p,
-               "mde": "{:.4f}", "power_at_observed": "{:.0%}", "variance_reduction": "{:.1%}", "n_treated": "{:,}",
-               "n_control": "{:,}"}
+# number formats of the tables' numeric columns; p-values are written as text first (:func:`_p_values`)
+FMT_EFFECTS = {"estimate": "{:+.4f}", "low": "{:+.4f}", "high": "{:+.4f}", "mde": "{:.4f}", "power_at_observed": "{:.0%}",
+               "variance_reduction": "{:.1%}", "n_treated": "{:,}", "n_control": "{:,}"}
 FMT_OBSERVATIONAL = {"estimate": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}", "relative": "{:+.1%}",
                      "relative_low": "{:+.1%}", "relative_high": "{:+.1%}"}
 FMT_ADOPTION_SEGMENTS = {"naive": "{:+.3f}", "effect": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}",
-                         "p_value": fmt_p, "p_holm": fmt_p, "accounts": "{:,}"}
+                         "accounts": "{:,}"}
 FMT_SEGMENTS = {"rate_treated": "{:.1%}", "rate_control": "{:.1%}", "effect": "{:+.3f}", "low": "{:+.3f}",
-                "high": "{:+.3f}", "p_value": fmt_p, "p_holm": fmt_p, "predicted_uplift": "{:+.3f}",
-                "accounts": "{:,}", "n_treated": "{:,}", "n_control": "{:,}"}
+                "high": "{:+.3f}", "predicted_uplift": "{:+.3f}", "accounts": "{:,}", "n_treated": "{:,}",
+                "n_control": "{:,}"}
 
 _POLICY_SHORT = {"top k% by predicted uplift": "highest predicted uplift", "top k% by churn risk": "highest churn risk",
                  "random k%": "random"}
+
+
+def _p_values(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its p-value columns as text (p < 0.001, p = 0.012); a missing one stays missing."""
+    out = table.copy()
+    for column in ("p_value", "p_holm"):
+        if column in out:
+            out[column] = out[column].map(p_value, na_action="ignore")
+    return out
 
 
 def windows_display(windows: pd.DataFrame) -> pd.DataFrame:
@@ -61,9 +69,9 @@ def windows_display(windows: pd.DataFrame) -> pd.DataFrame:
         "experiment": windows["experiment_id"],
         "arms": windows["arms"],
         "accounts": windows["accounts"],
-        "assigned": [f"{a.date()} to {b.date()}" if a != b else str(a.date())
+        "assigned": [f"{day(a)} to {day(b)}" if a != b else day(a)
                      for a, b in zip(windows["first_assigned"], windows["last_assigned"])],
-        "outcome window ends": windows["window_end"].dt.date,
+        "outcome window ends": [day(d) for d in windows["window_end"]],
         "status": windows["status"],
         "in this report": np.where(windows["selected"], "yes", "no"),
     })
@@ -73,19 +81,20 @@ def windows_table(result: Result) -> Table:
     return Table(windows_display(result.windows), "Experiments and their outcome windows")
 
 
-def targeting_display(table: pd.DataFrame) -> pd.DataFrame:
+def targeting_display(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """The targeting table for reading: one interval per cell, money as money."""
+    level = pct(confidence, 0)
     return pd.DataFrame({
         "policy": [_POLICY_SHORT.get(p, p) if s < 1 else "everyone" for p, s in zip(table["policy"], table["share_treated"])],
-        "share treated": [f"{s:.0%}" for s in table["share_treated"]],
+        "share treated": [pct(s, 0) for s in table["share_treated"]],
         "accounts": [f"{n:,}" for n in table["accounts_treated"]],
-        "retention uplift (95% CI)": [f"{e * 100:+.1f} pt ({lo * 100:+.1f} to {hi * 100:+.1f})" for e, lo, hi in
-                                      zip(table["retention_uplift"], table["retention_uplift_low"],
-                                          table["retention_uplift_high"])],
-        "retained ARR added": [money_text(v) for v in table["incremental_arr"]],
-        "cost": [money_text(v) for v in table["cost"]],
-        "net value (95% CI)": [f"{money_text(v)} ({money_text(lo)} to {money_text(hi)})" for v, lo, hi in
-                               zip(table["net_value"], table["net_value_low"], table["net_value_high"])],
+        f"retention uplift ({level} CI)": [f"{points(e, signed=True)} ({interval(lo, hi, 'points')})"
+                                          for e, lo, hi in zip(table["retention_uplift"], table["retention_uplift_low"],
+                                                               table["retention_uplift_high"])],
+        "retained ARR added": [money(v) for v in table["incremental_arr"]],
+        "cost": [money(v) for v in table["cost"]],
+        f"net value ({level} CI)": [f"{money(v)} ({interval(lo, hi, 'money')})" for v, lo, hi in
+                                   zip(table["net_value"], table["net_value_low"], table["net_value_high"])],
     }).drop_duplicates(subset=["policy", "share treated"])
 
 
@@ -128,17 +137,17 @@ def readout_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
         blocks.append(cuped_sentence(r.effects))
     shown = r.effects[["outcome_label", "estimator", "estimate", "low", "high", "p_value", "p_holm", "mde",
                        "variance_reduction", "n_treated", "n_control"]]
-    blocks.append(Table(shown, "Every estimate (retention as a proportion; p_holm: Holm-adjusted across outcomes)",
-                        FMT_EFFECTS))
+    blocks.append(Table(_p_values(shown), "Every estimate (retention as a proportion; p_holm: Holm-adjusted across "
+                        "outcomes)", FMT_EFFECTS))
     if r.survival:
         blocks += ["#### Churn over time\n" + EXPLAIN["survival"]
                    + ("" if s.randomized else " The non-users are reweighted to look like the users."),
-                   figures["survival"], survival_sentence(r.survival, s)]
+                   figures["survival"], survival_sentence(r.survival, s, 1 - r.alpha)]
 
     if not s.randomized:
         blocks += _adoption_blocks(r, figures)
     elif r.uplift:
-        blocks += _uplift_blocks(r, figures)
+        blocks += _uplift_blocks(r, r.uplift, figures)
 
     blocks.append("### Power and what this sample can detect\n" + EXPLAIN["power"])
     main = r.primary_effect()
@@ -154,35 +163,36 @@ def readout_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
 def _adoption_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
     blocks: list[Block] = ["### Not randomised: naive vs adjusted\n" + EXPLAIN["observational"]]
     if r.observational is not None and len(r.observational):
-        blocks += [figures["observational"], observational_sentence(r.observational),
-                   Table(r.observational, "Estimates and the assumption each needs", FMT_OBSERVATIONAL)]
+        blocks += [figures["observational"], observational_sentence(r.observational, 1 - r.alpha),
+                   Table(_p_values(r.observational), "Estimates and the assumption each needs", FMT_OBSERVATIONAL)]
     if r.event_study is not None and len(r.event_study):
         blocks += ["#### Event study\n" + EXPLAIN["event_study"], figures["event_study"],
                    pretrend_sentence(r.pretrend)]
     if len(r.segments):
         blocks += ["#### Effect by segment (doubly robust)\n" + EXPLAIN["segments"],
-                   Table(r.segments, "Effect on the treated by segment (p_holm: Holm-adjusted)", FMT_ADOPTION_SEGMENTS),
-                   segment_sentence(r.segments, r.settings.primary)]
+                   Table(_p_values(r.segments), "Effect on the treated by segment (p_holm: Holm-adjusted)",
+                         FMT_ADOPTION_SEGMENTS),
+                   segment_sentence(r.segments, r.settings.primary, 1 - r.alpha)]
     return blocks + [NO_UPLIFT_FOR_ADOPTION]
 
 
-def _uplift_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
-    s, u = r.settings, r.uplift
+def _uplift_blocks(r: Readout, u: Mapping, figures: Mapping[str, object]) -> list[Block]:
+    s, confidence = r.settings, 1 - r.alpha
     both = uplift_models_display(u)
     blocks: list[Block] = [
         "### Heterogeneous effects\n" + EXPLAIN["uplift"],
         Table(both, "Uplift models on held-out predictions (AUUC: random about 0.5; Qini: random = 0)",
               {c: "{:.3f}" for c in both.columns if c != "model"}),
-        figures["qini"], figures["top_k"], uplift_sentence(u, is_binary(u["outcome"]))]
+        figures["qini"], figures["top_k"], uplift_sentence(u, is_binary(u["outcome"]), confidence)]
     if len(r.segments):
         blocks += ["#### Effect by segment\n" + EXPLAIN["segments"], figures["segments"],
-                   Table(r.segments, "Effect by segment (p_holm: Holm-adjusted; predicted_uplift: chosen model's mean)",
-                         FMT_SEGMENTS),
-                   segment_sentence(r.segments, u["outcome"])]
+                   Table(_p_values(r.segments),
+                         "Effect by segment (p_holm: Holm-adjusted; predicted_uplift: chosen model's mean)", FMT_SEGMENTS),
+                   segment_sentence(r.segments, u["outcome"], confidence)]
     if r.targeting is not None and len(r.targeting):
         blocks += ["### Targeting and ROI\n" + EXPLAIN["targeting"]
-                   + f" Cost per treated account: ${s.cost_per_treated_account:,.0f} (params).",
-                   figures["targeting"], targeting_sentence(r.targeting, s.cost_per_treated_account),
-                   Table(targeting_display(r.targeting),
+                   + f" Cost per treated account: {money(s.cost_per_treated_account)} (params).",
+                   figures["targeting"], targeting_sentence(r.targeting, s.cost_per_treated_account, confidence),
+                   Table(targeting_display(r.targeting, confidence),
                          "Targeting policies, measured on held-out accounts (every column in targeting.csv)")]
     return blocks

@@ -14,44 +14,50 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ...text import DASH, day, interval, money, month_label, number, p_value, pct, plural, points
 from ..base import Kpi, kpi
 from .compute_readout import Readout
 from .result import Result
 from .settings import ExperimentSettings
 
+# ==================================================================================================
+# An effect in its outcome's unit (the numbers themselves are written by csresearch.text)
+# ==================================================================================================
+NOT_ESTIMABLE = "not estimable"
 
-# ==================================================================================================
-# Numbers in words
-# ==================================================================================================
-def fmt_value(outcome: str, value: float, signed: bool = False) -> str:
+
+def _missing(value: float | None) -> bool:
+    return value is None or not np.isfinite(value)
+
+
+def effect_text(outcome: str, value: float | None, signed: bool = False) -> str:
     """An effect in its outcome's unit: retention in percentage points, usage in events, money in $."""
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
-    v = abs(value)
+    if _missing(value):
+        return NOT_ESTIMABLE
     if outcome == "retention":
-        return f"{sign}{v * 100:.1f} points"
+        return points(value, 1, signed)
     if outcome == "expansion_mrr":
-        return f"{sign}${v:,.2f} MRR per account"
-    return f"{sign}{v:,.1f} events per 30 days"
+        return money(value, decimals=2, signed=signed) + " MRR per account"
+    return number(value, 1, signed) + " events per 30 days"
 
 
-def fmt_interval(outcome: str, low: float, high: float, level: float = 0.95) -> str:
-    def one(v):
-        return fmt_value(outcome, v, signed=True).split(" ")[0]
-
-    unit = {"retention": " points", "expansion_mrr": " MRR per account"}.get(outcome, " events per 30 days")
-    return f"{level:.0%} CI {one(low)} to {one(high)}{unit}"
-
-
-def fmt_p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+def effect_interval(outcome: str, low: float | None, high: float | None, level: float = 0.95) -> str:
+    """An effect's interval in its outcome's unit: '95% CI 2.7–7.8 pt', '95% CI −0.7 to +2.6 events per 30 days'."""
+    if low is None or high is None or _missing(low) or _missing(high):
+        return f"{pct(level, 0)} CI {NOT_ESTIMABLE}"
+    if outcome == "retention":
+        return interval(low, high, "points", 1, confidence=level)
+    if outcome == "expansion_mrr":
+        return _cents_interval(low, high, level) + " MRR per account"
+    return interval(low, high, "number", 1, confidence=level, unit="events per 30 days")
 
 
-def money_text(v: float) -> str:
-    return "–" if not np.isfinite(v) else f"{'-' if v < 0 else ''}${abs(v):,.0f}"
+def _cents_interval(low: float, high: float, level: float) -> str:
+    """A money interval in cents, joined the way :func:`csresearch.text.interval` joins (its money kind
+    writes whole dollars only, too coarse for MRR per account)."""
+    same_sign = (low < 0) == (high < 0)
+    first, second = money(low, decimals=2, signed=not same_sign), money(high, decimals=2, signed=not same_sign)
+    return f"{pct(level, 0)} CI " + (f"{first}{DASH}{second}" if same_sign else f"{first} to {second}")
 
 
 # ==================================================================================================
@@ -73,7 +79,7 @@ def effect_sentence(row: Mapping, name: str, alpha: float = 0.05, power: float =
     otherwise 'no detectable effect at this sample size' with the minimum detectable effect. A
     non-randomised estimate is worded as a difference between comparable accounts, not as an effect."""
     outcome, label = row["outcome"], row["outcome_label"]
-    ci = fmt_interval(outcome, row["low"], row["high"], 1 - alpha)
+    ci = effect_interval(outcome, row["low"], row["high"], 1 - alpha)
     if not np.isfinite(row["estimate"]):
         return f"{name}: {label} could not be estimated."
     detected = row["low"] > 0 or row["high"] < 0
@@ -81,33 +87,33 @@ def effect_sentence(row: Mapping, name: str, alpha: float = 0.05, power: float =
         if detected:
             more = "higher" if row["estimate"] > 0 else "lower"
             return (f"After adjusting for measured differences, users of {name} had {label} "
-                    f"{fmt_value(outcome, row['estimate'])} {more} than comparable non-users ({ci}). Not randomised: "
+                    f"{effect_text(outcome, row['estimate'])} {more} than comparable non-users ({ci}). Not randomised: "
                     "unmeasured differences such as engagement may remain and usually inflate this.")
         return (f"No detectable difference in {label} between users of {name} and comparable non-users at this "
-                f"sample size: {fmt_value(outcome, row['estimate'], signed=True)} ({ci}); the smallest difference it "
-                f"could reliably detect ({power:.0%} power) is {fmt_value(outcome, row['mde'])}.")
+                f"sample size: {effect_text(outcome, row['estimate'], signed=True)} ({ci}); the smallest difference it "
+                f"could reliably detect ({pct(power, 0)} power) is {effect_text(outcome, row['mde'])}.")
     if detected:
         verb = "raised" if row["estimate"] > 0 else "lowered"
         among = ("Among the accounts it actually reached, " if str(row.get("estimator", "")).startswith("effect on the exposed")
                  else "")
-        return f"{among}{name} {verb} {label} by {fmt_value(outcome, row['estimate'])} ({ci})."
-    mde = fmt_value(outcome, row["mde"])
+        return f"{among}{name} {verb} {label} by {effect_text(outcome, row['estimate'])} ({ci})."
+    mde = effect_text(outcome, row["mde"])
     return (f"No detectable effect of {name} on {label} at this sample size: the estimate is "
-            f"{fmt_value(outcome, row['estimate'], signed=True)} ({ci}), and the smallest effect this "
-            f"sample could reliably detect ({power:.0%} power) is {mde}. This is not evidence of no effect.")
+            f"{effect_text(outcome, row['estimate'], signed=True)} ({ci}), and the smallest effect this "
+            f"sample could reliably detect ({pct(power, 0)} power) is {mde}. This is not evidence of no effect.")
 
 
 def srm_sentence(srm: Mapping) -> str:
     if not srm:
         return "Not randomised: no sample-ratio check applies (arms chose themselves)."
     counts = ", ".join(f"{a} {n:,}" for a, n in zip(srm["arms"], srm["observed"]))
-    shares = ", ".join(f"{s:.0%}" for s in srm["expected_share"])
+    shares = ", ".join(pct(s, 0) for s in srm["expected_share"])
     if srm["flagged"]:
-        return (f"**Sample-ratio mismatch**: {counts} is not the intended {shares} split (chi-square p = "
-                f"{srm['p_value']:.1g} < {srm['alpha']}). Assignment or logging is broken somewhere; treat every "
+        return (f"**Sample-ratio mismatch**: {counts} is not the intended {shares} split (chi-square "
+                f"{p_value(srm['p_value'])}, below {srm['alpha']:g}). Assignment or logging is broken somewhere; treat every "
                 "estimate below as suspect until the cause is found.")
-    return (f"Arm sizes ({counts}) match the intended {shares} split (chi-square p = {srm['p_value']:.2f}; "
-            f"flagged below {srm['alpha']}).")
+    return (f"Arm sizes ({counts}) match the intended {shares} split (chi-square {p_value(srm['p_value'])}; "
+            f"flagged below {srm['alpha']:g}).")
 
 
 def balance_sentence(balance: pd.DataFrame, weighted: pd.DataFrame | None = None, randomized: bool = True) -> str:
@@ -116,7 +122,7 @@ def balance_sentence(balance: pd.DataFrame, weighted: pd.DataFrame | None = None
     n, bad = len(balance), int(balance["imbalanced"].sum())
     worst = balance.loc[balance["smd"].abs().idxmax()]
     text = (f"{bad} of {n} covariate levels differ by more than 0.1 standard deviations between arms "
-            f"(largest: {worst['covariate']}, SMD {worst['smd']:+.2f}).")
+            f"(largest: {worst['covariate']}, SMD {number(worst['smd'], 2, signed=True)}).")
     if randomized:
         text += (" With random assignment such gaps are chance; CUPED below adjusts for the pre-period ones."
                  if bad else " The arms look alike before treatment, as randomisation should make them.")
@@ -130,7 +136,7 @@ def balance_sentence(balance: pd.DataFrame, weighted: pd.DataFrame | None = None
 def compliance_sentence(compliance: pd.DataFrame, settings: ExperimentSettings) -> str:
     if compliance.empty or compliance["exposure_known"].sum() == 0:
         return "Exposure was not recorded: the report estimates the effect of being assigned (intention to treat)."
-    parts = [f"{r.arm}: {r.share_exposed:.0%} exposed" for r in compliance.itertuples()]
+    parts = [f"{r.arm}: {pct(r.share_exposed, 0)} exposed" for r in compliance.itertuples()]
     treated = compliance[compliance["arm"] != settings.control_arm]["share_exposed"]
     if settings.randomized and len(treated) and treated.min() < 0.98:
         return ("; ".join(parts) + ". Exposure is partial, so the intention-to-treat effect (what assigning the "
@@ -139,23 +145,25 @@ def compliance_sentence(compliance: pd.DataFrame, settings: ExperimentSettings) 
     return "; ".join(parts) + "."
 
 
-def survival_sentence(result: Mapping, settings: ExperimentSettings) -> str:
+def survival_sentence(result: Mapping, settings: ExperimentSettings, confidence: float = 0.95) -> str:
     hr, lo, hi = result["hazard_ratio"], result["hazard_ratio_low"], result["hazard_ratio_high"]
     rm = result["rmst_difference"]
     treat, ctrl = list(result["survival_at_horizon"])
     h = int(result.get("horizon_days", settings.horizon_days))
     weighted = result.get("weighted")
-    text = (f"After {h} days {result['survival_at_horizon'][treat]:.1%} of {treat} accounts and "
-            f"{result['survival_at_horizon'][ctrl]:.1%} of {ctrl} accounts "
+    text = (f"After {h} days {pct(result['survival_at_horizon'][treat])} of {treat} accounts and "
+            f"{pct(result['survival_at_horizon'][ctrl])} of {ctrl} accounts "
             f"{'(reweighted to look like ' + treat + ' accounts) ' if weighted else ''}were still paying "
             "(Kaplan-Meier). ")
     if lo > 1 or hi < 1:
-        text += (f"The churn hazard of {treat} accounts was {hr:.2f} times the {ctrl} arm's "
-                 f"(95% CI {lo:.2f} to {hi:.2f}, Cox)")
+        text += (f"The churn hazard of {treat} accounts was {number(hr, 2)} times the {ctrl} arm's "
+                 f"({interval(lo, hi, 'number', 2, confidence=confidence)}, Cox)")
     else:
-        text += f"No detectable difference in churn hazard (hazard ratio {hr:.2f}, 95% CI {lo:.2f} to {hi:.2f}, Cox)"
-    text += (f"; over the {h} days an account in {treat} paid for {rm.estimate:+.1f} days more on average "
-             f"(restricted mean survival time, 95% CI {rm.low:+.1f} to {rm.high:+.1f}).")
+        text += (f"No detectable difference in churn hazard (hazard ratio {number(hr, 2)}, "
+                 f"{interval(lo, hi, 'number', 2, confidence=confidence)}, Cox)")
+    text += (f"; over the {h} days an account in {treat} paid for {number(rm.estimate, 1, signed=True)} days more "
+             f"on average (restricted mean survival time, "
+             f"{interval(rm.low, rm.high, 'number', 1, confidence=confidence, unit='days')}).")
     return text
 
 
@@ -163,7 +171,7 @@ def cuped_sentence(effects: pd.DataFrame) -> str:
     rows = effects[effects["estimator"].str.startswith("CUPED")]
     if rows.empty:
         return ""
-    parts = [f"{r.outcome_label} {r.variance_reduction:.0%}" for r in rows.itertuples()]
+    parts = [f"{r.outcome_label} {pct(r.variance_reduction, 0)}" for r in rows.itertuples()]
     return ("CUPED subtracts the part of each outcome predicted by pre-assignment usage, MRR and tenure, which "
             "narrows the interval without biasing it; variance of the estimate reduced by: " + "; ".join(parts) + ".")
 
@@ -174,14 +182,14 @@ def pretrend_sentence(pretrend: Mapping | None) -> str:
     p = pretrend["p_value"]
     if p < 0.05:
         return (f"Warning: before adopting, users' usage already moved differently from non-users' (joint test of the "
-                f"{pretrend['df']} pre-period coefficients, p = {p:.3f}); the difference-in-differences estimate may "
+                f"{pretrend['df']} pre-period coefficients, {p_value(p)}); the difference-in-differences estimate may "
                 "be biased.")
     return (f"Before adopting, users' and non-users' usage moved in parallel (joint test of the {pretrend['df']} "
-            f"pre-period coefficients, p = {p:.2f}): consistent with, though not proof of, the parallel-trends "
+            f"pre-period coefficients, {p_value(p)}): consistent with, though not proof of, the parallel-trends "
             "assumption.")
 
 
-def observational_sentence(table: pd.DataFrame) -> str:
+def observational_sentence(table: pd.DataFrame, confidence: float = 0.95) -> str:
     parts = []
     for outcome, rows in table.groupby("outcome", sort=False):
         naive = rows[rows["estimator"].str.startswith("naive")]
@@ -191,13 +199,15 @@ def observational_sentence(table: pd.DataFrame) -> str:
         relative = naive["relative"].notna().all()
         col = "relative" if relative else "estimate"
 
-        def show(v):
-            return f"{v:+.0%}" if relative else f"{v * 100:+.1f} points"
+        def show(v: float) -> str:
+            return pct(v, 0, signed=True) if relative else points(v, 1, signed=True)
 
         n, a = naive.iloc[0], adjusted.iloc[-1]
+        low, high = (a["relative_low"], a["relative_high"]) if relative else (a["low"], a["high"])
+        bounds = (interval(low, high, "pct", 0, confidence=confidence) if relative
+                  else interval(low, high, "points", confidence=confidence))
         parts.append(f"on {outcome}, the naive comparison says {show(n[col])} but the {a['estimator']} estimate is "
-                     f"{show(a[col])} (95% CI {show(a[col + '_low' if relative else 'low'])} to "
-                     f"{show(a[col + '_high' if relative else 'high'])})")
+                     f"{show(a[col])} ({bounds})")
     if not parts:
         return ""
     return ("Users are not a random group: " + "; ".join(parts) + ". The adjusted estimates remove the measured "
@@ -205,32 +215,34 @@ def observational_sentence(table: pd.DataFrame) -> str:
             "usually upwards.")
 
 
-def uplift_sentence(u: Mapping, binary: bool = True) -> str:
+def uplift_sentence(u: Mapping, binary: bool = True, confidence: float = 0.95) -> str:
     ev = u["evaluation"].set_index("model")
     chosen = u["chosen"]
     qi = u["qini_interval"]
     top = u["top_k"]
     first = top.iloc[0] if len(top) else None
     text = (f"{chosen} was chosen (highest Qini on one random half of the held-out predictions). On the other half "
-            f"its Qini coefficient is {ev.loc[chosen, 'qini']:.3f} (95% CI {qi.get('ci_lower', np.nan):.3f} to "
-            f"{qi.get('ci_upper', np.nan):.3f}; 0 = no better than random) and its AUUC {ev.loc[chosen, 'auuc']:.2f}.")
+            f"its Qini coefficient is {number(ev.loc[chosen, 'qini'], 3)} "
+            f"({interval(qi.get('ci_lower'), qi.get('ci_upper'), 'number', 3, confidence=confidence)}; 0 = no better than "
+            f"random) and its AUUC {number(ev.loc[chosen, 'auuc'], 2)}.")
     if first is not None:
-        unit = (lambda v: f"{v * 100:+.1f} points") if binary else (lambda v: f"{v:+,.1f}")
-        text += (f" Among the top {first['share_targeted']:.0%} by predicted uplift the observed uplift is "
-                 f"{unit(first['uplift'])} (95% CI {unit(first['low'])} to {unit(first['high'])}).")
+        kind = "points" if binary else "number"
+        uplift = points(first["uplift"], 1, signed=True) if binary else number(first["uplift"], 1, signed=True)
+        text += (f" Among the top {pct(first['share_targeted'], 0)} by predicted uplift the observed uplift is "
+                 f"{uplift} ({interval(first['low'], first['high'], kind, confidence=confidence)}).")
     if qi.get("ci_lower", -1) <= 0:
         text += (" The ranking's advantage over random targeting is not detectable at this sample size: use the "
                  "segment table, not individual scores, to decide whom to prioritise.")
     return text
 
 
-def segment_sentence(segments: pd.DataFrame, outcome: str) -> str:
+def segment_sentence(segments: pd.DataFrame, outcome: str, confidence: float = 0.95) -> str:
     if segments.empty:
         return "Too few accounts per segment to compare."
     sig = segments[segments["p_holm"] < 0.05]
     best = segments.loc[segments["effect"].idxmax()]
-    text = (f"The largest effect is in {best['segment']} ({fmt_value(outcome, best['effect'], True)}, "
-            f"{fmt_interval(outcome, best['low'], best['high'])}).")
+    text = (f"The largest effect is in {best['segment']} ({effect_text(outcome, best['effect'], True)}, "
+            f"{effect_interval(outcome, best['low'], best['high'], confidence)}).")
     if len(sig):
         text += (" Detectable after Holm correction for testing "
                  f"{len(segments)} segments: {', '.join(sig['segment'])}.")
@@ -239,7 +251,7 @@ def segment_sentence(segments: pd.DataFrame, outcome: str) -> str:
     return text
 
 
-def targeting_sentence(table: pd.DataFrame, cost: float) -> str:
+def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.95) -> str:
     if table is None or table.empty:
         return ""
     everyone = table[(table["policy"] == "random k%") & (table["share_treated"] == 1.0)]
@@ -247,13 +259,14 @@ def targeting_sentence(table: pd.DataFrame, cost: float) -> str:
     text = ""
     if len(everyone):
         e = everyone.iloc[0]
-        text += (f"Treating everyone ({e['accounts_treated']:,} accounts at {money_text(cost)} each) is expected to "
-                 f"keep {money_text(e['incremental_arr'])} of ARR (95% CI {money_text(e['incremental_arr_low'])} to "
-                 f"{money_text(e['incremental_arr_high'])}) for {money_text(e['cost'])}. ")
+        text += (f"Treating everyone ({plural(int(e['accounts_treated']), 'account')} at {money(cost)} each) is "
+                 f"expected to keep {money(e['incremental_arr'])} of ARR "
+                 f"({interval(e['incremental_arr_low'], e['incremental_arr_high'], 'money', confidence=confidence)}) "
+                 f"for {money(e['cost'])}. ")
     how = ("treating everyone" if best["share_treated"] >= 1 else
-           f"treating the {best['policy'].replace('k%', format(best['share_treated'], '.0%'))}")
-    text += (f"The best net value measured is {how}: {money_text(best['net_value'])} (95% CI "
-             f"{money_text(best['net_value_low'])} to {money_text(best['net_value_high'])}).")
+           f"treating the {best['policy'].replace('k%', pct(best['share_treated'], 0))}")
+    text += (f"The best net value measured is {how}: {money(best['net_value'])} "
+             f"({interval(best['net_value_low'], best['net_value_high'], 'money', confidence=confidence)}).")
     if best["net_value_low"] <= 0:
         text += " Its interval includes a loss, so treat it as a lead to test, not a settled rule."
     return text
@@ -262,9 +275,9 @@ def targeting_sentence(table: pd.DataFrame, cost: float) -> str:
 def power_sentence(row: Mapping, power: float = 0.8) -> str:
     o = row["outcome"]
     return (f"With {row['n_treated']:,} treated and {row['n_control']:,} control accounts, the smallest effect on "
-            f"{row['outcome_label']} this sample detects with {power:.0%} power is {fmt_value(o, row['mde'])}; "
-            f"its power for an effect the size of the estimate ({fmt_value(o, row['estimate'])}) is "
-            f"{row['power_at_observed']:.0%} (power for the observed effect only restates the p-value; the MDE is "
+            f"{row['outcome_label']} this sample detects with {pct(power, 0)} power is {effect_text(o, row['mde'])}; "
+            f"its power for an effect the size of the estimate ({effect_text(o, row['estimate'])}) is "
+            f"{pct(row['power_at_observed'], 0)} (power for the observed effect only restates the p-value; the MDE is "
             "the number to plan with).")
 
 
@@ -274,9 +287,11 @@ def qbr_summary(r: Readout) -> str:
     name = display_name(s)
     arms = ", ".join(f"{a} {n:,}" for a, n in f["arm"].value_counts().items())
     design = "a randomised experiment" if s.randomized else "an observational comparison (not randomised)"
+    first, last = day(f["recorded_assigned_at"].min()), day(f["recorded_assigned_at"].max())
+    assigned = f"on {first}" if first == last else f"{first} to {last}"
     lines = [f"**What was tested.** {name} (`{s.experiment_id}`), {design}: {arms} accounts, assigned "
-             f"{f['recorded_assigned_at'].min().date()} to {f['recorded_assigned_at'].max().date()}; status: {r.status}. "
-             f"Outcomes measured {s.horizon_days} days after assignment, as of {r.as_of.date()}."]
+             f"{assigned}; status: {r.status}. "
+             f"Outcomes measured {s.horizon_days} days after assignment, as of {day(r.as_of)}."]
     if r.effects.empty:
         lines.append("**Result.** " + maturity_note(r))
         if s.randomized and r.srm:
@@ -295,11 +310,12 @@ def qbr_summary(r: Readout) -> str:
     else:
         lines.append("**Can we trust it?** Users chose to adopt, so this is not a controlled experiment. "
                      + observational_sentence(r.observational if r.observational is not None else pd.DataFrame(
-                         columns=["outcome", "estimator"])))
+                         columns=["outcome", "estimator"]), 1 - r.alpha))
     if len(r.segments):
-        lines.append("**Who benefits.** " + segment_sentence(r.segments, s.primary))
+        lines.append("**Who benefits.** " + segment_sentence(r.segments, s.primary, 1 - r.alpha))
     if r.targeting is not None and len(r.targeting):
-        lines.append("**What it is worth.** " + targeting_sentence(r.targeting, s.cost_per_treated_account))
+        lines.append("**What it is worth.** " + targeting_sentence(r.targeting, s.cost_per_treated_account,
+                                                                   1 - r.alpha))
     return "\n\n".join(lines)
 
 
@@ -309,8 +325,8 @@ def maturity_note(r: Readout) -> str:
     if f.empty or f["treated"].nunique() < 2:
         return "Not estimable: " + " ".join(r.notes)
     mature = int(f["mature"].sum())
-    first = (f["recorded_assigned_at"].min() + pd.Timedelta(days=h)).date()
-    last = (f["recorded_assigned_at"].max() + pd.Timedelta(days=h)).date()
+    first = day(f["recorded_assigned_at"].min() + pd.Timedelta(days=h))
+    last = day(f["recorded_assigned_at"].max() + pd.Timedelta(days=h))
     if mature == 0:
         return (f"Too early to read: the {h}-day outcomes become observable from {first} (all by {last}); until "
                 "then this section shows the design checks and churn so far.")
@@ -323,8 +339,8 @@ def method_notes(r: Readout) -> str:
     s = r.settings
     notes = [
         f"- **Censoring**: outcomes at {s.horizon_days} days use only accounts assigned at least {s.horizon_days} days "
-        f"before {r.as_of.date()}; survival curves keep every account and censor those still paying at that date.",
-        "- **Churn** is the project's one definition (`csresearch.churn.paying_spells`: MRR to zero across a month "
+        f"before {day(r.as_of)}; survival curves keep every account and censor those still paying at that date.",
+        "- **Churn** is the project's one definition (`csresearch.core.revenue.paying_spells`: MRR to zero across a month "
         "end, with the reactivation window in the conventions box). Usage is counted per paying day and expansion "
         "is floored at zero, so a churn is counted once, in retention, not again as lost usage or MRR.",
         "- **Leakage**: covariates and CUPED use only data from before each account's assignment; uplift models are "
@@ -397,9 +413,11 @@ def section_title(r: Readout) -> str:
 
 
 def interim_survival_note(r: Readout) -> str:
-    s = r.settings
-    return (survival_sentence(r.survival, s) + f" These are interim curves, read at the "
-            f"{r.survival['horizon_days']:.0f} days of follow-up so far: the {s.horizon_days}-day outcome window is "
+    s, survival = r.settings, r.survival
+    if not survival:
+        return ""
+    return (survival_sentence(survival, s, 1 - r.alpha) + f" These are interim curves, read at the "
+            f"{number(survival['horizon_days'], 0)} days of follow-up so far: the {s.horizon_days}-day outcome window is "
             "still open. Stopping or deciding on an interim look raises the chance of a false positive: decide at "
             "the planned horizon.")
 
@@ -434,7 +452,7 @@ def chart_titles(r: Readout) -> dict[str, str]:
 # ==================================================================================================
 def headline(result: Result) -> str:
     """The report's first sentence: one clause per experiment, about its primary outcome."""
-    readouts, when = result.readouts, result.month.strftime("%B %Y")
+    readouts, when = result.readouts, month_label(result.month)
     if not result.has_experiments:
         return f"No experiments table in the data: no experiment to read out for {when}."
     if not readouts:
@@ -447,11 +465,11 @@ def headline(result: Result) -> str:
             parts.append(f"{name}: not estimable yet")
             continue
         o = row["outcome"]
-        ci = fmt_interval(o, row["low"], row["high"])
+        ci = effect_interval(o, row["low"], row["high"], 1 - r.alpha)
         detected = row["low"] > 0 or row["high"] < 0
         if not r.settings.randomized:
             if detected:
-                parts.append(f"{name} users had {row['outcome_label']} {fmt_value(o, row['estimate'])} "
+                parts.append(f"{name} users had {row['outcome_label']} {effect_text(o, row['estimate'])} "
                              f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable non-users ({ci}; not "
                              "randomised, so an upper bound more than a proof)")
             else:
@@ -459,13 +477,13 @@ def headline(result: Result) -> str:
                              f"comparable non-users at this sample size")
         elif detected:
             parts.append(f"{name} {'raised' if row['estimate'] > 0 else 'lowered'} {row['outcome_label']} by "
-                         f"{fmt_value(o, row['estimate'])} ({ci})")
+                         f"{effect_text(o, row['estimate'])} ({ci})")
         else:
             parts.append(f"{name}: no detectable effect on {row['outcome_label']} at this sample size "
-                         f"(MDE {fmt_value(o, row['mde'])})")
+                         f"(MDE {effect_text(o, row['mde'])})")
     srm = [display_name(r.settings) for r in readouts if r.srm.get("flagged")]
     tail = f" Sample-ratio mismatch in {', '.join(srm)}: check assignment first." if srm else ""
-    return f"{len(readouts)} experiment(s) read out for {when}: " + "; ".join(parts) + "." + tail
+    return f"{plural(len(readouts), 'experiment')} read out for {when}: " + "; ".join(parts) + "." + tail
 
 
 def windows_sentence(result: Result) -> str:
@@ -473,7 +491,7 @@ def windows_sentence(result: Result) -> str:
         return ("No `experiments` table in the data: there is nothing to read out. Add one (experiment_id, "
                 "account_id, arm, assigned_at, exposed) to get this report.")
     unconfigured = [r.experiment_id for r in result.readouts if not r.settings.configured]
-    text = f"{len(result.windows)} experiment(s) in the data; {len(result.readouts)} read out below."
+    text = f"{plural(len(result.windows), 'experiment')} in the data; {len(result.readouts)} read out below."
     if unconfigured:
         text += (f" No settings for {', '.join(unconfigured)} in params/04_uplift_experiments.yml: read with the "
                  "`experiment_defaults` (check the control arm, outcomes and horizon).")
@@ -491,8 +509,8 @@ def conventions(result: Result) -> tuple[dict, dict]:
         "srm_alpha": result.srm_alpha,
     }
     notes = {
-        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (churn.paying_spells)",
-        "experiment_id": "which experiment(s) this report reads out",
+        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.core.revenue.paying_spells)",
+        "experiment_id": "which experiments this report reads out",
         "ended_within_months": ("experiments whose outcome window closed within this many months before the report "
                                 "month are read"),
         "confidence": "interval level; 1 - confidence is the significance level",
@@ -511,7 +529,7 @@ def kpis(result: Result) -> list[Kpi]:
             continue
         o = row["outcome"]
         kind = "" if r.settings.randomized else " (not randomised, adjusted)"
-        out.append(kpi(f"{display_name(r.settings)}: {row['outcome_label']}{kind}", float(row["estimate"]),
-                       f"{fmt_value(o, row['estimate'], signed=True)} ({fmt_interval(o, row['low'], row['high'])})",
+        shown = f"{effect_text(o, row['estimate'], signed=True)} ({effect_interval(o, row['low'], row['high'], 1 - r.alpha)})"
+        out.append(kpi(f"{display_name(r.settings)}: {row['outcome_label']}{kind}", float(row["estimate"]), shown,
                        low=float(row["low"]), high=float(row["high"]), experiment_id=r.experiment_id))
     return out

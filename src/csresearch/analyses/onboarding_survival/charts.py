@@ -43,7 +43,9 @@ def value_by_cohort(result: Result):
 
 
 def hazard_ratios(result: Result):
-    """The Cox model's hazard ratios (forest plot)."""
+    """The Cox model's hazard ratios (forest plot; nothing drawn without onboarding data)."""
+    if result.cox is None:
+        return None, None
     return forest_chart(result.cox.summary, words.forest_title(result))
 
 

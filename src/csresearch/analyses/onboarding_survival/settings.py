@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from ..base import CountSameMonthChurn, ReactivationWindowDays, ReportSettings, ValueMilestone
 
 
-def _window_start(value):
+def _window_start(value: object) -> str | None:
     """``YYYY-MM`` or a date ``YYYY-MM-DD`` (a YAML date is taken as its ISO text); None stays None."""
     if value is None:
         return None
@@ -58,7 +58,7 @@ class Settings(ReportSettings):
         "YYYY-MM where the data begins (None: the first month of usage events)"))
 
     @model_validator(mode="after")
-    def _buckets_and_landmark(self):
+    def _buckets_and_landmark(self) -> Settings:
         if len(set(self.ttv_buckets_days)) != len(self.ttv_buckets_days):
             raise ValueError(f"ttv_buckets_days {self.ttv_buckets_days} repeats an edge")
         if self.landmark_days is not None and self.landmark_days < max(self.ttv_buckets_days):

@@ -3,35 +3,45 @@ read from its result."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ...text import day, format_each, interval, money, number, p_value, pct, plural, words
 from ..base import Kpi, Table, kpi
 from .compute_value import bucket_labels
 from .result import Result
 
 
-# ---- number formats (local for now: csresearch.text.pct differs on infinities and has no interval) ----
-def pct(x: float, decimals: int = 0) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.{decimals}f}%"
+def _with_interval(value: float | None, low: float | None, high: float | None, kind: str = "pct",
+                   decimals: int = 0) -> str:
+    """'76% (74–79%)', '0.68 (0.58–0.81)', '$1,200 ($1,000–$1,400)': an estimate and its interval."""
+    shown = money(value, decimals=decimals) if kind == "money" else {"pct": pct, "number": number}[kind](value, decimals)
+    return f"{shown} ({interval(low, high, kind, decimals)})"
 
 
-def interval(lo: float, hi: float, kind: str = "pct", decimals: int = 0) -> str:
-    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
-        return "interval n/a"
-    if kind == "pct":
-        return f"{100 * lo:.{decimals}f}-{100 * hi:.{decimals}f}%"
-    if kind == "money":
-        return f"${lo:,.0f}-${hi:,.0f}"
-    return f"{lo:.{decimals}f}-{hi:.{decimals}f}"
+def _share(row: Mapping[str, Any], key: str) -> str:
+    """The share still paying at a tenure with its interval, in whole percent: '76% (74–79%)'."""
+    return _with_interval(row[key], row[key + "_lower"], row[key + "_upper"])
 
 
-def _p(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "p n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+def _ratio(hr: Mapping[str, Any]) -> str:
+    """A hazard ratio with its interval: '0.68 (0.58–0.81)'."""
+    return _with_interval(hr.get("hazard_ratio"), hr.get("lower"), hr.get("upper"), "number", 2)
+
+
+def _hr_interval(hr: Mapping[str, Any]) -> str:
+    return interval(hr.get("lower"), hr.get("upper"), "number", 2)
+
+
+def _median_interval(low: float, high: float) -> str:
+    """The interval of a median lifetime in months; its upper end may not be reached yet."""
+    if not np.isfinite(low):
+        return "interval not estimable"
+    if not np.isfinite(high):
+        return f"{number(low, 0)} or more"
+    return interval(low, high, "number", 0)
 
 
 def _latest_month(row: pd.Series, months: Sequence[float], prefer: float = 12) -> float | None:
@@ -51,22 +61,21 @@ def headline(result: Result) -> str:
     hr = result.fast_hazard_ratio()
     text = outcome_sentence(result)
     if np.isfinite(hr.get("hazard_ratio", np.nan)):
-        text = text.rstrip(".") + (f"; adjusted hazard ratio {hr['hazard_ratio']:.2f} "
-                                   f"({interval(hr['lower'], hr['upper'], 'num', 2)}).")
+        text = text.rstrip(".") + f"; adjusted hazard ratio {_ratio(hr)}."
     return text
 
 
 def overall_sentence(result: Result) -> str:
     row = result.overall
     m = _latest_month(row, result.survival_months, 12)
-    text = f"{int(row['accounts']):,} accounts, {int(row['churned']):,} churned so far"
+    text = f"{plural(int(row['accounts']), 'account')}, {int(row['churned']):,} churned so far"
     if m is not None:
         key = f"survival_{m:g}m"
-        text += (f"; {pct(row[key])} ({interval(row[key + '_lower'], row[key + '_upper'])}) are still paying "
+        text += (f"; {_share(row, key)} are still paying "
                  f"{m:g} months after their first payment")
     if np.isfinite(row["median_months"]):
-        text += (f"; half are gone by {row['median_months']:.0f} months "
-                 f"({interval(row['median_lower'], row['median_upper'], 'num')} months)")
+        text += (f"; half are gone by {number(row['median_months'], 0)} months "
+                 f"({_median_interval(row['median_lower'], row['median_upper'])} months)")
     else:
         text += "; the median lifetime is not reached (more than half are still paying at the longest follow-up)"
     return text + "."
@@ -79,12 +88,12 @@ def cohort_sentence(result: Result) -> str:
     verdict = ("Cohorts differ in survival more than chance would explain" if lr["p_value"] < 0.05
                else "Cohorts do not differ in survival more than chance would explain")
     return (f"{verdict} (log-rank test across {lr['groups']} cohorts at equal tenure: chi-square "
-            f"{lr['test_statistic']:.1f} on {lr['degrees_of_freedom']} df, {_p(lr['p_value'])}).")
+            f"{number(lr['test_statistic'])} on {lr['degrees_of_freedom']} df, {p_value(lr['p_value'])}).")
 
 
 def outcome_sentence(result: Result, month: float = 12) -> str:
     """'Of accounts still paying on day 90, those reaching first value within 30 days keep 88%
-    (85-90%) at 12 months vs 71% (68-74%) for those with no value by day 90.'"""
+    (85–90%) at 12 months vs 71% (68–74%) for those with no value by day 90.'"""
     table = result.survival_of("onboarding").set_index("group")
     fast, slow = result.fast_group, result.slow_group
     if fast not in table.index or slow not in table.index:
@@ -96,8 +105,7 @@ def outcome_sentence(result: Result, month: float = 12) -> str:
     key = f"survival_{m:g}m"
     edge = result.buckets_days[0]
     return (f"Of accounts still paying on day {result.landmark_days}, those that reached first value within "
-            f"{edge} days keep {pct(f[key])} ({interval(f[key + '_lower'], f[key + '_upper'])}) at {m:g} months "
-            f"vs {pct(s[key])} ({interval(s[key + '_lower'], s[key + '_upper'])}) for those with "
+            f"{edge} days keep {_share(f, key)} at {m:g} months vs {_share(s, key)} for those with "
             f"{slow.replace('no value', 'no first value')}.")
 
 
@@ -107,7 +115,7 @@ def outcome_logrank_sentence(result: Result) -> str:
         return ""
     verdict = "differ" if lr["p_value"] < 0.05 else "do not clearly differ"
     return (f"The onboarding groups {verdict} in survival after day {result.landmark_days} (log-rank chi-square "
-            f"{lr['test_statistic']:.1f} on {lr['degrees_of_freedom']} df, {_p(lr['p_value'])}; unadjusted).")
+            f"{number(lr['test_statistic'])} on {lr['degrees_of_freedom']} df, {p_value(lr['p_value'])}; unadjusted).")
 
 
 def naive_warning(result: Result) -> str:
@@ -117,12 +125,12 @@ def naive_warning(result: Result) -> str:
         return ""
     return ("**Why a landmark.** An account has to stay long enough to reach value, so comparing 'reached value' "
             "with 'did not' from day 1 credits onboarding with survival it did not cause (*immortal-time bias*). "
-            f"That naive comparison gives a hazard ratio of {nv['hazard_ratio']:.2f} "
-            f"({interval(nv['lower'], nv['upper'], 'num', 2)}). Here every group is fixed on day "
+            f"That naive comparison gives a hazard ratio of {_ratio(nv)}. Here every group is fixed on day "
             f"{result.landmark_days} using only what had happened by then, and accounts that churned or were censored "
             f"before day {result.landmark_days} are left out of the comparison; 'later' and 'never' are one group, "
-            f"because on day {result.landmark_days} nobody can tell them apart. The landmark estimate is "
-            f"{hr.get('hazard_ratio', np.nan):.2f} ({interval(hr.get('lower'), hr.get('upper'), 'num', 2)}).")
+            f"because on day {result.landmark_days} nobody can tell them apart. "
+            + (f"The landmark estimate is {_ratio(hr)}." if np.isfinite(hr.get("hazard_ratio", np.nan))
+               else "The landmark estimate could not be made (too few accounts in a group)."))
 
 
 def trend_sentence(result: Result) -> str:
@@ -132,14 +140,14 @@ def trend_sentence(result: Result) -> str:
     unit = {"quarter": "quarterly", "month": "monthly"}[result.cohort_frequency]
     rate = abs(t["hazard_ratio"] - 1)
     if t["lower"] > 1:
-        head = (f"Onboarding is getting faster: each {unit} cohort reaches first value at a {pct(rate)} higher rate "
+        head = (f"Onboarding is getting faster: each {unit} cohort reaches first value at a {pct(rate, 0)} higher rate "
                 "than the one before")
     elif t["upper"] < 1:
-        head = (f"Onboarding is getting slower: each {unit} cohort reaches first value at a {pct(rate)} lower rate "
+        head = (f"Onboarding is getting slower: each {unit} cohort reaches first value at a {pct(rate, 0)} lower rate "
                 "than the one before")
     else:
         head = "No clear trend in onboarding speed across cohorts"
-    return f"{head} (hazard ratio per cohort {t['hazard_ratio']:.2f}, {interval(t['lower'], t['upper'], 'num', 2)})."
+    return f"{head} (hazard ratio per cohort {number(t['hazard_ratio'], 2)}, {_hr_interval(t)})."
 
 
 def cox_sentence(result: Result) -> str:
@@ -149,16 +157,16 @@ def cox_sentence(result: Result) -> str:
     hr = result.fast_hazard_ratio()
     if not np.isfinite(hr.get("hazard_ratio", np.nan)):
         return "The Cox model could not estimate the effect of fast onboarding (too few accounts in a group)."
-    held = [c.replace("_", " ") for c in result.data.covariates if c not in result.cox.strata]
-    strata = [c.replace("_", " ") for c in result.cox.strata]
+    held = [words(c) for c in result.data.covariates if c not in result.cox.strata]
+    strata = [words(c) for c in result.cox.strata]
     fixed = ", ".join(held + strata) or "nothing else"
     direction = ("lower" if hr["upper"] < 1 else "higher" if hr["lower"] > 1 else "no clearly different")
     change = abs(1 - hr["hazard_ratio"])
-    what = (f"a {pct(change)} {direction} churn hazard" if direction != "no clearly different"
+    what = (f"a {pct(change, 0)} {direction} churn hazard" if direction != "no clearly different"
             else "no clearly different churn hazard")
     return (f"Comparing accounts alike in {fixed}, reaching first value within {result.buckets_days[0]} days goes "
             f"with {what} after day {result.landmark_days} than {result.slow_group.replace('no value', 'no first value')}: "
-            f"hazard ratio {hr['hazard_ratio']:.2f} ({interval(hr['lower'], hr['upper'], 'num', 2)}, {_p(hr['p_value'])}).")
+            f"hazard ratio {number(hr['hazard_ratio'], 2)} ({_hr_interval(hr)}, {p_value(hr['p_value'])}).")
 
 
 def cox_checks_sentence(result: Result) -> str:
@@ -172,17 +180,18 @@ def cox_checks_sentence(result: Result) -> str:
             f"it. Proportional hazards were tested for each of {len(tests)} terms (Schoenfeld residuals against rank of "
             "time, Holm-corrected for the number of tests). ")
     if len(bad):
-        names = ", ".join(sorted(set(bad["variable"].str.replace("_", " "))))
+        names = ", ".join(sorted({words(v) for v in bad["variable"]}))
         text += f"Violated: {names}. "
         if cox.strata:
-            text += (f"The model is therefore stratified by {', '.join(s.replace('_', ' ') for s in cox.strata)} "
+            text += (f"The model is therefore stratified by {', '.join(words(s) for s in cox.strata)} "
                      "(each group gets its own baseline hazard, so no hazard ratio is shown for it). ")
         if "outcome" in set(bad["variable"]):
             text += ("The onboarding effect itself changes over tenure, so its hazard ratio is an average over "
                      "follow-up. ")
     else:
         text += "No term violates the assumption. "
-    text += (f"Concordance {cox.concordance:.2f} ({interval(cox.concordance_lower, cox.concordance_upper, 'num', 2)}, "
+    text += (f"Concordance {number(cox.concordance, 2)} "
+             f"({interval(cox.concordance_lower, cox.concordance_upper, 'number', 2)}, "
              "bootstrap over accounts with the model fixed): 0.5 is a coin flip, 1 a perfect ranking of who churns first.")
     return text
 
@@ -192,8 +201,8 @@ def ltv_sentence(result: Result) -> str:
     if ltv is None or ltv["lifetime_value"].notna().sum() < 1:
         return f"Follow-up is too short for a {result.horizon_months:g}-month lifetime value."
     ltv = ltv.dropna(subset=["lifetime_value"]).sort_values("lifetime_value", ascending=False)
-    parts = [f"{r.segment} ${r.lifetime_value:,.0f} ({interval(r.lifetime_value_lower, r.lifetime_value_upper, 'money')}; "
-             f"{r.rmst_months:.1f} paid months x ${r.average_mrr:,.0f} MRR)" for r in ltv.itertuples()]
+    parts = [f"{r.segment} {money(r.lifetime_value)} ({interval(r.lifetime_value_lower, r.lifetime_value_upper, 'money')}; "
+             f"{number(r.rmst_months)} paid months x {money(r.average_mrr)} MRR)" for r in ltv.itertuples()]
     return f"Revenue per account over its first {result.horizon_months:g} months: " + ", ".join(parts) + "."
 
 
@@ -206,8 +215,8 @@ def conventions(result: Result) -> tuple[dict, dict]:
     """The conventions box: values and a note on each."""
     sd = result.data
     values = {
-        "data cut-off": f"{sd.as_of:%Y-%m-%d}",
-        "data window starts": f"{sd.window_start:%Y-%m-%d}",
+        "data cut-off": day(sd.as_of),
+        "data window starts": day(sd.window_start),
         "reactivation_window_days": result.reactivation_window_days,
         "count_same_month_churn": result.count_same_month_churn,
         "value_milestone": result.value_milestone,
@@ -235,9 +244,9 @@ def method_note(result: Result) -> str:
     text = (f"**How a lifetime is measured.** From an account's first paid day to its first churn (MRR to zero, the "
             f"shared definition in `csresearch.core.revenue`), in paid days shown as months. {n['accounts']:,} accounts: "
             f"{n['churned']:,} churned, the other {n['accounts'] - n['churned']:,} are still paying and are *censored* "
-            f"at {result.data.as_of:%d %b %Y} (counted as at risk until then, never as churned). "
+            f"at {day(result.data.as_of)} (counted as at risk until then, never as churned). "
             f"{n['late_entry']:,} accounts were already paying when the data window opened on "
-            f"{result.data.window_start:%d %b %Y}: they are *left truncated*, entering the risk set at the tenure they "
+            f"{day(result.data.window_start)}: they are *left truncated*, entering the risk set at the tenure they "
             "had then, because customers who churned before the window are missing from the data and counting the "
             "survivors from day 0 would overstate retention. ")
     if n["reactivated"]:
@@ -254,37 +263,34 @@ def method_note(result: Result) -> str:
 
 
 def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: Sequence[float]) -> pd.DataFrame:
-    """The survival table as a reader sees it: 'estimate (low-high)' strings."""
+    """The survival table as a reader sees it: 'estimate (low–high)' strings."""
     out = pd.DataFrame({"group": table["group"], "accounts": table["accounts"].map("{:,}".format),
                         "churned": table["churned"].map("{:,}".format)})
     for m in months:
         k = f"survival_{m:g}m"
-        out[f"paying at {m:g} mo"] = [f"{pct(v)} ({interval(lo, hi)})" if np.isfinite(v) else "–"
+        out[f"paying at {m:g} mo"] = [_with_interval(v, lo, hi) if np.isfinite(v) else "–"
                                       for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
     out["median lifetime (mo)"] = [
-        (f"{v:.0f} ({lo:.0f}-{hi:.0f})" if np.isfinite(hi) else f"{v:.0f} ({lo:.0f}-not reached)")
-        if np.isfinite(v) else "not reached" for v, lo, hi in zip(table["median_months"], table["median_lower"],
-                                                                   table["median_upper"])]
+        f"{number(v, 0)} ({_median_interval(lo, hi)})" if np.isfinite(v) else "not reached"
+        for v, lo, hi in zip(table["median_months"], table["median_lower"], table["median_upper"])]
     for h in rmst_months:
         k = f"rmst_{h:g}m"
-        out[f"paid months of first {h:g}"] = [f"{v:.1f} ({lo:.1f}-{hi:.1f})" if np.isfinite(v) else "–"
+        out[f"paid months of first {h:g}"] = [_with_interval(v, lo, hi, "number", 1) if np.isfinite(v) else "–"
                                              for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
     return out
 
 
 def display_ltv(table: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Lifetime value as a reader sees it: 'estimate (low-high)' strings, '–' where not estimable."""
-    def fmt(values, lows, highs, money_fmt):
-        return [f"{money_fmt(v)} ({money_fmt(lo)}-{money_fmt(hi)})" if np.isfinite(v) else "–"
-                for v, lo, hi in zip(values, lows, highs)]
+    """Lifetime value as a reader sees it: 'estimate (low–high)' strings, '–' where not estimable."""
+    def fmt(column: str, low: str, high: str, kind: str, decimals: int = 0) -> list[str]:
+        return [_with_interval(v, lo, hi, kind, decimals) if np.isfinite(v) else "–"
+                for v, lo, hi in zip(table[column], table[low], table[high])]
 
-    dollars = "${:,.0f}".format
     return pd.DataFrame({
         by: table[by], "accounts": table["accounts"].map("{:,}".format),
-        "paid months (RMST)": fmt(table["rmst_months"], table["rmst_lower"], table["rmst_upper"], "{:.1f}".format),
-        "average MRR": fmt(table["average_mrr"], table["average_mrr_lower"], table["average_mrr_upper"], dollars),
-        "lifetime value": fmt(table["lifetime_value"], table["lifetime_value_lower"], table["lifetime_value_upper"],
-                              dollars),
+        "paid months (RMST)": fmt("rmst_months", "rmst_lower", "rmst_upper", "number", 1),
+        "average MRR": fmt("average_mrr", "average_mrr_lower", "average_mrr_upper", "money"),
+        "lifetime value": fmt("lifetime_value", "lifetime_value_lower", "lifetime_value_upper", "money"),
     })
 
 
@@ -312,12 +318,16 @@ def outcome_blocks(result: Result) -> list:
 
 def cox_blocks(result: Result) -> list:
     """Under the forest plot: the onboarding effect, the model checks and the proportional-hazards tests."""
+    if result.cox is None:
+        return [missing_onboarding_note(result)]
+    tests = result.cox.ph_tests[["covariate", "test_statistic", "p_value", "p_holm", "violated"]].copy()
+    for column in ("p_value", "p_holm"):
+        tests[column] = format_each(tests[column], p_value)
     return [
         cox_sentence(result),
         cox_checks_sentence(result),
-        Table(result.cox.ph_tests[["covariate", "test_statistic", "p_value", "p_holm", "violated"]],
-              caption="proportional-hazards test per term (before stratifying)",
-              formats={"test_statistic": "{:.2f}", "p_value": "{:.3f}", "p_holm": "{:.3f}"}),
+        Table(tests, caption="proportional-hazards test per term (before stratifying)",
+              formats={"test_statistic": "{:.2f}"}),
     ]
 
 
@@ -365,9 +375,9 @@ def kpis(result: Result) -> list[Kpi]:
     if m is not None:
         k = f"survival_{m:g}m"
         out.append(kpi(f"Still paying at {m:g} months", float(overall[k]),
-                       f"{pct(overall[k])} ({interval(overall[k + '_lower'], overall[k + '_upper'])})"))
+                       _share(overall, k)))
     hr = result.fast_hazard_ratio()
     if np.isfinite(hr.get("hazard_ratio", np.nan)):
         out.append(kpi(f"Churn hazard ratio, value within {result.buckets_days[0]} days", hr["hazard_ratio"],
-                       f"{hr['hazard_ratio']:.2f} ({interval(hr['lower'], hr['upper'], 'num', 2)})"))
+                       _ratio(hr)))
     return out
