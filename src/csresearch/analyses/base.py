@@ -26,6 +26,7 @@ any kernel starts.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Mapping
 
@@ -47,6 +48,20 @@ def _month(value: str | None) -> str | None:
 
 
 Month = Annotated[str | None, AfterValidator(_month)]
+
+
+def _day(value: Any) -> str | None:
+    """A calendar day ``YYYY-MM-DD``."""
+    if value is None:
+        return None
+    text = str(value)[:10]
+    try:
+        return str(datetime.date.fromisoformat(text))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day like 2026-10-31") from None
+
+
+DataAsOf = Annotated[str | None, AfterValidator(_day)]
 
 # Shared conventions (params/defaults.yml). An analysis declares the ones it uses, with these types.
 ReactivationWindowDays = Annotated[int, Field(ge=0, le=3650, description=(
@@ -85,6 +100,11 @@ class ReportSettings(BaseModel):
     pseudonymise_accounts: bool = Field(False, description="show account names as stable pseudonyms")
     engine: Literal["duckdb", "spark"] | None = Field(None, description=(
         "duckdb (default) or spark; a postgresql URL runs on PostgreSQL"))
+    data_as_of: DataAsOf = Field(None, description=(
+        "YYYY-MM-DD the export is complete to (None: the latest record of any table)"))
+    partial_month: bool = Field(False, description=(
+        "allow a month the data does not cover to its last day: every page says so and subscriptions that "
+        "stop at the export date count as running"))
     csv_formula_guard: bool = Field(True, description=(
         "CSV cells starting with = + - @ tab or CR get a leading ' so a spreadsheet never runs them as formulas "
         "(numbers stay numbers); false for BI loaders that read the raw text"))

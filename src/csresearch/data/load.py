@@ -128,6 +128,21 @@ class Dataset:
     def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
         return self.con.execute(query, params).df() if params else self.con.sql(query).df()
 
+    def data_coverage(self, data_as_of: str | pd.Timestamp | None = None):
+        """The dates the data covers (:class:`csresearch.data.coverage.Coverage`)."""
+        from .coverage import coverage
+
+        return coverage(self.con, self.tables, data_as_of)
+
+    def censor_subscriptions_at(self, day: pd.Timestamp) -> int:
+        """A partial month: a subscription that ends on or after the export's last day simply stops
+        where the export stops, so it is treated as still running (no churn is counted for it).
+        Returns how many end dates were cleared."""
+        count = self.con.execute('SELECT count(*) FROM subscriptions WHERE end_date >= ?', [day.date()]).fetchone()[0]
+        self.con.execute('UPDATE subscriptions SET end_date = NULL WHERE end_date >= ?', [day.date()])
+        self._cache.pop("subscriptions", None)
+        return int(count)
+
     def rows(self, name: str) -> int:
         row = self.quality.loc[self.quality["table"] == name, "rows_used"]
         return int(row.iloc[0]) if len(row) else 0

@@ -59,6 +59,7 @@ class Session:
     pseudonymise_accounts: bool = False
     summary: dict = field(default_factory=dict)
     dataset: Dataset | None = None
+    _month_given: bool = True
 
     # ---- data ------------------------------------------------------------------------------------
     def load(self, data: str | None = None, column_mapping: str | None = None,
@@ -80,6 +81,7 @@ class Session:
         mapping = paths.resolve_path(column_mapping) if column_mapping else None
         self.dataset = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows,
                                     tables=tables, engine=engine)
+        self._cover(self.dataset)
         quality = self.dataset.quality
         self.summary["data_quality"] = {
             "source": self.dataset.source,
@@ -88,6 +90,23 @@ class Session:
             "rows_rejected": int(quality["rows_rejected"].sum()),
         }
         return self.dataset
+
+    def _cover(self, ds: Dataset) -> None:
+        """The report month against the dates the data covers: the last complete month when none was
+        given; a partial month (asked for) says so at the top and counts no churn for subscriptions that
+        simply stop at the export date; a month the data does not cover is refused with one sentence."""
+        covered = ds.data_coverage(getattr(self.settings, "data_as_of", None))
+        if self._month_given is False:
+            self.month = covered.last_complete_month
+        partial = bool(getattr(self.settings, "partial_month", False))
+        covered.check(self.month, partial)
+        self.summary["coverage"] = {"first": str(covered.first.date()), "last": str(covered.last.date()),
+                                    "source": covered.source, "partial_month": not covered.covers(self.month)}
+        if not covered.covers(self.month):
+            kept = ds.censor_subscriptions_at(covered.last)
+            md(f"**Partial month.** The data covers {self.month.strftime('%B %Y')} only to {covered.last.date()} "
+               f"({covered.source}); every number for this month is to that day, and {kept:,} subscription end "
+               "dates on or after it are read as the export stopping, not as churn.")
 
     def show_quality(self, ds: Dataset | None = None) -> None:
         """The data-quality section: rows read = used + rejected, per table, with reasons."""
@@ -273,5 +292,6 @@ def start(settings_cls: type[ReportSettings], namespace: Mapping[str, Any] | Non
     out_dir = output_dir if output_dir is not None else settings.output_dir
     out = Path(out_dir) if out_dir else paths.lab_output(name)
     pseudo = settings.pseudonymise_accounts if pseudonymise_accounts is None else pseudonymise_accounts
-    return Session(notebook=name, output_dir=out, month=resolve_month(month if month is not None else settings.month),
-                   settings=settings, pseudonymise_accounts=pseudo)
+    asked = month if month is not None else settings.month
+    return Session(notebook=name, output_dir=out, month=resolve_month(asked), settings=settings,
+                   pseudonymise_accounts=pseudo, _month_given=asked is not None)

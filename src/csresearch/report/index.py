@@ -87,6 +87,10 @@ def write(path: Path, manifest: dict, adhoc: list[dict] | None = None) -> Path:
     failed = [n["notebook"] for n in notebooks if n["status"] != "ok"]
     status_line = (f"All {len(notebooks)} reports rendered." if not failed
                    else f"{len(failed)} of {len(notebooks)} reports failed: {', '.join(failed)}.")
+    cover = (manifest.get("data") or {}).get("coverage") or {}
+    if cover.get("partial_month"):
+        status_line = (f"Partial month: the data covers {manifest['month']} only to {cover.get('last')}; "
+                       "every number is to that day. ") + status_line
     if manifest.get("adhoc"):
         status_line = f"Ad-hoc run ({manifest['adhoc']}), published apart from the monthly reports. " + status_line
     quality = manifest["data"].get("quality") or []

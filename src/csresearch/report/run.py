@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping
 
 from ..analyses.base import ReportSettings
 from ..errors import CsresearchError, ParameterError
-from ..period import resolve_month
+from ..period import check_month, resolve_month
 from . import index as index_page
 from .lock import ReportsLock
 from .params import RUN_KEY, defaults, notebook_parameters
@@ -103,9 +103,6 @@ def ensure_kernel(name: str) -> None:
 
 
 
-
-
-
 def run_month(
     month: str | None = None,
     data: str | None = None,
@@ -132,7 +129,9 @@ def run_month(
         if month is not None and str(month) != asked:
             raise ParameterError(f"--month {month} and -p month={asked} disagree: give the month once")
         month = asked
-    period = resolve_month(month if month is not None else settings.get("month"))
+    asked_month = month if month is not None else settings.get("month")
+    if asked_month is not None:
+        check_month(str(asked_month))
     names = list(run_settings.get("notebooks") or available_notebooks(root))
     if only:
         only = [_full_name(name, root) for name in only]
@@ -150,24 +149,24 @@ def run_month(
     from ..data.load import refuse_credentials
 
     refuse_credentials(overrides.get("data", settings.get("data")))  # before it is resolved, printed or written
-    overrides["month"] = str(period)
     data_source = resolve_path(overrides.get("data", settings.get("data")), root)
     if data_source is None:
         raise ParameterError("no data named: give --data, or data: in params/defaults.yml")
     overrides["data"] = data_source
 
-    # 1. parameters and settings, before anything is written or any kernel starts
+    # 1. parameters and settings, before anything is written or any kernel starts (the month is checked
+    #    for its form here and against the data's coverage below)
     declared = {name: declared_parameters(root / "notebooks" / f"{name}.ipynb") for name in names}
     everything = set().union(*declared.values()) | set(settings)
     unknown = sorted(set(overrides) - everything)
     if unknown:
         raise ParameterError(f"unknown parameter(s) {unknown}: no notebook of this run declares them")
-    parameters = {}
     for name in names:
-        parameters[name] = _parameters_for(name, declared[name], overrides, root)
-        check_settings(name, parameters[name])
+        check_settings(name, {**_parameters_for(name, declared[name], overrides, root),
+                              "month": str(asked_month or "2000-01")})
 
-    # 2. the data, validated once: a broken contract fails fast with one clear message
+    # 2. the data, validated once, and the dates it covers: the default month is the last month the
+    #    data covers completely; a month it does not cover is refused
     from ..data import open_dataset
 
     run_started = time.perf_counter()
@@ -175,8 +174,18 @@ def run_month(
     reject = bool(overrides.get("reject_invalid_rows", settings.get("reject_invalid_rows", False)))
     ds = open_dataset(data_source, mapping=mapping, reject_invalid_rows=reject,
                       engine=overrides.get("engine", settings.get("engine")))
-    fingerprint, quality, source = ds.fingerprint, ds.quality.to_dict(orient="records"), ds.source
-    ds.con.close()
+    try:
+        covered = ds.data_coverage(overrides.get("data_as_of", settings.get("data_as_of")))
+        fingerprint, quality, source = ds.fingerprint, ds.quality.to_dict(orient="records"), ds.source
+    finally:
+        ds.con.close()
+    period = resolve_month(asked_month) if asked_month is not None else covered.last_complete_month
+    partial = bool(overrides.get("partial_month", settings.get("partial_month", False)))
+    covered.check(period, partial)
+    overrides["month"] = str(period)
+    parameters = {name: _parameters_for(name, declared[name], overrides, root) for name in names}
+    coverage = {"first": str(covered.first.date()), "last": str(covered.last.date()), "source": covered.source,
+                "partial_month": not covered.covers(period)}
     ensure_kernel(kernel)
 
     # 3. one run at a time per reports folder; then run into staging and publish
@@ -188,7 +197,7 @@ def run_month(
         try:
             return _run_and_publish(names, parameters, root, staging, final, month_folder, period, kernel, timeout,
                                     jobs, only, adhoc, source, fingerprint, quality, overrides, run_started,
-                                    run_settings, progress)
+                                    run_settings, progress, coverage)
         except OSError as exc:
             raise PublishError(f"cannot write the reports folder {reports_dir}: {exc.strerror or exc}; "
                                "the reports published before are unchanged") from None
@@ -198,7 +207,7 @@ def run_month(
 
 def _run_and_publish(names, parameters, root, staging, final, month_folder, period, kernel, timeout, jobs, only,
                      adhoc, source, fingerprint, quality, overrides, run_started, run_settings,
-                     progress) -> tuple[bool, Path]:
+                     progress, coverage) -> tuple[bool, Path]:
     staging.mkdir(parents=True)
     if only and not adhoc and final.exists():  # a partial rerun keeps the other notebooks' last reports
         shutil.copytree(final, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ADHOC_FOLDERS))
@@ -246,7 +255,7 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
     manifest = {
         "month": str(period),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "data": {"source": source, "fingerprint": fingerprint, "quality": quality},
+        "data": {"source": source, "fingerprint": fingerprint, "quality": quality, "coverage": coverage},
         "parameters": {k: v for k, v in overrides.items()},
         "adhoc": adhoc,
         "notebooks": ordered,
