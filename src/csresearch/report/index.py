@@ -40,7 +40,8 @@ TITLES = {
 }
 
 
-STATUS_TEXT = {"ok": "✓ ok", "failed": "✗ failed", "stale": "⚠ stale: this run failed, last good report shown"}
+STATUS_TEXT = {"ok": "✓ ok", "failed": "✗ failed", "stale": "⚠ stale: this run failed, last good report shown",
+               "not enough data": "– not enough data"}
 
 
 def _adhoc_list(runs: list[dict]) -> str:
@@ -73,6 +74,7 @@ def _card(entry: dict) -> str:
         f' <span class="meta">{entry["seconds"]:.0f}s · {name}</span>'
         + (f'<p class="headline">{html.escape(headline)}</p>' if headline else "")
         + (f'<p class="failed">{html.escape(entry["error"] or "")}</p>' if status == "failed" else "")
+        + (f'<p class="meta">{html.escape(entry["error"] or "")}</p>' if status == "not enough data" else "")
         + (f'<p class="failed">This month\'s run of this report failed ({html.escape(entry["error"] or "")}); '
            f'the report shown is the last good one ({html.escape(str(entry.get("kept_from") or "an earlier run"))}). '
            f'<a href="{html.escape(entry.get("failed_html") or "")}">The failure</a>.</p>' if status == "stale" else "")
@@ -84,7 +86,7 @@ def _card(entry: dict) -> str:
 
 def write(path: Path, manifest: dict, adhoc: list[dict] | None = None) -> Path:
     notebooks = manifest["notebooks"]
-    failed = [n["notebook"] for n in notebooks if n["status"] != "ok"]
+    failed = [n["notebook"] for n in notebooks if n["status"] not in ("ok", "not enough data")]
     status_line = (f"All {len(notebooks)} reports rendered." if not failed
                    else f"{len(failed)} of {len(notebooks)} reports failed: {', '.join(failed)}.")
     cover = (manifest.get("data") or {}).get("coverage") or {}

@@ -32,12 +32,17 @@ def _clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def render_html(ipynb: Path, out: Path, title: str, error: str | None = None) -> Path:
     nb = _clean(nbformat.read(ipynb, as_version=4))
     exporter = HTMLExporter(template_name="lab")
-    exporter.exclude_input = not error  # a failed report shows its code so the error has context
+    not_enough = bool(error) and str(error).startswith("NotEnoughData")
+    exporter.exclude_input = not error or not_enough  # a failed report shows its code so the error has context
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     banner = ""
-    if error:
+    if not_enough:
+        reason = str(error).removeprefix("NotEnoughData: ")
+        banner = (f'<div class="csr-error" style="border-color:#999;background:#f5f5f5"><b>Not enough data for this '
+                  f'report.</b> {html.escape(reason)}</div>')
+    elif error:
         banner = (f'<div class="csr-error"><b>This report failed.</b> {html.escape(error)}<br>'
                   "The cells that ran are shown below with their code; the traceback is at the failing cell. "
                   "Other reports of this run are unaffected.</div>")

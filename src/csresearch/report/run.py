@@ -38,6 +38,8 @@ from .workers import Interrupted, run_all
 
 # keys that say where the month's data is and how to read it, not what a report is about
 RUN_WIDE = set(ReportSettings.run_keys())
+# a notebook whose data cannot support it says why (errors.NotEnoughData): not a failure of the run
+NOT_ENOUGH = "not enough data"
 
 KEY_PACKAGES = ["csresearch", "pandas", "numpy", "duckdb", "lifelines", "scikit-learn", "causalml",
                 "statsmodels", "papermill", "nbconvert", "seaborn", "matplotlib"]
@@ -230,11 +232,13 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
         summary_path = staging / name / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() and not outcome["error"] else {}
         params = {k: v for k, v in tasks[name]["parameters"].items() if k != "output_dir"}
-        results[name] = NotebookResult(name, "failed" if outcome["error"] else "ok", round(outcome["seconds"], 1),
-                                       f"{name}.html", params, outcome["error"], summary)
-        mark = "ok    " if not outcome["error"] else "FAILED"
+        status = "ok" if not outcome["error"] else (
+            NOT_ENOUGH if str(outcome["error"]).startswith("NotEnoughData") else "failed")
+        error = str(outcome["error"]).removeprefix("NotEnoughData: ") if status == NOT_ENOUGH else outcome["error"]
+        results[name] = NotebookResult(name, status, round(outcome["seconds"], 1), f"{name}.html", params, error, summary)
+        mark = {"ok": "ok    ", "failed": "FAILED", NOT_ENOUGH: "NODATA"}[status]
         progress(f"  {mark} {name:<28} {outcome['seconds']:6.1f}s" + (f"  {outcome['error']}" if outcome["error"] else ""))
-        if not outcome["error"]:
+        if status != "failed":
             (staging / f"{name}.ipynb").unlink(missing_ok=True)
 
     try:
@@ -262,7 +266,7 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
         "seconds": round(time.perf_counter() - run_started, 1),
         "python": platform.python_version(),
         "packages": {p: _version(p) for p in KEY_PACKAGES},
-        "ok": all(n["status"] == "ok" for n in ordered),
+        "ok": all(n["status"] in ("ok", NOT_ENOUGH) for n in ordered),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     index_page.write(staging / "index.html", manifest, adhoc_runs(final) if not adhoc else [])
@@ -272,7 +276,7 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
         tmp = month_folder / ".index.html.tmp"
         index_page.write(tmp, month_manifest, adhoc_runs(month_folder))
         tmp.replace(month_folder / "index.html")
-    ok = all(r.status == "ok" for r in results.values())
+    ok = all(r.status in ("ok", NOT_ENOUGH) for r in results.values())
     progress(f"{'done' if ok else 'FAILED'} in {manifest['seconds']:.0f}s: {final / 'index.html'}")
     return ok, final
 
