@@ -21,6 +21,15 @@ class Result(AnalysisResult):
     rows_read: int = 0
     rows_rejected: int = 0
     tables_read: int = 0
+    covered_to: pd.Timestamp | None = None
+    covered_source: str = ""
+
+    @property
+    def stops_early(self) -> list[str]:
+        """Activity tables whose last record is a month or more before the data's coverage date."""
+        if self.coverage.empty or "stops_early" not in self.coverage:
+            return []
+        return self.coverage.loc[self.coverage["stops_early"].astype(bool), "table"].tolist()
 
     @property
     def now(self) -> pd.DataFrame:

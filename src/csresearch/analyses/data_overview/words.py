@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...text import money, month_label, pct, plural
+from ...text import day, money, month_label, pct, plural
 from ..base import Kpi, kpi
 from .result import Result
 
@@ -30,3 +30,17 @@ def kpis(result: Result) -> list[Kpi]:
 
 def trend_title(result: Result) -> str:
     return f"MRR at month end, last {plural(result.trend_months, 'month')}"
+
+
+def coverage(result: Result) -> str:
+    """What dates the data covers, and which tables stop earlier than the others."""
+    if result.covered_to is None:
+        return ""
+    text = f"The data covers to {day(result.covered_to)} (its latest record: {result.covered_source.replace('_', ' ')})."
+    late = result.stops_early
+    if late:
+        table = result.coverage.set_index("table")
+        parts = [f"{name.replace('_', ' ')} (last record {day(table.loc[name, 'last'])})" for name in late]
+        text += (f" {'These tables stop' if len(parts) > 1 else 'One table stops'} a month or more earlier, so "
+                 f"what they feed is missing for the latest weeks: {', '.join(parts)}.")
+    return text
