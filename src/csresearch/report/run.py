@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 from ..analyses.base import ReportSettings
 from ..errors import CsresearchError, ParameterError
 from ..period import check_month, resolve_month
+from ..text import month_label
 from . import index as index_page
 from .lock import ReportsLock
 from .params import RUN_KEY, defaults, notebook_parameters
@@ -219,7 +220,7 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
         tasks[name] = {"notebook": name, "src": str(root / "notebooks" / f"{name}.ipynb"),
                        "out_ipynb": str(staging / f"{name}.ipynb"), "out_html": str(staging / f"{name}.html"),
                        "parameters": params, "kernel": kernel, "timeout": timeout, "cwd": str(root),
-                       "title": _title(name)}
+                       "title": f"{_title(name)} — {month_label(period)}", **_previous(final, period, name, adhoc)}
 
     results: dict[str, NotebookResult] = {}
     where = f" ({adhoc})" if adhoc else ""
@@ -279,6 +280,14 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
     ok = all(r.status in ("ok", NOT_ENOUGH) for r in results.values())
     progress(f"{'done' if ok else 'FAILED'} in {manifest['seconds']:.0f}s: {final / 'index.html'}")
     return ok, final
+
+
+def _previous(final: Path, period, name: str, adhoc: str | None) -> dict:
+    """The link to the same report a month earlier, when that month was published beside this one."""
+    before = period - 1
+    if adhoc or not (final.parent / str(before) / f"{name}.html").exists():
+        return {}
+    return {"previous_href": f"../{before}/{name}.html", "previous_label": month_label(before)}
 
 
 def _title(name: str) -> str:

@@ -58,7 +58,8 @@ def _kernel_stderr_to(path: Path) -> Iterator[None]:
 
 
 def execute_one(notebook: str, src: str, out_ipynb: str, out_html: str, parameters: dict, kernel: str,
-                timeout: int, cwd: str, title: str) -> dict:
+                timeout: int, cwd: str, title: str, previous_href: str | None = None,
+                previous_label: str | None = None) -> dict:
     """Papermill, then HTML with code hidden. Returns ``{"seconds", "error"}``."""
     import shutil
 
@@ -79,7 +80,8 @@ def execute_one(notebook: str, src: str, out_ipynb: str, out_html: str, paramete
         if not Path(out_ipynb).exists():
             shutil.copy(src, out_ipynb)
     try:
-        render_html(Path(out_ipynb), Path(out_html), title=title, error=error)
+        render_html(Path(out_ipynb), Path(out_html), title=title, error=error, previous_href=previous_href,
+                    previous_label=previous_label)
     except Exception as exc:  # noqa: BLE001 - the page must exist even if rendering fails
         import html
 
