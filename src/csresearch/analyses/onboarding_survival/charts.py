@@ -22,12 +22,17 @@ from .result import Result
 
 # ---- the report's charts ------------------------------------------------------------------------
 def cohort_survival(result: Result):
-    """Share of each onboarding cohort still paying (up to six cohorts followed for six months)."""
-    return km_chart(result.km_cohort, words.cohort_chart_title(result), min_follow_up=6)
+    """Share of each onboarding cohort still paying (up to six cohorts followed for six months; fewer
+    when fewer are; nothing drawn without a cohort curve: the words say why)."""
+    followed = [k for k, f in result.km_cohort.items() if float(f.durations.max()) >= 6]
+    return km_chart(result.km_cohort, words.cohort_chart_title(result), min_follow_up=6 if followed else 0)
 
 
 def outcome_survival(result: Result):
-    """Share still paying from the landmark day on, by onboarding outcome."""
+    """Share still paying from the landmark day on, by onboarding outcome (nothing drawn when the
+    groups cannot be compared)."""
+    if not result.has_onboarding:
+        return None, None
     return km_chart(result.km_outcome, words.outcome_chart_title(result),
                     start=result.landmark_days / DAYS_PER_MONTH)
 
@@ -39,6 +44,8 @@ def value_incidence(result: Result):
 
 def value_by_cohort(result: Result):
     """Share of each cohort reaching first value within the first bucket edge."""
+    if result.ttv_by_cohort is None:
+        return None, None
     return value_by_cohort_chart(result.ttv_by_cohort, result.buckets_days[0], words.value_by_cohort_title(result))
 
 
@@ -73,6 +80,8 @@ def km_chart(fitters: Mapping, title: str, xlabel: str = "months since first pay
 
     eligible = [k for k, f in fitters.items() if float(f.durations.max()) >= min_follow_up]
     shown = {k: fitters[k] for k in spread(eligible, max_curves)}
+    if not shown:  # nothing to draw: the report's words say why
+        return None, None
     fig, ax = plt.subplots(figsize=(9, 4.2 + 0.28 * len(shown)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -96,6 +105,8 @@ def km_chart(fitters: Mapping, title: str, xlabel: str = "months since first pay
 def cif_chart(fitters: Mapping, title: str, days: float = 180, max_curves: int = 6):
     """Cumulative incidence of reaching first value (Aalen-Johansen) with 95% bands, per cohort."""
     shown = {k: fitters[k] for k in spread(list(fitters), max_curves)}
+    if not shown:
+        return None, None
     fig, ax = plt.subplots(figsize=(9, 4.2))
     for color, (label, ajf) in zip(PALETTE * 3, shown.items()):
         cif = ajf.cumulative_density_.iloc[:, 0]
@@ -118,7 +129,9 @@ def cif_chart(fitters: Mapping, title: str, days: float = 180, max_curves: int =
 def value_by_cohort_chart(table: pd.DataFrame, days: int, title: str):
     """Share of each cohort that reached first value by day ``days`` (with 95% intervals)."""
     col = f"value_by_{days}d"
-    data = table.dropna(subset=[col])
+    data = table.dropna(subset=[col, col + "_lower", col + "_upper"])
+    if data.empty:
+        return None, None
     fig, ax = plt.subplots(figsize=(9, 3.8))
     x = np.arange(len(data))
     ax.errorbar(x, data[col], yerr=[data[col] - data[col + "_lower"], data[col + "_upper"] - data[col]],
@@ -160,9 +173,11 @@ def forest_chart(summary: pd.DataFrame, title: str):
 def ltv_chart(table: pd.DataFrame, by: str, title: str):
     """Survival-based lifetime value per group with 95% intervals (groups without enough follow-up
     are left out)."""
-    if table is None or table["lifetime_value"].notna().sum() == 0:
+    if table is None:
         return None, None
-    data = table.dropna(subset=["lifetime_value"])
+    data = table.dropna(subset=["lifetime_value", "lifetime_value_lower", "lifetime_value_upper"])
+    if data.empty:
+        return None, None
     fig, ax = plt.subplots(figsize=(9, 0.9 + 0.42 * max(len(data), 1)))
     y = np.arange(len(data))
     ax.barh(y, data["lifetime_value"], color=PALETTE[0], alpha=0.85)

@@ -11,6 +11,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ...errors import NotEnoughData
+from ...text import plural
 from .compute_km import _quiet
 
 NUMERIC = {"seats"}
@@ -33,6 +35,28 @@ class CoxResult:
     reference: dict
 
 
+def cox_sample(sample: pd.DataFrame, compared: Sequence[str], exposure: str = "outcome", min_accounts: int = 30,
+               min_events: int = 10) -> pd.DataFrame:
+    """The landmark sample a Cox model can use: :class:`NotEnoughData` unless each of the two
+    ``compared`` exposure levels has at least ``min_accounts`` accounts and ``min_events`` churns after
+    the landmark. Accounts of any other level with fewer than ``min_accounts`` accounts are left out
+    (a hazard ratio of a handful of accounts is noise; ``attrs["left_out"]`` counts them)."""
+    levels = sample[exposure].astype(str)
+    size = levels.value_counts()
+    churns = sample.groupby(levels, observed=True)["churned"].sum()
+    for level in compared:
+        n, d = int(size.get(level, 0)), int(churns.get(level, 0))
+        if n < min_accounts or d < min_events:
+            raise NotEnoughData(
+                f"Too few accounts for a Cox model: '{level}' has {plural(n, 'account')} and "
+                f"{plural(d, 'churn')} after the landmark (a model needs {min_accounts} accounts and "
+                f"{min_events} churns in each compared group).")
+    small = levels.isin([k for k, n in size.items() if n < min_accounts and k not in compared])
+    out = sample[~small].reset_index(drop=True)
+    out.attrs["left_out"] = {k: int(n) for k, n in size.items() if n < min_accounts and k not in compared}
+    return out
+
+
 def design_matrix(frame: pd.DataFrame, exposure: str, covariates: Sequence[str], min_level_accounts: int = 30,
                   exposure_reference: str | None = None) -> tuple[pd.DataFrame, dict, dict]:
     """Dummy-coded covariates: each categorical against its most common level (levels with fewer
@@ -46,7 +70,8 @@ def design_matrix(frame: pd.DataFrame, exposure: str, covariates: Sequence[str],
             continue
         values = frame[name].astype(object).where(frame[name].notna(), "unknown").astype(str)
         counts = values.value_counts()
-        small = counts[counts < min_level_accounts].index
+        # the exposure's levels are never pooled (cox_sample leaves its small levels out instead)
+        small = counts[counts < min_level_accounts].index if name != exposure else counts.index[:0]
         values = values.where(~values.isin(small), "other")
         counts = values.value_counts()
         ref = exposure_reference if (name == exposure and exposure_reference in counts.index) else counts.index[0]
@@ -90,6 +115,7 @@ def cox_model(sample: pd.DataFrame, covariates: Sequence[str], exposure: str = "
     hidden (its hazard ratio is then an average over follow-up). Concordance has a bootstrap interval
     over accounts, with the model held fixed (optimistic: no refit per resample)."""
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import proportional_hazard_test
     from statsmodels.stats.multitest import multipletests
 
@@ -98,6 +124,13 @@ def cox_model(sample: pd.DataFrame, covariates: Sequence[str], exposure: str = "
     base = pd.DataFrame({"time_after": sample["time_after"].clip(lower=1e-3), "churned": sample["churned"].astype(int)})
 
     def fit(strata: list[str]):
+        try:
+            return _fit(strata)
+        except ConvergenceError as exc:  # e.g. a covariate that separates churners from the rest
+            raise NotEnoughData(f"The Cox model did not converge on these {len(sample):,} accounts "
+                                f"({int(base['churned'].sum()):,} churns after the landmark).") from exc
+
+    def _fit(strata: list[str]):
         keep = [c for c in x.columns if variable_of[c] not in strata]
         df = pd.concat([base, x[keep]], axis=1)
         strata_cols = []
@@ -156,13 +189,20 @@ def naive_hazard_ratio(frame: pd.DataFrame, within_days: int | None = None) -> d
     """The immortal-time mistake, for contrast: 'reached value' (ever, or within ``within_days``),
     known only by looking ahead, used as a baseline covariate with the clock starting at day 0, so an
     account that reached value on day 200 counts as 'reached' for the 200 days it had to survive to
-    get there. Biased towards onboarding looking protective; the report shows it only as a warning."""
+    get there. Biased towards onboarding looking protective; the report shows it only as a warning.
+    Empty when it cannot be fitted (no churn, or every account on one side)."""
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
 
     reached = frame["ttv_days"].notna() if within_days is None else frame["ttv_days"] <= within_days
     df = pd.DataFrame({"t": frame["duration_months"].clip(lower=1e-3), "e": frame["churned"].astype(int),
                        "fast_value": reached.astype(float)})
+    if df["e"].sum() == 0 or df["fast_value"].nunique() < 2:
+        return {}
     with _quiet():
-        s = CoxPHFitter().fit(df, "t", "e").summary.loc["fast_value"]
+        try:
+            s = CoxPHFitter().fit(df, "t", "e").summary.loc["fast_value"]
+        except ConvergenceError:  # all churns on one side: no finite hazard ratio
+            return {}
     return {"hazard_ratio": float(s["exp(coef)"]), "lower": float(s["exp(coef) lower 95%"]),
             "upper": float(s["exp(coef) upper 95%"]), "p_value": float(s["p"])}

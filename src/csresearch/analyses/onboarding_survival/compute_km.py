@@ -28,10 +28,49 @@ def _quiet():
         yield
 
 
+class Curves(dict):
+    """Kaplan-Meier fitters by group label (a plain dict of lifelines fitters) and what the fit left out.
+
+    ``accounts`` and ``churned`` count each fitted group whole (also past the end of its curve);
+    ``too_small`` holds the groups under the minimum size (label -> accounts), ``no_curve`` the groups
+    with fewer than the minimum at risk from their first tenure on (label -> accounts), and ``ends``
+    the tenure (months) where a curve stops because fewer accounts remain at risk (absent when it
+    runs to the group's last follow-up)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.accounts: dict[str, int] = {}
+        self.churned: dict[str, int] = {}
+        self.too_small: dict[str, int] = {}
+        self.no_curve: dict[str, int] = {}
+        self.ends: dict[str, float] = {}
+
+
+def follow_up_end(durations, events, entry=None, min_at_risk: int = 10) -> float:
+    """The first tenure at which fewer than ``min_at_risk`` accounts are at risk (lifelines' event
+    table: entered by then and not yet gone), or infinity when the risk set never falls below it.
+
+    With late entry the risk set can thin out early and grow again as older accounts enter; a
+    product-limit estimate through a handful of accounts (at worst none: lifelines then refuses,
+    since S(t) would be 0 for ever) is not a survival curve, so the curve stops there."""
+    from lifelines.utils import survival_table_from_events
+
+    if min_at_risk <= 0:
+        return np.inf
+    table = survival_table_from_events(np.asarray(durations, float), np.asarray(events, bool),
+                                       birth_times=None if entry is None else np.asarray(entry, float))
+    thin = table.index[(table["at_risk"] < min_at_risk).to_numpy()]
+    return float(thin[0]) if len(thin) else np.inf
+
+
 def fit_km(frame: pd.DataFrame, by: str | None = None, entry: str | float | None = "entry_months",
-           order: Iterable[str] | None = None, min_accounts: int = 1) -> dict:
+           order: Iterable[str] | None = None, min_accounts: int = 1, min_at_risk: int = 0) -> Curves:
     """Kaplan-Meier fitters (lifelines) on months since the first paid day, one per group of ``by``
-    (or one 'all accounts'). ``entry`` is a column of late-entry times or a constant (a landmark)."""
+    (or one 'all accounts'). ``entry`` is a column of late-entry times or a constant (a landmark).
+
+    Groups with fewer than ``min_accounts`` accounts get no curve; a curve stops at the first tenure
+    with fewer than ``min_at_risk`` accounts at risk (:func:`follow_up_end`): accounts still followed
+    then are censored there, and accounts entering later are left out of the fit."""
     from lifelines import KaplanMeierFitter
 
     groups = [("all accounts", frame)] if by is None else [
@@ -39,18 +78,33 @@ def fit_km(frame: pd.DataFrame, by: str | None = None, entry: str | float | None
     if order is not None:
         rank = {str(k): i for i, k in enumerate(order)}
         groups.sort(key=lambda kg: rank.get(kg[0], len(rank)))
-    fitters = {}
+    fitters = Curves()
     with _quiet():
         for label, g in groups:
-            if len(g) < min_accounts:
+            if len(g) < min_accounts or len(g) == 0:
+                fitters.too_small[label] = int(len(g))
                 continue
+            duration = g["duration_months"].to_numpy(dtype=float)
+            event = g["churned"].to_numpy(dtype=bool)
             if isinstance(entry, str):
-                start = g[entry]
+                start = g[entry].to_numpy(dtype=float)
             elif entry is None:
                 start = None
             else:
                 start = np.full(len(g), float(entry))
-            fitters[label] = KaplanMeierFitter().fit(g["duration_months"], g["churned"], entry=start, label=label)
+            end = follow_up_end(duration, event, start, min_at_risk)
+            if np.isfinite(end):
+                keep = np.ones(len(g), bool) if start is None else start < end
+                if not keep.any() or end <= (0.0 if start is None else float(start[keep].min())):
+                    fitters.no_curve[label] = int(len(g))
+                    continue
+                event = event[keep] & (duration[keep] < end)
+                duration = np.minimum(duration[keep], end)
+                start = None if start is None else start[keep]
+                fitters.ends[label] = end
+            fitters[label] = KaplanMeierFitter().fit(duration, event, entry=start, label=label)
+            fitters.accounts[label] = int(len(g))
+            fitters.churned[label] = int(g["churned"].sum())
     return fitters
 
 
@@ -128,8 +182,9 @@ def survival_table(fitters: Mapping, months: Sequence[float] = (3, 6, 12, 24),
     rows = []
     for label, kmf in fitters.items():
         last = float(kmf.durations.max())
-        row = {"kind": kind, "group": label, "accounts": int(len(kmf.durations)),
-               "churned": int(np.sum(kmf.event_observed))}
+        accounts, churned = getattr(fitters, "accounts", {}), getattr(fitters, "churned", {})
+        row = {"kind": kind, "group": label, "accounts": accounts.get(label, int(len(kmf.durations))),
+               "churned": churned.get(label, int(np.sum(kmf.event_observed)))}
         for m in months:
             if m > last:
                 row.update({f"survival_{m:g}m": np.nan, f"survival_{m:g}m_lower": np.nan,
@@ -157,23 +212,27 @@ def logrank(frame: pd.DataFrame, group: str, time: str = "time_after") -> dict:
     from lifelines.statistics import multivariate_logrank_test
 
     data = frame.dropna(subset=[group])
-    if data[group].nunique() < 2:
+    if data[group].nunique() < 2 or not data["churned"].any():  # nothing to compare
         return {"test_statistic": np.nan, "degrees_of_freedom": 0, "p_value": np.nan, "groups": int(data[group].nunique())}
     res = multivariate_logrank_test(data[time], data[group].astype(str), data["churned"])
     return {"test_statistic": float(res.test_statistic), "degrees_of_freedom": int(res.degrees_of_freedom),
             "p_value": float(res.p_value), "groups": int(data[group].nunique())}
 
 
+LTV_COLUMNS = ["accounts", "rmst_months", "rmst_lower", "rmst_upper", "average_mrr", "average_mrr_lower",
+               "average_mrr_upper", "lifetime_value", "lifetime_value_lower", "lifetime_value_upper"]
+
+
 def lifetime_value(frame: pd.DataFrame, by: str, horizon_months: float, mrr: pd.Series,
-                   min_accounts: int = 30) -> pd.DataFrame:
+                   min_accounts: int = 30, min_at_risk: int = 0) -> pd.DataFrame:
     """Survival-based lifetime value to a horizon, per group of ``by``: RMST to ``horizon_months``
     (Kaplan-Meier with late entry) times the group's average MRR per account.
 
     Interval: delta method for a product of two independent estimates,
     var(R*M) = M^2 var(R) + R^2 var(M), with var(M) = sd^2 / n over accounts; normal 95%.
-    Groups whose follow-up is shorter than the horizon (or with fewer than ``min_accounts``) get NaN:
-    their RMST would have to be extrapolated."""
-    fitters = fit_km(frame, by=by, min_accounts=min_accounts)
+    Groups whose curve stops before the horizon get NaN (their RMST would have to be extrapolated);
+    groups with fewer than ``min_accounts`` accounts or no curve (:func:`fit_km`) have no row."""
+    fitters = fit_km(frame, by=by, min_accounts=min_accounts, min_at_risk=min_at_risk)
     rows = []
     for label, kmf in fitters.items():
         g = frame[frame[by].astype(str) == label]
@@ -187,4 +246,4 @@ def lifetime_value(frame: pd.DataFrame, by: str, horizon_months: float, mrr: pd.
                      "average_mrr": avg, "average_mrr_lower": avg - Z95 * m_se, "average_mrr_upper": avg + Z95 * m_se,
                      "lifetime_value": ltv, "lifetime_value_lower": ltv - Z95 * se,
                      "lifetime_value_upper": ltv + Z95 * se})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[by, *LTV_COLUMNS])

@@ -13,7 +13,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ...errors import NotEnoughData
 from ...period import DAYS_PER_MONTH
+from ...text import plural
 from .compute_km import _at, _quiet
 
 
@@ -68,9 +70,11 @@ def value_events(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def fit_value_incidence(frame: pd.DataFrame, by: str | None = "cohort", seed: int = 0) -> dict:
+def fit_value_incidence(frame: pd.DataFrame, by: str | None = "cohort", seed: int = 0,
+                        min_accounts: int = 1) -> dict:
     """Aalen-Johansen cumulative incidence of reaching value (lifelines), churn before value as the
-    competing event, per group of ``by``. Tied times are jittered by lifelines with a fixed seed."""
+    competing event, per group of ``by`` with at least ``min_accounts`` accounts and one account that
+    reached value. Tied times are jittered by lifelines with a fixed seed."""
     from lifelines import AalenJohansenFitter
 
     data = value_events(frame)
@@ -80,7 +84,7 @@ def fit_value_incidence(frame: pd.DataFrame, by: str | None = "cohort", seed: in
     fitters = {}
     with _quiet():
         for label, g in groups:
-            if not (g["ttv_event"] == 1).any():
+            if len(g) < min_accounts or not (g["ttv_event"] == 1).any():
                 continue
             fitters[label] = AalenJohansenFitter(seed=seed).fit(g["ttv_time"], g["ttv_event"], event_of_interest=1,
                                                                  label=label)
@@ -114,16 +118,26 @@ def value_by_cohort(frame: pd.DataFrame, fitters: Mapping, days: Sequence[int] =
     return pd.DataFrame(rows)
 
 
-def onboarding_trend(frame: pd.DataFrame) -> dict:
+def onboarding_trend(frame: pd.DataFrame, min_accounts: int = 1, min_events: int = 1) -> dict:
     """Is onboarding getting faster? Cause-specific Cox model (lifelines) of reaching value, churn
     before value censored, on the cohort's order (0, 1, 2, ...): a hazard ratio above 1 per cohort
-    means each cohort reaches value faster than the one before."""
+    means each cohort reaches value faster than the one before.
+
+    Uses the cohorts of at least ``min_accounts`` accounts; :class:`NotEnoughData` when fewer than two
+    are left or fewer than ``min_events`` of their accounts reached value."""
     from lifelines import CoxPHFitter
 
     data = value_events(frame)
-    cohorts = sorted(data["cohort"].unique())
-    if len(cohorts) < 2 or not (data["ttv_event"] == 1).any():
-        return {"hazard_ratio": np.nan, "lower": np.nan, "upper": np.nan, "p_value": np.nan, "cohorts": len(cohorts)}
+    sizes = data["cohort"].value_counts()
+    cohorts = sorted(sizes[sizes >= min_accounts].index)
+    if len(cohorts) < 2:
+        have = "No onboarding cohort has" if not cohorts else "Only one onboarding cohort has"
+        raise NotEnoughData(f"{have} at least {min_accounts} accounts: a trend in onboarding speed needs two.")
+    data = data[data["cohort"].isin(cohorts)]
+    reached = int((data["ttv_event"] == 1).sum())
+    if reached < min_events:
+        raise NotEnoughData(f"{plural(reached, 'account')} of the onboarding cohorts reached value: a trend in "
+                            f"onboarding speed needs at least {min_events}.")
     df = pd.DataFrame({"t": data["ttv_time"].clip(lower=0.5), "e": (data["ttv_event"] == 1).astype(int),
                        "cohort_step": data["cohort"].map({c: i for i, c in enumerate(cohorts)})})
     with _quiet():

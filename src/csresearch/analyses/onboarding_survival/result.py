@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..base import AnalysisResult
 from .compute_cox import CoxResult, exposure_hazard_ratio
+from .compute_km import LTV_COLUMNS, Curves
 from .compute_lifetimes import SurvivalData
 from .compute_value import bucket_labels
 
@@ -49,10 +50,19 @@ class Result(AnalysisResult):
     naive: dict = field(default_factory=dict)
     ltv_cohort: pd.DataFrame | None = None
     ltv_segment: pd.DataFrame | None = None
+    # the report's size rules (report.build's method constants) and what they left out
+    min_accounts: int = 30
+    min_at_risk: int = 10
+    min_events: int = 10
+    km_segment: dict = field(default_factory=Curves)
+    cox_left_out: dict = field(default_factory=dict)  # exposure level -> accounts left out of the Cox model
+    # section -> the sentence saying why it could not be computed (time_to_value, trend, onboarding, cox, cohorts)
+    unavailable: dict = field(default_factory=dict)
 
     @property
     def has_onboarding(self) -> bool:
-        return self.cox is not None
+        """The onboarding groups could be compared (the Cox model may still be missing: see ``unavailable``)."""
+        return "onboarding" not in self.unavailable and bool(self.km_outcome)
 
     @property
     def fast_group(self) -> str:
@@ -82,7 +92,11 @@ class Result(AnalysisResult):
         """Lifetime value by segment and by cohort in one table (``by`` names the grouping)."""
         ltv = [t.rename(columns={c: "group"}).assign(by=c) for t, c in ((self.ltv_segment, "segment"),
                                                                         (self.ltv_cohort, "cohort")) if t is not None]
-        return pd.concat(ltv, ignore_index=True) if ltv else None
+        if not ltv:
+            return None
+        if all(t.empty for t in ltv):
+            return pd.DataFrame(columns=["group", *LTV_COLUMNS, "by"])
+        return pd.concat([t for t in ltv if not t.empty], ignore_index=True)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         out = {
@@ -112,16 +126,20 @@ class Result(AnalysisResult):
             "overall": {k: (None if pd.isna(v) else float(v)) for k, v in overall.items() if k not in ("kind", "group")},
             "cohort_logrank": self.cohort_logrank,
         }
+        if self.has_onboarding:
+            out.update({"fast_group": self.fast_group, "reference_group": self.slow_group,
+                        "outcome_logrank": self.outcome_logrank})
         if self.cox is not None:
             out.update({
                 "fast_value_hazard_ratio": self.fast_hazard_ratio(),
-                "fast_group": self.fast_group, "reference_group": self.slow_group,
-                "outcome_logrank": self.outcome_logrank,
                 "cox": {"accounts": self.cox.accounts, "events": self.cox.events, "strata": self.cox.strata,
                         "concordance": self.cox.concordance, "concordance_lower": self.cox.concordance_lower,
                         "concordance_upper": self.cox.concordance_upper,
                         "ph_violations": self.cox.ph_tests.loc[self.cox.ph_tests["violated"], "covariate"].tolist()},
                 "naive_value_hazard_ratio": self.naive,
-                "onboarding_trend": self.trend,
             })
+        if self.trend:
+            out["onboarding_trend"] = self.trend
+        if self.unavailable:  # section -> why it could not be computed
+            out["unavailable"] = dict(self.unavailable)
         return out

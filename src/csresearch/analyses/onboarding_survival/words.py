@@ -14,16 +14,46 @@ from .compute_value import bucket_labels
 from .result import Result
 
 
+def _finite(*values: Any) -> bool:
+    try:
+        return all(v is not None and np.isfinite(float(v)) for v in values)
+    except (TypeError, ValueError):
+        return False
+
+
+def _shown(value: float | None, kind: str, decimals: int) -> str:
+    return money(value, decimals=decimals) if kind == "money" else {"pct": pct, "number": number}[kind](value, decimals)
+
+
+def _decimals(low: float, high: float, kind: str, decimals: int) -> int:
+    """``decimals``, or more (up to 3) when the bounds would otherwise print as the same number."""
+    while decimals < 3 and _shown(low, kind, decimals) == _shown(high, kind, decimals):
+        decimals += 1
+    return decimals
+
+
 def _with_interval(value: float | None, low: float | None, high: float | None, kind: str = "pct",
-                   decimals: int = 0) -> str:
-    """'76% (74–79%)', '0.68 (0.58–0.81)', '$1,200 ($1,000–$1,400)': an estimate and its interval."""
-    shown = money(value, decimals=decimals) if kind == "money" else {"pct": pct, "number": number}[kind](value, decimals)
-    return f"{shown} ({interval(low, high, kind, decimals)})"
+                   decimals: int = 0, none: str = "interval not estimable", extra: str = "") -> str:
+    """'76% (74–79%)', '0.68 (0.58–0.81)', '$1,200 ($1,000–$1,400)': an estimate and its interval
+    (``extra`` follows it inside the brackets). A narrow interval gets the digits that keep its bounds
+    apart; one of zero width (or not finite) is replaced by ``none``, the words saying why."""
+    if not _finite(low, high) or float(low) == float(high):  # type: ignore[arg-type]
+        return f"{_shown(value, kind, decimals)} ({none}{extra})"
+    d = _decimals(float(low), float(high), kind, decimals)  # type: ignore[arg-type]
+    return f"{_shown(value, kind, d)} ({interval(low, high, kind, d)}{extra})"
 
 
 def _share(row: Mapping[str, Any], key: str) -> str:
-    """The share still paying at a tenure with its interval, in whole percent: '76% (74–79%)'."""
-    return _with_interval(row[key], row[key + "_lower"], row[key + "_upper"])
+    """The share still paying at a tenure with its interval, in whole percent: '76% (74–79%)'. Before the
+    first churn (100%) or after the last account followed churned (0%) there is no interval: the words
+    say which."""
+    return _share_of(float(row[key]), row[key + "_lower"], row[key + "_upper"])
+
+
+def _share_of(value: float, low: float, high: float) -> str:
+    none = ("no churn by then" if value == 1 else "every account followed that long churned" if value == 0
+            else "interval not estimable")
+    return _with_interval(value, low, high, none=none)
 
 
 def _ratio(hr: Mapping[str, Any]) -> str:
@@ -32,16 +62,33 @@ def _ratio(hr: Mapping[str, Any]) -> str:
 
 
 def _hr_interval(hr: Mapping[str, Any]) -> str:
-    return interval(hr.get("lower"), hr.get("upper"), "number", 2)
-
-
-def _median_interval(low: float, high: float) -> str:
-    """The interval of a median lifetime in months; its upper end may not be reached yet."""
-    if not np.isfinite(low):
+    low, high = hr.get("lower"), hr.get("upper")
+    if not _finite(low, high) or low == high:
         return "interval not estimable"
-    if not np.isfinite(high):
-        return f"{number(low, 0)} or more"
-    return interval(low, high, "number", 0)
+    return interval(low, high, "number", _decimals(float(low), float(high), "number", 2))  # type: ignore[arg-type]
+
+
+def months_text(value: float, decimals: int = 0) -> str:
+    """'1 month', '1.5 months', '24 months'."""
+    shown = number(value, decimals)
+    return f"{shown} month" if shown == "1" else f"{shown} months"
+
+
+def _median_interval(low: float, high: float, unit: str = "") -> str:
+    """The interval of a median lifetime in months; its upper end may not be reached yet."""
+    if not _finite(low) or (_finite(high) and low == high):
+        return "interval not estimable"
+    if not _finite(high):
+        return f"{number(low, 0)} or more{unit}"
+    return interval(low, high, "number", _decimals(low, high, "number", 0)) + unit
+
+
+def _median(row: Mapping[str, Any]) -> str:
+    """'24 months (24–26 months)', '1.5 months (interval not estimable)': a median lifetime, with one
+    decimal below 10 months."""
+    value = float(row["median_months"])
+    spread = _median_interval(row["median_lower"], row["median_upper"], " months")
+    return f"{months_text(value, 0 if value >= 10 else 1)} ({spread})"
 
 
 def _latest_month(row: pd.Series, months: Sequence[float], prefer: float = 12) -> float | None:
@@ -53,14 +100,33 @@ def _latest_month(row: pd.Series, months: Sequence[float], prefer: float = 12) -
     return None
 
 
+def _comparison(result: Result, month: float = 12) -> str | None:
+    """The onboarding comparison of the headline, or None when it cannot be made."""
+    if not result.has_onboarding:
+        return None
+    table = result.survival_of("onboarding").set_index("group")
+    fast, slow = result.fast_group, result.slow_group
+    if fast not in table.index or slow not in table.index:
+        return None
+    f, s = table.loc[fast], table.loc[slow]
+    m = _latest_month(f, result.survival_months, month)
+    if m is None or not np.isfinite(s.get(f"survival_{m:g}m", np.nan)):
+        return None
+    key = f"survival_{m:g}m"
+    edge = result.buckets_days[0]
+    return (f"Of accounts still paying on day {result.landmark_days}, those that reached first value within "
+            f"{edge} days keep {_share(f, key)} at {m:g} months vs {_share(s, key)} for those with "
+            f"{slow.replace('no value', 'no first value')}.")
+
+
 def headline(result: Result) -> str:
     """The report's first sentence: the onboarding comparison and its adjusted hazard ratio when
-    onboarding data exist, otherwise overall survival."""
-    if result.cox is None:
+    onboarding data allow it, otherwise overall survival."""
+    text = _comparison(result)
+    if text is None:
         return "Customer lifetimes: " + overall_sentence(result)
     hr = result.fast_hazard_ratio()
-    text = outcome_sentence(result)
-    if np.isfinite(hr.get("hazard_ratio", np.nan)):
+    if _finite(hr.get("hazard_ratio")):
         text = text.rstrip(".") + f"; adjusted hazard ratio {_ratio(hr)}."
     return text
 
@@ -68,23 +134,49 @@ def headline(result: Result) -> str:
 def overall_sentence(result: Result) -> str:
     row = result.overall
     m = _latest_month(row, result.survival_months, 12)
+    end = result.km_overall.ends.get("all accounts") if hasattr(result.km_overall, "ends") else None
     text = f"{plural(int(row['accounts']), 'account')}, {int(row['churned']):,} churned so far"
     if m is not None:
         key = f"survival_{m:g}m"
         text += (f"; {_share(row, key)} are still paying "
                  f"{m:g} months after their first payment")
+    elif end is not None:
+        return text + (f"; at {months_text(end, 1)} of tenure fewer than {result.min_at_risk} accounts are at risk, "
+                       f"so the survival curve stops there, before {min(result.survival_months):g} months.")
     if np.isfinite(row["median_months"]):
-        text += (f"; half are gone by {number(row['median_months'], 0)} months "
-                 f"({_median_interval(row['median_lower'], row['median_upper'])} months)")
+        text += f"; half are gone by {_median(row)}"
+    elif end is not None:
+        text += (f"; more than half are still paying at {months_text(end, 1)}, where the curve stops (fewer than "
+                 f"{result.min_at_risk} accounts at risk there)")
     else:
         text += "; the median lifetime is not reached (more than half are still paying at the longest follow-up)"
     return text + "."
 
 
+def size_rule_sentence(result: Result) -> str:
+    """The report's size rules in words, with the groups they left out."""
+    left = []
+    for kind, curves in (("segment", result.km_segment), ("cohort", result.km_cohort),
+                         ("onboarding group", result.km_outcome)):
+        small = {**getattr(curves, "too_small", {}), **getattr(curves, "no_curve", {})}
+        if small:
+            names = ", ".join(f"{g} ({plural(n, 'account')})" for g, n in small.items())
+            left.append(f"{kind} {names}" if len(small) == 1 else f"{kind}s {names}")
+    text = (f"A group needs at least {result.min_accounts} accounts for a curve, and a curve stops at the first "
+            f"tenure where fewer than {result.min_at_risk} accounts remain at risk: nothing past it is estimated.")
+    if left:
+        text += " Left out for that reason: " + "; ".join(left) + "."
+    return text
+
+
 def cohort_sentence(result: Result) -> str:
+    if "cohorts" in result.unavailable:
+        return result.unavailable["cohorts"]
     lr = result.cohort_logrank
     if not lr or not np.isfinite(lr.get("p_value", np.nan)):
-        return "Only one onboarding cohort: nothing to compare."
+        if len(result.km_cohort) < 2:
+            return "Only one onboarding cohort has a curve: nothing to compare."
+        return "No account of the onboarding cohorts has churned yet: their survival cannot be compared."
     verdict = ("Cohorts differ in survival more than chance would explain" if lr["p_value"] < 0.05
                else "Cohorts do not differ in survival more than chance would explain")
     return (f"{verdict} (log-rank test across {lr['groups']} cohorts at equal tenure: chi-square "
@@ -94,19 +186,12 @@ def cohort_sentence(result: Result) -> str:
 def outcome_sentence(result: Result, month: float = 12) -> str:
     """'Of accounts still paying on day 90, those reaching first value within 30 days keep 88%
     (85–90%) at 12 months vs 71% (68–74%) for those with no value by day 90.'"""
-    table = result.survival_of("onboarding").set_index("group")
-    fast, slow = result.fast_group, result.slow_group
-    if fast not in table.index or slow not in table.index:
-        return "Too few accounts in one onboarding group to compare their survival."
-    f, s = table.loc[fast], table.loc[slow]
-    m = _latest_month(f, result.survival_months, month)
-    if m is None or not np.isfinite(s.get(f"survival_{m:g}m", np.nan)):
-        return "Follow-up is too short to compare survival by onboarding outcome."
-    key = f"survival_{m:g}m"
-    edge = result.buckets_days[0]
-    return (f"Of accounts still paying on day {result.landmark_days}, those that reached first value within "
-            f"{edge} days keep {_share(f, key)} at {m:g} months vs {_share(s, key)} for those with "
-            f"{slow.replace('no value', 'no first value')}.")
+    if not result.has_onboarding:
+        return result.unavailable.get("onboarding", "")
+    text = _comparison(result, month)
+    return text if text is not None else (
+        f"Follow-up from day {result.landmark_days} is too short to compare survival by onboarding outcome at "
+        f"{min(result.survival_months):g} months or more.")
 
 
 def outcome_logrank_sentence(result: Result) -> str:
@@ -129,14 +214,19 @@ def naive_warning(result: Result) -> str:
             f"{result.landmark_days} using only what had happened by then, and accounts that churned or were censored "
             f"before day {result.landmark_days} are left out of the comparison; 'later' and 'never' are one group, "
             f"because on day {result.landmark_days} nobody can tell them apart. "
-            + (f"The landmark estimate is {_ratio(hr)}." if np.isfinite(hr.get("hazard_ratio", np.nan))
-               else "The landmark estimate could not be made (too few accounts in a group)."))
+            + (f"The landmark estimate is {_ratio(hr)}." if _finite(hr.get("hazard_ratio"))
+               else "The landmark estimate could not be made: "
+               + _lower_first(result.unavailable.get("cox", "too few accounts in a group."))))
+
+
+def _lower_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:] if sentence[:2] != sentence[:2].upper() else sentence
 
 
 def trend_sentence(result: Result) -> str:
     t = result.trend
-    if not t or not np.isfinite(t.get("hazard_ratio", np.nan)):
-        return "Too few cohorts to tell whether onboarding is getting faster."
+    if not t or not _finite(t.get("hazard_ratio"), t.get("lower"), t.get("upper")):
+        return result.unavailable.get("trend", "Too few cohorts to tell whether onboarding is getting faster.")
     unit = {"quarter": "quarterly", "month": "monthly"}[result.cohort_frequency]
     rate = abs(t["hazard_ratio"] - 1)
     if t["lower"] > 1:
@@ -153,10 +243,10 @@ def trend_sentence(result: Result) -> str:
 def cox_sentence(result: Result) -> str:
     """The adjusted hazard ratio of fast onboarding, with what was held fixed and how."""
     if result.cox is None:
-        return ""
+        return result.unavailable.get("cox", "")
     hr = result.fast_hazard_ratio()
-    if not np.isfinite(hr.get("hazard_ratio", np.nan)):
-        return "The Cox model could not estimate the effect of fast onboarding (too few accounts in a group)."
+    if not _finite(hr.get("hazard_ratio"), hr.get("lower"), hr.get("upper")):
+        return "The Cox model could not estimate the effect of fast onboarding (a compared group has no variation left)."
     held = [words(c) for c in result.data.covariates if c not in result.cox.strata]
     strata = [words(c) for c in result.cox.strata]
     fixed = ", ".join(held + strata) or "nothing else"
@@ -190,25 +280,48 @@ def cox_checks_sentence(result: Result) -> str:
                      "follow-up. ")
     else:
         text += "No term violates the assumption. "
-    text += (f"Concordance {number(cox.concordance, 2)} "
-             f"({interval(cox.concordance_lower, cox.concordance_upper, 'number', 2)}, "
-             "bootstrap over accounts with the model fixed): 0.5 is a coin flip, 1 a perfect ranking of who churns first.")
+    if result.cox_left_out:
+        text += ("Left out of the model for having fewer than "
+                 f"{result.min_accounts} accounts: "
+                 + ", ".join(f"{g} ({plural(n, 'account')})" for g, n in result.cox_left_out.items()) + ". ")
+    ci = (_hr_interval({"lower": cox.concordance_lower, "upper": cox.concordance_upper}) + ", bootstrap over accounts "
+          "with the model fixed") if _finite(cox.concordance_lower, cox.concordance_upper) else (
+        "no bootstrap interval" if not _finite(cox.concordance_lower) else "interval not estimable")
+    text += (f"Concordance {number(cox.concordance, 2)} ({ci}): 0.5 is a coin flip, 1 a perfect ranking of who "
+             "churns first.")
     return text
 
 
 def ltv_sentence(result: Result) -> str:
     ltv = result.ltv_segment
-    if ltv is None or ltv["lifetime_value"].notna().sum() < 1:
-        return f"Follow-up is too short for a {result.horizon_months:g}-month lifetime value."
-    ltv = ltv.dropna(subset=["lifetime_value"]).sort_values("lifetime_value", ascending=False)
-    parts = [f"{r.segment} {money(r.lifetime_value)} ({interval(r.lifetime_value_lower, r.lifetime_value_upper, 'money')}; "
-             f"{number(r.rmst_months)} paid months x {money(r.average_mrr)} MRR)" for r in ltv.itertuples()]
-    return f"Revenue per account over its first {result.horizon_months:g} months: " + ", ".join(parts) + "."
+    horizon = f"{result.horizon_months:g}-month"
+    if ltv is None:
+        return f"No segment column (or no MRR): no {horizon} lifetime value by segment."
+    small = {**getattr(result.km_segment, "too_small", {})}
+    left = ("" if not small else " Left out for having fewer than "
+            f"{result.min_accounts} accounts: " + ", ".join(f"{g} ({plural(n, 'account')})" for g, n in small.items())
+            + ".")
+    shown = ltv.dropna(subset=["lifetime_value", "lifetime_value_lower", "lifetime_value_upper"])
+    if ltv.empty:
+        return f"No segment has {result.min_accounts} accounts: no {horizon} lifetime value by segment." + left
+    if shown.empty:
+        return (f"No segment is followed for {result.horizon_months:g} months with at least {result.min_at_risk} "
+                f"accounts at risk: a {horizon} lifetime value would have to be extrapolated." + left)
+    shown = shown.sort_values("lifetime_value", ascending=False)
+    parts = [f"{r.segment} " + _with_interval(r.lifetime_value, r.lifetime_value_lower, r.lifetime_value_upper, "money",
+                                              extra=f"; {number(r.rmst_months)} paid months x {money(r.average_mrr)} MRR")
+             for r in shown.itertuples()]
+    short = [r.segment for r in ltv.itertuples() if r.segment not in set(shown["segment"])]
+    text = f"Revenue per account over its first {result.horizon_months:g} months: " + ", ".join(parts) + "."
+    if short:
+        text += (f" Not followed {result.horizon_months:g} months with {result.min_at_risk} accounts at risk (no "
+                 "extrapolation): " + ", ".join(short) + ".")
+    return text + left
 
 
 def missing_onboarding_note(result: Result) -> str:
-    return (f"*No usable `onboarding` table (or no account reached the `{result.value_milestone}` milestone): the "
-            "time-to-value, onboarding-outcome and Cox sections are skipped.*")
+    """Why the onboarding sections are empty (empty text when they are not)."""
+    return result.unavailable.get("onboarding", "")
 
 
 def conventions(result: Result) -> tuple[dict, dict]:
@@ -224,6 +337,7 @@ def conventions(result: Result) -> tuple[dict, dict]:
         "time-to-value buckets": ", ".join(bucket_labels(result.buckets_days)),
         "cohorts": result.cohort_frequency,
         "lifetime value horizon": f"{result.horizon_months:g} months",
+        "smallest group": f"{result.min_accounts} accounts; {result.min_at_risk} at risk",
     }
     notes = {
         "data cut-off": "accounts still paying are censored here",
@@ -234,6 +348,8 @@ def conventions(result: Result) -> tuple[dict, dict]:
         "landmark": "onboarding groups are fixed on this day; survival is compared from it on",
         "cohorts": "onboarding cohort = period of the first paid day",
         "lifetime value horizon": "restricted mean paid months to the horizon x average MRR",
+        "smallest group": ("a smaller segment, cohort or onboarding group gets no curve; a curve stops where fewer "
+                           "accounts remain at risk"),
     }
     return values, notes
 
@@ -268,7 +384,7 @@ def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: 
                         "churned": table["churned"].map("{:,}".format)})
     for m in months:
         k = f"survival_{m:g}m"
-        out[f"paying at {m:g} mo"] = [_with_interval(v, lo, hi) if np.isfinite(v) else "–"
+        out[f"paying at {m:g} mo"] = [_share_of(v, lo, hi) if np.isfinite(v) else "–"
                                       for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
     out["median lifetime (mo)"] = [
         f"{number(v, 0)} ({_median_interval(lo, hi)})" if np.isfinite(v) else "not reached"
@@ -300,14 +416,27 @@ def cohort_section(result: Result) -> str:
     return overall_sentence(result) + " " + cohort_sentence(result)
 
 
-def survival_tables(result: Result) -> list[Table]:
-    """The survival table as a reader sees it, one table each for all accounts, segments and cohorts."""
-    return [Table(display_survival(result.survival_of(kind), result.survival_months, result.rmst_months), caption=kind)
-            for kind in ["all accounts", "segment", "cohort"]]
+def survival_tables(result: Result) -> list:
+    """The survival table as a reader sees it, one table each for all accounts, segments and cohorts
+    (a sentence instead where a kind has no curve), then the size rules."""
+    blocks: list = []
+    for kind in ["all accounts", "segment", "cohort"]:
+        rows = result.survival_of(kind)
+        if len(rows):
+            blocks.append(Table(display_survival(rows, result.survival_months, result.rmst_months), caption=kind))
+        elif kind == "cohort":
+            blocks.append(result.unavailable.get("cohorts", "No onboarding cohort has a curve."))
+        elif kind == "segment":
+            blocks.append(f"No segment has a curve (at least {result.min_accounts} accounts each).")
+    blocks.append(size_rule_sentence(result))
+    return blocks
 
 
 def outcome_blocks(result: Result) -> list:
-    """Under the onboarding-outcome curves: their survival table, the comparison and the landmark caution."""
+    """Under the onboarding-outcome curves: their survival table, the comparison and the landmark
+    caution; or the reason the comparison cannot be made."""
+    if not result.has_onboarding:
+        return [result.unavailable.get("onboarding", "")]
     return [
         Table(display_survival(result.survival_of("onboarding"), result.survival_months, result.rmst_months),
               caption=f"survival from day {result.landmark_days}, by onboarding outcome"),
@@ -316,10 +445,26 @@ def outcome_blocks(result: Result) -> list:
     ]
 
 
+def value_blocks(result: Result) -> list:
+    """Under the time-to-value charts: whether onboarding is getting faster, or why it cannot be read,
+    and the cohorts too small for a curve."""
+    if "time_to_value" in result.unavailable:
+        return [result.unavailable["time_to_value"]]
+    blocks = [trend_sentence(result)]
+    table = result.ttv_by_cohort
+    if table is not None and len(table):
+        small = table[table["accounts"] < result.min_accounts]
+        if len(small):
+            blocks.append(f"Cohorts with fewer than {result.min_accounts} accounts get no curve and are left out of the "
+                          "trend: " + ", ".join(f"{r.cohort} ({plural(int(r.accounts), 'account')})"
+                                               for r in small.itertuples()) + ".")
+    return blocks
+
+
 def cox_blocks(result: Result) -> list:
     """Under the forest plot: the onboarding effect, the model checks and the proportional-hazards tests."""
     if result.cox is None:
-        return [missing_onboarding_note(result)]
+        return [result.unavailable.get("cox", "")]
     tests = result.cox.ph_tests[["covariate", "test_statistic", "p_value", "p_holm", "violated"]].copy()
     for column in ("p_value", "p_holm"):
         tests[column] = format_each(tests[column], p_value)
@@ -333,11 +478,16 @@ def cox_blocks(result: Result) -> list:
 
 def ltv_blocks(result: Result) -> list:
     """Under the lifetime-value chart: the segments in words and the table by onboarding cohort."""
-    return [
-        ltv_sentence(result),
-        Table(display_ltv(result.ltv_cohort, "cohort"),
-              caption=f"lifetime value to {result.horizon_months:g} months by onboarding cohort (95% intervals)"),
-    ]
+    blocks: list = [ltv_sentence(result)]
+    cohorts = result.ltv_cohort
+    if cohorts is not None and cohorts["lifetime_value"].notna().any():
+        blocks.append(Table(display_ltv(cohorts, "cohort"), caption=(
+            f"lifetime value to {result.horizon_months:g} months by onboarding cohort (95% intervals)")))
+    elif cohorts is not None:
+        blocks.append(f"No onboarding cohort of at least {result.min_accounts} accounts is followed for "
+                      f"{result.horizon_months:g} months with {result.min_at_risk} accounts at risk: no lifetime value "
+                      "by cohort (it would have to be extrapolated).")
+    return blocks
 
 
 # ---- chart titles ---------------------------------------------------------------------------------
