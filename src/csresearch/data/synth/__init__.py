@@ -2,7 +2,8 @@
 
 ``build_world()`` simulates accounts, subscriptions (with expansion, contraction, churn and
 reactivation), product usage, onboarding, support, CS touchpoints, surveys, churn reasons, one
-randomized CS experiment and one non-randomized feature adoption. Every causal mechanism that an
+randomized CS experiment and one non-randomized feature adoption (and, as an option, a three-arm
+randomized e-mail experiment with visit and purchase outcomes). Every causal mechanism that an
 analysis in the workbook tries to recover is planted with a known size and written into
 ``World.truth`` (JSON-serialisable), so the notebooks can be checked against the truth.
 
@@ -16,7 +17,8 @@ See ``docs/synthetic-world.md`` for the mechanisms and their sizes.
 
 Modules: ``params`` (constants and DEFAULT_PARAMS), ``helpers``, ``base`` (the calendar grid and
 random streams), ``population``, ``simulate``, ``tables_activity``, ``tables_outcomes``, ``truth``,
-``world`` (World, build_world) and ``save`` (save_world).
+``email_campaign`` (the optional e-mail experiment), ``world`` (World, build_world) and ``save``
+(save_world).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from .params import (
     COMPETITORS,
     DATE_COLUMNS,
     DEFAULT_PARAMS,
+    EMAIL_EXPERIMENT_DEFAULTS,
+    EMAIL_ID,
     EXP_ID,
     FEATURES,
     INDUSTRIES,
@@ -57,6 +61,8 @@ __all__ = [
     "COMPETITORS",
     "DATE_COLUMNS",
     "DEFAULT_PARAMS",
+    "EMAIL_EXPERIMENT_DEFAULTS",
+    "EMAIL_ID",
     "EXP_ID",
     "FEATURES",
     "INDUSTRIES",

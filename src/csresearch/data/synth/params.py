@@ -60,6 +60,25 @@ COMPETITORS = ("Northstar CX", "Pulseboard", "Retainly", "HelmSuccess", "Clarion
 
 EXP_ID = "exp_cs_outreach_2026"
 ADOPT_ID = "feature_workflow_automation"
+EMAIL_ID = "exp_email_campaign"
+
+# The optional three-arm e-mail experiment (``build_world(email_experiment=True)`` or a dict of
+# overrides of these): two e-mails and no e-mail, randomised among the accounts paying on the
+# assignment day, with planted visit and purchase rates per arm. Not part of DEFAULT_PARAMS, so the
+# default world (tables, truth, SYNTH_VERSION) is unchanged; recorded in ``truth["params"]`` only
+# when used.
+EMAIL_EXPERIMENT_DEFAULTS: dict[str, Any] = {
+    "month": None,                         # None: end_month - 2 months (assigned on its first day)
+    "horizon_days": 30,                    # visits and purchases are counted in [assigned_at, +horizon)
+    "control_arm": "no_email",
+    "split": {"no_email": 1 / 3, "email_a": 1 / 3, "email_b": 1 / 3},   # complete randomisation
+    "visit_rate": {"no_email": 0.10, "email_a": 0.18, "email_b": 0.15},  # P(at least one visit)
+    "purchase_rate_given_visit": {"no_email": 0.10, "email_a": 0.15, "email_b": 0.12},
+    "extra_visits_mean": 0.5,              # a visitor makes 1 + Poisson(this) visits
+    "spend_mean": 120.0,                   # a purchase's amount: lognormal with this mean ($)
+    "spend_log_sd": 0.6,
+    "record_exposure": False,              # False: `exposed` is null (e-mail opens not tracked)
+}
 
 # Every tunable of the world. ``build_world(**overrides)`` may replace any of them (dict-valued
 # parameters are merged key by key). All are recorded in ``truth["params"]``.
