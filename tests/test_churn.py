@@ -7,13 +7,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csresearch.analyses.churn_decomposition import compute_segments
-from csresearch.analyses.churn_decomposition.compute_change import change_interval, churn_change_decomposition, mix_rate_split
+from csresearch.analyses.churn_decomposition import compute_segments, words
+from csresearch.analyses.churn_decomposition.compute_change import (
+    change_interval,
+    churn_change_decomposition,
+    contribution_intervals,
+    mix_rate_split,
+)
 from csresearch.analyses.churn_decomposition.compute_frame import account_month_churn, value_band
 from csresearch.analyses.churn_decomposition.compute_rates import bridge_gap_cents, churn_rates, mrr_bridge, period_start_rates
+from csresearch.analyses.churn_decomposition.compute_retention import cohort_retention_12m
+from csresearch.analyses.churn_decomposition.report import Settings, churn_report
 from csresearch.analyses.churn_decomposition.words import driver_sentence, flagged_sentence, month_sentences
 from csresearch.core.revenue import account_month_mrr, movements, mrr_movements, paying_spells
 from csresearch.core.stats import annualise, ratio_interval, wilson_interval
+from csresearch.errors import NotEnoughData
 
 T = pd.Timestamp
 
@@ -306,10 +314,93 @@ def test_segment_flags_with_holm_correction():
 # ---- mix vs rate ----------------------------------------------------------------------------------
 def test_mix_rate_split_hand_computed():
     mix, rate = mix_rate_split([0.5, 0.5], [0.02, 0.04], [0.6, 0.4], [0.03, 0.04])
-    # overall 0.030 -> 0.034: A's share +0.1 at mean rate 0.025, B's share -0.1 at 0.04, A's rate +0.01 at share 0.55
-    assert mix == pytest.approx([0.0025, -0.004])
+    # overall 0.030 -> 0.034, mean 0.032. Mix is measured against the overall rate (issue 16.3):
+    # A's share +0.1 at mean rate 0.025 (0.007 below 0.032), B's share -0.1 at 0.04 (0.008 above);
+    # rate: A's +0.01 at mean share 0.55, B's rate unchanged
+    assert mix == pytest.approx([0.1 * (0.025 - 0.032), -0.1 * (0.04 - 0.032)])
     assert rate == pytest.approx([0.0055, 0.0])
     assert mix.sum() + rate.sum() == pytest.approx(0.034 - 0.030)
+
+
+def test_mix_of_a_segment_growing_at_the_overall_rate_is_zero():
+    # B grows from 20% to 40% of the base while churning exactly at the overall rate: it moves nothing
+    mix, rate = mix_rate_split([0.4, 0.2, 0.4], [0.01, 0.02, 0.03], [0.3, 0.4, 0.3], [0.01, 0.02, 0.03])
+    assert mix[1] == pytest.approx(0.0, abs=1e-15)
+    assert rate == pytest.approx([0, 0, 0])
+    assert mix.sum() == pytest.approx(0.02 - 0.02, abs=1e-15)
+
+
+def issue_frame() -> pd.DataFrame:
+    """Issue 16.3's case: A grows from 50% to 70% of the base at an unchanged 2.0% churn, while B's
+    rate rises from 2% to 3% (and its share falls to 30%). Overall 2.0% -> 2.3%, on 20,000
+    account-months a window so that the rise is well outside noise."""
+    before = segment_frame({"A": (200, 10_000), "B": (200, 10_000)}, "2026-09")
+    after = segment_frame({"A": (280, 14_000), "B": (180, 6_000)}, "2026-10")
+    return pd.concat([before, after], ignore_index=True)
+
+
+def test_issue_case_credits_the_rise_to_b_rate_not_to_a_growth():
+    """The old split (absolute rates) said 'A alone moved it +0.4 pt, more than the whole rise'; A
+    cannot move the rate: it churns at 2.0% in both windows, as the whole base did before."""
+    frame = issue_frame()
+    table = churn_change_decomposition(frame, ["segment"], "2026-10", window_months=1)
+    logo = table[table["metric"] == "logo_churn"].set_index("segment")
+    assert logo["total_change"].iloc[0] == pytest.approx(0.003)
+    # rate parts: all of it is B's (0.01 x mean share 0.4); A's rate never moved
+    assert logo.loc["B", "rate_effect"] == pytest.approx(0.004)
+    assert logo.loc["A", "rate_effect"] == pytest.approx(0.0)
+    # mix against the overall mean rate 2.15%: A +0.2 x (2.0% - 2.15%), B -0.2 x (2.5% - 2.15%)
+    assert logo.loc["A", "mix_effect"] == pytest.approx(0.2 * (0.02 - 0.0215))
+    assert logo.loc["B", "mix_effect"] == pytest.approx(-0.2 * (0.025 - 0.0215))
+    assert logo.loc["A", "total_effect"] == pytest.approx(-0.0003)       # the old split said +0.004
+    assert logo.loc["B", "total_effect"] == pytest.approx(0.0033)
+    assert table.iloc[0]["segment"] == "B"                               # largest contribution first
+    text = driver_sentence(table, churn_rates(frame, windows=(1,)), change_ci=change_interval(table))
+    assert text.startswith("Logo churn rose to 2.3% in October 2026")
+    assert "B alone moved it +0.3 pt (95% CI " in text and "its own churn rate rose from 2.00% to 3.00%" in text
+    assert "A alone" not in text and "from A" not in text
+    lead = table.iloc[0]
+    assert lead["total_low"] < 0.0033 < lead["total_high"] and lead["total_low"] > 0
+
+
+def planted_units(rng, shares, rates, accounts=700):
+    """One planted world as the bootstrap sees it: per account, (weight, events) before and after, per
+    segment (A, B). Each account is in one segment per window, stays 1-3 months, and has a gamma
+    frailty (mean 1) on its monthly churn probability, so its months are correlated."""
+    units = np.zeros((2 * accounts, 4, 2))
+    for w, window in enumerate(("before", "after")):
+        rows = slice(w * accounts, (w + 1) * accounts)
+        segment = (rng.random(accounts) >= shares[window][0]).astype(int)
+        months = rng.integers(1, 4, accounts)
+        p = np.minimum(1, np.asarray(rates[window])[segment] * rng.gamma(4, 0.25, accounts))
+        events = rng.binomial(months, p)
+        units[rows, 2 * w, :][np.arange(accounts), segment] = months
+        units[rows, 2 * w + 1, :][np.arange(accounts), segment] = events
+    return units
+
+
+def test_contribution_interval_covers_the_truth():
+    """Planted truth: two segments whose shares and rates are known (A's rate rises, B's share falls).
+    200 worlds on each of two seeds: the simultaneous 95% intervals must cover both segments' true
+    contributions at least 90% of the time (nominal 95%, and simultaneous, so if anything
+    conservative; 90% is over 4 binomial standard errors below 95% at 400 worlds), and the point
+    estimates must be unbiased to within 0.02 pt (the mean of 400 estimates whose spread is ~0.2 pt
+    has a standard error of ~0.01 pt)."""
+    shares = {"before": [0.5, 0.5], "after": [0.6, 0.4]}
+    rates = {"before": [0.02, 0.04], "after": [0.03, 0.04]}
+    mix, rate = mix_rate_split(shares["before"], rates["before"], shares["after"], rates["after"])
+    true = mix + rate                                   # A +0.48 pt, B -0.08 pt of a +0.4 pt rise
+    covered, estimates = [], []
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        for _ in range(200):
+            units = planted_units(rng, shares, rates)
+            low, high = contribution_intervals(units, 0.95, n_resamples=400, seed=int(rng.integers(1 << 30)))
+            covered.append(((low <= true) & (true <= high)).all())
+            estimates.append((low + high) / 2)          # the intervals are symmetric about the estimate
+    assert true.sum() == pytest.approx(0.004)
+    assert np.mean(covered) >= 0.90, np.mean(covered)
+    assert np.abs(np.mean(estimates, axis=0) - true).max() < 0.0002, np.mean(estimates, axis=0)
 
 
 def test_change_decomposition_sums_to_total_change():
@@ -318,13 +409,17 @@ def test_change_decomposition_sums_to_total_change():
     frame = pd.concat([before, after], ignore_index=True)
     table = churn_change_decomposition(frame, ["segment"], "2026-10", window_months=1)
     logo = table[table["metric"] == "logo_churn"].set_index("segment")
-    # overall 12/400 = 3% -> 26/400 = 6.5%
+    # overall 12/400 = 3% -> 26/400 = 6.5% (mean 4.75%)
     assert logo["overall_before"].iloc[0] == pytest.approx(0.03)
     assert logo["total_change"].iloc[0] == pytest.approx(0.035)
     assert (logo["mix_effect"] + logo["rate_effect"]).sum() == pytest.approx(0.035, abs=1e-15)
-    # SMB: share 0.5 -> 0.75 at rates 5% -> 8%: mix 0.25 x 0.065, rate 0.03 x 0.625
-    assert logo.loc["SMB", "mix_effect"] == pytest.approx(0.25 * 0.065)
+    # SMB: share 0.5 -> 0.75 at rates 5% -> 8% (mean 6.5%, 1.75 pt above the overall mean): mix 0.25 x 0.0175,
+    # rate 0.03 x 0.625. ENT: share 0.5 -> 0.25 at 1% -> 2% (mean 1.5%): mix -0.25 x -0.0325, rate 0.01 x 0.375
+    assert logo.loc["SMB", "mix_effect"] == pytest.approx(0.25 * 0.0175)
     assert logo.loc["SMB", "rate_effect"] == pytest.approx(0.03 * 0.625)
+    assert logo.loc["ENT", "mix_effect"] == pytest.approx(0.25 * 0.0325)
+    assert logo.loc["ENT", "rate_effect"] == pytest.approx(0.01 * 0.375)
+    assert ((logo["total_low"] <= logo["total_effect"]) & (logo["total_effect"] <= logo["total_high"])).all()
     revenue = table[table["metric"] == "gross_revenue_churn"]
     assert (revenue["mix_effect"] + revenue["rate_effect"]).sum() == pytest.approx(revenue["total_change"].iloc[0])
 
@@ -336,16 +431,27 @@ def test_driver_sentence_names_the_segment_and_its_share():
     table = churn_change_decomposition(frame, ["segment"], "2026-10", window_months=1)
     rates = churn_rates(frame, windows=(1,))
     text = driver_sentence(table, rates, change_ci=change_interval(table))
-    # SMB: 0.75 x 8% - 0.5 x 5% = 3.5 pt of the 3.5 pt; ENT: 0.25 x 2% - 0.5 x 1% = 0
+    # SMB: 0.4375 + 1.875 = 2.3125 pt of the 3.5 pt rise (66%); ENT's shrinking low-churn share and its
+    # doubled rate make the other 1.1875 pt
     assert text.startswith("Logo churn rose to 6.5% in October 2026")
-    assert "from 3.0% in September 2026 (+3.5 pt)" in text
-    assert "100% of the rise came from SMB" in text
-    # no real change: the sentence says so and still names the largest mover
+    assert "from 3.0% in September 2026 (+3.5 pt, 95% CI of the change" in text
+    assert "66% of the rise came from SMB, +2.3 pt (95% CI " in text
+    lead = table.iloc[0]
+    assert lead["segment"] == "SMB" and lead["total_low"] < lead["total_effect"] < lead["total_high"]
+    # no real change: the sentence says so and still names the largest contribution
     flat = segment_frame({"SMB": (10, 200), "ENT": (2, 200)}, "2026-10")
     table = churn_change_decomposition(pd.concat([before, flat]), ["segment"], "2026-10", 1)
     text = driver_sentence(table, churn_rates(pd.concat([before, flat]), windows=(1,)),
                            change_ci=change_interval(table))
-    assert "within noise" in text
+    assert "within noise" in text and "no segment's share or churn rate moved" in text
+    slight = segment_frame({"SMB": (11, 200), "ENT": (2, 200)}, "2026-10")
+    table = churn_change_decomposition(pd.concat([before, slight]), ["segment"], "2026-10", 1)
+    text = driver_sentence(table, churn_rates(pd.concat([before, slight]), windows=(1,)),
+                           change_ci=change_interval(table))
+    # 13/400 - 12/400 = +0.25 pt, all of it SMB's rate (5% -> 5.5% at a constant half of the base)
+    assert "on September 2026, a change within noise (95% CI of the change " in text
+    assert "the largest single contribution was SMB's, +0." in text
+    assert "its own churn rate rose from 5.00% to 5.50%" in text
 
 
 def test_month_sentences_hand_computed():
@@ -377,3 +483,162 @@ def test_planted_segment_churn_recovered(demo_dataset, demo_truth):
         assert row["logo_churn_low"] <= expected <= row["logo_churn_high"], (period_name, row["logo_churn_rate"])
     # SMB is planted ~3x Enterprise's hazard: it must be the flagged segment
     assert table.loc[("segment", "SMB"), "flagged"] and not table.loc[("segment", "Enterprise"), "flagged"]
+
+
+# ---- 12-month cohort NRR and GRR ------------------------------------------------------------------
+def year_accounts() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohort paying at the end of Oct 2025, seen at the end of Oct 2026.
+    P (SMB): 100, adds a 50 add-on in Mar 2026 -> 150 (expansion).  Q (SMB): 200, leaves 15 Feb 2026 -> 0.
+    R (Ent): 50, leaves 10 Jan 2026, returns 1 Jun 2026 at 60 -> 60.  S (Ent): 80, downgrades to 40 on 1 Apr 2026.
+    Not in the cohort: T joins 1 Dec 2025 at 500; U joins and leaves inside Oct 2025; V left in Sep 2025."""
+    rows = [
+        ("p1", "P", "2025-06-01", None, 100.0), ("p2", "P", "2026-03-01", None, 50.0),
+        ("q1", "Q", "2025-05-01", "2026-02-15", 200.0),
+        ("r1", "R", "2025-09-01", "2026-01-10", 50.0), ("r2", "R", "2026-06-01", None, 60.0),
+        ("s1", "S", "2025-08-01", "2026-04-01", 80.0), ("s2", "S", "2026-04-01", None, 40.0),
+        ("t1", "T", "2025-12-01", None, 500.0),
+        ("u1", "U", "2025-10-05", "2025-10-20", 70.0),
+        ("v1", "V", "2025-03-01", "2025-09-15", 90.0),
+    ]
+    subs = pd.DataFrame(rows, columns=["subscription_id", "account_id", "start_date", "end_date", "mrr"])
+    subs["start_date"], subs["end_date"] = pd.to_datetime(subs["start_date"]), pd.to_datetime(subs["end_date"])
+    accounts = pd.DataFrame({"account_id": list("PQRSTUV"), "segment": ["SMB", "SMB", "Ent", "Ent", "SMB", "SMB", "Ent"]})
+    return subs, accounts
+
+
+def test_cohort_nrr_and_grr_hand_computed():
+    subs, accounts = year_accounts()
+    frame = account_month_churn(subs, accounts, "2025-01", "2026-10")
+    table = cohort_retention_12m(frame, "2026-10").set_index("group")
+    every = table.loc["all"]
+    assert every["cohort_month"] == pd.Period("2025-10")
+    # then: P 100 + Q 200 + R 50 + S 80 = 430; now: P 150 + Q 0 + R 60 + S 40 = 250; capped: 100 + 0 + 50 + 40
+    assert (every["accounts_start"], every["accounts_paying_now"]) == (4, 3)
+    assert (every["starting_mrr"], every["mrr_now"], every["retained_mrr"]) == (430, 250, 190)
+    assert every["nrr"] == pytest.approx(250 / 430) and every["grr"] == pytest.approx(190 / 430)
+    assert every["nrr_low"] <= every["nrr"] <= every["nrr_high"] and 0 <= every["grr_low"] <= every["grr_high"] <= 1
+    assert table.loc["segment=SMB", "nrr"] == pytest.approx(150 / 300)
+    assert table.loc["segment=SMB", "grr"] == pytest.approx(100 / 300)
+    assert table.loc["segment=Ent", "nrr"] == pytest.approx(100 / 130)
+    assert table.loc["segment=Ent", "grr"] == pytest.approx(90 / 130)
+    # the compounded pooled monthly figure is another number: it must not be what the report calls NRR
+    rates = churn_rates(frame, windows=(12,)).set_index("month")
+    assert rates.loc[pd.Period("2026-10"), "nrr_annualised"] != pytest.approx(250 / 430, abs=0.01)
+
+
+def test_cohort_retention_needs_a_cohort():
+    subs, accounts = year_accounts()
+    frame = account_month_churn(subs, accounts, "2025-01", "2026-10")
+    assert cohort_retention_12m(frame, "2026-04").empty is False
+    assert cohort_retention_12m(frame, "2026-02").empty             # nobody was paying at the end of Feb 2025
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_cohort_intervals_cover_planted_nrr_and_grr(seed):
+    """Planted truth: start MRR lognormal (sigma 1: a few large accounts); each account churns (15%),
+    contracts to 70% (10%), expands to 140% (20%) or stays, whatever its size. True NRR = E[now]/E[then]
+    = 0.07 + 0.28 + 0.55 = 0.90, true GRR = 0.07 + 0.20 + 0.55 = 0.82. 300 cohorts of 400 accounts per
+    seed: the 95% intervals must cover at least 90% of the time (3 binomial standard errors below the
+    ~94% measured at this size), NRR's stay above 0 and GRR's within 0-100%."""
+    from csresearch.analyses.churn_decomposition.compute_retention import transformed_ratio_interval
+
+    rng = np.random.default_rng(seed)
+    hits = {"nrr": [], "grr": []}
+    for _ in range(300):
+        then = rng.lognormal(6, 1.0, 400)
+        now = then * rng.choice([0.0, 0.7, 1.4, 1.0], 400, p=[0.15, 0.10, 0.20, 0.55])
+        for name, numerator, truth, scale in (("nrr", now, 0.90, "log"), ("grr", np.minimum(now, then), 0.82, "logit")):
+            low, high = transformed_ratio_interval(numerator, then, 0.95, scale)
+            hits[name].append(low <= truth <= high)
+            assert 0 < low <= high and (scale == "log" or high <= 1)
+    for name, hit in hits.items():
+        assert np.mean(hit) >= 0.90, (name, np.mean(hit))
+
+
+def test_transformed_ratio_interval_hand_computed_and_says_when_it_cannot():
+    from csresearch.analyses.churn_decomposition.compute_retention import transformed_ratio_interval
+
+    # y = [1, 0, 3], x = [10, 10, 20]: R = 0.1, se = sqrt(3) / 40 (see the ratio_interval case above)
+    z, se = 1.959964, np.sqrt(3) / 40
+    low, high = transformed_ratio_interval([1, 0, 3], [10, 10, 20], 0.95, "log")
+    assert (low, high) == pytest.approx((0.1 * np.exp(-z * se / 0.1), 0.1 * np.exp(z * se / 0.1)), rel=1e-5)
+    logit = np.log(0.1 / 0.9)
+    low, high = transformed_ratio_interval([1, 0, 3], [10, 10, 20], 0.95, "logit")
+    spread = z * se / (0.1 * 0.9)
+    assert (low, high) == pytest.approx((1 / (1 + np.exp(-(logit - spread))), 1 / (1 + np.exp(-(logit + spread)))),
+                                        rel=1e-5)
+    assert all(np.isnan(transformed_ratio_interval([5.0], [10.0])))            # one account: no interval
+    assert transformed_ratio_interval([5.0, 10.0], [10.0, 20.0]) == (0.5, 0.5)  # no variation: zero width
+    assert transformed_ratio_interval([10.0, 20.0], [10.0, 20.0], scale="logit") == (1.0, 1.0)  # nobody lost MRR
+
+
+# ---- degrading honestly: what cannot be computed is said in words ---------------------------------
+BAD = ("nan", "n/a", "None", "inf ", "−nan")
+
+
+def test_no_earlier_window_is_said_not_printed():
+    """The data starts inside the window before: 'from n/a ... (−nan pt); nan% of the fall' was printed."""
+    rows = [("a", "2026-09-01", None, 100.0), ("b", "2026-09-01", "2026-10-15", 50.0),
+            ("c", "2026-09-01", None, 20.0)]
+    subs = pd.DataFrame(rows, columns=["account_id", "start_date", "end_date", "mrr"])
+    subs["start_date"], subs["end_date"] = pd.to_datetime(subs["start_date"]), pd.to_datetime(subs["end_date"])
+    subs["subscription_id"] = subs["account_id"]
+    accounts = pd.DataFrame({"account_id": list("abc"), "segment": ["SMB", "SMB", "Ent"]})
+    result = churn_report(subs, accounts, "2026-10", Settings(window_months=1))
+    assert result.decomposition.empty
+    text = words.headline(result)
+    assert text.startswith("Logo churn was 33.3% in October 2026 (95% CI ")
+    assert "no account was paying at the start of any month of September 2026, so there is no earlier window" in text
+    summary = words.month_summary(result)
+    assert "no account was paying at the start of September 2026 to compare with" in summary
+    assert "The 12-month NRR and GRR cannot be measured: no account was paying at the end of October 2025" in summary
+    every = " ".join([text, summary, words.revenue_driver(result), words.book_comparison(result),
+                      *(f"{k.name}: {k.display}" for k in words.kpis(result))])
+    assert not [b for b in BAD if b in every], every
+    nrr = {k.name: k for k in words.kpis(result)}["NRR, 12-month cohort"]
+    assert nrr.value is None and nrr.display == "no account paying in Oct 2025"
+
+
+def test_month_with_nobody_paying_and_no_churn_is_said_not_printed():
+    """'0 of 0 ... unchanged' and 'net revenue churn n/a' were printed for a month nobody paid in."""
+    rates = churn_rates(account_month_churn(five_accounts(), None, "2026-01", "2026-02"), windows=(1,))
+    frame = account_month_churn(five_accounts(), None, "2026-01", "2026-01")
+    assert rates.set_index("month").loc[pd.Period("2026-01"), "accounts_at_risk"] == 0
+    text = " ".join(month_sentences(mrr_bridge(frame), rates, "2026-01"))
+    assert "In January 2026 no account was paying at the start of the month, so there is no logo churn" in text
+    assert "No MRR was billed at the start of January 2026, so revenue churn cannot be measured" in text
+    assert "0 of 0" not in text and not [b for b in BAD if b in text], text
+    # nobody churned in either window: no segment is credited with a change that did not happen
+    quiet = pd.concat([segment_frame({"SMB": (0, 50), "ENT": (0, 50)}, "2026-09"),
+                       segment_frame({"SMB": (0, 60), "ENT": (0, 40)}, "2026-10")])
+    table = churn_change_decomposition(quiet, ["segment"], "2026-10", 1)
+    text = driver_sentence(table, churn_rates(quiet, windows=(1,)), change_ci=change_interval(table))
+    assert text == ("Logo churn was 0.0% in October 2026 (95% CI 0.0–3.7%), as in September 2026: no paying "
+                    "account churned in either window (100 and 100 account-months at risk), so there is no change "
+                    "for a segment to explain.")
+
+
+def test_single_account_reads_as_sentences():
+    """One account (issue 15's matrix): every ratio of one account has no interval, and says so."""
+    subs, accounts = year_accounts()
+    one = subs[subs["account_id"] == "P"]
+    result = churn_report(one, accounts[accounts["account_id"] == "P"], "2026-10", Settings())
+    kpis = {k.name: k for k in words.kpis(result)}
+    assert kpis["NRR, 12-month cohort"].display == "150.0% (one account: no interval)"
+    assert kpis["GRR, 12-month cohort"].display == "100.0% (one account: no interval)"
+    assert kpis["Gross revenue churn, Oct 2026"].display == "0.0% (one paying account: no interval)"
+    assert "Of the $100 MRR that 1 account paid at the end of October 2025, the same account pays $150" in \
+        words.retention(result)
+    every = " ".join([words.headline(result), words.month_summary(result), words.drivers(result),
+                      *(f"{k.name}: {k.display}" for k in kpis.values())])
+    assert not [b for b in BAD if b in every], every
+
+
+def test_nothing_to_decompose_is_not_enough_data():
+    subs, accounts = year_accounts()
+    with pytest.raises(NotEnoughData, match="no subscription with MRR above zero started by the end of February 2025"):
+        churn_report(subs, accounts, "2025-02", Settings())
+    # V paid Mar-Sep 2025 only: by October 2028 the months computed (from December 2025) hold no paying month end
+    gone = subs[subs["account_id"] == "V"]
+    with pytest.raises(NotEnoughData, match="no account paid at any month end from December 2025 to October 2028"):
+        churn_report(gone, accounts, "2028-10", Settings())

@@ -22,9 +22,13 @@ BASE_COLOR = "#2E5A88"
 
 
 def waterfall(result: Result):
-    """Starting MRR, each movement, ending MRR for the report month: where its MRR change came from."""
+    """Starting MRR, each movement, ending MRR for the report month: where its MRR change came from
+    (None when the month is not in the bridge)."""
     bridge, month = result.bridge, result.month
-    row = bridge[bridge["month"] == month].iloc[0]
+    rows = bridge[bridge["month"] == month]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
     labels = ["starting MRR", *BRIDGE_ORDER, "ending MRR"]
     fig, ax = plt.subplots(figsize=(9, 4.2))
     level = row["starting_mrr"]
@@ -42,7 +46,8 @@ def waterfall(result: Result):
     low = min(row["starting_mrr"], row["ending_mrr"], row["starting_mrr"] + row[list(BRIDGE_ORDER[:3])].sum()
               + row["contraction"] + row["churn"]) * 0.96
     high = max(row["starting_mrr"] + row[list(BRIDGE_ORDER[:3])].sum(), row["ending_mrr"]) * 1.02
-    ax.set_ylim(low, high)
+    if high > low:  # a month with no MRR at all keeps matplotlib's default limits
+        ax.set_ylim(low, high)
     ax.set_xticks(range(len(labels)), labels)
     ax.set_title(f"MRR bridge, {month_label(month)}: from starting to ending MRR (y axis does not start at 0)")
     ax.set_ylabel("MRR")
@@ -53,7 +58,9 @@ def waterfall(result: Result):
 
 
 def movements_over_time(result: Result):
-    """Gains above zero, losses below, net change as a line, per month."""
+    """Gains above zero, losses below, net change as a line, per month (None with no month)."""
+    if result.bridge.empty:
+        return None
     frame = result.bridge.sort_values("month")
     x = np.arange(len(frame))
     fig, ax = plt.subplots(figsize=(10, 4.2))
@@ -82,10 +89,13 @@ def movements_over_time(result: Result):
 
 
 def rates_over_time(result: Result):
-    """Logo churn (monthly with its interval, trailing 3 and 12 months) and revenue churn."""
+    """Logo churn (monthly with its interval, trailing 3 and 12 months) and revenue churn (None when
+    no month has rates)."""
     rates, confidence = result.rates, result.settings.confidence
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
-    one = rates[rates["window_months"] == 1].sort_values("month")
+    one = rates[rates["window_months"] == 1].sort_values("month") if len(rates) else rates
+    if one.empty:
+        return None
     x1 = one["month"].dt.to_timestamp()
     ax1.fill_between(x1, one["logo_churn_low"], one["logo_churn_high"], color=PALETTE[0], alpha=0.15,
                      label=f"monthly, {pct(confidence, 0)} CI")
@@ -162,8 +172,10 @@ def split_small_multiples(result: Result):
 
 def cohort_heatmaps(result: Result):
     """Logo and net MRR retention by start month (rows) and months since start (columns), up to
-    ``trend_months`` months since start."""
+    ``trend_months`` months since start (None when no cohort started in the trend months)."""
     cohorts, max_months = result.cohorts, result.settings.trend_months
+    if cohorts.empty:  # words.cohorts_note says why
+        return None
     frame = cohorts[cohorts["months_since_start"] <= max_months]
     logo = frame.pivot(index="cohort", columns="months_since_start", values="logo_retention")
     revenue = frame.pivot(index="cohort", columns="months_since_start", values="net_mrr_retention")
@@ -189,8 +201,11 @@ def cohort_heatmaps(result: Result):
 
 def decomposition_bars(result: Result, top: int = 8):
     """Per segment, how much of the change in churn came from mix (its share of the base moved) and
-    from rate (its own churn moved), in percentage points; one panel per metric."""
+    from rate (its own churn moved), in percentage points; one panel per metric (None when the change
+    cannot be measured)."""
     decomposition = result.decomposition
+    if decomposition.empty:  # the driver sentences say why
+        return None
     metrics = list(dict.fromkeys(decomposition["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(6.2 * len(metrics), 4.4), squeeze=False)
     titles = {"logo_churn": "Change in logo churn", "gross_revenue_churn": "Change in gross revenue churn"}
@@ -200,7 +215,10 @@ def decomposition_bars(result: Result, top: int = 8):
         y = np.arange(len(part))
         ax.barh(y - 0.2, part["mix_effect"] * 100, height=0.4, color=PALETTE[2], label="mix (share of base moved)")
         ax.barh(y + 0.2, part["rate_effect"] * 100, height=0.4, color=PALETTE[0], label="rate (own churn moved)")
-        ax.scatter(part["total_effect"] * 100, y, color="black", zorder=3, s=18, label="total")
+        err = np.clip(np.vstack([part["total_effect"] - part["total_low"], part["total_high"] - part["total_effect"]]),
+                      0, None) * 100
+        ax.errorbar(part["total_effect"] * 100, y, xerr=err, fmt="o", color="black", ms=4, lw=0.9, capsize=2,
+                    zorder=3, label=f"total ({pct(result.settings.confidence, 0)} CI, all segments at once)")
         ax.axvline(0, color="black", lw=0.6)
         ax.set_yticks(y, part["segment"], fontsize=8)
         ax.invert_yaxis()

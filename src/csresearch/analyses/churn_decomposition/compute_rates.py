@@ -66,9 +66,13 @@ def _rate_row(rows: pd.DataFrame, annualisation: str, confidence: float) -> dict
     new = np.where(mv == "new", delta, 0.0)
     logo = churned / at_risk if at_risk else np.nan
     logo_low, logo_high = wilson_interval(churned, at_risk, confidence)
-    gross, gross_low, gross_high = ratio_interval(loss, start, confidence)
-    net, net_low, net_high = ratio_interval(loss - expansion - reactivation, start, confidence)
-    nrr_loss = ratio_interval(loss - expansion, start, confidence)[0]
+    # the ratios themselves from the sums (ratio_interval gives its interval from two account-months on)
+    total = start.sum()
+    _, gross_low, gross_high = ratio_interval(loss, start, confidence)
+    _, net_low, net_high = ratio_interval(loss - expansion - reactivation, start, confidence)
+    gross = loss.sum() / total if total > 0 else np.nan
+    net = (loss - expansion - reactivation).sum() / total if total > 0 else np.nan
+    nrr_loss = (loss - expansion).sum() / total if total > 0 else np.nan
     losses = loss.sum()
     out = {
         "accounts_at_risk": at_risk, "churned_accounts": churned,

@@ -10,6 +10,17 @@ from ...core.stats import wilson_interval
 from .compute_rates import _rate_row
 
 
+def resample_counts(n_units: int, n_resamples: int, seed: int):
+    """Bootstrap resamples of ``n_units`` units (accounts) drawn with replacement, as counts: batches of
+    a (resamples x n_units) matrix of how often each unit was drawn, each batch under ~5M cells."""
+    rng = np.random.default_rng(seed)
+    batch = max(1, min(n_resamples, 5_000_000 // max(n_units, 1)))
+    for done in range(0, n_resamples, batch):
+        size = min(batch, n_resamples - done)
+        drawn = rng.integers(0, n_units, size=(size, n_units)) + n_units * np.arange(size)[:, None]
+        yield np.bincount(drawn.ravel(), minlength=size * n_units).reshape(size, n_units).astype(float)
+
+
 def window_months_ending(month: pd.Period | str, window_months: int) -> list[pd.Period]:
     """The ``window_months`` months ending at ``month``, oldest first."""
     month = pd.Period(month, "M")
@@ -82,6 +93,10 @@ def cohort_retention(subscriptions: pd.DataFrame, first_cohort: pd.Period | str,
     start = history.loc[history["mrr"] > 0].groupby("account_id")["month"].min().rename("cohort")
     frame = history.join(start, on="account_id")
     frame = frame[(frame["cohort"] >= first) & (frame["month"] >= frame["cohort"])].copy()
+    columns = ["cohort", "months_since_start", "cohort_accounts", "active_accounts", "logo_retention",
+               "logo_retention_low", "logo_retention_high", "cohort_mrr", "mrr", "net_mrr_retention"]
+    if frame.empty:  # no account started paying from first_cohort on
+        return pd.DataFrame(columns=columns)
     frame["months_since_start"] = (frame["month"] - frame["cohort"]).apply(lambda d: d.n)
     frame["active"] = frame["mrr"] > 0
     cells = frame.groupby(["cohort", "months_since_start"]).agg(
@@ -93,5 +108,4 @@ def cohort_retention(subscriptions: pd.DataFrame, first_cohort: pd.Period | str,
     low, high = wilson_interval(cells["active_accounts"], cells["cohort_accounts"], confidence)
     cells["logo_retention_low"], cells["logo_retention_high"] = low, high
     cells["net_mrr_retention"] = cells["mrr"] / cells["cohort_mrr"]
-    return cells[["cohort", "months_since_start", "cohort_accounts", "active_accounts", "logo_retention",
-                  "logo_retention_low", "logo_retention_high", "cohort_mrr", "mrr", "net_mrr_retention"]]
+    return cells[columns]

@@ -25,6 +25,8 @@ class Result(AnalysisResult):
     splits: pd.DataFrame = field(default_factory=pd.DataFrame)           # churn by segment, last window
     cohorts: pd.DataFrame = field(default_factory=pd.DataFrame)          # retention by start month
     decomposition: pd.DataFrame = field(default_factory=pd.DataFrame)    # mix vs rate, window vs the one before
+    retention_12m: pd.DataFrame = field(default_factory=pd.DataFrame)     # 12-month cohort NRR and GRR
+    change_windows: pd.DataFrame = field(default_factory=pd.DataFrame)   # the two windows' totals
     book_comparison: dict = field(default_factory=dict)                  # period_start_rates of the month
     skipped_splits: list[str] = field(default_factory=list)              # split columns not in the data
     logo_change_ci: tuple[float, float] = (np.nan, np.nan)               # change in logo churn (Newcombe)
@@ -34,6 +36,19 @@ class Result(AnalysisResult):
         """One value of the rates table (NaN when that month and window are not in it)."""
         month = month or self.month
         row = self.rates[(self.rates["month"] == month) & (self.rates["window_months"] == window_months)]
+        return float(row[column].iloc[0]) if len(row) else float("nan")
+
+    def retention(self, column: str, group: str = "all") -> float:
+        """One value of the 12-month cohort table (NaN when there is no cohort)."""
+        table = self.retention_12m
+        if table.empty:
+            return float("nan")
+        row = table[table["group"] == group]
+        return float(row[column].iloc[0]) if len(row) else float("nan")
+
+    def window(self, column: str, which: str = "after") -> float:
+        """One total of the change's two windows (``before`` or ``after``)."""
+        row = self.change_windows[self.change_windows["window"] == which]
         return float(row[column].iloc[0]) if len(row) else float("nan")
 
     @property
@@ -59,6 +74,7 @@ class Result(AnalysisResult):
             "churn_by_segment": self.splits,
             "cohort_retention": self.cohorts,
             "churn_change_decomposition": self.decomposition,
+            "net_retention_12m": self.retention_12m,
         }
 
     def summary(self) -> dict[str, Any]:
@@ -75,7 +91,10 @@ class Result(AnalysisResult):
             bridge_months=len(self.bridge),
             change_driver=None if lead is None else {
                 "segment": lead["segment"], "total_effect": lead["total_effect"], "mix_effect": lead["mix_effect"],
-                "rate_effect": lead["rate_effect"], "total_change": lead["total_change"]},
+                "rate_effect": lead["rate_effect"], "total_change": lead["total_change"],
+                "total_ci": [lead["total_low"], lead["total_high"]]},
+            nrr_12m=self.retention("nrr"), nrr_12m_ci=[self.retention("nrr_low"), self.retention("nrr_high")],
+            grr_12m=self.retention("grr"), grr_12m_ci=[self.retention("grr_low"), self.retention("grr_high")],
             flagged_segments=[f"{s}={v}" for s, v in self.splits.loc[self.splits["flagged"], ["split", "value"]]
                               .itertuples(index=False)] if len(self.splits) else [],
             logo_churn_by_segment={row.value: row.logo_churn_rate for row in segment_rates.itertuples()},
