@@ -47,6 +47,9 @@ def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
     else:
         styler = styler.format(precision=3, thousands=",", na_rep="–", escape="html")
     styler = styler.format_index(escape="html", axis=1)
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
+    if numeric:  # numbers right-aligned, text left-aligned (the page's default)
+        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     if caption:
         styler = styler.set_caption(html.escape(caption))
     from IPython.display import display

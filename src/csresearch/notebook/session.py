@@ -241,6 +241,8 @@ def _inline_charts() -> None:
     shell = get_ipython()
     if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
         shell.run_line_magic("matplotlib", "inline")
+        # high-DPI PNG: sharp on a laptop's screen; the renderer shrinks each image to a 256-colour palette
+        shell.run_line_magic("config", "InlineBackend.figure_formats = ['retina']")
 
 
 def settings_from(settings_cls: type[ReportSettings], namespace: Mapping[str, Any]) -> ReportSettings:

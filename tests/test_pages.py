@@ -1,6 +1,10 @@
-"""Data never becomes markup: a world whose every free-text column carries script, event-handler,
-javascript: link and entity payloads renders every report with none of them live.
+"""What a reader's browser gets. One monthly run on a world whose every free-text column carries
+script, event-handler, javascript: link and entity payloads; then: no payload is live in any page,
+every page is light (index < 100 KB, each report < 1 MB), titled with its report and month, links back
+to the index, and opens in headless Chromium (Debian's ``chromium``, when installed) with the network
+blocked without one request to another host and without a console error.
 
+Data never becomes markup:
 What counts as live (what a browser would run): a <script> element holding a payload, any attribute
 holding a payload (onerror=..., style=...), or a link whose target is a javascript: URL. Escaped
 text (``&lt;script&gt;``) shows the payload as the harmless text it is.
@@ -9,6 +13,7 @@ text (``&lt;script&gt;``) shows the payload as the harmless text it is.
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -87,25 +92,85 @@ def _poisoned(tables: dict) -> dict:
     return out
 
 
-def test_no_report_page_holds_a_live_payload(small_world_path, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def poisoned_month(small_world_path, tmp_path_factory):
     import duckdb
 
     from conftest import ROOT
     from csresearch.report.run import run_month
 
+    tmp_path = tmp_path_factory.mktemp("pages")
     con = duckdb.connect(str(small_world_path), read_only=True)
     tables = {t: con.table(t).df() for (t,) in con.execute("SHOW TABLES").fetchall()}
     con.close()
     data = write_tables(_poisoned(tables), tmp_path / "poisoned", fmt="parquet")
-    monkeypatch.chdir(ROOT)
-    ok, folder = run_month(month="2026-10", data=str(data), reports_dir=tmp_path / "reports", jobs=2,
-                           progress=lambda _: None)
-    manifest = json.loads((folder / "manifest.json").read_text())
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        ok, folder = run_month(month="2026-10", data=str(data), reports_dir=tmp_path / "reports", jobs=2,
+                               progress=lambda _: None)
+    finally:
+        os.chdir(cwd)
+    return folder
+
+
+def test_every_report_renders_on_payload_text(poisoned_month):
+    manifest = json.loads((poisoned_month / "manifest.json").read_text())
     failed = {n["notebook"]: n["error"] for n in manifest["notebooks"] if n["status"] != "ok"}
     assert not failed, f"reports failed on payload text: {failed}"
-    pages = sorted(Path(folder).glob("*.html"))
+
+
+def test_no_report_page_holds_a_live_payload(poisoned_month):
+    pages = sorted(Path(poisoned_month).glob("*.html"))
     assert len(pages) >= 7
     found = {page.name: live_payloads(page.read_text()) for page in pages}
     assert not any(found.values()), {k: v[:3] for k, v in found.items() if v}
     shown = sum(page.read_text().count(MARK) for page in pages)
     assert shown > 0, "the payloads are in the data and shown as text somewhere (else the test proves nothing)"
+
+
+def test_pages_are_light_titled_and_linked(poisoned_month):
+    index = poisoned_month / "index.html"
+    assert index.stat().st_size < 100_000
+    for page in sorted(poisoned_month.glob("[0-9][0-9]_*.html")):
+        text = page.read_text()
+        assert page.stat().st_size < 1_000_000, f"{page.name}: {page.stat().st_size:,} bytes"
+        assert re.search(r"<title>[^<]+ — October 2026</title>", text), page.name
+        assert 'href="index.html"' in text, page.name
+        assert not re.search(r"""<(script|link|img|iframe)[^>]+(src|href)=["']https?://""", text), page.name
+
+
+# requests Chromium makes for itself on start-up whatever the page (clock check, account list, its start
+# page's async fragment): not the page's, so not counted; anything else to another host is
+BROWSER_OWN = ("http://clients2.google.com/time/", "https://accounts.google.com/ListAccounts",
+               "https://www.google.com/async/")
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Debian's chromium is not installed: the browser check is skipped")
+def test_pages_open_offline_without_requests_or_console_errors(poisoned_month, tmp_path):
+    import subprocess
+
+    for page in sorted(poisoned_month.glob("*.html")):
+        log = tmp_path / f"{page.stem}.netlog.json"
+        done = subprocess.run(
+            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-default-apps", "--host-resolver-rules=MAP * ~NOTFOUND",  # the network is blocked
+             f"--log-net-log={log}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120)
+        requested = set(re.findall(r'"url":"([^"]+)"', log.read_text())) if log.exists() else set()
+        external = sorted(u for u in requested if u.startswith(("http://", "https://", "ws://", "wss://"))
+                          and not u.startswith(BROWSER_OWN))
+        assert not external, f"{page.name} asked another host for {external[:5]}"
+        console = [line for line in done.stderr.splitlines() if "CONSOLE" in line and
+                   ("Uncaught" in line or "Error" in line or "error" in line)]
+        assert not console, f"{page.name}: {console[:3]}"
+        assert "</body>" in done.stdout, f"{page.name} did not load"
