@@ -28,6 +28,7 @@ from csresearch.analyses.churn_postmortem.result import Result
 from csresearch.analyses.churn_postmortem.settings import Settings
 from csresearch.core import health, risk
 from csresearch.data import open_dataset
+from csresearch.text import day
 
 
 # --------------------------------------------------------------------------------------------------
@@ -245,10 +246,33 @@ def test_warning_audit_by_hand():
     assert audit.loc["d", "flagged_since"] == pd.Timestamp("2026-09-01") and audit.loc["d", "standing_lead_days"] == 60
     assert audit.loc["a", "flagged_since"] == pd.Timestamp("2026-08-15")
     assert pd.isna(audit.loc["b", "flagged_since"])
+    # what stood at the last check: a's Sep 15 flag (risk list then health), d's Oct 1 health flag
+    assert audit.loc["a", "last_check"] == pd.Timestamp("2026-09-15") and audit.loc["a", "warned_at_last_check"]
+    assert (audit.loc["d", "standing_source"], audit.loc["d", "standing_trigger"]) == ("health", "t3")
+    assert audit.loc["b", "last_check"] == pd.Timestamp("2026-09-01") and not audit.loc["b", "warned_at_last_check"]
     summary = compute_audit.lead_time_summary(audit.reset_index())
     assert (summary["checked"], summary["caught"], summary["missed"], summary["not_checked"]) == (3, 2, 1, 1)
     assert summary["detection_rate"] == pytest.approx(2 / 3)
-    assert summary["median_lead_days"] == pytest.approx((61 + 122) / 2)
+    # issue 16.2: the lead time counts from the warning still standing at the churn (a: 61 days, d: 60), not
+    # from the first flag of the look-back (d's Jul 1 flag had cleared; the old median was (61 + 122) / 2)
+    assert summary["warned"] == 2
+    assert summary["median_standing_lead_days"] == pytest.approx((61 + 60) / 2)
+
+
+def test_a_look_back_in_months_holds_the_same_monthly_checks_for_every_churn_day():
+    """Six calendar months before a churn hold six monthly checks whatever its day (182 days held five or
+    six), the same six the stayers of its month are judged on."""
+    checks = pd.date_range("2026-03-01", "2026-11-01", freq="MS")
+    flags = _flags([("x", d.date().isoformat(), False, "", "", "") for d in checks]
+                   + [("y", d.date().isoformat(), False, "", "", "") for d in checks])
+    churned = pd.DataFrame({"account_id": ["x", "y"], "churn_date": pd.to_datetime(["2026-10-02", "2026-10-31"])})
+    audit = compute_audit.warning_audit(churned, flags, lookback_months=6).set_index("account_id")
+    assert audit["checks"].tolist() == [6, 6]  # 1 May .. 1 Oct for both
+    by_days = compute_audit.warning_audit(churned, flags, lookback_days=182).set_index("account_id")
+    assert by_days["checks"].tolist() == [6, 5]
+    stayed = compute_audit.stayers(flags.assign(account_id=flags["account_id"] + "-stays"),
+                                   churned.iloc[0:0], "2026-10", lookback_months=6)
+    assert stayed["checks"].tolist() == [6, 6]
 
 
 def test_median_interval_contains_the_median_and_needs_three_values():
@@ -384,30 +408,56 @@ def test_resolve_playbook_from_component_or_text():
     assert "No playbook mapped" in views.resolve_playbook("weather", config, mapping)
 
 
+def hand_record(churns_flagged=1, churns=2, stayed_flagged=30, stayed=120) -> pd.DataFrame:
+    """A warning record from counts (both measures alike), built by the same function as the report's."""
+    audit = pd.DataFrame({"outcome": ["caught"] * churns_flagged + ["missed"] * (churns - churns_flagged),
+                          "warned_at_last_check": [True] * churns_flagged + [False] * (churns - churns_flagged)})
+    stays = pd.DataFrame({"flagged_in_lookback": [True] * stayed_flagged + [False] * (stayed - stayed_flagged)})
+    return compute_audit.warning_record(audit, stays.assign(flagged_at_last_check=stays["flagged_in_lookback"]))
+
+
 def test_month_headline_is_generated_from_the_numbers():
+    """The share of churns flagged is never stated without the share of accounts that stayed flagged at
+    the same checks (issue 16.2; the old headline stated the first alone, which the issue says misleads)."""
     churned = pd.DataFrame({"account_id": ["a", "b"], "arr_lost": [12_000.0, 36_000.0]})
     pareto = compute_reasons.reasons_pareto(churned.assign(reason=["budget", "competitor"]))
-    summary = {"checked": 2, "caught": 1, "detection_rate": 0.5, "detection_low": 0.09, "detection_high": 0.91,
-               "median_lead_days": 61.0}
-    text = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7)
+    summary = {"checked": 2, "caught": 1, "warned": 1, "median_standing_lead_days": 61.0}
+    record = hand_record()  # 1 of 2 churns, 30 of 120 stayers: Wilson 9.5-90.5% and 18.1-33.2%
+    text = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, record, 7)
     assert text == ("2 accounts churned in October 2026, taking $48k ARR; 'competitor' cost the most (75% of ARR "
-                    "lost). The health score or risk list flagged 1 of 2 (50%, 95% CI 9\u201391%) a median 61 days "
-                    "before they left; 7 paying accounts raised a new alert this month.")
-    assert words.month_headline(pd.Period("2026-10"), churned, pareto, summary, 7, 3).endswith(
-        "before they left; 3 paying accounts turned red or crossed the risk threshold this month (7 alerts in all).")
-    assert words.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {}, 0) == (
-        "No account churned in October 2026; 0 paying accounts raised a new alert this month.")
+                    "lost). At the last check before they left, the warnings flagged 1 of 2 (50%, 95% CI 9\u201391%) "
+                    "against 25% (95% CI 18\u201333%) of the 120 accounts that stayed; those warnings had stood a "
+                    "median 61 days; 7 paying accounts raised a new alert this month.")
+    assert words.month_headline(pd.Period("2026-10"), churned, pareto, summary, record, 7, 3).endswith(
+        "a median 61 days; 3 paying accounts turned red or crossed the risk threshold this month (7 alerts in all).")
+    assert words.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {}, record.iloc[0:0],
+                                0) == "No account churned in October 2026; 0 paying accounts raised a new alert this month."
+    # nobody stayed over the same checks: the recall is stated with the reason it has no comparator
+    alone = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, hand_record(stayed=0, stayed_flagged=0),
+                                 None)
+    assert "1 of 2 (50%, 95% CI 9\u201391%); no account stayed over the same checks, so how often" in alone
 
 
 def test_account_sentence_for_caught_missed_and_active_accounts():
+    """What warned and when, from the warning standing at the last check (issue 17.7: the account review
+    said "first flagged 121 days before" where the month review said 9), beside the stayers' rate."""
     row = {"account_id": "A1", "account_name": "Acme", "status": "churned", "churn_date": pd.Timestamp("2026-10-15"),
            "tenure_months": 21.4, "arr_lost": 1200.0, "reason": "competitor", "competitor": "Vitally"}
-    caught = {"outcome": "caught", "lead_days": 61, "first_flagged": pd.Timestamp("2026-08-15"), "flagged_by": "risk list"}
-    assert words.account_sentence(row, caught, 6) == (
+    standing = {"outcome": "caught", "lead_days": 61, "first_flagged": pd.Timestamp("2026-08-15"),
+                "flagged_by": "risk list", "warned_at_last_check": True, "last_check": pd.Timestamp("2026-10-01"),
+                "flagged_since": pd.Timestamp("2026-09-01"), "standing_lead_days": 44, "standing_source": "health score"}
+    assert words.account_sentence(row, standing, 6, hand_record()) == (
         "Acme (A1) churned on 15 Oct 2026 after 21 months, taking $1,200 ARR (reason: competitor, to Vitally); "
-        "first flagged 61 days before (15 Aug 2026, by the risk list).")
+        "the health score flagged it at the last check before it left (1 Oct 2026), a warning standing since "
+        "1 Sep 2026 (44 days before the churn); at that check the warnings flagged 25% (95% CI 18\u201333%) of the "
+        "120 accounts that stayed.")
+    cleared = {**standing, "warned_at_last_check": False}
+    assert words.account_sentence(row, cleared, 6).endswith(
+        "; flagged on 15 Aug 2026 by the risk list, but no longer at the last check before it left (1 Oct 2026).")
     assert words.account_sentence(row, {"outcome": "missed"}, 6).endswith(
-        "never flagged by the health score or the risk list in the 6 months before.")
+        "never flagged by the health score or the risk list in the 6 monthly checks before.")
+    assert words.account_sentence({**row, "tenure_months": 0.8}, {"outcome": "missed"}, 6).startswith(
+        "Acme (A1) churned on 15 Oct 2026 after 24 days,")  # 0.8 x 30.44 days, not "after 1 month"
     active = {"account_id": "A2", "account_name": None, "status": "active", "tenure_months": 22.0, "current_mrr": 200.0}
     assert words.account_sentence(active, None, 6) == "A2 has not churned: it is still paying $200 MRR after 22 months."
 
@@ -803,3 +853,183 @@ def test_alert_audit_by_hand():
     # the July check is judged too: a stays in the band (no alert); c turned red and churned Sep 20
     assert later["band"]["months"] == 2 and later["band"]["alerts"] == 1
     assert (later["previous"]["alerts"], later["previous"]["churned"]) == (4, 3)
+
+
+# --------------------------------------------------------------------------------------------------
+# The early-warning record beside its comparator (issue 16.2): hand-made fleets whose answer is known
+# --------------------------------------------------------------------------------------------------
+CHECK_DAYS = pd.date_range("2026-04-01", "2026-11-01", freq="MS")  # 1 Apr .. 1 Nov: October's look-back is May-Oct
+
+
+def fleet(flagged: dict[str, list[bool]], churns: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly checks 1 Apr .. 1 Nov 2026 of each account (``flagged``: one bool per check, True = flagged;
+    a churned account has no check on or after its churn), and the churn dates."""
+    rows = []
+    for account, marks in flagged.items():
+        end = pd.Timestamp(churns[account]) if account in churns else pd.Timestamp.max
+        rows += [{"account_id": account, "observation_date": d, "flagged": bool(m), "scored": True,
+                  "source": "risk list" if m else "", "trigger": "t" if m else "", "playbook": ""}
+                 for d, m in zip(CHECK_DAYS, marks) if d < end]
+    dates = pd.DataFrame({"account_id": list(churns), "churn_date": pd.to_datetime(list(churns.values()))})
+    return pd.DataFrame(rows), dates
+
+
+def record_of(flags: pd.DataFrame, churns: pd.DataFrame, month: str = "2026-10") -> pd.DataFrame:
+    """The report's record of the month's churns against the month's stayers."""
+    in_month = churns[churns["churn_date"].dt.to_period("M") == pd.Period(month)]
+    audit = compute_audit.warning_audit(in_month, flags, lookback_months=6)
+    return compute_audit.warning_record(audit, compute_audit.stayers(flags, churns, month, 6)).set_index("measure")
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    from statsmodels.stats.proportion import proportion_confint
+
+    return proportion_confint(k, n, alpha=0.05, method="wilson")
+
+
+def test_every_account_flagged_gives_full_recall_and_a_full_false_alarm_rate():
+    """A score that flags everyone catches every churn (recall 100%) and flags every account that stays
+    (false-alarm rate 100%): the record says it is worthless, where "flagged 3 of 3 churns" alone praised it."""
+    churns = {"c1": "2026-10-10", "c2": "2026-10-15", "c3": "2026-10-31"}
+    flags, dates = fleet({a: [True] * 8 for a in ["c1", "c2", "c3", *[f"s{i}" for i in range(7)]]}, churns)
+    record = record_of(flags, dates)
+    for measure in ("lookback", "last_check"):
+        row = record.loc[measure]
+        assert (row["churns"], row["churns_flagged"], row["stayed"], row["stayed_flagged"]) == (3, 3, 7, 7)
+        assert (row["recall"], row["false_alarm_rate"]) == (1.0, 1.0)
+        assert (row["recall_low"], row["recall_high"]) == pytest.approx(wilson(3, 3))
+        assert (row["false_alarm_low"], row["false_alarm_high"]) == pytest.approx(wilson(7, 7))
+    text = words.month_headline(pd.Period("2026-10"), pd.DataFrame({"arr_lost": [1.0] * 3}), pd.DataFrame(),
+                                {"warned": 3, "median_standing_lead_days": 180}, record.reset_index(), None)
+    assert "flagged 3 of 3 (100%, 95% CI 44\u2013100%) against 100% (95% CI 65\u2013100%) of the 7 accounts" in text
+
+
+def test_nobody_flagged_and_a_score_that_flags_only_churners():
+    churns = {"c1": "2026-10-10", "c2": "2026-10-20"}
+    accounts = ["c1", "c2", "s1", "s2", "s3"]
+    flags, dates = fleet({a: [False] * 8 for a in accounts}, churns)
+    none = record_of(flags, dates)
+    assert none["recall"].tolist() == [0.0, 0.0] and none["false_alarm_rate"].tolist() == [0.0, 0.0]
+    # only the churners, and only from September: caught at the last check (Oct 1), never a stayer
+    flags, dates = fleet({a: [False] * 5 + [a.startswith("c")] * 3 for a in accounts}, churns)
+    perfect = record_of(flags, dates)
+    assert perfect["recall"].tolist() == [1.0, 1.0] and perfect["false_alarm_rate"].tolist() == [0.0, 0.0]
+
+
+def test_a_score_blind_to_churn_flags_churners_and_stayers_alike():
+    """Flags drawn at random, whatever the account's fate: recall and false-alarm rate estimate the same
+    30% (planted), so their difference must sit within sampling error. Tolerance: 4 standard errors of a
+    difference of two shares (a false failure has probability below 1e-4 per seed)."""
+    for seed in (1, 2, 3):
+        rng = np.random.default_rng(seed)
+        accounts = [f"a{i}" for i in range(1500)]
+        churned = rng.choice(accounts, 150, replace=False)
+        days = pd.Timestamp("2026-10-01") + pd.to_timedelta(rng.integers(1, 31, len(churned)), unit="D")
+        churns = dict(zip(churned, days.strftime("%Y-%m-%d")))
+        flags, dates = fleet({a: rng.random(8) < 0.3 for a in accounts}, churns)
+        row = record_of(flags, dates).loc["last_check"]
+        se = np.sqrt(0.3 * 0.7 * (1 / row["churns"] + 1 / row["stayed"]))
+        assert abs(row["recall"] - row["false_alarm_rate"]) < 4 * se, (seed, row["recall"], row["false_alarm_rate"])
+        assert (row["churns"], row["stayed"]) == (150, 1350)
+
+
+def test_stayers_by_hand():
+    """October's stayers: checked in May..Oct (the six checks of an October churn's look-back), no churn
+    from 1 May to 31 Oct; a check that could not flag (no health score, no risk model) is no check."""
+    flags, _ = fleet({"flag_jun": [0, 0, 1, 0, 0, 0, 0, 1], "flag_oct": [0, 0, 0, 0, 0, 0, 1, 0],
+                      "only_april": [1, 0, 0, 0, 0, 0, 0, 0], "left_aug": [1] * 8, "leaves_nov1": [0] * 7 + [1],
+                      "unscored": [1] * 8}, {})
+    flags = flags[(flags["account_id"] != "only_april") | (flags["observation_date"] == "2026-04-01")]
+    flags.loc[flags["account_id"] == "unscored", "scored"] = False
+    churns = pd.DataFrame({"account_id": ["left_aug", "leaves_nov1"],
+                           "churn_date": pd.to_datetime(["2026-08-10", "2026-11-01"])})
+    stayed = compute_audit.stayers(flags, churns, "2026-10", 6).set_index("account_id")
+    # only_april: no check in the window; left_aug: churned in it; unscored: no check could flag
+    assert sorted(stayed.index) == ["flag_jun", "flag_oct", "leaves_nov1"]
+    assert stayed["checks"].tolist() == [6, 6, 6]  # the 1 Nov check is November's, not October's
+    assert stayed.loc["flag_jun", "flagged_in_lookback"] and not stayed.loc["flag_jun", "flagged_at_last_check"]
+    assert stayed.loc["flag_oct", "flagged_at_last_check"] and stayed.loc["flag_oct", "last_check"] == pd.Timestamp("2026-10-01")
+    assert not stayed.loc["leaves_nov1", "flagged_in_lookback"]
+    # period_start: a first unpaid day of 1 Nov is an October churn, so leaves_nov1 did not stay through October
+    by_period = compute_audit.stayers(flags, churns.assign(churn_month=compute_churns.churn_month(
+        churns["churn_date"], "period_start")), "2026-10", 6)
+    assert "leaves_nov1" not in set(by_period["account_id"])
+
+
+def test_shares_never_read_as_a_rounded_to_zero_interval():
+    assert words.share_ci(0.0, 0.0, 0.0029) == "0.0%, 95% CI 0.0\u20130.3%"
+    assert words.share_ci(0.004, 0.002, 0.009) == "0.4%, 95% CI 0.2\u20130.9%"
+    assert words.rate_ci(0.25, 0.18, 0.33) == "25% (95% CI 18\u201333%)"
+    assert words.pct_decimals(0.0004, 0.0001, 0.0012) == 2
+
+
+def test_flag_sources_say_why_a_score_could_not_flag():
+    def checks(health_scored, models, unmodelled):
+        return compute_checks.Checks(pd.DataFrame(), pd.DataFrame(), models, {}, 6, {}, None, health_scored, unmodelled)
+
+    why = "too little history for the risk model: no observation's outcome is known yet"
+    early = {pd.Timestamp("2025-01-01"): why, pd.Timestamp("2025-02-01"): why}
+    text = words.flag_sources(Result(pd.Period("2025-04"), checks=checks(True, {pd.Timestamp("2025-03-01"): 1}, early)))
+    assert text == f"No risk model stood at the checks of 1 Jan 2025 to 1 Feb 2025 ({why})."
+    text = words.flag_sources(Result(pd.Period("2025-04"), checks=checks(False, {}, early)))
+    assert text.startswith("The health score cannot be computed on this data") and "No risk model could be fitted" in text
+    assert text.endswith("Nothing could flag, so no warning can be judged.")
+    assert words.flaggers(checks(False, {pd.Timestamp("2025-03-01"): 1}, {})) == "the risk list"
+
+
+def test_rollup_chart_accepts_wilson_bounds_a_rounding_error_inside_the_share():
+    """Issue 15.2 ('yerr' must not contain negative values): a month with no missed churn has share 0 and
+    a Wilson low bound that floating point may put a hair above it."""
+    from csresearch.analyses.churn_postmortem import charts
+
+    month = pd.Period("2026-10")
+    result = Result(month, rollup_reasons=pd.DataFrame({"month": [month], "reason": ["budget"], "churns": [2],
+                                                        "arr_lost": [100.0]}),
+                    rollup_missed=pd.DataFrame({"month": [month], "checked_churns": [2], "missed": [0],
+                                                "missed_share": [0.0], "missed_low": [1e-17],
+                                                "missed_high": [0.66]}))
+    assert charts.rollup(result) is not None
+
+
+# --------------------------------------------------------------------------------------------------
+# The single-account review (issue 17.7): the account's story only, the month review's warning dates
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_month_review(small_dataset):
+    return report.build(small_dataset, "2026-10", Settings(), health_config=health.load_health_config(HEALTH_FILE))
+
+
+@pytest.mark.slow
+def test_an_account_review_reports_the_warning_dates_of_the_month_review(small_dataset, small_month_review):
+    """The account review used to audit a weekly health history and said "first flagged 121 days before"
+    where the month review said 9; both now judge the same monthly checks."""
+    from csresearch.analyses.churn_postmortem import charts
+
+    month = small_month_review.review_audit().set_index("account_id")
+    # an account whose first flag in the look-back had cleared before the warning standing at the churn
+    shifted = month[month["warned_at_last_check"] & (month["first_flagged"] < month["flagged_since"])]
+    assert len(shifted), "the small world has a churn whose standing warning began after an earlier flag"
+    account = shifted.index[0]
+    one = report.build(small_dataset, "2026-10", Settings(account_ids=account),
+                       health_config=health.load_health_config(HEALTH_FILE))
+    row = one.review_audit().set_index("account_id").loc[account]
+    for col in ("last_check", "flagged_since", "standing_lead_days", "standing_source", "outcome", "checks"):
+        assert row[col] == month.loc[account, col], col
+    headline = words.headline(one)
+    assert f"a warning standing since {day(row['flagged_since'])}" in headline
+    assert f"({int(row['standing_lead_days'])} days before the churn)" in headline
+    assert "accounts that stayed" in headline  # the comparator beside the warning
+    month_list = small_month_review.churn_list().set_index("account_id")
+    assert month_list.loc[account, "flagged_since"] == row["flagged_since"]
+    # the account's story only: no fleet-wide chart, table or section
+    assert [charts.reasons_pareto(one), charts.reasons_by_segment(one), charts.themes(one), charts.lead_times(one),
+            charts.rollup(one), charts.alerts_by_type(one)] == [None] * 6
+    assert [views.themes(one), views.missed(one), views.alerts(one), views.lessons(one)] == [None] * 4
+    assert all(words.fleet_section(one, key) == "" for key in ("themes", "missed", "alerts", "lessons"))
+    assert [words.audit_window(one), words.missed(one), words.false_alarm(one), words.alerts(one),
+            words.alert_rule(one), words.rollup(one)] == [""] * 6
+    assert {k.name for k in words.kpis(one)} <= {"Accounts reviewed", "Flagged at the last check before churn",
+                                                 "Median standing warning"}
+    pages = charts.timelines(one)
+    assert len(pages) == 1 and views.pairs(one) is not None and len(views.account_checks(one)) == 1
+    assert words.reasons(one).startswith("- ")  # its own cancellation form, not a ranking of one

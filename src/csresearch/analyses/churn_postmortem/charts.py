@@ -2,7 +2,8 @@
 for a month, a full page per account for a single review), lead times, comparables, alerts, roll-up.
 
 Every chart reads a :class:`.result.Result`, has a title saying what it answers and labelled axes;
-money is formatted as money.
+money is formatted as money. A chart with nothing to show is None (the sentence beside it says why),
+and an account review draws only that account's story: its timeline and its look-alikes' usage.
 """
 
 from __future__ import annotations
@@ -46,13 +47,12 @@ def _empty(ax, message: str, title: str | None = None) -> None:
 # --------------------------------------------------------------------------------------------------
 def reasons_pareto(result: Result, by: str = "reason", title_suffix: str = ""):
     """Two Pareto charts side by side: reasons by number of churns and by ARR lost, each with the
-    cumulative share on a second axis."""
+    cumulative share on a second axis. None for an account review and for fewer than two reasons (a
+    one-bar Pareto ranks nothing)."""
     pareto = result.pareto
+    if not result.is_month or len(pareto) < 2:
+        return None
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-    if pareto.empty:
-        for ax in axes:
-            _empty(ax, "no churns in this period")
-        return fig
     for ax, value, share, title, fmt in (
         (axes[0], "churns", "cum_churn_share", "Churn reasons by number of accounts", "count"),
         (axes[1], "arr_lost", "cum_arr_share", "Churn reasons by ARR lost", "money"),
@@ -79,15 +79,14 @@ def reasons_pareto(result: Result, by: str = "reason", title_suffix: str = ""):
 
 
 def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (churned accounts)"):
-    """Heat map of reason x segment counts."""
+    """Heat map of reason x segment counts (None for an account review and for a single reason and
+    segment: a one-cell map compares nothing)."""
     import seaborn as sns
 
     table = result.by_segment
-
+    if not result.is_month or table.empty or table.shape[0] < 2 and table.shape[1] < 2:
+        return None
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(table), 3) + 1.2))
-    if table.empty:
-        _empty(ax, "no churns in this period", title)
-        return fig
     sns.heatmap(table, annot=True, fmt=".0f", cmap="Reds", cbar=False, linewidths=0.5, ax=ax)
     ax.set_title(title)
     ax.set_xlabel("segment")
@@ -98,13 +97,12 @@ def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (c
 
 
 def themes(result: Result, title: str = "Themes in the churn comments"):
-    """The comment themes by number of comments."""
-    assert result.themes is not None, "a built postmortem has its themes"
+    """The comment themes by number of comments (None for an account review, whose comments are quoted
+    whole, and when there is no comment)."""
+    if not result.is_month or result.themes is None or result.themes.themes.empty:
+        return None
     themes_table = result.themes.themes
     fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(themes_table), 2) + 1.2))
-    if themes_table.empty:
-        _empty(ax, "no free-text comments", title)
-        return fig
     frame = themes_table.iloc[::-1]
     ax.barh([_label(t, 40) for t in frame["theme"]], frame["comments"], color=PALETTE[3])
     ax.set_title(title)
@@ -117,11 +115,14 @@ def themes(result: Result, title: str = "Themes in the churn comments"):
 # --------------------------------------------------------------------------------------------------
 # Timelines
 # --------------------------------------------------------------------------------------------------
-def _mark(ax, churn_date, first_flagged, label: bool = False) -> None:
+STANDING = "warning standing since"
+
+
+def _mark(ax, churn_date, flagged_since, label: bool = False) -> None:
     if pd.notna(churn_date):
         ax.axvline(churn_date, color=CHURN_COLOR, lw=1.2, ls="-", label="churn date" if label else None)
-    if pd.notna(first_flagged):
-        ax.axvline(first_flagged, color=FLAG_COLOR, lw=1.2, ls="--", label="first flagged" if label else None)
+    if pd.notna(flagged_since):
+        ax.axvline(flagged_since, color=FLAG_COLOR, lw=1.2, ls="--", label=STANDING if label else None)
 
 
 def _date_axis(ax) -> None:
@@ -144,6 +145,14 @@ def _flag_spans(checks: pd.DataFrame, until=None) -> list[tuple]:
     return spans
 
 
+def timelines(result: Result) -> list:
+    """The timelines section: a month review's small panels (none without a churn), or one full page
+    per account of an account review."""
+    if not result.is_month:
+        return account_pages(result)
+    return [] if result.gone.empty else [small_multiples(result)]
+
+
 def small_multiples(result: Result):
     """The month review's timelines: one small panel per churned account (largest ARR lost first, at
     most ``small_multiples_max``)."""
@@ -151,7 +160,7 @@ def small_multiples(result: Result):
     panels = result.panels(result.settings.small_multiples_max)
     panels = panels.assign(label=[report_words.panel_label(result, a, v)
                                   for a, v in zip(panels["account_id"], panels["arr_lost"])])
-    return _small_multiples(panels[["account_id", "label", "churn_date", "first_flagged"]], result.key_event_usage(),
+    return _small_multiples(panels[["account_id", "label", "churn_date", "flagged_since"]], result.key_event_usage(),
                             result.health, start=result.window[0], end=result.window[1])
 
 
@@ -160,7 +169,7 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
     """One small panel per churned account: weekly usage of the key events (bars of the line), the
     weeks the health score or risk list flagged it shaded red, the churn date as a black line.
 
-    ``panels``: ``account_id, label, churn_date, first_flagged`` in display order. ``weekly``:
+    ``panels``: ``account_id, label, churn_date, flagged_since`` in display order. ``weekly``:
     ``account_id, week, value`` (key events summed). ``health``: ``account_id, observation_date, flagged``.
     """
     n = len(panels)
@@ -179,7 +188,7 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
         else:
             ax.plot(mine["week"], mine["value"], color=PALETTE[0], lw=1.2)
             ax.set_ylim(bottom=0)
-        _mark(ax, panel.churn_date, panel.first_flagged)
+        _mark(ax, panel.churn_date, panel.flagged_since)
         if start is not None and end is not None:
             ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
         ax.set_title(_label(panel.label, 34), fontsize=8.5, fontweight="normal")
@@ -193,7 +202,7 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
 
     handles = [Line2D([], [], color=PALETTE[0], label=f"{metric} per week"),
                Patch(color=FLAG_COLOR, alpha=0.3, label="flagged (health red or on the risk list)"),
-               Line2D([], [], color=FLAG_COLOR, ls="--", label="first flagged"),
+               Line2D([], [], color=FLAG_COLOR, ls="--", label=STANDING),
                Line2D([], [], color=CHURN_COLOR, label="churn date")]
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
     fig.legend(handles=handles, loc="upper right", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(1, 1.0))
@@ -208,148 +217,174 @@ def account_pages(result: Result) -> list:
 
 def account_page(result: Result, account_id: str):
     """One reviewed account's full page."""
-    return _account_page(report_words.page_label(result, account_id), **result.page_data(account_id))
+    return _account_page(report_words.page_label(result, account_id), **result.page_data(account_id),
+                         usage_tracked=bool(result.key_events))
+
+
+PANEL_HEIGHTS = {"mrr": 1.0, "usage": 1.4, "users": 1.0, "tickets": 1.0, "nps": 0.9, "activities": 0.8, "checks": 1.3}
 
 
 def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: Mapping[str, pd.DataFrame | None],
-                  health: pd.DataFrame, churn_date=None, first_flagged=None, start=None, end=None,
-                  comparable_usage: pd.DataFrame | None = None):
-    """A full page for one account, sharing one time axis: MRR, weekly key events, active users,
-    tickets by priority, NPS, CSM activities and the health score with the moments it flagged.
+                  health: pd.DataFrame, checks: pd.DataFrame, churn_date=None, flagged_since=None, start=None,
+                  end=None, usage_tracked: bool = True):
+    """A full page for one account, sharing one time axis: MRR, weekly key events and active users (when
+    usage is tracked), tickets by priority, NPS and CSM activities (when their tables exist), and the
+    monthly checks: the health score (or, without one, the churn risk) with the checks that flagged
+    shaded, as the month review judges them.
 
     ``mrr``: ``month_end, mrr``; ``weekly``: ``week, metric, value`` (``active users`` is one metric);
-    ``events``: :func:`.compute_timelines.account_events` frames (None: table missing);
-    ``health``: ``observation_date, health_score, health_band, flagged``.
+    ``events``: :func:`.compute_timelines.account_events` frames (None: table missing, no panel);
+    ``health``: ``observation_date, health_score, health_band`` (finer than monthly in an account
+    review); ``checks``: the monthly checks (``observation_date, health_score, churn_probability,
+    risk_threshold, flagged``).
     """
-    fig, axes = plt.subplots(7, 1, figsize=(11, 15), sharex=True,
-                             gridspec_kw={"height_ratios": [1, 1.4, 1, 1, 0.9, 0.8, 1.3]})
-    ax_mrr, ax_use, ax_users, ax_tix, ax_nps, ax_cs, ax_health = axes
-    # MRR
+    names = ["mrr", *(["usage", "users"] if usage_tracked else []),
+             *[k for k in ("tickets", "nps", "activities") if events.get(k) is not None], "checks"]
+    fig, axes = plt.subplots(len(names), 1, figsize=(11, 2.0 * sum(PANEL_HEIGHTS[n] for n in names) + 1.2),
+                             sharex=True, squeeze=False, gridspec_kw={"height_ratios": [PANEL_HEIGHTS[n] for n in names]})
+    panel = dict(zip(names, axes[:, 0]))
+    _mrr_panel(panel["mrr"], mrr)
+    if usage_tracked:
+        _usage_panels(panel["usage"], panel["users"], weekly)
+    for key in ("tickets", "nps", "activities"):
+        if key in panel:
+            {"tickets": _tickets_panel, "nps": _nps_panel, "activities": _activities_panel}[key](panel[key], events[key])
+    _checks_panel(panel["checks"], health, checks, churn_date)
+    for i, ax in enumerate(axes[:, 0]):
+        _mark(ax, churn_date, flagged_since, label=(i == 0))
+    if pd.notna(churn_date) or pd.notna(flagged_since):
+        axes[0, 0].legend(fontsize=8, loc="upper right")
+    last = axes[-1, 0]
+    if start is not None and end is not None:
+        last.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
+    _date_axis(last)
+    last.set_xlabel("date")
+    fig.suptitle(label, x=0.01, ha="left", fontweight="bold", fontsize=13)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
+
+
+def _mrr_panel(ax, mrr: pd.DataFrame) -> None:
     if mrr.empty:
-        _empty(ax_mrr, "no subscription in this window", "MRR at month end")
+        _empty(ax, "no subscription in this window", "MRR at month end")
     else:
-        ax_mrr.step(mrr["month_end"], mrr["mrr"], where="post", color=PALETTE[0])
-        ax_mrr.fill_between(mrr["month_end"], mrr["mrr"], step="post", alpha=0.15, color=PALETTE[0])
-        money(ax_mrr)
-        ax_mrr.set_title("MRR at month end")
-    ax_mrr.set_ylabel("MRR")
-    # usage per key event
+        ax.step(mrr["month_end"], mrr["mrr"], where="post", color=PALETTE[0])
+        ax.fill_between(mrr["month_end"], mrr["mrr"], step="post", alpha=0.15, color=PALETTE[0])
+        money(ax)
+        ax.set_title("MRR at month end")
+    ax.set_ylabel("MRR")
+
+
+def _usage_panels(ax_use, ax_users, weekly: pd.DataFrame) -> None:
     usage = weekly[weekly["metric"] != "active users"] if not weekly.empty else weekly
     if usage.empty or usage["value"].sum() == 0:
-        _empty(ax_use, "no product usage recorded", "Weekly usage of key events")
+        _empty(ax_use, "no product usage recorded in this window", "Weekly usage of key events")
     else:
         for i, (name, part) in enumerate(usage.groupby("metric", sort=False)):
-            ax_use.plot(part["week"], part["value"], color=PALETTE[i % len(PALETTE)], lw=1.3,
-                        label=words(name))
-        if comparable_usage is not None and not comparable_usage.empty:
-            ax_use.plot(comparable_usage["week"], comparable_usage["value"], color="#6C757D", lw=1.2, ls=":",
-                        label="comparable retained accounts (median, all key events / 3)")
+            ax_use.plot(part["week"], part["value"], color=PALETTE[i % len(PALETTE)], lw=1.3, label=words(name))
         ax_use.legend(fontsize=8, ncol=4, loc="upper left")
         ax_use.set_title("Weekly usage of key events")
         ax_use.set_ylim(bottom=0)
     ax_use.set_ylabel("events / week")
     users = weekly[weekly["metric"] == "active users"] if not weekly.empty else weekly
     if users.empty or users["value"].sum() == 0:
-        _empty(ax_users, "no active users recorded", "Weekly active users")
+        _empty(ax_users, "no active users recorded in this window", "Weekly active users")
     else:
         ax_users.plot(users["week"], users["value"], color=PALETTE[3], lw=1.3)
         ax_users.set_title("Weekly active users")
         ax_users.set_ylim(bottom=0)
     ax_users.set_ylabel("users / week")
-    # tickets
-    tickets = events.get("tickets")
-    if tickets is None:
-        _empty(ax_tix, "no support_tickets table provided", "Support tickets by priority")
-    elif tickets.empty:
-        _empty(ax_tix, "no tickets in this window", "Support tickets by priority")
+
+
+def _tickets_panel(ax, tickets: pd.DataFrame) -> None:
+    if tickets.empty:
+        _empty(ax, "no tickets in this window", "Support tickets by priority")
     else:
         wide = tickets.pivot_table(index="month", columns="priority", values="tickets", aggfunc="sum", fill_value=0)
         bottom = np.zeros(len(wide))
         for prio in wide.columns:
-            ax_tix.bar(wide.index, wide[prio], bottom=bottom, width=20, label=prio,
-                       color=PRIORITY_COLORS.get(str(prio).lower(), "#6C757D"))
+            ax.bar(wide.index, wide[prio], bottom=bottom, width=20, label=prio,
+                   color=PRIORITY_COLORS.get(str(prio).lower(), "#6C757D"))
             bottom += wide[prio].to_numpy()
-        ax_tix.legend(fontsize=8, ncol=4, loc="upper left")
-        ax_tix.set_title("Support tickets by priority (per month)")
-    ax_tix.set_ylabel("tickets")
-    # NPS
-    nps = events.get("nps")
-    if nps is None:
-        _empty(ax_nps, "no surveys table provided", "NPS answers")
-    elif nps.empty:
-        _empty(ax_nps, "no NPS answers in this window", "NPS answers")
+        ax.legend(fontsize=8, ncol=4, loc="upper left")
+        ax.set_title("Support tickets by priority (per month)")
+    ax.set_ylabel("tickets")
+
+
+def _nps_panel(ax, nps: pd.DataFrame) -> None:
+    if nps.empty:
+        _empty(ax, "no NPS answers in this window", "NPS answers")
     else:
         colors = np.where(nps["score"] >= 9, "#66A182", np.where(nps["score"] >= 7, "#EDAE49", "#D1495B"))
-        ax_nps.scatter(nps["answered_at"], nps["score"], c=colors, s=25, zorder=3)
-        ax_nps.set_ylim(-0.5, 10.5)
-        ax_nps.set_title("NPS answers (green promoter, amber passive, red detractor)")
-    ax_nps.set_ylabel("score 0-10")
-    # CSM activities
-    acts = events.get("activities")
-    if acts is None:
-        _empty(ax_cs, "no cs_activities table provided", "CSM activities")
-    elif acts.empty:
-        _empty(ax_cs, "no CSM activity in this window", "CSM activities")
+        ax.scatter(nps["answered_at"], nps["score"], c=colors, s=25, zorder=3)
+        ax.set_ylim(-0.5, 10.5)
+        ax.set_title("NPS answers (green promoter, amber passive, red detractor)")
+    ax.set_ylabel("score 0-10")
+
+
+def _activities_panel(ax, acts: pd.DataFrame) -> None:
+    if acts.empty:
+        _empty(ax, "no CSM activity in this window", "CSM activities")
     else:
         kinds = sorted(acts["activity_type"].unique())
         for i, kind in enumerate(kinds):
             part = acts[acts["activity_type"] == kind]
-            ax_cs.scatter(part["occurred_at"], np.full(len(part), i), s=22, color=PALETTE[i % len(PALETTE)])
-        ax_cs.set_yticks(range(len(kinds)), kinds, fontsize=8)
-        ax_cs.set_ylim(-0.7, len(kinds) - 0.3)
-        ax_cs.set_title("CSM activities")
-    ax_cs.set_ylabel("type")
-    # health score
-    if health.empty:
-        _empty(ax_health, "the account was not scored in this window (not paying)", "Health score")
+            ax.scatter(part["occurred_at"], np.full(len(part), i), s=22, color=PALETTE[i % len(PALETTE)])
+        ax.set_yticks(range(len(kinds)), kinds, fontsize=8)
+        ax.set_ylim(-0.7, len(kinds) - 0.3)
+        ax.set_title("CSM activities")
+    ax.set_ylabel("type")
+
+
+def _checks_panel(ax, health: pd.DataFrame, checks: pd.DataFrame, churn_date) -> None:
+    """The health score (dots by band), or the churn risk against its threshold when there is no health
+    score, with the monthly checks that flagged shaded."""
+    for left, right in _flag_spans(checks, churn_date):
+        ax.axvspan(left, right, color=FLAG_COLOR, alpha=0.15, lw=0)
+    scored = health[health["health_score"].notna()] if "health_score" in health else health.iloc[0:0]
+    risk = checks[checks["churn_probability"].notna()] if len(checks) else checks
+    title = "the checks that flagged shaded (health red or on the risk list)"
+    if len(scored):
+        ax.plot(scored["observation_date"], scored["health_score"], color="#444", lw=1)
+        band_colors = [BAND_COLORS.get(str(b).lower(), "#6C757D") for b in scored["health_band"]]
+        ax.scatter(scored["observation_date"], scored["health_score"], c=band_colors, s=18, zorder=3)
+        ax.set_title(f"Health score (dots coloured by band); {title}")
+        ax.set_ylabel("health score")
+    elif len(risk):
+        ax.plot(risk["observation_date"], risk["churn_probability"], color="#444", lw=1, marker="o", ms=3)
+        ax.step(risk["observation_date"], risk["risk_threshold"], where="post", color=FLAG_COLOR, lw=0.8, ls=":")
+        percent(ax)
+        ax.set_title(f"Churn risk at the monthly checks (dotted: the risk threshold); {title}")
+        ax.set_ylabel("churn risk")
     else:
-        ax_health.plot(health["observation_date"], health["health_score"], color="#444", lw=1)
-        band_colors = [BAND_COLORS.get(str(b).lower(), "#6C757D") for b in health["health_band"]]
-        ax_health.scatter(health["observation_date"], health["health_score"], c=band_colors, s=18, zorder=3)
-        flagged = health[health["flagged"].astype(bool)]
-        if len(flagged):
-            ax_health.scatter(flagged["observation_date"], flagged["health_score"], marker="x", color="#222",
-                              s=30, zorder=4, label="flagged (red or on the risk list)")
-            ax_health.legend(fontsize=8, loc="lower left")
-        ax_health.set_title("Health score (dots coloured by band)")
-    ax_health.set_ylabel("health score")
-    for i, ax in enumerate(axes):
-        _mark(ax, churn_date, first_flagged, label=(i == 0))
-    if pd.notna(churn_date) or pd.notna(first_flagged):
-        axes[0].legend(fontsize=8, loc="upper right")
-    if start is not None and end is not None:
-        ax_health.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
-    _date_axis(ax_health)
-    ax_health.set_xlabel("date")
-    fig.suptitle(label, x=0.01, ha="left", fontweight="bold", fontsize=13)
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
-    return fig
+        _empty(ax, "the account was not scored in this window", "Monthly checks")
 
 
 # --------------------------------------------------------------------------------------------------
 # Early-warning audit
 # --------------------------------------------------------------------------------------------------
-def lead_times(result: Result, title: str = "How early were churned accounts flagged?"):
-    """Histogram of days between the first flag and the churn, with the median and the misses (every
-    churn of the roll-up window)."""
+def lead_times(result: Result, title: str = "How long had the warning stood when the account left?"):
+    """Histogram of days between the start of the warning still standing at the last check and the
+    churn, with the median (every churn of the roll-up window; None for an account review and when no
+    churn was warned at its last check)."""
     audit, summary = result.audit, result.audit_summary_all
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    lead = audit.loc[audit["outcome"] == "caught", "lead_days"].dropna()
+    if not result.is_month or audit.empty:
+        return None
+    lead = audit.loc[audit["warned_at_last_check"].astype(bool), "standing_lead_days"].dropna()
     if lead.empty:
-        _empty(ax, "no churned account was flagged before it churned", title)
-        return fig
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.8))
     bins = np.arange(0, max(lead.max(), 30) + 15, 14).tolist()
     ax.hist(lead, bins=bins, color=PALETTE[0], edgecolor="white")
-    med = summary.get("median_lead_days")
+    med = summary.get("median_standing_lead_days")
     if med is not None and pd.notna(med):
         ax.axvline(med, color="#222", ls="--", lw=1.2, label=f"median {number(med, 0)} days")
-        lo, hi = summary.get("median_lead_low"), summary.get("median_lead_high")
+        lo, hi = summary.get("median_standing_lead_low"), summary.get("median_standing_lead_high")
         if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
-            ax.axvspan(lo, hi, color="#222", alpha=0.08,
-                       label=report_words.days_ci(lo, hi) + " days")
-    missed = summary.get("missed", 0)
-    ax.set_title(title + f" (never flagged: {missed} of {summary.get('checked', 0)}, not shown)")
-    ax.set_xlabel("days from first flag to churn (more = earlier warning)")
+            ax.axvspan(lo, hi, color="#222", alpha=0.08, label=report_words.days_ci(lo, hi) + " days")
+    not_warned = summary.get("checked", 0) - summary.get("warned", 0)
+    ax.set_title(title + f" (not flagged at the last check: {not_warned} of {summary.get('checked', 0)}, not shown)")
+    ax.set_xlabel("days from the start of the standing warning to the churn")
     ax.set_ylabel("churned accounts")
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
     fig.tight_layout()
@@ -361,12 +396,12 @@ def lead_times(result: Result, title: str = "How early were churned accounts fla
 # --------------------------------------------------------------------------------------------------
 def comparable_usage(result: Result, title: str = "Usage before churn: churned accounts vs retained look-alikes"):
     """Median weekly usage index (100 = the account's own level 4-6 months earlier) of churned accounts
-    and their comparable retained accounts on the same calendar weeks, with interquartile bands."""
+    and their comparable retained accounts on the same calendar weeks, with interquartile bands (None
+    without usage data to compare)."""
     aligned = result.aligned
-    fig, ax = plt.subplots(figsize=(9, 3.8))
     if aligned.empty or aligned["index"].notna().sum() == 0:
-        _empty(ax, "no usage data to compare", title)
-        return fig
+        return None
+    fig, ax = plt.subplots(figsize=(9, 3.8))
     for group, color in (("churned", FLAG_COLOR), ("retained look-alikes", COMPARABLE_COLOR)):
         part = aligned[aligned["group"] == group]
         if part.empty:
@@ -389,12 +424,11 @@ def comparable_usage(result: Result, title: str = "Usage before churn: churned a
 # --------------------------------------------------------------------------------------------------
 def rollup(result: Result, title: str = "Churn reasons and missed signals over recent months"):
     """Stacked bars of ARR lost by reason per month, with the share of churns never flagged on a
-    second axis (with its Wilson 95% interval)."""
+    second axis (with its Wilson 95% interval); None for an account review."""
     by_month, missed = result.rollup_reasons, result.rollup_missed
+    if not result.is_month or by_month.empty:
+        return None
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    if by_month.empty:
-        _empty(ax, "no churns in these months", title)
-        return fig
     wide = by_month.pivot_table(index="month", columns="reason", values="arr_lost", aggfunc="sum", fill_value=0)
     wide = wide[wide.sum().sort_values(ascending=False).index]
     x = np.arange(len(wide))
@@ -412,8 +446,10 @@ def rollup(result: Result, title: str = "Churn reasons and missed signals over r
     if not missed.empty:
         twin = ax.twinx()
         m = missed.set_index("month").reindex(wide.index)
-        bars = twin.errorbar(x, m["missed_share"], yerr=[m["missed_share"] - m["missed_low"],
-                                                         m["missed_high"] - m["missed_share"]],
+        # Wilson bounds can sit a rounding error inside a share of 0 or 1: clip, as errorbar refuses a negative
+        below = (m["missed_share"] - m["missed_low"]).clip(lower=0)
+        above = (m["missed_high"] - m["missed_share"]).clip(lower=0)
+        bars = twin.errorbar(x, m["missed_share"], yerr=[below, above],
                              color="#222", marker="o", ms=4, lw=1.2, capsize=3)
         twin.set_ylim(0, 1.05)
         twin.set_ylabel("share of churns never flagged")
@@ -427,12 +463,11 @@ def rollup(result: Result, title: str = "Churn reasons and missed signals over r
 
 
 def alerts_by_type(result: Result, title: str = "New alerts this month by type"):
-    """This month's new alerts by type."""
+    """This month's new alerts by type (None for an account review and when there is none)."""
     alerts = result.alerts_table()
+    if not result.is_month or alerts.empty:
+        return None
     fig, ax = plt.subplots(figsize=(8, 2.8))
-    if alerts.empty:
-        _empty(ax, "no new alerts", title)
-        return fig
     counts = alerts["alert"].str.split("; ").explode().value_counts()
     ax.barh(counts.index[::-1], counts.to_numpy()[::-1], color=FLAG_COLOR)
     ax.set_title(title)

@@ -13,43 +13,72 @@ from ...core.stats import share_interval
 from .compute_churns import NOT_RECORDED
 
 
-def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int = 180) -> pd.DataFrame:
-    """For each churned account: was it flagged before it churned, first when, and by what.
+def lookback_start(reference: pd.Series | pd.Timestamp, lookback_days: int = 180,
+                   lookback_months: int | None = None):
+    """The first day of the look-back before ``reference`` (a churn date, or the first day after a
+    month): ``lookback_months`` calendar months before it (so exactly that many monthly checks fall in
+    ``[start, reference)``), else ``lookback_days`` days."""
+    if lookback_months is not None:
+        return reference - pd.DateOffset(months=int(lookback_months))
+    return reference - pd.Timedelta(days=int(lookback_days))
+
+
+def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int = 180,
+                  lookback_months: int | None = None) -> pd.DataFrame:
+    """For each churned account: was it flagged before it churned, first when, by what, and was the
+    warning still standing at the last check before the churn.
 
     ``churned``: ``account_id, churn_date`` (plus any attributes, kept). ``flags``: one row per
-    account and check (``account_id, observation_date, flagged`` and optionally ``source, trigger,
-    playbook``). Only checks in ``[churn_date - lookback_days, churn_date)`` count: a check on or
-    after the churn date would be hindsight. Adds ``checks`` (how many checks saw the account),
-    ``first_flagged``, ``lead_days`` (churn date minus first flag), ``flagged_since`` and
-    ``standing_lead_days`` (the start of the unbroken run of flags still standing at the last check
-    before the churn; NaT when that check was not flagged), ``flagged_by``, ``first_trigger``,
-    ``first_playbook`` and ``outcome``: ``caught``, ``missed`` (checked, never flagged) or
-    ``not checked`` (no check fell in the window, e.g. a churn in the first weeks).
+    account and check (``account_id, observation_date, flagged`` and optionally ``scored``, ``source,
+    trigger, playbook``); a row with ``scored`` False (no health score and no risk model at that
+    check) could not flag and is no check. Only checks in ``[churn_date - look-back, churn_date)``
+    count (:func:`lookback_start`): a check on or after the churn date would be hindsight. Adds
+    ``checks`` (how many checks saw the account), ``first_flagged``, ``lead_days`` (churn date minus
+    first flag), ``last_check`` (the last check before the churn), ``flagged_since`` and
+    ``standing_lead_days`` (the start of the unbroken run of flags still standing at that last check,
+    and its days before the churn; NaT when the last check did not flag), ``warned_at_last_check``,
+    ``flagged_by``, ``first_trigger``, ``first_playbook``, ``standing_source`` and ``standing_trigger``
+    (what flagged at the last check, and why) and ``outcome``: ``caught`` (flagged at least once in the
+    look-back), ``missed`` (checked, never flagged) or ``not checked`` (no check fell in the window,
+    e.g. a churn in the first weeks).
     """
     audit = churned.copy()
+    if "scored" in flags:
+        flags = flags[flags["scored"].astype(bool)]
     keep = ["account_id", "observation_date", "flagged"] + [c for c in ("source", "trigger", "playbook") if c in flags]
     merged = audit[["account_id", "churn_date"]].merge(flags[keep], on="account_id", how="inner")
-    window = merged[(merged["observation_date"] < merged["churn_date"])
-                    & (merged["observation_date"] >= merged["churn_date"] - pd.Timedelta(days=lookback_days))]
-    checks = window.groupby(["account_id", "churn_date"]).size().rename("checks")
+    start = lookback_start(merged["churn_date"], lookback_days, lookback_months)
+    window = merged[(merged["observation_date"] < merged["churn_date"]) & (merged["observation_date"] >= start)]
+    key = ["account_id", "churn_date"]
+    checks = window.groupby(key).size().rename("checks")
     hits = window[window["flagged"].astype(bool)].sort_values("observation_date")
-    first = hits.groupby(["account_id", "churn_date"]).first()
+    first = hits.groupby(key).first()
     first = first.rename(columns={"observation_date": "first_flagged", "source": "flagged_by",
                                   "trigger": "first_trigger", "playbook": "first_playbook"})
     first = first.drop(columns=["flagged"])
-    audit = audit.merge(checks.reset_index(), on=["account_id", "churn_date"], how="left")
-    audit = audit.merge(first.reset_index(), on=["account_id", "churn_date"], how="left")
+    audit = audit.merge(checks.reset_index(), on=key, how="left")
+    audit = audit.merge(first.reset_index(), on=key, how="left")
     audit["checks"] = audit["checks"].fillna(0).astype(int)
     # the warning still standing at the last check: the start of the unbroken run of flags ending there
     ordered = window.sort_values("observation_date")
-    run_break = (~ordered["flagged"].astype(bool)).groupby([ordered["account_id"], ordered["churn_date"]]).cumsum()
-    last_break = run_break.groupby([ordered["account_id"], ordered["churn_date"]]).transform("max")
+    groups = [ordered["account_id"], ordered["churn_date"]]
+    run_break = (~ordered["flagged"].astype(bool)).groupby(groups).cumsum()
+    last_break = run_break.groupby(groups).transform("max")
     standing = ordered[ordered["flagged"].astype(bool) & (run_break == last_break)]
-    since = standing.groupby(["account_id", "churn_date"])["observation_date"].min().rename("flagged_since")
-    audit = audit.merge(since.reset_index(), on=["account_id", "churn_date"], how="left")
-    for col in ("flagged_by", "first_trigger", "first_playbook"):
+    since = standing.groupby(key)["observation_date"].min().rename("flagged_since")
+    last = ordered.groupby(key).tail(1).set_index(key)
+    last = last[["observation_date"] + [c for c in ("source", "trigger") if c in last]].rename(
+        columns={"observation_date": "last_check", "source": "standing_source", "trigger": "standing_trigger"})
+    audit = audit.merge(last.reset_index(), on=key, how="left")
+    audit = audit.merge(since.reset_index(), on=key, how="left")
+    for col in ("flagged_by", "first_trigger", "first_playbook", "standing_source", "standing_trigger"):
         if col not in audit:
             audit[col] = None
+    for col in ("first_flagged", "last_check", "flagged_since"):
+        audit[col] = pd.to_datetime(audit[col])
+    audit["warned_at_last_check"] = audit["flagged_since"].notna()
+    for col in ("standing_source", "standing_trigger"):
+        audit[col] = audit[col].where(audit["warned_at_last_check"], None)
     audit["lead_days"] = (audit["churn_date"] - audit["first_flagged"]).dt.days
     audit["standing_lead_days"] = (audit["churn_date"] - audit["flagged_since"]).dt.days
     audit["outcome"] = np.where(audit["first_flagged"].notna(), "caught",
@@ -57,12 +86,85 @@ def warning_audit(churned: pd.DataFrame, flags: pd.DataFrame, lookback_days: int
     return audit
 
 
+def stayers(flags: pd.DataFrame, churn_dates: pd.DataFrame, month: pd.Period | str,
+            lookback_months: int = 6) -> pd.DataFrame:
+    """The comparator of a month's churns: the accounts that stayed, over the same monthly checks.
+
+    The checks are those in the ``lookback_months`` months before the first day after ``month``
+    (October's: 1 May to 1 Oct), the look-back of a churn in that month. An account stayed when a
+    check in that window saw it (a ``scored`` one, when ``flags`` says) and it has no churn from the
+    window's first day to the month's end (``churn_dates``: ``account_id, churn_date`` of every churn,
+    and ``churn_month`` when the churn convention assigns churns to months otherwise than by date).
+    One row per account: ``month, account_id, checks, flagged_checks, last_check, flagged_in_lookback``
+    (flagged at least once) and ``flagged_at_last_check``: the same two questions the audit asks of
+    each churn (:func:`warning_audit`).
+    """
+    month = pd.Period(month, "M")
+    reference = (month + 1).to_timestamp()
+    start = lookback_start(reference, lookback_months=lookback_months)
+    cols = ["month", "account_id", "checks", "flagged_checks", "last_check", "flagged_in_lookback",
+            "flagged_at_last_check"]
+    seen = flags[(flags["observation_date"] >= start) & (flags["observation_date"] < reference)]
+    if "scored" in seen:
+        seen = seen[seen["scored"].astype(bool)]
+    if "churn_month" in churn_dates:
+        months = churn_dates["churn_month"]
+        churned = churn_dates[(months >= start.to_period("M")) & (months <= month)]
+    else:
+        churned = churn_dates[(churn_dates["churn_date"] >= start) & (churn_dates["churn_date"] < reference)]
+    seen = seen[~seen["account_id"].isin(set(churned["account_id"]))]
+    if seen.empty:
+        return pd.DataFrame(columns=cols)
+    seen = seen.sort_values(["account_id", "observation_date"])
+    flagged = seen["flagged"].astype(bool)
+    per = seen.assign(flagged=flagged).groupby("account_id").agg(
+        checks=("flagged", "size"), flagged_checks=("flagged", "sum"), last_check=("observation_date", "max"),
+        flagged_at_last_check=("flagged", "last"))
+    per["flagged_in_lookback"] = per["flagged_checks"] > 0
+    per["flagged_checks"] = per["flagged_checks"].astype(int)
+    per["flagged_at_last_check"] = per["flagged_at_last_check"].astype(bool)
+    return per.reset_index().assign(month=month)[cols]
+
+
+MEASURES = {"lookback": "flagged at least once in the look-back", "last_check": "flagged at the last check"}
+
+
+def warning_record(audit: pd.DataFrame, stayed: pd.DataFrame) -> pd.DataFrame:
+    """The early-warning record with its comparator, one row per measure: the share of churns flagged
+    (recall) and the share of accounts that stayed flagged over the same checks (the false-alarm
+    rate), each with its Wilson 95% interval.
+
+    ``audit``: :func:`warning_audit` rows of the churns judged (``not checked`` ones are left out);
+    ``stayed``: :func:`stayers`. Measures: ``lookback`` (flagged at least once in the look-back) and
+    ``last_check`` (flagged at the last check before the churn: the warning still standing). Columns:
+    ``measure, churns, churns_flagged, recall, recall_low, recall_high, stayed, stayed_flagged,
+    false_alarm_rate, false_alarm_low, false_alarm_high``. A group with no account has NaN rates
+    (the words say why).
+    """
+    checked = audit[audit["outcome"] != "not checked"]
+    churn_hits = {"lookback": int((checked["outcome"] == "caught").sum()),
+                  "last_check": int(checked["warned_at_last_check"].astype(bool).sum())}
+    stay_hits = {"lookback": int(stayed["flagged_in_lookback"].astype(bool).sum()),
+                 "last_check": int(stayed["flagged_at_last_check"].astype(bool).sum())}
+    rows = []
+    for measure in MEASURES:
+        recall, r_low, r_high = share_interval(churn_hits[measure], len(checked), alpha=0.05)
+        rate, f_low, f_high = share_interval(stay_hits[measure], len(stayed), alpha=0.05)
+        rows.append({"measure": measure, "churns": int(len(checked)), "churns_flagged": churn_hits[measure],
+                     "recall": recall, "recall_low": r_low, "recall_high": r_high,
+                     "stayed": int(len(stayed)), "stayed_flagged": stay_hits[measure],
+                     "false_alarm_rate": rate, "false_alarm_low": f_low, "false_alarm_high": f_high})
+    return pd.DataFrame(rows)
+
+
 def median_interval(values: Sequence[float], confidence: float = 0.95,
                     random_state: int = 0) -> tuple[float, float, float]:
-    """Median with a bootstrap percentile interval (scipy.stats.bootstrap); NaN bounds below 3 values."""
+    """Median with a bootstrap percentile interval (scipy.stats.bootstrap); NaN bounds below 3 values.
+    The values are sorted first, so the same values give the same interval in any order (a table
+    re-read from its CSV reproduces it)."""
     from scipy.stats import bootstrap
 
-    data = np.asarray(pd.Series(values).dropna(), dtype=float)
+    data = np.sort(np.asarray(pd.Series(values).dropna(), dtype=float))
     if len(data) == 0:
         return float("nan"), float("nan"), float("nan")
     median = float(np.median(data))
@@ -74,14 +176,19 @@ def median_interval(values: Sequence[float], confidence: float = 0.95,
 
 
 def lead_time_summary(audit: pd.DataFrame) -> dict:
-    """Detection rate (Wilson 95% CI) and median lead time (bootstrap 95% CI) of an audit.
+    """Detection rate (Wilson 95% CI) and the median lead of the warning still standing at the churn
+    (bootstrap 95% CI) of an audit.
 
     Churns no check could see (``not checked``) are left out of the detection rate and counted apart.
+    ``caught``: flagged at least once in the look-back; ``warned``: flagged at the last check before
+    the churn. The lead time counts from the start of the standing warning (``standing_lead_days``),
+    not from the first flag of the look-back: an old flag that cleared warned no one at the churn.
     """
     checked = audit[audit["outcome"] != "not checked"]
     caught = int((checked["outcome"] == "caught").sum())
     rate, low, high = share_interval(caught, len(checked), alpha=0.05)
-    lead = checked.loc[checked["outcome"] == "caught", "lead_days"]
+    warned = checked[checked["warned_at_last_check"].astype(bool)] if len(checked) else checked
+    lead = warned["standing_lead_days"] if len(warned) else pd.Series(dtype=float)
     median, mlow, mhigh = median_interval(lead)
     return {
         "churns": int(len(audit)),
@@ -89,9 +196,10 @@ def lead_time_summary(audit: pd.DataFrame) -> dict:
         "not_checked": int(len(audit) - len(checked)),
         "caught": caught,
         "missed": int(len(checked) - caught),
+        "warned": int(len(warned)),
         "detection_rate": rate, "detection_low": low, "detection_high": high,
-        "median_lead_days": median, "median_lead_low": mlow, "median_lead_high": mhigh,
-        "caught_30_days_ahead": int((lead >= 30).sum()),
+        "median_standing_lead_days": median, "median_standing_lead_low": mlow, "median_standing_lead_high": mhigh,
+        "warned_30_days_ahead": int((lead >= 30).sum()),
     }
 
 

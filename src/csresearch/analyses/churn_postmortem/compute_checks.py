@@ -27,6 +27,11 @@ class Checks:
     ``models``: the risk model fitted at each check date, for :func:`csresearch.core.risk.at_risk_list`.
     ``fits``: the check dates at which the model was refitted, each with its
     :class:`csresearch.core.risk.Sampling` (None: fitted on every closed observation).
+    ``health_scored``: False when none of the health score's components has its metric in the data
+    (e.g. no usage events, tickets or surveys): then only the risk list flags. ``unmodelled``: the
+    check dates at which no risk model stood (too little closed history), each with the reason.
+    A row whose check had neither a health score nor a risk model has ``scored`` False: it cannot
+    flag, so the audit does not count it as a check.
     """
 
     scores: pd.DataFrame
@@ -36,14 +41,20 @@ class Checks:
     refit_months: int
     fits: dict = field(default_factory=dict)
     max_train_rows: int | None = None
+    health_scored: bool = True
+    unmodelled: dict = field(default_factory=dict)
 
 
-def enough_history(labels: pd.Series, target: str = "churned") -> None:
+def enough_history(labels: pd.Series) -> None:
     """Raise :class:`NotEnoughData` unless ``labels`` (the known outcomes a model would train on) hold
     both classes: the one condition under which :meth:`csresearch.core.risk.ChurnModel.fit` cannot fit."""
     known = labels.dropna().astype(int).to_numpy()
+    if not len(known):
+        raise NotEnoughData("too little history for the risk model: no observation's outcome is known yet")
     if len(np.unique(known)) < 2:
-        raise NotEnoughData(f"cannot fit a model: every training row has {target} = {known[0] if len(known) else '?'}")
+        outcome = "churn" if known[0] else "account that stayed"
+        raise NotEnoughData(f"too little history for the risk model: the {len(known):,} observations whose "
+                            f"outcome is known hold no {outcome}")
 
 
 def fit_risk_model(frame: pd.DataFrame, rows: np.ndarray, max_rows: int | None) -> risk.ChurnModel:
@@ -79,13 +90,18 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     check_dates = [pd.Timestamp(d) for d in dates if pd.Timestamp(d) > last - pd.DateOffset(months=months_back + 1)]
     on_check = frame["observation_date"].isin(check_dates).to_numpy()
     # the health score only at the checks (the older observations only train the risk model)
-    scores = health.health_scores(frame[on_check], config)
+    scores = health.scores_or_none(frame[on_check], config)
+    health_scored = scores is not None
+    if scores is None:  # no health-score metric in the data (e.g. no usage events): the risk list alone flags
+        scores = pd.DataFrame({"health_score": np.nan, "health_band": None, "triggered": "",
+                               "playbook": getattr(config, "default_playbook", "")}, index=frame.index[on_check])
     scores.index = frame.index[on_check]
     probability = pd.Series(np.nan, index=frame.index)
     threshold = pd.Series(np.nan, index=frame.index)
     models: dict[pd.Timestamp, object] = {}
     thresholds: dict[pd.Timestamp, float] = {}
     fits: dict[pd.Timestamp, object] = {}
+    unmodelled: dict[pd.Timestamp, str] = {}
     model = None
     horizon = pd.Timedelta(days=horizon_days)
     label = frame["churned"]
@@ -102,8 +118,9 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
             try:
                 model = fit_risk_model(frame, closed, max_train_rows)
                 fits[when] = model.sampling
-            except NotEnoughData:  # too little closed history yet: no risk score at this check
+            except NotEnoughData as exc:  # too little closed history yet: no risk score at this check
                 model = None
+                unmodelled[when] = str(exc)
         if model is not None:
             rows = frame["observation_date"] == when
             probability[rows] = model.predict_proba(frame[rows])
@@ -116,11 +133,13 @@ def run_checks(ds: Dataset, month: pd.Period | str, config, months_back: int = 1
     red = out["health_band"].eq("red")
     risky = out["churn_probability"].ge(out["risk_threshold"])
     out["flagged"] = red | risky
+    out["scored"] = out["health_band"].notna() | out["churn_probability"].notna()
     out["source"] = np.select([red & risky, red, risky], ["health score and risk list", "health score", "risk list"], "")
     risk_text = "churn risk " + (100 * out["churn_probability"]).round(0).astype("Int64").astype(str) + "% (risk model)"
     out["trigger"] = np.where(red & risky, out["triggered"] + "; " + risk_text,
                               np.where(red, out["triggered"], np.where(risky, risk_text, "")))
-    return Checks(out.reset_index(drop=True), frame, models, thresholds, refit_months, fits, max_train_rows)
+    return Checks(out.reset_index(drop=True), frame, models, thresholds, refit_months, fits, max_train_rows,
+                  health_scored, unmodelled)
 
 
 def checked_list(checks: Checks, when: pd.Timestamp) -> pd.DataFrame | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import numpy as np
 import pandas as pd
 
 from .compute_churns import NOT_RECORDED
@@ -28,22 +27,30 @@ class Finding:
 
 def findings(pareto: pd.DataFrame, audit_summary: Mapping, missed: pd.DataFrame, audit: pd.DataFrame,
              contrast: pd.DataFrame, false_alarm: Mapping, default_playbook: str = "",
-             alpha: float = 0.05) -> list[Finding]:
-    """The findings the numbers support, in the order the lessons table shows them."""
+             record: pd.DataFrame | None = None, alpha: float = 0.05) -> list[Finding]:
+    """The findings the numbers support, in the order the lessons table shows them. ``record``: the
+    early-warning record (:func:`.compute_audit.warning_record`): a detection finding states the share
+    of churns flagged at the last check only beside the share of accounts that stayed flagged there."""
     out: list[Finding] = []
     recorded = pareto[pareto.iloc[:, 0] != NOT_RECORDED] if not pareto.empty else pareto
     if not recorded.empty:
         top = recorded.iloc[0]
         out.append(Finding("costliest_reason", {"reason": top.iloc[0], "arr_lost": top["arr_lost"],
                                                 "arr_share": top["arr_share"], "churns": int(top["churns"])}))
-    if audit_summary.get("checked", 0):
+    last_check = None
+    if record is not None and len(record):
+        last_check = record.set_index("measure").loc["last_check"].to_dict()
+    if audit_summary.get("checked", 0) and last_check is not None and last_check["stayed"]:
         caught_first = audit[audit["outcome"] == "caught"]
         common = caught_first["first_playbook"].dropna()
         playbook = common.mode().iloc[0] if len(common) else default_playbook
-        out.append(Finding("detection", {"summary": dict(audit_summary), "playbook": playbook,
-                                         "late": int((caught_first["lead_days"] < 30).sum())}))
+        record_row = {k: int(v) if k in ("churns", "churns_flagged", "stayed", "stayed_flagged") else v
+                      for k, v in last_check.items()}
+        out.append(Finding("detection", {"summary": dict(audit_summary), "record": record_row, "playbook": playbook,
+                                         "late": int(audit_summary["warned"] - audit_summary["warned_30_days_ahead"])}))
     if audit_summary.get("missed"):
-        missed_reasons = audit.loc[audit["outcome"] == "missed", "reason"].replace(NOT_RECORDED, np.nan).dropna()
+        missed_reasons = audit.loc[audit["outcome"] == "missed", "reason"]
+        missed_reasons = missed_reasons[missed_reasons != NOT_RECORDED].dropna()
         top_reason = missed_reasons.mode().iloc[0] if len(missed_reasons) else None
         significant = missed[missed["p_holm"] < alpha] if not missed.empty else missed
         if len(significant):

@@ -7,14 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ...core.revenue import account_month_mrr
 from ...data import Dataset
-from ...period import DAYS_PER_MONTH, month_end
+from ...period import month_end
 from .compute_alerts import read_previous_list, risk_band
-from .compute_audit import warning_audit
+from .compute_audit import stayers, warning_audit
 from .compute_checks import Checks, checked_list
 from .compute_churns import all_churns, attach_reasons, check_accounts, churn_month, churned_accounts, size_band
 from .compute_timelines import account_events, aligned_usage, health_timeline, weekly_activity
@@ -83,46 +82,51 @@ def account_timelines(ds: Dataset, account_ids: list[str], start: pd.Timestamp, 
 
 
 def review_health(ds: Dataset, checks: Checks, account_ids: list[str], start: pd.Timestamp, end: pd.Timestamp,
-                  config, every_days: int, value_milestone: str, fine: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(health history of the reviewed accounts, flags of every account)``.
+                  config, every_days: int, value_milestone: str, fine: bool) -> pd.DataFrame:
+    """The health history the timelines draw for the reviewed accounts.
 
-    ``fine`` (an account review with ``every_days``): the reviewed accounts' health score every
-    ``every_days`` days, flagged when red or when the monthly check's churn risk was at or above its
-    threshold, plus the monthly risk-only flags; their flags replace the monthly ones in the audit.
-    Otherwise the monthly checks as they are.
+    ``fine`` (an account review with ``every_days``): the health score every ``every_days`` days, a
+    finer line between the monthly checks. Otherwise the monthly checks' scores. Either way the
+    warnings the audit judges are the monthly checks (:attr:`.compute_checks.Checks.scores`), so an
+    account review reports the same warning dates as the month review.
     """
-    flags = checks.scores
-    if not fine:
-        return flags[flags["account_id"].isin(account_ids)].reset_index(drop=True), flags
-    health = health_timeline(ds, account_ids, start, end, config, every_days, value_milestone)
-    finer = health.merge(flags[["account_id", "observation_date", "churn_probability", "risk_threshold"]],
-                         on=["account_id", "observation_date"], how="left")
-    finer["flagged"] = finer["health_band"].eq("red") | finer["churn_probability"].ge(finer["risk_threshold"])
-    finer["source"] = np.where(finer["health_band"].eq("red"), "health score", "risk list")
-    finer["trigger"] = finer["triggered"]
-    risk_only = flags[flags["account_id"].isin(account_ids) & flags["churn_probability"].ge(flags["risk_threshold"])
-                      & ~flags["health_band"].eq("red")]
-    health = pd.concat([finer, risk_only[finer.columns.intersection(risk_only.columns)]], ignore_index=True)
-    health = health.sort_values(["account_id", "observation_date"]).reset_index(drop=True)
-    flags = pd.concat([flags[~flags["account_id"].isin(account_ids)], health], ignore_index=True)
-    return health, flags
+    monthly = checks.scores[checks.scores["account_id"].isin(account_ids)].reset_index(drop=True)
+    if not fine or not checks.health_scored:
+        return monthly
+    return health_timeline(ds, account_ids, start, end, config, every_days, value_milestone)
 
 
 def audited(every: pd.DataFrame, churned: pd.DataFrame, flags: pd.DataFrame, month: pd.Period,
             rollup_months: int, timeline_months: int) -> pd.DataFrame:
     """The early-warning audit of the roll-up window's churns plus the reviewed accounts' churns, each
-    searched for flags in the ``timeline_months`` before it; ``in_review`` marks the review's own."""
+    searched for flags in the ``timeline_months`` monthly checks before it; ``in_review`` marks the
+    review's own."""
     first_rollup = month - (rollup_months - 1)
     in_window = every[(every["churn_month"] >= first_rollup) & (every["churn_month"] <= month)]
     extra = churned[churned["churn_date"].notna()][["account_id", "churn_date"]].merge(
         every, on=["account_id", "churn_date"])
     churns = pd.concat([in_window, extra], ignore_index=True).drop_duplicates(["account_id", "churn_date"])
     churns = churns.assign(size_band=size_band(churns["arr_lost"]))
-    audit = warning_audit(churns, flags, lookback_days=int(timeline_months * DAYS_PER_MONTH))
+    audit = warning_audit(churns, flags, lookback_months=timeline_months)
     keys = churned.loc[churned["churn_date"].notna(), ["account_id", "churn_date"]]
     audit["in_review"] = audit.set_index(["account_id", "churn_date"]).index.isin(
         keys.set_index(["account_id", "churn_date"]).index)
     return audit
+
+
+def review_stayers(flags: pd.DataFrame, every: pd.DataFrame, churned: pd.DataFrame, month: pd.Period,
+                   timeline_months: int) -> pd.DataFrame:
+    """The accounts that stayed over the same checks as the review's churns (:func:`.compute_audit.stayers`):
+    for a month review, the month's; for an account review, those of each reviewed churn's month (the
+    report month when no reviewed account churned)."""
+    dates = churned.loc[churned["churn_date"].notna(), "churn_date"]
+    keys = churned.loc[churned["churn_date"].notna(), ["account_id", "churn_date"]].merge(
+        every[["account_id", "churn_date", "churn_month"]], on=["account_id", "churn_date"])
+    months = sorted(set(keys["churn_month"])) if len(dates) else [month]
+    churns = every[["account_id", "churn_date", "churn_month"]]
+    parts = [stayers(flags, churns, m, timeline_months) for m in months]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else stayers(flags, every.iloc[0:0], month, timeline_months)
 
 
 def review_rows(audit: pd.DataFrame, churned: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,15 @@ from ...errors import NotEnoughData
 from ...period import DAYS_PER_MONTH, month_end
 from . import compute_review as review
 from .compute_alerts import alert_audit, month_alerts
-from .compute_audit import false_alarms, lead_time_summary, missed_profile, rollup, rollup_total
+from .compute_audit import (
+    false_alarms,
+    lead_time_summary,
+    missed_profile,
+    rollup,
+    rollup_total,
+    stayers,
+    warning_record,
+)
 from .compute_checks import run_checks
 from .compute_churns import parse_account_ids
 from .compute_comparables import comparables, last_check_before, trajectory_contrast, usage_retained_share
@@ -60,14 +68,20 @@ def build(ds: Dataset, month: pd.Period | str, settings: Settings, *,
     start, end = review.timeline_window(churned, as_of, s.timeline_months)
     key = key_events(ds, s.key_event_count, as_of)
     weekly, events, mrr = review.account_timelines(ds, reviewed, start, end, key)
-    health_history, flags = review.review_health(
+    health_history = review.review_health(
         ds, checks, reviewed, start, end, config, s.account_health_every_days, s.value_milestone,
         fine=ids is not None and bool(s.account_health_every_days))
 
-    # the early-warning audit over the roll-up window (plus the reviewed accounts' churns)
-    audit = review.audited(every, churned, flags, month, s.rollup_months, s.timeline_months)
-    false_alarm, _ = false_alarms(checks.scores, every[["account_id", "churn_date"]], as_of + pd.Timedelta(days=1),
-                                  horizon_days=s.horizon_days, window_days=int(s.rollup_months * DAYS_PER_MONTH))
+    # the early-warning audit over the roll-up window (plus the reviewed accounts' churns), against the
+    # accounts that stayed over the same monthly checks
+    audit = review.audited(every, churned, checks.scores, month, s.rollup_months, s.timeline_months)
+    own = review.review_rows(audit, churned)
+    stayed = review.review_stayers(checks.scores, every, churned, month, s.timeline_months)
+    month_stayed = stayed if ids is None else stayers(checks.scores, every[["account_id", "churn_date", "churn_month"]],
+                                                       month, s.timeline_months)
+    false_alarm, flag_outcomes = false_alarms(
+        checks.scores, every[["account_id", "churn_date"]], as_of + pd.Timedelta(days=1), horizon_days=s.horizon_days,
+        window_days=int(s.rollup_months * DAYS_PER_MONTH))
 
     # comparable retained accounts and how they differed
     pairs = comparables(ds, gone, as_of, s.comparables_per_account, s.retained_days, s.reactivation_window_days)
@@ -91,19 +105,22 @@ def build(ds: Dataset, month: pd.Period | str, settings: Settings, *,
 
     pareto = reasons_pareto(gone)
     audit_summary_all = lead_time_summary(audit)
+    window_record = warning_record(audit, month_stayed)
     missed = missed_profile(audit)
     roll_reasons, roll_missed = rollup(every, audit, month, s.rollup_months)
     return Result(
         month=month, account_ids=ids, settings=s, config=config, churns=every, churned=churned,
         pareto=pareto, by_segment=reasons_by_segment(gone), themes=themes, checks=checks, audit=audit,
-        audit_summary=lead_time_summary(review.review_rows(audit, churned)), audit_summary_all=audit_summary_all,
-        missed=missed, false_alarm=false_alarm, key_events=key, weekly=weekly, events=events, mrr=mrr,
+        audit_summary=lead_time_summary(own), audit_summary_all=audit_summary_all,
+        stayed=stayed, record=warning_record(own, stayed), record_window=window_record,
+        missed=missed, false_alarm=false_alarm, flag_outcomes=flag_outcomes,
+        key_events=key, weekly=weekly, events=events, mrr=mrr,
         health=health_history, window=(start, end), pairs=pairs, aligned=aligned, contrast=contrast,
         usage_share=usage_retained_share(aligned),
         current_list=current_list, previous_list=prev_list, previous_file=previous_file, alerts=alerts,
         alerts_skipped=skipped,
         findings=findings(pareto, audit_summary_all, missed, audit, contrast, false_alarm,
-                          getattr(config, "default_playbook", "")),
+                          getattr(config, "default_playbook", ""), window_record),
         rollup_reasons=roll_reasons, rollup_missed=roll_missed, rollup_total=rollup_total(roll_missed),
         missing_tables=review.missing_tables(ds),
         alert_rule_audit=rule_audit, alert_rule_summary=rule_summary,

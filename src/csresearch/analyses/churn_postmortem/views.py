@@ -14,13 +14,13 @@ from ...text import day, interval, money, number, p_value, pct, plural, words
 from ..base import Table
 from .compute_lessons import Finding
 from .result import Result
-from .words import share_ci
+from .words_warning import flagged_share, pct_decimals, rate_ci, record_row, share_ci
 
 
 def _each(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
     """``fmt`` (a :mod:`csresearch.text` formatter) on every present value; a missing one stays missing
     (the table shows it as a dash)."""
-    return values.map(fmt).where(values.notna(), None)
+    return values.map(fmt, na_action="ignore").where(values.notna(), None)
 
 
 def _whole(x: float) -> str:
@@ -38,9 +38,10 @@ def _two(x: float) -> str:
 # the display of each column a table of this report may hold (the CSV keeps the number)
 COLUMN_TEXT: dict[str, Callable[[Any], str]] = {
     "ARR lost": money, "ARR": money, "mrr": money, "tenure (months)": _whole, "tenure_months": _whole,
-    "flagged days ahead": _whole, "churn date": day, "ref_date": day, "share of missed": _share,
+    "days warned": _whole, "churn date": day, "warning standing since": day, "check": day, "ref_date": day,
+    "share of missed": _share, "health score": _whole, "churn risk": _share, "risk threshold": _share,
     "share of caught": _share, "share": _share, "distance": _two, "churned (median)": _two,
-    "look-alikes (median)": _two,
+    "look-alikes (median)": _two, "this account": _two,
 }
 
 
@@ -53,13 +54,27 @@ def as_text(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+WARNING_TEXT = {"standing": "flagged at the last check", "cleared": "flagged earlier, cleared by the last check",
+                "missed": "never flagged", "not checked": "no check before the churn"}
+
+
+def warning_state(outcome: pd.Series, warned_at_last_check: pd.Series) -> pd.Series:
+    """What the warnings said of each churn, in words (:data:`WARNING_TEXT`)."""
+    state = outcome.where(outcome != "caught", np.where(warned_at_last_check.fillna(False).astype(bool),
+                                                        "standing", "cleared"))
+    return state.map(WARNING_TEXT)
+
+
 def churn_list_display(churn_list: pd.DataFrame) -> pd.DataFrame:
     cols = ["account_id", "account_name", "churn_date", "arr_lost", "tenure_months", "segment", "plan", "reason",
-            "competitor", "outcome", "lead_days"]
+            "competitor", "outcome", "flagged_since", "standing_lead_days"]
     out = churn_list[[c for c in cols if c in churn_list]].copy()
     if "reason" in out:
         out["reason"] = _each(out["reason"], words)
-    return out.rename(columns={"outcome": "warning", "lead_days": "flagged days ahead", "arr_lost": "ARR lost",
+    if "outcome" in out:
+        out["outcome"] = warning_state(out["outcome"], churn_list["warned_at_last_check"])
+    return out.rename(columns={"outcome": "warning", "flagged_since": "warning standing since",
+                               "standing_lead_days": "days warned", "arr_lost": "ARR lost",
                                "tenure_months": "tenure (months)", "churn_date": "churn date",
                                "account_name": "account", "account_id": "id"})
 
@@ -131,27 +146,84 @@ def churn_list(result: Result) -> Table:
     return Table(as_text(churn_list_display(result.churn_list())), max_rows=25)
 
 
-def themes(result: Result) -> Table:
-    """The comment themes: label, comments, the most typical one and the share."""
-    assert result.themes is not None, "a built postmortem has its themes"
+def themes(result: Result) -> Table | None:
+    """The comment themes of a month review: label, comments, the most typical one and the share."""
+    if result.themes is None or result.themes.themes.empty or not result.is_month:
+        return None
     return Table(as_text(result.themes.themes.drop(columns="terms")))
 
 
-def missed(result: Result) -> Table:
-    return Table(as_text(missed_display(result.missed)))
+def warning_record(result: Result) -> Table | None:
+    """The early-warning record beside its comparator: for each question, the churns flagged and the
+    accounts that stayed flagged over the same checks (this review's churns; a month review adds the
+    roll-up window's)."""
+    rows = []
+    scopes = [("this review's churns" if not result.is_month else "this month's churns", result.record)]
+    if result.is_month:
+        scopes.append((f"churns of the last {result.settings.rollup_months} months", result.record_window))
+    for scope, record in scopes:
+        for measure, question in (("last_check", "flagged at the last check before the churn"),
+                                  ("lookback", f"flagged at least once in the {result.settings.timeline_months} "
+                                               "monthly checks before")):
+            row = record_row(record, measure)
+            if row is None or not row["churns"]:
+                continue
+            stayed = (f"{row['stayed_flagged']:,} of {row['stayed']:,} "
+                      f"({rate_ci(row['false_alarm_rate'], row['false_alarm_low'], row['false_alarm_high'])})"
+                      if row["stayed"] else "no account stayed")
+            rows.append({"churns": scope, "question": question, "churns flagged": flagged_share(row),
+                         "accounts that stayed, flagged": stayed})
+    if not rows:
+        return None
+    return Table(pd.DataFrame(rows), caption="Churns flagged against accounts that stayed, over the same checks")
 
 
-def contrast(result: Result) -> Table:
+def account_checks(result: Result) -> list[Table]:
+    """An account review: each reviewed churn's monthly checks in its look-back, what each said."""
+    if result.is_month:
+        return []
+    out = []
+    for row in result.gone.itertuples(index=False):
+        checks = result.account_checks(row.account_id)
+        start = row.churn_date - pd.DateOffset(months=result.settings.timeline_months)
+        checks = checks[(checks["observation_date"] < row.churn_date) & (checks["observation_date"] >= start)]
+        if checks.empty:
+            continue
+        table = pd.DataFrame({
+            "check": checks["observation_date"], "health score": checks["health_score"],
+            "health band": checks["health_band"], "churn risk": checks["churn_probability"],
+            "risk threshold": checks["risk_threshold"],
+            "flagged": np.where(checks["flagged"].astype(bool), "yes", "no"),
+            "by": checks["source"].replace("", None), "why": checks["trigger"].replace("", None)})
+        out.append(Table(as_text(table), caption=f"The monthly checks of {row.account_id} before it left"))
+    return out
+
+
+def missed(result: Result) -> Table | None:
+    return Table(as_text(missed_display(result.missed))) if result.is_month and not result.missed.empty else None
+
+
+def contrast(result: Result) -> Table | None:
+    if result.contrast.empty:
+        return None
+    if not result.is_month and len(result.gone) == 1:  # one account: its numbers beside its look-alikes', no test
+        table = pd.DataFrame({"metric": result.contrast["label"], "this account": result.contrast["churned_median"],
+                              "look-alikes (median)": result.contrast["comparables_median"]})
+        return Table(as_text(table), caption="At the last check before it left")
     return Table(as_text(contrast_display(result.contrast)))
 
 
-def pairs(result: Result) -> Table:
+def pairs(result: Result) -> Table | None:
     """An account review's look-alikes, as matched."""
+    if result.is_month or result.pairs.empty:
+        return None
     return Table(as_text(result.pairs), caption="The look-alikes of each reviewed account")
 
 
-def alerts(result: Result) -> Table:
+def alerts(result: Result) -> Table | None:
     """The most severe new alerts, one readable line each (the full list is alerts.csv)."""
+    if not result.is_month:
+        return None
     return Table(as_text(alerts_display(result.alerts_table())),
                  caption="The most severe new alerts, largest ARR at risk first", max_rows=20)
 
@@ -182,12 +254,15 @@ def lesson(finding: Finding, config, reason_playbooks: Mapping[str, str] | None 
                             f"{plural(int(f['churns']), 'churn')}",
                 "playbook": playbook(f["reason"])}
     if finding.kind == "detection":
-        s = f["summary"]
-        return {"finding": (f"The warnings caught {pct(s['detection_rate'], 0)} of churns"
-                            + (f", a median {number(s['median_lead_days'], 0)} days ahead" if s.get("caught") else "")),
-                "evidence": (f"{s['caught']} of {plural(s['checked'], 'checked churn')} flagged "
-                             f"({share_ci(s['detection_rate'], s['detection_low'], s['detection_high'])}); "
-                             f"{f['late']} flagged less than 30 days ahead"),
+        s, r = f["summary"], f["record"]
+        lead = (f", a median {number(s['median_standing_lead_days'], 0)} days ahead" if s.get("warned") else "")
+        return {"finding": (f"At the last check before they left, the warnings flagged {pct(r['recall'], 0)} of churns"
+                            f"{lead}, against {pct(r['false_alarm_rate'], pct_decimals(r['false_alarm_rate']))} of "
+                            "accounts that stayed"),
+                "evidence": (f"{flagged_share(r)} of checked churns; {r['stayed_flagged']:,} of {r['stayed']:,} "
+                             f"accounts that stayed "
+                             f"({rate_ci(r['false_alarm_rate'], r['false_alarm_low'], r['false_alarm_high'])}); "
+                             f"{f['late']} of the standing warnings began less than 30 days ahead"),
                 "playbook": f["playbook"]}
     if finding.kind == "missed_trait":
         return {"finding": f"Missed churns were concentrated in {words(f['attribute'])} = {words(f['value'])}",
@@ -224,9 +299,11 @@ def lesson(finding: Finding, config, reason_playbooks: Mapping[str, str] | None 
     raise ValueError(f"unknown finding kind {finding.kind!r}")
 
 
-def lessons(result: Result) -> Table:
+def lessons(result: Result) -> Table | None:
     """Findings generated from the numbers, each with the playbook it points to and an empty
-    ``owner`` to fill in at the review meeting."""
+    ``owner`` to fill in at the review meeting (a month review: lessons are fleet-wide)."""
+    if not result.is_month:
+        return None
     rows = [lesson(f, result.config, result.settings.reason_playbooks) for f in result.findings]
     table = pd.DataFrame(rows, columns=["finding", "evidence", "playbook"])
     table["owner"] = ""

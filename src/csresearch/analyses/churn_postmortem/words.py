@@ -1,5 +1,10 @@
-"""Sentences, the headline, the conventions box, the lessons and the KPI text of the churn postmortem,
-read from its result."""
+"""Sentences, the headline, the conventions box and the KPI text of the churn postmortem, read from its
+result. A month review tells the month's churns against the fleet; an account review tells the
+reviewed accounts' story only (no fleet-wide section: :func:`fleet_section` is empty for it).
+
+Every share of churns flagged is stated beside the share of accounts that stayed and were flagged over
+the same checks (:func:`.compute_audit.warning_record`): a recall without its false-alarm rate says
+nothing about the warnings."""
 
 from __future__ import annotations
 
@@ -8,13 +13,28 @@ from typing import Mapping
 import pandas as pd
 
 from ...core import risk
-from ...text import count, day, interval, money, month_label, number, p_value, pct, plural, window_label, words
+from ...text import count, day, money, month_label, number, p_value, pct, plural, window_label, words
 from ..base import Kpi, kpi
 from .compute_checks import Checks
 from .compute_churns import NOT_RECORDED
 from .compute_reasons import Themes
 from .result import Result
 from .settings import Settings
+from .words_warning import (
+    about,
+    account_sentence,
+    against,
+    days_ci,
+    flagged_share,
+    flaggers,
+    pct_decimals,
+    rate_ci,
+    record_row,
+    record_sentence,
+    share_ci,
+    stayed_clause,
+    were,
+)
 
 RECOMPUTED = "recomputed as of the previous month (no earlier run found)"
 TABLE_EFFECTS = {
@@ -27,25 +47,28 @@ TABLE_EFFECTS = {
 
 
 # --------------------------------------------------------------------------------------------------
-# The units of this report's numbers (csresearch.text writes them)
+# What could flag
 # --------------------------------------------------------------------------------------------------
-def share_ci(rate: float, low: float, high: float) -> str:
-    """A share with its Wilson interval, in whole percent: ``50%, 95% CI 9–91%``."""
-    return f"{pct(rate, 0)}, {interval(low, high, 'pct', 0, confidence=0.95)}"
-
-
-def days_ci(low: float, high: float) -> str:
-    """An interval of days: ``95% CI 40–80``."""
-    return interval(low, high, "number", 0, confidence=0.95)
-
-
-def _were(n: int) -> str:
-    return "was" if n == 1 else "were"
-
-
-def _about(x: float, noun: str) -> str:
-    """A measured number of days or months, rounded to whole ones: ``61 days``, ``1 month``."""
-    return plural(int(round(x)), noun) if pd.notna(x) else f"an unknown number of {noun}s"
+def flag_sources(result: Result) -> str:
+    """Why the health score or the risk list could not flag at some checks (one sentence each), or ""."""
+    checks = result.checks
+    if checks is None:
+        return ""
+    out = []
+    if not checks.health_scored:
+        out.append("The health score cannot be computed on this data: none of its components' metrics (usage, "
+                   "tickets, NPS, onboarding) is in the tables, so only the risk list can flag.")
+    if checks.unmodelled:
+        dates = sorted(checks.unmodelled)
+        reason = checks.unmodelled[dates[-1]]
+        when = f"at the checks of {day(dates[0])} to {day(dates[-1])}" if len(dates) > 1 else f"at the {day(dates[0])} check"
+        if not checks.models:
+            out.append(f"No risk model could be fitted: {reason}.")
+        else:
+            out.append(f"No risk model stood {when} ({reason}).")
+    if not checks.health_scored and not checks.models:
+        out.append("Nothing could flag, so no warning can be judged.")
+    return " ".join(out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -53,20 +76,22 @@ def _about(x: float, noun: str) -> str:
 # --------------------------------------------------------------------------------------------------
 def headline(result: Result) -> str:
     """The report's first sentence (a month review or an account review)."""
-    if result.is_month:
-        n = severe = None
-        if result.alerts is not None:
-            n = len(result.alerts)
-            if result.settings.alert_top_share is None:  # the previous rule: its severe kinds
-                severe = int(result.alerts["alert"].str.contains("red|threshold").sum())
-        return month_headline(result.month, result.churned, result.pareto, result.audit_summary, n, severe)
-    return accounts_headline(result.churned, result.audit, result.settings.timeline_months)
+    if not result.is_month:
+        return accounts_headline(result)
+    n = severe = None
+    if result.alerts is not None:
+        n = len(result.alerts)
+        if result.settings.alert_top_share is None:  # the previous rule: its severe kinds
+            severe = int(result.alerts["alert"].str.contains("red|threshold").sum())
+    return month_headline(result.month, result.churned, result.pareto, result.audit_summary, result.record, n,
+                          severe)
 
 
 def month_headline(month: pd.Period, churned: pd.DataFrame, pareto: pd.DataFrame, summary: Mapping,
-                   new_alerts: int | None, severe_alerts: int | None = None) -> str:
-    """The month review's first sentence: churns and ARR lost, the costliest reason, how many the
-    warnings caught and how early, and the new alerts."""
+                   record: pd.DataFrame, new_alerts: int | None, severe_alerts: int | None = None) -> str:
+    """The month review's first sentence: churns and ARR lost, the costliest reason, how many churns the
+    warnings flagged at the last check before they left against how many accounts that stayed, how
+    long those warnings had stood, and the new alerts."""
     name = month_label(month)
     alert_text = ""
     if new_alerts is not None and severe_alerts is not None:
@@ -82,53 +107,39 @@ def month_headline(month: pd.Period, churned: pd.DataFrame, pareto: pd.DataFrame
     if len(recorded):
         top = recorded.iloc[0]
         text += f"; '{words(top['reason'])}' cost the most ({pct(top['arr_share'], 0)} of ARR lost)"
-    if summary.get("checked"):
-        text += (f". The health score or risk list flagged {summary['caught']} of {summary['checked']} "
-                 f"({share_ci(summary['detection_rate'], summary['detection_low'], summary['detection_high'])})")
-        if summary.get("caught"):
-            text += f" a median {_about(summary['median_lead_days'], 'day')} before they left"
+    row = record_row(record, "last_check")
+    if row is not None and row["churns"]:
+        text += f". At the last check before they left, the warnings flagged {flagged_share(row)}{against(row)}"
+        if summary.get("warned"):
+            text += f"; those warnings had stood a median {about(summary['median_standing_lead_days'], 'day')}"
     return text + alert_text + "."
 
 
-def account_sentence(row: Mapping, audit_row: Mapping | None, timeline_months: int) -> str:
-    """One sentence per reviewed account: what happened, why, and whether we saw it coming."""
-    label = row.get("account_name") or row["account_id"]
-    label = f"{label} ({row['account_id']})" if label != row["account_id"] else label
-    status = row.get("status", "churned")
-    if status == "never paid":
-        return f"{label} never had a paying subscription up to the report month: there is no churn to review."
-    if status == "active":
-        return (f"{label} has not churned: it is still paying {money(float(row.get('current_mrr') or 0), compact=True)}"
-                f" MRR after {_about(row['tenure_months'], 'month')}.")
-    reason = row.get("reason")
-    why = f" (reason: {words(reason)}" + (f", to {row['competitor']}" if row.get("competitor") else "") + ")" \
-        if reason and reason != NOT_RECORDED else " (no cancellation reason recorded)"
-    text = (f"{label} churned on {day(row['churn_date'])} after {_about(row['tenure_months'], 'month')}, "
-            f"taking {money(float(row['arr_lost']), compact=True)} ARR{why}")
-    if audit_row is None or audit_row.get("outcome") == "not checked":
-        return text + "; no monthly check fell before its churn, so no warning could be judged."
-    if audit_row.get("outcome") == "caught":
-        return (text + f"; first flagged {plural(int(audit_row['lead_days']), 'day')} before "
-                f"({day(audit_row['first_flagged'])}, by the {audit_row['flagged_by']}).")
-    return text + f"; never flagged by the health score or the risk list in the {timeline_months} months before."
+def account_sentences(result: Result) -> list[str]:
+    """One sentence per reviewed account (:func:`account_sentence`), in the churn list's order."""
+    audit = result.review_audit().set_index(["account_id", "churn_date"])
+    lines = []
+    for _, row in result.churned.iterrows():
+        key = (row["account_id"], row["churn_date"])
+        audit_row = audit.loc[key].to_dict() if pd.notna(row["churn_date"]) and key in audit.index else None
+        record = result.record_of(audit_row["churn_month"]) if audit_row is not None else None
+        lines.append(account_sentence(row.to_dict(), audit_row, result.settings.timeline_months, record))
+    return lines
 
 
-def accounts_headline(churned: pd.DataFrame, audit: pd.DataFrame, timeline_months: int) -> str:
-    """The account review's first sentence (one account: its story; several: the tally)."""
-    audit_of = audit.set_index(["account_id", "churn_date"]) if len(audit) else None
-
-    def audit_row(r):
-        if audit_of is None or pd.isna(r["churn_date"]) or (r["account_id"], r["churn_date"]) not in audit_of.index:
-            return None
-        return audit_of.loc[(r["account_id"], r["churn_date"])].to_dict()
+def accounts_headline(result: Result) -> str:
+    """The account review's first sentence (one account: its story; several: the tally, the churns
+    flagged at the last check against the accounts that stayed over the same checks)."""
+    churned = result.churned
     if len(churned) == 1:
-        row = churned.iloc[0].to_dict()
-        return account_sentence(row, audit_row(row), timeline_months)
-    gone = churned[churned["status"] == "churned"]
-    caught = sum(1 for _, r in gone.iterrows() if (audit_row(r) or {}).get("outcome") == "caught")
-    return (f"{plural(len(churned), 'account')} reviewed: {len(gone)} churned, taking "
-            f"{money(float(gone['arr_lost'].sum()), compact=True)} ARR; {caught} of {len(gone)} "
-            f"{_were(len(gone))} flagged before they left.")
+        return account_sentences(result)[0]
+    gone = result.gone
+    text = (f"{plural(len(churned), 'account')} reviewed: {len(gone)} churned, taking "
+            f"{money(float(gone['arr_lost'].sum()), compact=True)} ARR")
+    row = record_row(result.record, "last_check")
+    if row is not None and row["churns"]:
+        text += f"; at the last check before they left, the warnings flagged {flagged_share(row)}{against(row)}"
+    return text + "."
 
 
 def label(result: Result, account_id: str) -> str:
@@ -163,12 +174,38 @@ def window_text(result: Result) -> str:
     return f"over the {plural(months, 'month')} {window_label(first, result.month)}"
 
 
+def fleet_section(result: Result, key: str) -> str:
+    """The heading and introduction of a fleet-wide section of the month review (``themes``, ``missed``,
+    ``alerts``, ``lessons``); empty for an account review, which tells the reviewed accounts' story only."""
+    if not result.is_month or key == "themes" and ("churn_reasons" in result.missing_tables or result.gone.empty):
+        return ""
+    s = result.settings
+    return {
+        "themes": "### Themes in the comments\nThe free-text comments grouped by the words they share (TF-IDF and "
+                  "non-negative matrix factorisation, computed here; no text leaves the machine). A theme is named by "
+                  "its most typical words.",
+        "missed": "### Missed churns and false alarms\nWhat the churns that were never flagged have in common (each "
+                  "attribute value compared between missed and caught churns, Fisher's exact test, Holm-corrected "
+                  "across all values), and how often a flag was not followed by a churn within "
+                  f"{s.horizon_days} days.",
+        "alerts": "## 6. Alerts going forward\nPaying accounts whose warning got worse since last month, each with "
+                  "what drives its risk, how its health score moved and the playbook to run; below, how often such "
+                  "alerts were false on past months whose outcome is known, against the previous rule. The full "
+                  "list is `alerts.csv`, linked from the index page.",
+        "lessons": "## 7. Lessons\nFindings generated from the numbers above, each pointing to the playbook it calls "
+                   "for; the owner column is filled in at the review meeting. Below, the reasons and missed signals "
+                   "over the last months.",
+    }[key]
+
+
 # --------------------------------------------------------------------------------------------------
 # Sections
 # --------------------------------------------------------------------------------------------------
 def churn_list(result: Result) -> str:
     """The churn list section: the tally of a month, or one sentence per reviewed account."""
-    return churn_list_sentence(result.churned) if result.is_month else account_sentences(result)
+    if result.is_month:
+        return churn_list_sentence(result.churned)
+    return "\n".join("- " + line for line in account_sentences(result))
 
 
 def churn_list_sentence(churned: pd.DataFrame) -> str:
@@ -179,23 +216,36 @@ def churn_list_sentence(churned: pd.DataFrame) -> str:
     parts = ", ".join(f"{n} {s}" for s, n in seg.items())
     competitor = gone["competitor"].notna().sum() if "competitor" in gone else 0
     return (f"{plural(len(gone), 'churn')}, {money(float(gone['arr_lost'].sum()), compact=True)} ARR lost in total "
-            f"({parts}); median tenure {_about(gone['tenure_months'].median(), 'month')}; the largest single "
+            f"({parts}); median tenure {about(gone['tenure_months'].median(), 'month')}; the largest single "
             f"loss was {money(float(gone['arr_lost'].max()), compact=True)}."
             + (f" {competitor} left for a named competitor." if competitor else ""))
 
 
-def account_sentences(result: Result) -> str:
-    audit = result.review_audit().set_index(["account_id", "churn_date"])
-    lines = []
-    for _, row in result.churned.iterrows():
-        key = (row["account_id"], row["churn_date"])
-        audit_row = audit.loc[key].to_dict() if pd.notna(row["churn_date"]) and key in audit.index else None
-        lines.append("- " + account_sentence(row.to_dict(), audit_row, result.settings.timeline_months))
-    return "\n".join(lines)
-
-
 def reasons(result: Result) -> str:
+    """Why they left: the month's reasons ranked, or each reviewed account's own form."""
+    if "churn_reasons" in result.missing_tables:
+        return "No `churn_reasons` table: why accounts left cannot be read from a cancellation form."
+    if not result.is_month:
+        return "\n".join("- " + line for line in account_reasons(result.gone, result.settings.reason_match_days))
     return reasons_sentence(result.pareto)
+
+
+def account_reasons(gone: pd.DataFrame, match_days: int) -> list[str]:
+    """Each reviewed churn's cancellation form: reason, sub-reason, competitor and comment."""
+    lines = []
+    for row in gone.itertuples(index=False):
+        name = getattr(row, "account_name", None) or row.account_id
+        who = f"{name} ({row.account_id})" if name != row.account_id else name
+        if row.reason in (None, NOT_RECORDED):
+            lines.append(f"{who}: no cancellation form within {plural(match_days, 'day')} of its churn.")
+            continue
+        detail = ", ".join(words(v) for v in (getattr(row, "sub_reason", None), getattr(row, "competitor", None))
+                           if isinstance(v, str) and v)
+        comment = getattr(row, "comment", None)
+        lines.append(f"{who} gave '{words(row.reason)}'" + (f" ({detail})" if detail else "")
+                     + (f" and wrote: \u201c{comment}\u201d" if isinstance(comment, str) and comment.strip() else
+                        "; no comment") + ".")
+    return lines or ["None of the reviewed accounts churned, so there is no cancellation form to read."]
 
 
 def reasons_sentence(pareto: pd.DataFrame) -> str:
@@ -216,6 +266,10 @@ def reasons_sentence(pareto: pd.DataFrame) -> str:
 
 
 def themes(result: Result) -> str:
+    """The comment themes of a month review ("" for an account review, whose comments are quoted whole,
+    and when there is no ``churn_reasons`` table, which :func:`reasons` says)."""
+    if not result.is_month or "churn_reasons" in result.missing_tables:
+        return ""
     if result.themes is None:
         return "No free-text comments to group."
     return themes_sentence(result.themes)
@@ -235,61 +289,83 @@ def timelines(result: Result) -> str:
     """What the timelines section drew."""
     max_panels = result.settings.small_multiples_max
     gone = result.gone
+    marks = "the dashed line marks the start of the warning still standing at the churn"
     if result.is_month:
         if gone.empty:
             return "No churn this month, so no timelines."
         shown = min(len(gone), max_panels)
-        text = f"{shown} of {len(gone)} churned accounts drawn (largest ARR lost first)."
+        text = f"{shown} of {len(gone)} churned accounts drawn (largest ARR lost first); {marks}."
         if not result.key_events:
             return text + " No usage data: the panels show only the flags."
         return text + f" Usage counts the key events: {', '.join(words(e) for e in result.key_events)}."
-    return (f"Key events: {', '.join(words(e) for e in result.key_events) or 'none (no usage data)'}. "
-            f"Health score every {result.settings.account_health_every_days or 30} days; "
-            "crosses mark the checks that flagged the account.")
+    every = result.settings.account_health_every_days
+    score = (f"health score every {every} days between the monthly checks" if every and result.checks is not None
+             and result.checks.health_scored else "health score at the monthly checks")
+    return (f"Key events: {', '.join(words(e) for e in result.key_events) or 'none (no usage data)'}; {score}; "
+            f"shading marks the monthly checks that flagged the account (the checks the month review judges); {marks}.")
 
 
 def audit_review(result: Result) -> str:
-    """The early-warning audit of this review's churns."""
-    return audit_sentence(result.audit_summary, result.review_audit(), scope_text(result))
+    """What warned and when: the review's churns against the accounts that stayed over the same checks
+    (a month review), or each reviewed account's checks (an account review)."""
+    sources = flag_sources(result)
+    if not result.is_month:
+        lines = [account_warning(result, a) for a in result.gone["account_id"]]
+        parts = [sources] if sources else []
+        parts.append("\n".join("- " + line for line in lines) if lines else "None of the reviewed accounts churned.")
+        return "\n\n".join(parts)
+    text = record_sentence(result.audit_summary, result.record, scope_text(result), result.settings.timeline_months,
+                           flaggers(result.checks))
+    return f"{sources} {text}" if sources else text
 
 
 def audit_window(result: Result) -> str:
-    """The early-warning audit over the roll-up window."""
-    return audit_sentence(result.audit_summary_all, result.audit, window_text(result))
+    """The early-warning record over the roll-up window (a month review only)."""
+    if not result.is_month:
+        return ""
+    return record_sentence(result.audit_summary_all, result.record_window, window_text(result),
+                           result.settings.timeline_months, flaggers(result.checks),
+                           stayed_as=f"still paying at the end of {month_label(result.month)}")
 
 
-def audit_sentence(summary: Mapping, audit: pd.DataFrame, scope: str) -> str:
-    if not summary.get("churns"):
-        return f"No churn {scope} to audit."
-    if not summary.get("checked"):
-        return f"No check fell before the churns {scope}, so the warnings cannot be judged."
-    text = (f"Of {plural(summary['checked'], 'churn')} {scope} that a check saw, the health score or the risk list "
-            f"flagged {summary['caught']} "
-            f"({share_ci(summary['detection_rate'], summary['detection_low'], summary['detection_high'])}) "
-            "at least once in the look-back")
-    if summary.get("caught"):
-        text += f", first a median {_about(summary['median_lead_days'], 'day')} before the churn"
-        if pd.notna(summary.get("median_lead_low")):
-            text += f" ({days_ci(summary['median_lead_low'], summary['median_lead_high'])})"
-        standing = audit.loc[audit["outcome"] == "caught", "standing_lead_days"].dropna()
-        if len(standing):
-            text += (f". The warning still standing at the last check before the churn began a median "
-                     f"{_about(standing.median(), 'day')} before it ({plural(len(standing), 'account')})")
-    if summary.get("not_checked"):
-        n = summary["not_checked"]
-        text += f". {plural(n, 'churn')} fell before any check and {'is' if n == 1 else 'are'} left out"
+def account_warning(result: Result, account_id: str) -> str:
+    """What warned one reviewed account and when: its monthly checks in the look-back, the flags, and the
+    warning standing at the last check (the dates the month review reports)."""
+    audit = result.review_audit().set_index("account_id")
+    who = label(result, account_id)
+    if account_id not in audit.index or audit.loc[account_id, "outcome"] == "not checked":
+        return f"{who}: no monthly check that could flag fell before its churn."
+    row = audit.loc[account_id]
+    checks = result.account_checks(account_id)
+    seen = checks[(checks["observation_date"] < row["churn_date"]) & checks["scored"].astype(bool)
+                  & (checks["observation_date"] >= row["churn_date"] - pd.DateOffset(months=result.settings.timeline_months))]
+    flagged = seen[seen["flagged"].astype(bool)]
+    text = (f"{who}: flagged at {len(flagged)} of its {plural(int(row['checks']), 'monthly check')} before it left"
+            + (f" ({', '.join(day(d) for d in flagged['observation_date'])})" if len(flagged) else ""))
+    if row["warned_at_last_check"]:
+        text += (f"; the warning standing at the last check ({day(row['last_check'])}) began "
+                 f"{day(row['flagged_since'])}, {plural(int(row['standing_lead_days']), 'day')} before the churn, "
+                 f"by the {row['standing_source']}: {row['standing_trigger']}")
+    elif len(flagged):
+        text += f"; not flagged at the last check ({day(row['last_check'])})"
+    record = result.record_of(row["churn_month"])
+    comparator = record_row(record, "last_check" if row["warned_at_last_check"] else "lookback")
+    if comparator is not None:
+        text += stayed_clause(comparator, "at that check" if row["warned_at_last_check"] else "over the same checks")
     return text + "."
 
 
 def missed(result: Result) -> str:
-    return missed_sentence(result.missed, result.audit_summary_all)
+    return missed_sentence(result.missed, result.audit_summary_all) if result.is_month else ""
 
 
 def missed_sentence(missed: pd.DataFrame, summary: Mapping, alpha: float = 0.05) -> str:
+    if not summary.get("checked"):
+        return "No churn that a check saw, so no missed churn to profile."
     if not summary.get("missed"):
         return "No churn was missed: every checked churn was flagged at least once."
     n = int(summary["missed"])
-    never = f"{plural(n, 'churn')} {_were(n)} never flagged"
+    never = f"{plural(n, 'churn')} {were(n)} never flagged"
     if missed.empty:
         return f"{never}; too few caught or missed churns to compare them."
     significant = missed[missed["p_holm"] < alpha]
@@ -306,22 +382,42 @@ def missed_sentence(missed: pd.DataFrame, summary: Mapping, alpha: float = 0.05)
 
 
 def false_alarm(result: Result) -> str:
-    return false_alarm_sentence(result.false_alarm)
+    return false_alarm_sentence(result.false_alarm) if result.is_month else ""
 
 
 def false_alarm_sentence(fa: Mapping) -> str:
     if not fa.get("flagged_accounts"):
-        return "No flag is old enough to judge whether it was a false alarm."
+        return (f"No account was flagged between {day(fa['window_start'])} and {day(fa['window_end'])}, so no flag is "
+                f"old enough to judge whether a churn followed it." if fa.get("window_start") else
+                "No flag is old enough to judge whether a churn followed it.")
     return (f"Of {plural(fa['flagged_accounts'], 'account')} first flagged between {day(fa['window_start'])} and "
             f"{day(fa['window_end'])}, {count(fa['stayed'])} "
             f"({share_ci(fa['false_alarm_rate'], fa['false_alarm_low'], fa['false_alarm_high'])}) "
-            f"{_were(fa['stayed'])} still customers {fa['horizon_days']} days later. Flags younger "
+            f"{were(fa['stayed'])} still customers {fa['horizon_days']} days later. Flags younger "
             f"than {fa['horizon_days']} days are not judged yet (censored), and an account a CSM saved counts as a "
             "false alarm here, so this is an upper bound on wasted effort.")
 
 
 def contrast(result: Result) -> str:
+    if not result.is_month and len(result.gone) == 1:
+        return account_contrast_sentence(result, result.gone["account_id"].iloc[0])
     return contrast_sentence(result.contrast, result.usage_share)
+
+
+def account_contrast_sentence(result: Result, account_id: str) -> str:
+    """One churned account against its look-alikes: no test on one pair, the numbers side by side."""
+    pairs = result.pairs
+    if pairs.empty:
+        return "No retained account like it (same segment, paying on its last day and after) was found."
+    text = (f"The table sets {label(result, account_id)} beside its "
+            f"{plural(len(pairs), 'retained look-alike')} at the last check before it left (one account: the numbers "
+            "side by side, no test).")
+    share = result.usage_share
+    if len(share) == 2:
+        s = share.set_index("group")["median_share"]
+        text += (f" In its last 4 weeks it used the product at {pct(s.get('churned'), 0)} of its own level 4\u20136 "
+                 f"months earlier; its look-alikes, on the same weeks, at a median {pct(s.get('retained look-alikes'), 0)}.")
+    return text
 
 
 def contrast_sentence(contrast: pd.DataFrame, share: pd.DataFrame, alpha: float = 0.05) -> str:
@@ -350,12 +446,14 @@ def previous_source(result: Result) -> str:
 
 
 def alerts(result: Result) -> str:
+    if not result.is_month:
+        return ""
+    if result.alerts is None:
+        return f"Alerts cannot be computed: {result.alerts_skipped or 'no at-risk list could be made'}."
     return alerts_sentence(result.alerts, result.month, previous_source(result))
 
 
-def alerts_sentence(alerts_table: pd.DataFrame | None, month: pd.Period, source: str) -> str:
-    if alerts_table is None:
-        return "Alerts could not be computed (see the notes above)."
+def alerts_sentence(alerts_table: pd.DataFrame, month: pd.Period, source: str) -> str:
     if alerts_table.empty:
         return f"No paying account's warning got worse in {month_label(month)}."
     kinds = alerts_table["alert"].str.split("; ").explode().value_counts()
@@ -369,28 +467,34 @@ def alert_rule_text(s: Settings) -> str:
     if s.alert_top_share is None:
         return "turned red, dropped green to yellow, or crossed the risk threshold since last month"
     cap = f", at most {plural(s.alert_max_accounts, 'account')}" if s.alert_max_accounts is not None else ""
-    return (f"entered the top {pct(s.alert_top_share, 0)} of paying accounts by churn probability{cap} since last month "
-            "(or is in it at its first score)")
+    return (f"entered the top {pct(s.alert_top_share, pct_decimals(s.alert_top_share))} of paying accounts by churn "
+            f"probability{cap} since last month (or is in it at its first score)")
 
 
 def alert_rule(result: Result) -> str:
     """The alert rule in words and how often its alerts, and the previous rule's, were false on the past
     months whose horizon has passed (:func:`.compute_alerts.alert_audit`), generated from the numbers."""
+    if not result.is_month:
+        return ""
     s, summary = result.settings, result.alert_rule_summary
     text = f"An account alerts when it {alert_rule_text(s)}."
     now = summary.get("this_month")
     if now and now["band"]:
+        floor = now["min_probability"]
         text += (f" This month the band holds the {count(now['band'])} riskiest of {plural(now['paying'], 'paying account')}"
-                 f" (churn probability {pct(now['min_probability'], 0)} or more).")
+                 f" (churn probability {pct(floor, pct_decimals(floor))} or more).")
     band, previous = summary.get("band", {}), summary.get("previous", {})
     if not band.get("months"):
         return text + " No past month's alerts can be judged yet (their horizon has not passed)."
 
     def judged(part: Mapping) -> str:
-        return (f"{plural(part['alerts'], 'alert')} ({number(part['alerts_per_month'], 0)} a month), of which "
-                f"{count(part['false_alarms'])} "
+        if not part["alerts"]:
+            return "no alert"
+        per_month = part["alerts_per_month"]
+        return (f"{plural(part['alerts'], 'alert')} ({number(per_month, 0 if per_month >= 1 else 1)} a month), "
+                f"of which {count(part['false_alarms'])} "
                 f"({share_ci(part['false_alarm_rate'], part['false_alarm_low'], part['false_alarm_high'])}) "
-                f"{_were(part['false_alarms'])} false alarms")
+                + ("was a false alarm" if part["false_alarms"] == 1 else "were false alarms"))
 
     months = window_label(pd.Period(band["first_month"], "M"), pd.Period(band["last_month"], "M"))
     current, other = ("band", "previous") if s.alert_top_share is not None else ("previous", "band")
@@ -398,14 +502,15 @@ def alert_rule(result: Result) -> str:
                    else f"the top-{pct(s.alert_top_share or 0.02, 0)} band rule")
     parts = {"band": band, "previous": previous}
     text += (f" On the {plural(band['months'], 'past month')} whose {s.horizon_days} days have passed ({months}), it raised "
-             f"{judged(parts[current])}: still paying {s.horizon_days} days later. {other_words[0].upper() + other_words[1:]} "
-             f"raised {judged(parts[other])}. Among all paying accounts, {pct(band['base_rate'], 0)} churned within "
-             f"{s.horizon_days} days of a check; a save by a CSM counts as a false alarm here.")
+             f"{judged(parts[current])}" + (f": still paying {s.horizon_days} days later" if parts[current]["alerts"] else "")
+             + f". {other_words[0].upper() + other_words[1:]} raised {judged(parts[other])}. Among all paying accounts, "
+             f"{pct(band['base_rate'], pct_decimals(band['base_rate']))} churned within {s.horizon_days} days of a check; "
+             "a save by a CSM counts as a false alarm here.")
     return text
 
 
 def rollup(result: Result) -> str:
-    return rollup_sentence(result.rollup_total)
+    return rollup_sentence(result.rollup_total) if result.is_month else ""
 
 
 def rollup_sentence(total: Mapping | None) -> str:
@@ -414,7 +519,7 @@ def rollup_sentence(total: Mapping | None) -> str:
         return "No checked churn in these months."
     return (f"Over these {plural(total['months'], 'month')}, {total['missed']} of {total['checked_churns']} checked "
             f"churns ({share_ci(total['missed_share'], total['missed_low'], total['missed_high'])}) "
-            f"{_were(total['missed'])} never flagged; the highest monthly share was "
+            f"{were(total['missed'])} never flagged; the highest monthly share was "
             f"{month_label(total['worst_month'])} ({total['worst_missed']} of "
             f"{total['worst_checked']}). Monthly shares rest on few churns: read their intervals before calling a "
             "trend.")
@@ -447,6 +552,10 @@ def conventions(result: Result) -> tuple[dict, dict]:
         "ARR lost": "12 x MRR on the last paid day",
         "health score": s.health_score_file,
         "flagged": f"health band red, or churn risk within {s.horizon_days} days >= {threshold}",
+        "look-back": f"the {plural(s.timeline_months, 'monthly check')} before each churn",
+        "compared with": ("accounts that stayed: checked in the same monthly checks, no churn from the first of them "
+                          "to the month's end"),
+        "warning lead": "from the start of the warning still standing at the last check before the churn",
         "checks": f"risk list monthly (model refitted every {s.refit_months} months); health score {health_every}",
         "alerts": f"an account {alert_rule_text(s)}",
         "timeline_months": s.timeline_months,
@@ -473,6 +582,11 @@ def method_notes(result: Result) -> str:
         f"from outcomes known by then (churn windows of {s.horizon_days} days already closed). "
         f"*Censoring:* a flag younger than {s.horizon_days} days is not judged a hit or a false alarm yet; churns are "
         "read as of the report month's end, so a later reactivation can restate them. "
+        "*Comparator:* the share of churns flagged is read beside the share of accounts that stayed and were flagged "
+        "at the same monthly checks, each with a Wilson 95% interval; a score that flags everyone would catch every "
+        "churn and flag every account that stays. "
+        "*Lead time* counts from the start of the warning still standing at the last check before the churn, not "
+        "from an older flag that had cleared. "
         "*Multiple comparisons:* what missed churns have in common, and how churned accounts differ from their "
         "look-alikes, are tested across many values at once, so p-values are Holm-corrected. "
         "*Selection bias:* cancellation reasons are self-reported; look-alikes are matched on what we observe, not on "
@@ -523,7 +637,8 @@ def alerts_link(result: Result) -> dict:
 
 
 def kpis(result: Result) -> list[Kpi]:
-    """Headline numbers for the index page (with the link to alerts.csv)."""
+    """Headline numbers for the index page. The share of churns flagged never stands alone: its KPI
+    carries the share of accounts that stayed flagged at the same checks."""
     s, fa, gone = result.audit_summary, result.false_alarm, result.gone
     out = []
     if result.is_month:
@@ -531,39 +646,39 @@ def kpis(result: Result) -> list[Kpi]:
         out.append(kpi("ARR lost", float(gone["arr_lost"].sum()), money(float(gone["arr_lost"].sum()), compact=True)))
     else:
         out.append(kpi("Accounts reviewed", int(len(result.churned)), f"{len(result.churned)} ({len(gone)} churned)"))
-    if s.get("checked"):
-        out.append(kpi("Flagged before churn", s["detection_rate"],
-                       f"{s['caught']} of {s['checked']} "
-                       f"({share_ci(s['detection_rate'], s['detection_low'], s['detection_high'])})"))
-    if s.get("caught"):
-        ci = "" if pd.isna(s["median_lead_low"]) else f" ({days_ci(s['median_lead_low'], s['median_lead_high'])})"
-        out.append(kpi("Median warning lead", s["median_lead_days"],
-                       f"{_about(s['median_lead_days'], 'day')}{ci}"))
+    row = record_row(result.record, "last_check")
+    if row is not None and row["churns"]:
+        stayed = (f"; stayed: {rate_ci(row['false_alarm_rate'], row['false_alarm_low'], row['false_alarm_high'])}"
+                  if row["stayed"] else "; no account stayed to compare with")
+        out.append(kpi("Flagged at the last check before churn", row["recall"],
+                       f"{flagged_share(row)}{stayed}", comparator=row["false_alarm_rate"] if row["stayed"] else None))
+    if s.get("warned"):
+        low, high = s["median_standing_lead_low"], s["median_standing_lead_high"]
+        ci = "" if pd.isna(low) else f" ({days_ci(low, high)})"
+        out.append(kpi("Median standing warning", s["median_standing_lead_days"],
+                       f"{about(s['median_standing_lead_days'], 'day')} before the churn{ci}"))
+    if not result.is_month:
+        return out
     n_alerts = result.new_alerts
     out.append(kpi("New alerts", n_alerts, plural(n_alerts, "account"), link=alerts_link(result)["href"]))
     rule = result.alert_rule_summary.get(result.current_rule, {})
     if rule.get("alerts"):
         out.append(kpi("Alert false alarms (past months)", rule["false_alarm_rate"],
-                       _rate_and_ci(rule["false_alarm_rate"], rule["false_alarm_low"], rule["false_alarm_high"])))
+                       rate_ci(rule["false_alarm_rate"], rule["false_alarm_low"], rule["false_alarm_high"])))
     if fa.get("flagged_accounts"):
-        out.append(kpi("False-alarm rate", fa["false_alarm_rate"],
-                       _rate_and_ci(fa["false_alarm_rate"], fa["false_alarm_low"], fa["false_alarm_high"])))
+        out.append(kpi(f"Flags without a churn within {fa['horizon_days']} days", fa["false_alarm_rate"],
+                       rate_ci(fa["false_alarm_rate"], fa["false_alarm_low"], fa["false_alarm_high"])))
     return out
-
-
-def _rate_and_ci(rate: float, low: float, high: float) -> str:
-    """``28% (95% CI 20–37%)``."""
-    return f"{pct(rate, 0)} ({interval(low, high, 'pct', 0, confidence=0.95)})"
 
 
 def records(result: Result) -> dict:
     """The words of summary.json beside the result's numbers: title, notes, where the previous list
-    came from, the sampling and the alert rule in words, and the link to alerts.csv."""
+    came from, the sampling and the alert rule in words, and the link to alerts.csv (a month review)."""
     return {
         "title": "Churn postmortem" if result.is_month else "Churn postmortem: account review",
         "previous_list_source": previous_source(result),
         "notes": notes(result),
         "risk_model_sampling": sampling_text(result.checks) if result.checks is not None else "",
         "alert_rule": alert_rule_text(result.settings),
-        "links": [alerts_link(result)],
+        "links": [alerts_link(result)] if result.is_month else [],
     }
