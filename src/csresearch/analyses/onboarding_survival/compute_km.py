@@ -46,21 +46,26 @@ class Curves(dict):
         self.ends: dict[str, float] = {}
 
 
-def follow_up_end(durations, events, entry=None, min_at_risk: int = 10) -> float:
-    """The first tenure at which fewer than ``min_at_risk`` accounts are at risk (lifelines' event
-    table: entered by then and not yet gone), or infinity when the risk set never falls below it.
+def follow_up_end(durations, events, entry=None, min_at_risk: int = 10) -> tuple[float, bool]:
+    """Where a curve must stop: the first tenure after which fewer than ``min_at_risk`` accounts remain
+    at risk (lifelines' event table: entered by then, not gone by then), and whether the churns at that
+    tenure still count (they do when at least ``min_at_risk`` were at risk at it). ``(inf, True)``
+    when the risk set never falls below the minimum.
 
     With late entry the risk set can thin out early and grow again as older accounts enter; a
-    product-limit estimate through a handful of accounts (at worst none: lifelines then refuses,
-    since S(t) would be 0 for ever) is not a survival curve, so the curve stops there."""
+    product-limit estimate through a handful of accounts (at worst none: lifelines then refuses, as
+    S(t) would stay 0 while accounts keep entering) is not a survival curve, so the curve stops there."""
     from lifelines.utils import survival_table_from_events
 
     if min_at_risk <= 0:
-        return np.inf
+        return np.inf, True
     table = survival_table_from_events(np.asarray(durations, float), np.asarray(events, bool),
                                        birth_times=None if entry is None else np.asarray(entry, float))
-    thin = table.index[(table["at_risk"] < min_at_risk).to_numpy()]
-    return float(thin[0]) if len(thin) else np.inf
+    remaining = (table["at_risk"] - table["removed"]).to_numpy()
+    thin = np.flatnonzero(remaining < min_at_risk)
+    if not len(thin):
+        return np.inf, True
+    return float(table.index[thin[0]]), bool(table["at_risk"].iloc[thin[0]] >= min_at_risk)
 
 
 def fit_km(frame: pd.DataFrame, by: str | None = None, entry: str | float | None = "entry_months",
@@ -69,8 +74,8 @@ def fit_km(frame: pd.DataFrame, by: str | None = None, entry: str | float | None
     (or one 'all accounts'). ``entry`` is a column of late-entry times or a constant (a landmark).
 
     Groups with fewer than ``min_accounts`` accounts get no curve; a curve stops at the first tenure
-    with fewer than ``min_at_risk`` accounts at risk (:func:`follow_up_end`): accounts still followed
-    then are censored there, and accounts entering later are left out of the fit."""
+    after which fewer than ``min_at_risk`` accounts remain at risk (:func:`follow_up_end`): accounts
+    still followed then are censored there, and accounts entering later are left out of the fit."""
     from lifelines import KaplanMeierFitter
 
     groups = [("all accounts", frame)] if by is None else [
@@ -92,13 +97,14 @@ def fit_km(frame: pd.DataFrame, by: str | None = None, entry: str | float | None
                 start = None
             else:
                 start = np.full(len(g), float(entry))
-            end = follow_up_end(duration, event, start, min_at_risk)
+            end, churns_at_end_count = follow_up_end(duration, event, start, min_at_risk)
             if np.isfinite(end):
-                keep = np.ones(len(g), bool) if start is None else start < end
-                if not keep.any() or end <= (0.0 if start is None else float(start[keep].min())):
+                if end <= (0.0 if start is None else float(start.min())):  # too few from the first tenure on
                     fitters.no_curve[label] = int(len(g))
                     continue
-                event = event[keep] & (duration[keep] < end)
+                keep = np.ones(len(g), bool) if start is None else start < end
+                counted = (duration[keep] < end) | (churns_at_end_count & (duration[keep] == end))
+                event = event[keep] & counted
                 duration = np.minimum(duration[keep], end)
                 start = None if start is None else start[keep]
                 fitters.ends[label] = end

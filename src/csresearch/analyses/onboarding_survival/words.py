@@ -141,13 +141,13 @@ def overall_sentence(result: Result) -> str:
         text += (f"; {_share(row, key)} are still paying "
                  f"{m:g} months after their first payment")
     elif end is not None:
-        return text + (f"; at {months_text(end, 1)} of tenure fewer than {result.min_at_risk} accounts are at risk, "
-                       f"so the survival curve stops there, before {min(result.survival_months):g} months.")
+        return text + (f"; after {months_text(end, 1)} of tenure fewer than {result.min_at_risk} accounts remain at "
+                       f"risk, so the survival curve stops there, before {min(result.survival_months):g} months.")
     if np.isfinite(row["median_months"]):
         text += f"; half are gone by {_median(row)}"
     elif end is not None:
         text += (f"; more than half are still paying at {months_text(end, 1)}, where the curve stops (fewer than "
-                 f"{result.min_at_risk} accounts at risk there)")
+                 f"{result.min_at_risk} accounts remain at risk after it)")
     else:
         text += "; the median lifetime is not reached (more than half are still paying at the longest follow-up)"
     return text + "."
@@ -163,7 +163,7 @@ def size_rule_sentence(result: Result) -> str:
             names = ", ".join(f"{g} ({plural(n, 'account')})" for g, n in small.items())
             left.append(f"{kind} {names}" if len(small) == 1 else f"{kind}s {names}")
     text = (f"A group needs at least {result.min_accounts} accounts for a curve, and a curve stops at the first "
-            f"tenure where fewer than {result.min_at_risk} accounts remain at risk: nothing past it is estimated.")
+            f"tenure after which fewer than {result.min_at_risk} accounts remain at risk: nothing past it is estimated.")
     if left:
         text += " Left out for that reason: " + "; ".join(left) + "."
     return text
