@@ -213,7 +213,8 @@ def decomposition_bars(result: Result, top: int = 8):
         part = decomposition[decomposition["metric"] == metric]
         part = part.reindex(part["total_effect"].abs().sort_values(ascending=False).index).head(top)
         y = np.arange(len(part))
-        ax.barh(y - 0.2, part["mix_effect"] * 100, height=0.4, color=PALETTE[2], label="mix (share of base moved)")
+        ax.barh(y - 0.2, part["mix_effect"] * 100, height=0.4, color=PALETTE[2],
+                label="mix (share moved, against the overall rate)")
         ax.barh(y + 0.2, part["rate_effect"] * 100, height=0.4, color=PALETTE[0], label="rate (own churn moved)")
         err = np.clip(np.vstack([part["total_effect"] - part["total_low"], part["total_high"] - part["total_effect"]]),
                       0, None) * 100
@@ -229,6 +230,6 @@ def decomposition_bars(result: Result, top: int = 8):
         ax.set_xlabel("contribution to the change (percentage points)")
         ax.xaxis.set_major_locator(mticker.MaxNLocator(6))
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: number(v, 2, signed=True)))
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2)
     fig.tight_layout()
     return fig
