@@ -376,7 +376,9 @@ def test_ttv_hazard_ratio_bias_and_coverage_on_three_seeds():
     frailty causes (docs/synthetic-world.md: 1.73 recovered for 1.8 planted, a log error of 0.04). A
     day-0 comparison ('reached value ever', immortal time) misses by far more. At least two of the three
     95% intervals must cover the truth (with true 95% coverage that fails with probability 0.7%).
-    The 20-seed table (bias, coverage) is in the commit that added this test."""
+    Over 20 seeds (tests/survival_coverage.py, seeds 1-20): mean 0.569 for 0.556, log bias +0.020, log
+    RMSE 0.10, coverage 20/20; in the null world (planted 1.0) mean 1.054, log bias +0.045 (1.5 Monte
+    Carlo standard errors), log RMSE 0.13, coverage 20/20."""
     from survival_coverage import summarise, ttv_hazard_ratio_run
 
     runs = [ttv_hazard_ratio_run(seed) for seed in (1, 2, 3)]

@@ -22,8 +22,12 @@ from .result import Result
 
 # ---- the report's charts ------------------------------------------------------------------------
 def cohort_survival(result: Result):
-    """Share of each onboarding cohort still paying (up to six cohorts followed for six months; fewer
-    when fewer are; nothing drawn without a cohort curve: the words say why)."""
+    """Share of each onboarding cohort still paying (up to six cohorts followed for six months, or all
+    when none is); when no cohort has a curve, all accounts and the segments followed to the first
+    tenure of the survival table (nothing when none is: the words say why)."""
+    if not result.km_cohort:  # no cohort is big enough: the curves of all accounts and of the segments
+        return km_chart({**result.km_overall, **result.km_segment}, words.cohort_chart_title(result),
+                        min_follow_up=min(result.survival_months))
     followed = [k for k, f in result.km_cohort.items() if float(f.durations.max()) >= 6]
     return km_chart(result.km_cohort, words.cohort_chart_title(result), min_follow_up=6 if followed else 0)
 

@@ -378,8 +378,11 @@ def method_note(result: Result) -> str:
     return text
 
 
-def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: Sequence[float]) -> pd.DataFrame:
-    """The survival table as a reader sees it: 'estimate (low–high)' strings."""
+def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: Sequence[float],
+                     ends: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """The survival table as a reader sees it: 'estimate (low–high)' strings. ``ends``: where a
+    group's curve stops because too few remain at risk (a median not reached is 'not reached by' it)."""
+    ends = ends or {}
     out = pd.DataFrame({"group": table["group"], "accounts": table["accounts"].map("{:,}".format),
                         "churned": table["churned"].map("{:,}".format)})
     for m in months:
@@ -387,8 +390,9 @@ def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: 
         out[f"paying at {m:g} mo"] = [_share_of(v, lo, hi) if np.isfinite(v) else "–"
                                       for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
     out["median lifetime (mo)"] = [
-        f"{number(v, 0)} ({_median_interval(lo, hi)})" if np.isfinite(v) else "not reached"
-        for v, lo, hi in zip(table["median_months"], table["median_lower"], table["median_upper"])]
+        f"{number(v, 0)} ({_median_interval(lo, hi)})" if np.isfinite(v)
+        else f"not reached by {number(ends[g], 1)} mo" if g in ends else "not reached"
+        for g, v, lo, hi in zip(table["group"], table["median_months"], table["median_lower"], table["median_upper"])]
     for h in rmst_months:
         k = f"rmst_{h:g}m"
         out[f"paid months of first {h:g}"] = [_with_interval(v, lo, hi, "number", 1) if np.isfinite(v) else "–"
@@ -423,7 +427,9 @@ def survival_tables(result: Result) -> list:
     for kind in ["all accounts", "segment", "cohort"]:
         rows = result.survival_of(kind)
         if len(rows):
-            blocks.append(Table(display_survival(rows, result.survival_months, result.rmst_months), caption=kind))
+            curves = {"all accounts": result.km_overall, "segment": result.km_segment, "cohort": result.km_cohort}[kind]
+            blocks.append(Table(display_survival(rows, result.survival_months, result.rmst_months,
+                                                 getattr(curves, "ends", {})), caption=kind))
         elif kind == "cohort":
             blocks.append(result.unavailable.get("cohorts", "No onboarding cohort has a curve."))
         elif kind == "segment":
@@ -438,7 +444,8 @@ def outcome_blocks(result: Result) -> list:
     if not result.has_onboarding:
         return [result.unavailable.get("onboarding", "")]
     return [
-        Table(display_survival(result.survival_of("onboarding"), result.survival_months, result.rmst_months),
+        Table(display_survival(result.survival_of("onboarding"), result.survival_months, result.rmst_months,
+                               getattr(result.km_outcome, "ends", {})),
               caption=f"survival from day {result.landmark_days}, by onboarding outcome"),
         outcome_sentence(result) + " " + outcome_logrank_sentence(result),
         naive_warning(result),
@@ -492,6 +499,8 @@ def ltv_blocks(result: Result) -> list:
 
 # ---- chart titles ---------------------------------------------------------------------------------
 def cohort_chart_title(result: Result) -> str:
+    if not result.km_cohort:  # the chart shows all accounts and the segments instead
+        return "Share still paying by months since first payment: all accounts and segments (no cohort curve)"
     return "Share of each onboarding cohort still paying, by months since first payment"
 
 
