@@ -18,10 +18,10 @@ from ...style import PALETTE, money, percent
 from ...text import number, pct, points
 from .compute_effects import power_at
 from .compute_readout import Readout
-from .settings import is_binary
 from .words import chart_titles
 
-ARM_COLORS = [PALETTE[0], PALETTE[6]]  # treatment, control
+ARM_COLORS = [PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4], PALETTE[5]]  # treatment arms
+CONTROL_COLOR = PALETTE[6]
 POLICY_COLORS = {"top k% by predicted uplift": PALETTE[0], "top k% by churn risk": PALETTE[1], "random k%": PALETTE[6]}
 
 
@@ -40,20 +40,28 @@ def _intervals(ax, est, low, high, ypos, colors) -> None:
 
 
 def balance(balance: pd.DataFrame, weighted: pd.DataFrame | None = None, title: str = "", max_rows: int = 20):
-    """Love plot: standardised mean difference per covariate (|SMD| > 0.1 is imbalance)."""
-    shown = balance.reindex(balance["smd"].abs().sort_values(ascending=False).index).head(max_rows)
-    fig, ax = plt.subplots(figsize=(8, 0.28 * len(shown) + 1.4))
-    ypos = np.arange(len(shown))
-    ax.scatter(shown["smd"], ypos, color=PALETTE[1], label="before weighting" if weighted is not None else "as assigned",
-               zorder=3)
+    """Love plot: standardised mean difference per covariate (|SMD| > 0.1 is imbalance); one marker
+    colour per treatment arm when several are compared with the control."""
+    arms = list(dict.fromkeys(balance["arm"])) if "arm" in balance else [None]
+    worst = balance.assign(a=balance["smd"].abs()).groupby("covariate", sort=False)["a"].max()
+    order = worst.sort_values(ascending=False).index[:max_rows]
+    fig, ax = plt.subplots(figsize=(8, 0.28 * len(order) + 1.4))
+    ypos = pd.Series(np.arange(len(order)), index=order)
+    for i, arm in enumerate(arms):
+        part = balance if arm is None else balance[balance["arm"] == arm]
+        part = part[part["covariate"].isin(order)]
+        label = ("before weighting" if weighted is not None else "as assigned") if len(arms) == 1 else f"{arm} vs control"
+        ax.scatter(part["smd"], ypos[part["covariate"]], color=ARM_COLORS[(i + 1) % len(ARM_COLORS)] if len(arms) > 1
+                   else PALETTE[1], label=label, zorder=3)
     if weighted is not None:
-        w = weighted.set_index("covariate").reindex(shown["covariate"])
-        ax.scatter(w["smd"], ypos, color=PALETTE[0], marker="D", label="after propensity weighting", zorder=3)
+        w = weighted.set_index("covariate").reindex(order)
+        ax.scatter(w["smd"], ypos.to_numpy(), color=PALETTE[0], marker="D", label="after propensity weighting", zorder=3)
+    if weighted is not None or len(arms) > 1:
         ax.legend(loc="lower right", fontsize=8)
     for x in (-0.1, 0.1):
         ax.axvline(x, color="#999", ls="--", lw=1)
     ax.axvline(0, color="#333", lw=0.8)
-    ax.set_yticks(ypos, shown["covariate"], fontsize=8)
+    ax.set_yticks(ypos.to_numpy(), list(order), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("standardised mean difference (treated minus control); dashed: ±0.1")
     ax.set_title(title or "Covariate balance between arms")
@@ -62,8 +70,9 @@ def balance(balance: pd.DataFrame, weighted: pd.DataFrame | None = None, title: 
 
 
 def effects(effects: pd.DataFrame, title: str = ""):
-    """One panel per outcome: each estimator's estimate with its 95% interval."""
+    """One panel per outcome: each comparison's estimators with their 95% intervals (primary in blue)."""
     outcomes = list(dict.fromkeys(effects["outcome"]))
+    several = effects["arm"].nunique() > 1
     fig, axes = plt.subplots(len(outcomes), 1, figsize=(9, 1.0 + 1.05 * len(effects)), squeeze=False)
     for ax, outcome in zip(axes[:, 0], outcomes):
         rows = effects[effects["outcome"] == outcome].reset_index(drop=True)
@@ -71,17 +80,18 @@ def effects(effects: pd.DataFrame, title: str = ""):
         colors = [PALETTE[0] if p else PALETTE[6] for p in rows["primary"]]
         _intervals(ax, rows["estimate"], rows["low"], rows["high"], ypos, colors)
         ax.axvline(0, color="#333", lw=0.8)
-        ax.set_yticks(ypos, rows["estimator"], fontsize=8)
+        labels = [f"{a}: {e}" for a, e in zip(rows["arm"], rows["estimator"])] if several else rows["estimator"]
+        ax.set_yticks(ypos, labels, fontsize=8)
         ax.invert_yaxis()
-        label = rows["outcome_label"].iloc[0]
-        if outcome == "retention":
+        label, unit = rows["outcome_label"].iloc[0], rows["unit"].iloc[0]
+        if unit == "points":
             _points(ax)
             ax.set_xlabel(f"effect on {label} (percentage points, 95% CI)")
-        elif outcome == "expansion_mrr":
+        elif unit == "money":
             money(ax, "x")
             ax.set_xlabel(f"effect on {label} (95% CI)")
         else:
-            ax.set_xlabel(f"effect on {label} (95% CI)")
+            ax.set_xlabel(f"effect on {label} ({rows['unit_label'].iloc[0]}, 95% CI)".replace(" (, ", " ("))
         ax.set_title(label[0].upper() + label[1:], fontsize=10, loc="left")
     fig.suptitle(title or "Effects with 95% intervals (primary estimator in blue)", x=0.01, ha="left",
                  fontweight="bold", fontsize=12)
@@ -95,7 +105,8 @@ def survival(result: dict, horizon_days: float, title: str = ""):
 
     fig, ax = plt.subplots(figsize=(9, 4.6))
     fitters = list(result["fitters"].values())
-    for kmf, color in zip(fitters, ARM_COLORS):
+    colors = [ARM_COLORS[i % len(ARM_COLORS)] for i in range(len(fitters) - 1)] + [CONTROL_COLOR]
+    for kmf, color in zip(fitters, colors):
         kmf.plot_survival_function(ax=ax, color=color, ci_alpha=0.15)
     read_at = result.get("horizon_days", horizon_days)
     ax.axvline(read_at, color="#999", ls="--", lw=1)
@@ -278,14 +289,15 @@ def _top_k(r: Readout, title: str):
     u = r.uplift
     assert u is not None, "the top-k chart is drawn only for a readout with uplift models"
     overall = r.effects[r.effects["primary"] & (r.effects["outcome"] == u["outcome"])]["estimate"]
-    return top_k(u["top_k"], float(overall.iloc[0]) if len(overall) else None, is_binary(u["outcome"]), title)
+    return top_k(u["top_k"], float(overall.iloc[0]) if len(overall) else None, u["binary"], title)
 
 
 def _power(r: Readout, title: str):
     row = r.primary_effect()
     assert row is not None, "the power chart is drawn only for a readout with a primary estimate"
-    return power_curve(row["se"], int(row["n_treated"]), int(row["n_control"]), row["estimate"], row["mde"], r.alpha,
-                       r.power, is_binary(r.settings.primary), title)
+    # at the level the MDE is stated at: alpha over the comparisons with the control (Bonferroni)
+    return power_curve(row["se"], int(row["n_treated"]), int(row["n_control"]), row["estimate"], row["mde"],
+                       r.alpha / int(row["comparisons"]), r.power, bool(row["binary"]), title)
 
 
 _CHARTS: dict[str, Callable] = {
@@ -294,9 +306,9 @@ _CHARTS: dict[str, Callable] = {
     "effects": lambda r, title: effects(r.effects, title),
     "observational": lambda r, title: observational(r.observational, title),
     "event_study": lambda r, title: event_study(r.event_study, title),
-    "qini": lambda r, title: qini(r.uplift["qini"], r.uplift["chosen"], title, is_binary(r.uplift["outcome"])),
+    "qini": lambda r, title: qini(r.uplift["qini"], r.uplift["chosen"], title, r.uplift["binary"]),
     "top_k": _top_k,
-    "segments": lambda r, title: segments(r.segments, is_binary(r.uplift["outcome"]), title),
+    "segments": lambda r, title: segments(r.segments, r.uplift["binary"], title),
     "targeting": lambda r, title: targeting(r.targeting, title),
     "power": _power,
 }

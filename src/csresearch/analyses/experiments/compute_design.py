@@ -26,21 +26,33 @@ _NAMES = itertools.count()  # unique names for frames registered on a shared Duc
 
 def srm_test(counts: Mapping[str, int], expected_split: Mapping[str, float] | None = None,
              alpha: float = 0.001) -> dict:
-    """Sample-ratio mismatch: chi-square goodness of fit of the arm counts to the intended split.
+    """Sample-ratio mismatch: chi-square goodness of fit of the arm counts to the planned split.
 
-    ``expected_split`` maps arm -> intended share (normalised; equal split if None). ``alpha`` is
-    strict (0.001 by convention) because SRM is checked on every experiment and a flag stops the read.
+    ``expected_split`` maps arm -> planned share (normalised; equal split if None). An arm of the
+    plan with no account is counted as 0 observed; an arm found in the data but absent from the plan
+    is a mismatch by itself (``unplanned``, flagged whatever the p-value: nobody should be there).
+    ``alpha`` is strict (0.001 by convention) because SRM is checked on every experiment and a flag
+    stops the read.
     """
     from scipy.stats import chisquare
 
-    arms = list(counts)
-    observed = np.array([counts[a] for a in arms], dtype=float)
-    shares = np.array([(expected_split or {}).get(a, 1.0) if expected_split else 1.0 for a in arms], dtype=float)
+    planned = dict(expected_split) if expected_split else {a: 1.0 for a in counts}
+    arms = list(dict.fromkeys([*planned, *counts]))
+    unplanned = [a for a in counts if a not in planned and counts[a] > 0]
+    tested = [a for a in arms if a in planned]
+    observed = np.array([counts.get(a, 0) for a in tested], dtype=float)
+    shares = np.array([planned[a] for a in tested], dtype=float)
     shares = shares / shares.sum()
     expected = shares * observed.sum()
-    stat, p = chisquare(observed, expected)
-    return {"arms": arms, "observed": observed.astype(int).tolist(), "expected_share": shares.tolist(),
-            "chi2": float(stat), "p_value": float(p), "alpha": alpha, "flagged": bool(p < alpha)}
+    if observed.sum() > 0 and (expected > 0).all():
+        stat, p = chisquare(observed, expected)
+    else:  # no account in the planned arms, or a planned share of 0: no test, only the plain mismatch
+        stat, p = float("nan"), float("nan")
+    flagged = bool(unplanned) or bool(np.isfinite(p) and p < alpha)
+    return {"arms": tested, "observed": observed.astype(int).tolist(), "expected_share": shares.tolist(),
+            "planned": expected_split is not None, "unplanned": unplanned,
+            "unplanned_counts": [int(counts[a]) for a in unplanned],
+            "chi2": float(stat), "p_value": float(p), "alpha": alpha, "flagged": flagged}
 
 
 def standardized_differences(frame: pd.DataFrame, treated: str, covariates: Sequence[str],
@@ -76,13 +88,36 @@ def standardized_differences(frame: pd.DataFrame, treated: str, covariates: Sequ
     return pd.DataFrame(rows, columns=["covariate", "mean_treated", "mean_control", "smd", "imbalanced"])
 
 
-def compliance_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Accounts and exposure per arm (``exposed`` may be missing: then unknown)."""
-    out = frame.groupby("arm", sort=False).agg(accounts=("account_id", "size"),
-                                               exposed=("exposed", lambda s: s.fillna(False).astype(bool).sum()),
-                                               exposure_known=("exposed", lambda s: s.notna().sum()))
-    out["share_exposed"] = np.where(out["exposure_known"] > 0, out["exposed"] / out["exposure_known"].clip(lower=1), np.nan)
+def compliance_table(frame: pd.DataFrame, arms: Sequence[str] | None = None) -> pd.DataFrame:
+    """Accounts and exposure per arm, in the order of ``arms``. ``exposed`` is 1/0, or NaN where it
+    was not recorded; ``share_exposed`` is among the accounts whose exposure is known (NaN if none)."""
+    exposed = frame["exposed"].astype(float)
+    out = (frame.assign(_known=exposed.notna(), _exposed=exposed.fillna(0.0))
+                .groupby("arm", sort=False)
+                .agg(accounts=("account_id", "size"), exposed=("_exposed", "sum"), exposure_known=("_known", "sum")))
+    if arms is not None:
+        out = out.reindex([a for a in arms if a in out.index])
+    out["exposed"] = out["exposed"].astype(int)
+    out["exposure_known"] = out["exposure_known"].astype(int)
+    out["share_exposed"] = np.where(out["exposure_known"] > 0, out["exposed"] / out["exposure_known"].clip(lower=1),
+                                    np.nan)
     return out.reset_index()
+
+
+def assigned_arms(ds, experiment_id: str, as_of: pd.Timestamp) -> pd.Series:
+    """Accounts per arm of one experiment assigned by ``as_of`` (every arm, read or not)."""
+    counts = ds.sql("SELECT arm, count(*) AS accounts FROM experiments WHERE experiment_id = ? AND assigned_at <= ? "
+                    "GROUP BY arm ORDER BY arm", [experiment_id, pd.Timestamp(as_of).date()])
+    return counts.set_index("arm")["accounts"].astype(int)
+
+
+def treatment_arms(settings: ExperimentSettings, arms_found: Sequence[str]) -> list[str]:
+    """The treatment arms read: the ones the settings list (in their order), or every arm found but
+    the control (sorted)."""
+    listed = settings.treatment_arms_listed
+    if listed:
+        return [a for a in listed if a in set(arms_found)]
+    return sorted(a for a in arms_found if a != settings.control_arm)
 
 
 def experiment_windows(ds, experiments: Mapping[str, Experiment | Mapping] | None = None,
@@ -151,7 +186,13 @@ def experiment_frame(ds, settings: ExperimentSettings, as_of: pd.Timestamp,
     - usage_change: events per 30 days in [assigned, +horizon) minus in [assigned - pre, assigned);
     - expansion_mrr: MRR increase from assignment to the horizon, floored at 0 (a churned account
       expanded by 0; the loss is the retention outcome's);
-    - survival: days from assignment to churn, censored at ``as_of``.
+    - survival: days from assignment to churn, censored at ``as_of``;
+    - each event outcome (``settings.event_outcomes``): yes/no, count or amount of the named events in
+      [assigned, assigned + its horizon), for every assigned account (paying or not), NaN until that
+      horizon has passed by ``as_of`` (and when there is no ``usage_events`` table).
+
+    Arms read: the control and the treatment arms (:func:`treatment_arms`); ``treated`` is 1 for
+    every treatment arm. ``exposed`` is 1/0, NaN where not recorded.
 
     With ``control_index_date="matched"`` the control arm's index dates are drawn from the treated
     arm's (see :class:`ExperimentSettings`); ``recorded_assigned_at`` keeps the table's date.
@@ -162,9 +203,11 @@ def experiment_frame(ds, settings: ExperimentSettings, as_of: pd.Timestamp,
                  [settings.experiment_id])
     asg["assigned_at"] = pd.to_datetime(asg["assigned_at"])
     asg = asg[asg["assigned_at"] <= as_of].reset_index(drop=True)
-    treatment_arm = settings.treatment_arm
-    asg["treated"] = ((asg["arm"] == treatment_arm) if treatment_arm else (asg["arm"] != settings.control_arm)).astype(int)
-    asg = asg[(asg["arm"] == settings.control_arm) | (asg["treated"] == 1)].reset_index(drop=True)
+    # exposure is 1/0, or NaN where not recorded (the column may be missing from the data altogether)
+    asg["exposed"] = asg["exposed"].astype("Float64").astype(float) if "exposed" in asg else np.nan
+    read = [settings.control_arm, *treatment_arms(settings, asg["arm"].unique())]
+    asg = asg[asg["arm"].isin(read)].reset_index(drop=True)
+    asg["treated"] = (asg["arm"] != settings.control_arm).astype(int)
     asg["recorded_assigned_at"] = asg["assigned_at"]
     if settings.control_index_date == "matched" and asg["treated"].any():
         # immortal time: a user had to stay a customer until adopting, so compare from the same kind
@@ -216,6 +259,7 @@ def experiment_frame(ds, settings: ExperimentSettings, as_of: pd.Timestamp,
             )
         else:
             tickets = pd.DataFrame(columns=["account_id", "tickets_pre"])
+        events = _event_outcomes(ds, settings, name)
     finally:
         ds.con.unregister(name)
 
@@ -226,7 +270,8 @@ def experiment_frame(ds, settings: ExperimentSettings, as_of: pd.Timestamp,
     frame = (asg.merge(accounts[keep_cols], on="account_id", how="left")
                 .merge(mrr, on="account_id", how="left")
                 .merge(usage, on="account_id", how="left")
-                .merge(tickets, on="account_id", how="left"))
+                .merge(tickets, on="account_id", how="left")
+                .merge(events, on="account_id", how="left"))
     first_paid = pd.to_datetime(frame["first_paid"]).fillna(pd.to_datetime(frame["created_at"]))
     frame["tenure_days"] = (frame["assigned_at"] - first_paid).dt.days.clip(lower=0)
     frame["tickets_pre"] = frame["tickets_pre"].fillna(0) if ds.has("support_tickets") else np.nan
@@ -267,11 +312,49 @@ def experiment_frame(ds, settings: ExperimentSettings, as_of: pd.Timestamp,
         frame["usage_change"] = np.where(mature & paying, frame["usage_post"] - frame["usage_pre"], np.nan)
     else:
         frame["usage_pre"] = frame["users_pre"] = frame["usage_post"] = frame["usage_change"] = np.nan
+    for outcome in settings.event_outcomes:
+        spec = settings.outcome(outcome)
+        observable = (frame["assigned_at"] + pd.Timedelta(days=spec.horizon_days)) <= as_of
+        count = pd.to_numeric(frame.pop(f"_count_{outcome}")).fillna(0.0)
+        amount = pd.to_numeric(frame.pop(f"_amount_{outcome}")).fillna(0.0)
+        value = (count > 0).astype(float) if spec.kind == "yes_no" else count if spec.kind == "count" else amount
+        frame[spec.column] = value.where(observable & ds.has("usage_events"))
     if segment_column in frame:
         frame["segment_for_report"] = frame[segment_column].fillna("unknown").astype(str)
     else:
         frame["segment_for_report"] = "all"
     return frame.drop(columns=["events_pre", "events_post", "first_paid"])
+
+
+def _event_outcomes(ds, settings: ExperimentSettings, assignments: str) -> pd.DataFrame:
+    """Per account, for each event outcome: how many of its events, and the sum of their quantity,
+    fell in [assigned_at, assigned_at + its horizon) (aggregated on the engine)."""
+    specs = [settings.outcome(o) for o in settings.event_outcomes]
+    columns = ["account_id"] + [f"_{k}_{s.name}" for s in specs for k in ("count", "amount")]
+    if not specs or not ds.has("usage_events"):
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "account_id" else float) for c in columns})
+
+    def names(events) -> str:
+        return ", ".join("'" + e.replace("'", "''") + "'" for e in events)
+
+    parts = []
+    for i, s in enumerate(specs):
+        where = f"e.event_name IN ({names(s.events)}) AND e.event_time < a.assigned_at + INTERVAL {int(s.horizon_days)} DAY"
+        parts.append(f"count(*) FILTER (WHERE {where}) AS _c{i}, "
+                     f"coalesce(sum(coalesce(e.quantity, 1)) FILTER (WHERE {where}), 0) AS _a{i}")
+    longest = max(int(s.horizon_days) for s in specs)
+    every = sorted({e for s in specs for e in s.events})
+    out = ds.sql(
+        f"""
+        SELECT a.account_id, {", ".join(parts)}
+        FROM {assignments} a JOIN usage_events e ON e.account_id = a.account_id
+         AND e.event_time >= a.assigned_at AND e.event_time < a.assigned_at + INTERVAL {longest} DAY
+         AND e.event_name IN ({names(every)})
+        GROUP BY a.account_id
+        """
+    )
+    return out.rename(columns={f"_{k[0]}{i}": f"_{k}_{s.name}" for i, s in enumerate(specs)
+                               for k in ("count", "amount")})[columns]
 
 
 def usage_panel(ds, frame: pd.DataFrame, as_of: pd.Timestamp, periods_before: int = 6, periods_after: int = 6,

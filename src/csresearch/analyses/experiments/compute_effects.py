@@ -186,63 +186,121 @@ def _area_between(kmf, start: float, stop: float) -> float:
     return float(np.sum(sf.to_numpy() * np.diff(times)))
 
 
-def survival_by_arm(duration, event, treated, horizon_days: float, labels: tuple[str, str] = ("treatment", "control"),
-                    alpha: float = 0.05, weights=None) -> dict:
-    """Kaplan-Meier per arm, Cox hazard ratio (treated vs control), log-rank test and the RMST
-    difference up to ``horizon_days`` (days of paying gained per account within the horizon).
+def survival_by_arm(duration, event, arm, control: str, horizon_days: float, alpha: float = 0.05,
+                    weights=None) -> dict:
+    """Kaplan-Meier per arm and, for each treatment arm against the control, the Cox hazard ratio, the
+    log-rank test and the RMST difference up to ``horizon_days`` (days of paying gained per account
+    within the horizon), each fitted on that arm and the control only.
 
-    Accounts still paying at the report date are censored there (not counted as retained forever).
-    ``weights`` (non-randomised studies: 1 for users, e/(1-e) for non-users) gives the curves and the
-    hazard ratio of non-users reweighted to look like users; the Cox interval is then the robust
-    (sandwich) one and the RMST variance is inflated by Kish's design effect (an approximation).
+    ``arm`` labels each account; every label but ``control`` is a treatment arm (in order of first
+    appearance). Accounts still paying at the report date are censored there (not counted as retained
+    forever). ``weights`` (non-randomised studies: 1 for users, e/(1-e) for non-users) gives the curves
+    and the hazard ratio of non-users reweighted to look like users; the Cox interval is then the
+    robust (sandwich) one and the RMST variance is inflated by Kish's design effect (an approximation).
+    A contrast in which either arm has no churn has no hazard ratio (``hazard_ratio`` NaN: the Cox
+    estimate would run off to 0 or infinity); its RMST difference still stands.
     """
+    duration = np.asarray(duration, dtype=float)
+    event = np.asarray(event).astype(bool)
+    labels = np.asarray(arm).astype(str)
+    w = np.ones(len(duration)) if weights is None else np.asarray(weights, dtype=float)
+    arms = [a for a in dict.fromkeys(labels) if a != control]
+    fitters, rmst, at_h, events, contrasts = {}, {}, {}, {}, []
+    for a in arms:
+        m = (labels == a) | (labels == control)
+        part = _two_arms(duration[m], event[m], labels[m] == a, horizon_days, (a, control), alpha, w[m],
+                         weights is not None)
+        fitters.update(part.pop("fitters"))
+        rmst.update(part.pop("rmst"))
+        at_h.update(part.pop("survival_at_horizon"))
+        events.update(part.pop("events"))
+        contrasts.append({"arm": a, **part})
+    curves = []
+    for label, kmf in fitters.items():
+        sf = kmf.survival_function_.join(kmf.confidence_interval_)
+        sf.columns = ["survival", "low", "high"]
+        curves.append(sf.reset_index(names="days").assign(arm=label))
+    return {
+        "curves": pd.concat(curves, ignore_index=True),
+        "fitters": {a: fitters[a] for a in [*arms, control]},
+        "weighted": weights is not None,
+        "control": control,
+        "arms": arms,
+        "contrasts": contrasts,
+        "rmst": rmst,
+        "survival_at_horizon": {a: at_h[a] for a in [*arms, control]},
+        "horizon_days": horizon_days,
+        "events": {a: events[a] for a in [*arms, control]},
+    }
+
+
+def _two_arms(duration: np.ndarray, event: np.ndarray, treated: np.ndarray, horizon_days: float,
+              labels: tuple[str, str], alpha: float, w: np.ndarray, weighted: bool) -> dict:
+    """One treatment arm against the control: both Kaplan-Meier curves, Cox, log-rank and RMST."""
     import warnings as _warnings
 
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import logrank_test
     from scipy.stats import norm
 
-    duration = np.asarray(duration, dtype=float)
-    event = np.asarray(event).astype(bool)
-    treated = np.asarray(treated).astype(bool)
-    w = np.ones(len(duration)) if weights is None else np.asarray(weights, dtype=float)
     q = norm.ppf(1 - alpha / 2)
-    curves, fitters, rmst = [], {}, {}
+    fitters, rmst = {}, {}
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")  # lifelines warns that weighted KM intervals are approximate
         for flag, label in ((True, labels[0]), (False, labels[1])):
             arm = treated == flag
             kmf = KaplanMeierFitter(alpha=alpha).fit(duration[arm], event[arm], label=label, weights=w[arm])
             fitters[label] = kmf
-            sf = kmf.survival_function_.join(kmf.confidence_interval_)
-            sf.columns = ["survival", "low", "high"]
-            curves.append(sf.reset_index(names="days").assign(arm=label))
             mean, var = rmst_with_variance(kmf, horizon_days)
             deff = len(w[arm]) * np.sum(w[arm] ** 2) / np.sum(w[arm]) ** 2
             rmst[label] = (mean, var * deff)
-        frame = pd.DataFrame({"duration": duration, "event": event.astype(int), "treated": treated.astype(int), "w": w})
-        cph = CoxPHFitter(alpha=alpha).fit(frame, "duration", "event", weights_col="w", robust=weights is not None)
-        lr = logrank_test(duration[treated], duration[~treated], event[treated], event[~treated],
-                          weights_A=w[treated], weights_B=w[~treated])
+        hr = {"hazard_ratio": float("nan"), "hazard_ratio_low": float("nan"), "hazard_ratio_high": float("nan"),
+              "hazard_ratio_p": float("nan"), "logrank_p": float("nan")}
+        if event[treated].any() and event[~treated].any():
+            frame = pd.DataFrame({"duration": duration, "event": event.astype(int), "treated": treated.astype(int),
+                                  "w": w})
+            cph = CoxPHFitter(alpha=alpha).fit(frame, "duration", "event", weights_col="w", robust=weighted)
+            lr = logrank_test(duration[treated], duration[~treated], event[treated], event[~treated],
+                              weights_A=w[treated], weights_B=w[~treated])
+            row = cph.summary.loc["treated"]
+            hr = {"hazard_ratio": float(row["exp(coef)"]),
+                  "hazard_ratio_low": float(row[f"exp(coef) lower {100 * (1 - alpha):.0f}%"]),
+                  "hazard_ratio_high": float(row[f"exp(coef) upper {100 * (1 - alpha):.0f}%"]),
+                  "hazard_ratio_p": float(row["p"]), "logrank_p": float(lr.p_value)}
     diff = rmst[labels[0]][0] - rmst[labels[1]][0]
     se = math.sqrt(rmst[labels[0]][1] + rmst[labels[1]][1])
-    row = cph.summary.loc["treated"]
-    at_h = {label: float(f.survival_function_at_times(horizon_days).iloc[0]) for label, f in fitters.items()}
     return {
-        "curves": pd.concat(curves, ignore_index=True),
         "fitters": fitters,
-        "weighted": weights is not None,
-        "hazard_ratio": float(row["exp(coef)"]),
-        "hazard_ratio_low": float(row[f"exp(coef) lower {100 * (1 - alpha):.0f}%"]),
-        "hazard_ratio_high": float(row[f"exp(coef) upper {100 * (1 - alpha):.0f}%"]),
-        "hazard_ratio_p": float(row["p"]),
-        "logrank_p": float(lr.p_value),
+        **hr,
         "rmst": {k: v[0] for k, v in rmst.items()},
         "rmst_difference": Effect(diff, diff - q * se, diff + q * se,
                                   float(2 * (1 - norm.cdf(abs(diff) / se))) if se > 0 else float("nan"),
                                   f"RMST difference to {horizon_days:.0f} days", se,
                                   int(treated.sum()), int((~treated).sum())),
-        "survival_at_horizon": at_h,
-        "horizon_days": horizon_days,
+        "survival_at_horizon": {label: float(f.survival_function_at_times(horizon_days).iloc[0])
+                                for label, f in fitters.items()},
         "events": {labels[0]: int(event[treated].sum()), labels[1]: int(event[~treated].sum())},
     }
+
+
+def arm_summary(y, binary: bool, alpha: float = 0.05) -> dict:
+    """One arm's outcome with its interval: a share with its Wilson interval, or a mean with its t
+    interval. ``n`` counts the accounts with the outcome observed."""
+    from scipy.stats import t as student_t
+
+    from ...core.stats import wilson_interval
+
+    y = np.asarray(y, dtype=float)
+    y = y[~np.isnan(y)]
+    n = len(y)
+    if n == 0:
+        return {"n": 0, "mean": float("nan"), "low": float("nan"), "high": float("nan")}
+    mean = float(y.mean())
+    if binary:
+        low, high = wilson_interval(float(y.sum()), n, alpha=alpha)
+    elif n > 1:
+        half = float(student_t.ppf(1 - alpha / 2, n - 1) * y.std(ddof=1) / math.sqrt(n))
+        low, high = mean - half, mean + half
+    else:
+        low = high = float("nan")
+    return {"n": n, "mean": mean, "low": float(low), "high": float(high)}

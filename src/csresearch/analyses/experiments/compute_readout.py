@@ -1,11 +1,14 @@
 """One readout per experiment, in the order a sceptical reader asks:
 
-1. **Design checks**: sample-ratio mismatch, covariate balance, exposure.
-2. **Average effects**: intention to treat with its interval, CUPED-adjusted (the primary estimate),
-   the effect on the exposed when exposure is partial; churn from survival curves per arm.
+1. **Design checks**: sample-ratio mismatch against the planned split, covariate balance of each
+   treatment arm against the control, exposure.
+2. **Average effects**, each treatment arm against the control (``compute_arms``): intention to treat
+   with its interval, CUPED-adjusted (the primary estimate), the effect on the exposed when exposure is
+   recorded and partial; Holm-adjusted across arms; each arm's own outcome; the outcomes that cannot
+   be measured and why; churn from survival curves per arm.
 3. **Not randomised** (users vs non-users): the naive difference beside inverse-propensity and doubly
    robust estimates, difference-in-differences with its event study and pre-trend test.
-4. **Heterogeneous effects** (randomised): cross-fitted uplift models, the model chosen on one half of
+4. **Heterogeneous effects** (randomised, one comparison): cross-fitted uplift models, the model chosen on one half of
    the held-out predictions and judged on the other; effect by segment.
 5. **Targeting and ROI**: incremental retained ARR against the cost of treating.
 6. **Power**: the minimum detectable effect and the power for the observed effect.
@@ -29,19 +32,21 @@ from .compute_adoption import (
     cross_fitted_propensity,
     did_relative,
     event_study,
-    ipw_att,
     naive_relative,
     pretrend_test,
 )
+from .compute_arms import POOLED, arm_outcomes, contrasts, holm_across_arms, outcome_effects
 from .compute_design import (
+    assigned_arms,
     compliance_table,
     experiment_frame,
     experiments_in_month,
     srm_test,
     standardized_differences,
+    treatment_arms,
     usage_panel,
 )
-from .compute_effects import Effect, average_effect, cuped, minimum_detectable_effect, power_at, survival_by_arm, wald_iv
+from .compute_effects import average_effect, survival_by_arm
 from .compute_uplift import (
     cross_fitted_uplift,
     effects_by_segment,
@@ -51,17 +56,21 @@ from .compute_uplift import (
     top_k_uplift,
     uplift_scores,
 )
-from .settings import MODELS, Experiment, ExperimentSettings, is_binary, outcome_label, settings_for
+from .settings import MODELS, Experiment, ExperimentSettings, OutcomeSpec, settings_for
 
-# pre-period covariates CUPED regresses each outcome on (measured before assignment, so the
-# adjustment cannot absorb any of the treatment's effect)
-CUPED_COVARIATES = ("usage_pre", "mrr_at_assignment", "tenure_days")
 NUMERIC_COVARIATES = ("tenure_days", "mrr_at_assignment", "usage_pre", "users_pre", "tickets_pre")
+UNMEASURED_COLUMNS = ["outcome", "outcome_label", "kind", "arm", "reason", "horizon_days", "events", "accounts",
+                      "value", "observable_from"]
 
 
 @dataclass
 class Readout:
-    """Everything the report shows for one experiment (computed by :func:`read_experiment`)."""
+    """Everything the report shows for one experiment (computed by :func:`read_experiment`).
+
+    ``arms`` are the treatment arms compared with the control, in order; ``effects`` holds one row
+    per comparison (``arm``: a treatment arm, or ``compute_arms.POOLED``), outcome and estimator;
+    ``arm_outcomes`` each arm's own outcome; ``unmeasured`` the outcomes (or comparisons) that
+    cannot be measured, with a reason code (words.py says it in words)."""
 
     settings: ExperimentSettings
     frame: pd.DataFrame
@@ -69,11 +78,14 @@ class Readout:
     alpha: float
     power: float
     status: str = ""
+    arms: list[str] = field(default_factory=list)
     srm: dict = field(default_factory=dict)
     balance: pd.DataFrame = field(default_factory=pd.DataFrame)
     balance_weighted: pd.DataFrame | None = None
     compliance: pd.DataFrame = field(default_factory=pd.DataFrame)
     effects: pd.DataFrame = field(default_factory=pd.DataFrame)
+    arm_outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unmeasured: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMEASURED_COLUMNS))
     survival: dict | None = None
     observational: pd.DataFrame | None = None
     event_study: pd.DataFrame | None = None
@@ -87,10 +99,28 @@ class Readout:
     def experiment_id(self) -> str:
         return self.settings.experiment_id
 
-    def primary_effect(self) -> pd.Series | None:
+    @property
+    def comparisons(self) -> list[str]:
+        """The comparisons with the control, in the order the report shows them."""
         if self.effects.empty:
-            return None
-        rows = self.effects[(self.effects["outcome"] == self.settings.primary) & self.effects["primary"]]
+            return list(self.arms)
+        return list(dict.fromkeys(self.effects["arm"]))
+
+    def primary_effects(self) -> pd.DataFrame:
+        """The primary estimate of the primary outcome, one row per comparison."""
+        if self.effects.empty:
+            return self.effects
+        return self.effects[(self.effects["outcome"] == self.settings.primary) & self.effects["primary"]]
+
+    def primary_effect(self) -> pd.Series | None:
+        """The primary estimate of the primary outcome for the first comparison (None if none)."""
+        rows = self.primary_effects()
+        return rows.iloc[0] if len(rows) else None
+
+    def primary_unmeasured(self) -> pd.Series | None:
+        """Why the primary outcome cannot be measured, when it cannot (for the whole experiment)."""
+        u = self.unmeasured
+        rows = u[(u["outcome"] == self.settings.primary) & u["arm"].isna()] if len(u) else u
         return rows.iloc[0] if len(rows) else None
 
 
@@ -101,29 +131,39 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
                     event_study_periods: tuple[int, int] = (6, 6), seed: int = 0, status: str = "") -> Readout:
     """Compute every section of one experiment's report (see the module docstring for the order)."""
     frame = experiment_frame(ds, settings, as_of, reactivation_window_days, segment_column, seed=seed)
+    notes = []
+    found = assigned_arms(ds, settings.experiment_id, as_of)
+    arms = treatment_arms(settings, list(found.index))
     if not settings.randomized:
         # an observational comparison starts from accounts that were customers on their index date
         dropped = int((~frame["paying_at_assignment"]).sum())
         frame = frame[frame["paying_at_assignment"]].reset_index(drop=True)
         if dropped:
-            notes = [f"{dropped:,} accounts were not paying on their index date and are left out of this study."]
-        else:
-            notes = []
-    else:
-        notes = []
+            notes.append(f"{dropped:,} accounts were not paying on their index date and are left out of this study.")
+        if len(arms) > 1:
+            notes.append(f"Not randomised: the users of {', '.join(arms)} are compared together with "
+                         f"{settings.control_arm}.")
+    skipped = [a for a in found.index if a != settings.control_arm and a not in arms]
+    if skipped:
+        notes.append("Arms not read (not the control or a listed treatment arm): "
+                     + ", ".join(f"{a} ({found[a]:,} accounts)" for a in skipped) + ".")
     r = Readout(settings=settings, frame=frame, as_of=pd.Timestamp(as_of), alpha=alpha, power=power, status=status,
-                notes=notes)
-    arms = frame["arm"].value_counts()
-    if settings.control_arm not in arms or len(arms) < 2:
+                arms=arms, notes=notes)
+    counts = frame["arm"].value_counts()
+    if settings.control_arm not in counts or not any(a in counts for a in arms):
         r.notes.append(f"The control arm '{settings.control_arm}' or a treatment arm is missing "
-                       f"(arms found: {', '.join(arms.index) or 'none'}); nothing can be estimated.")
+                       f"(arms found: {', '.join(found.index) or 'none'}); nothing can be estimated.")
+        r.arms = [a for a in arms if a in counts]
         return r
+    r.arms = arms = [a for a in arms if a in counts]
+    order = [settings.control_arm, *arms]
     if settings.randomized:
-        r.srm = srm_test({a: int(arms.get(a, 0)) for a in arms.index}, settings.expected_split, srm_alpha)
+        # every arm assigned counts, read or not: a mismatch is about the assignment
+        r.srm = srm_test({a: int(n) for a, n in found.items()}, settings.expected_split, srm_alpha)
     categorical = [c for c in ("segment", "touch_tier", "region", "industry") if c in frame]
     numeric = [c for c in NUMERIC_COVARIATES if c in frame and frame[c].notna().any()]
-    r.balance = standardized_differences(frame, "treated", [*numeric, *categorical])
-    r.compliance = compliance_table(frame)
+    r.balance = _balance(frame, settings.control_arm, arms, [*numeric, *categorical])
+    r.compliance = compliance_table(frame, order)
     x = _design_matrix(frame, numeric, categorical)
 
     propensity = None
@@ -132,16 +172,22 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
         w = np.where(frame["treated"] == 1, 1.0, propensity / (1 - propensity))
         r.balance_weighted = standardized_differences(frame, "treated", [*numeric, *categorical], weights=w)
         frame["propensity"] = propensity
-    rows = []
-    for outcome in settings.outcomes:
-        rows += _outcome_effects(r, outcome, x, propensity, seed)
-    r.effects = pd.DataFrame(rows)
-    if len(r.effects):
-        from statsmodels.stats.multitest import multipletests
-
-        prim = r.effects["primary"]
-        r.effects["p_holm"] = np.nan
-        r.effects.loc[prim, "p_holm"] = multipletests(r.effects.loc[prim, "p_value"].fillna(1.0), method="holm")[1]
+        comparisons = [(arms[0] if len(arms) == 1 else POOLED, np.ones(len(frame), dtype=bool))]
+    else:
+        comparisons = contrasts(frame, settings.control_arm, arms, settings.pooled_contrast)
+    specs = [settings.outcome(o) for o in settings.outcomes]
+    rows, missing = [], []
+    for spec in specs:
+        got, lost = outcome_effects(frame, settings, spec, x, comparisons, propensity, alpha, power, seed,
+                                    ds.has("usage_events"), r.as_of)
+        rows += got
+        missing += lost
+    if rows:
+        r.effects = holm_across_arms(pd.DataFrame(rows))
+    if missing:
+        r.unmeasured = pd.DataFrame(missing).reindex(columns=UNMEASURED_COLUMNS)
+    r.arm_outcomes = arm_outcomes(frame, [sp for sp in specs if sp.name in set(r.effects.get("outcome", []))],
+                                  order, alpha)
 
     paying = frame["paying_at_assignment"] & (frame["duration_days"] > 0)
     if paying.sum() > 10 and frame.loc[paying, "churn_event"].sum() >= 5:
@@ -150,60 +196,38 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
         if propensity is not None:
             e = sub["propensity"].to_numpy()
             weights = np.where(sub["treated"] == 1, 1.0, e / (1 - e))
-        # the RMST and "still paying after" are read at the horizon, or at the longest follow-up both
-        # arms reach if the report date comes first (a KM curve is not extrapolated past its data)
-        followed = int(min(sub.loc[sub["treated"] == 1, "duration_days"].max(),
-                           sub.loc[sub["treated"] == 0, "duration_days"].max()))
-        r.survival = survival_by_arm(sub["duration_days"], sub["churn_event"], sub["treated"],
-                                     min(settings.horizon_days, followed),
-                                     (_arm_label(settings, frame), settings.control_arm), alpha, weights)
+        # the RMST and "still paying after" are read at the horizon, or at the longest follow-up every
+        # arm reaches if the report date comes first (a KM curve is not extrapolated past its data)
+        labels = np.where(sub["treated"] == 1, sub["arm"] if settings.randomized else comparisons[0][0],
+                          settings.control_arm)
+        followed = int(sub.groupby(labels)["duration_days"].max().min())
+        r.survival = survival_by_arm(sub["duration_days"], sub["churn_event"], labels, settings.control_arm,
+                                     min(settings.horizon_days, followed), alpha, weights)
     else:
         r.notes.append("Fewer than 5 churns among the assigned accounts: no survival curves.")
 
+    primary = settings.outcome(settings.primary)
     if not settings.randomized:
         r.observational = _observational(r, ds, event_study_periods)
-        r.segments = _observational_segments(frame, settings.primary, propensity, x, seed, alpha)
-    elif uplift_models:
-        r.uplift = _heterogeneity(r, x, uplift_models, uplift_folds, uplift_n_estimators, alpha, seed,
+        r.segments = _observational_segments(frame, primary, propensity, x, seed, alpha)
+    elif uplift_models and len(comparisons) == 1:
+        r.uplift = _heterogeneity(r, primary, x, uplift_models, uplift_folds, uplift_n_estimators, alpha, seed,
                                   targeting_shares)
+    elif uplift_models:
+        r.notes.append(f"Heterogeneous effects and targeting are estimated for a single comparison with the control; "
+                       f"with {len(comparisons)} comparisons each arm's average effect is read above instead (uplift "
+                       "models per arm would split the sample too thinly to rank accounts).")
     return r
 
 
-def _outcome_effects(r: Readout, outcome: str, x: pd.DataFrame, propensity, seed: int) -> list[dict]:
-    s, frame, alpha, power = r.settings, r.frame, r.alpha, r.power
-    y = frame[outcome]
-    observed = y.notna()
-    if outcome == "usage_change" and frame["usage_pre"].isna().all():
-        r.notes.append("No `usage_events` table: the usage outcome is skipped.")
-        return []
-    if observed.sum() < 10 or frame.loc[observed, "treated"].nunique() < 2:
-        r.notes.append(f"{outcome_label(outcome, s.horizon_days)}: too few accounts with the outcome observed "
-                       f"by {r.as_of.date()} to estimate.")
-        return []
-    binary = is_binary(outcome)
-    raw = average_effect(y, frame["treated"], binary, alpha)
-    rows = []
-    if s.randomized:
-        rows.append(_effect_row(outcome, "intention to treat", raw, s, alpha, power))
-        cov = x[[c for c in CUPED_COVARIATES if c in x]]
-        if cov.shape[1]:
-            adj, reduction = cuped(y, cov.to_numpy(), frame["treated"], alpha)
-            rows.append(_effect_row(outcome, "CUPED-adjusted intention to treat", adj, s, alpha, power,
-                                    primary=True, variance_reduction=reduction))
-        else:
-            rows[-1]["primary"] = True
-        if _partial_exposure(frame):
-            iv = wald_iv(y, frame["treated"], frame["exposed"].fillna(False).astype(float), alpha)
-            rows.append(_effect_row(outcome, "effect on the exposed (assignment as instrument)", iv, s, alpha, power))
-        return rows
-    rows.append(_effect_row(outcome, "naive users vs non-users", raw, s, alpha, power))
-    rows.append(_effect_row(outcome, "inverse-propensity weighted", ipw_att(y, frame["treated"], propensity, alpha),
-                            s, alpha, power))
-    mu0 = cross_fitted_outcome(x.to_numpy(), y.to_numpy(), (frame["treated"] == 0).to_numpy() & observed.to_numpy(),
-                               seed=seed, binary=binary)
-    rows.append(_effect_row(outcome, "doubly robust (AIPW)", aipw(y, frame["treated"], propensity, mu0, alpha=alpha),
-                            s, alpha, power, primary=True))
-    return rows
+def _balance(frame: pd.DataFrame, control: str, arms: Sequence[str], covariates: Sequence[str]) -> pd.DataFrame:
+    """Standardised differences of each treatment arm against the control (column ``arm``)."""
+    parts = []
+    for arm in arms:
+        sub = frame[frame["arm"].isin([arm, control])]
+        parts.append(standardized_differences(sub, "treated", covariates).assign(arm=arm))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["covariate", "mean_treated", "mean_control", "smd", "imbalanced", "arm"])
 
 
 def _observational(r: Readout, ds, periods: tuple[int, int]) -> pd.DataFrame:
@@ -253,42 +277,18 @@ def _observational(r: Readout, ds, periods: tuple[int, int]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _arm_label(settings: ExperimentSettings, frame: pd.DataFrame) -> str:
-    if settings.treatment_arm:
-        return settings.treatment_arm
-    arms = [a for a in frame["arm"].unique() if a != settings.control_arm]
-    return arms[0] if len(arms) == 1 else "treatment"
-
-
-def _partial_exposure(frame: pd.DataFrame) -> bool:
-    if "exposed" not in frame or frame["exposed"].isna().all():
-        return False
-    share = frame.groupby("treated")["exposed"].apply(lambda s: s.fillna(False).astype(float).mean())
-    return bool(share.get(1, 1.0) < 0.98 or share.get(0, 0.0) > 0.02)
-
-
-def _effect_row(outcome: str, estimator: str, e: Effect, settings: ExperimentSettings, alpha: float,
-                power: float, primary: bool = False, variance_reduction: float = float("nan")) -> dict:
-    mde = minimum_detectable_effect(e.se, e.n_treated, e.n_control, alpha, power)
-    return {"experiment_id": settings.experiment_id, "outcome": outcome,
-            "outcome_label": outcome_label(outcome, settings.horizon_days), "estimator": estimator,
-            "primary": primary, "estimate": e.estimate, "low": e.low, "high": e.high, "p_value": e.p_value,
-            "se": e.se, "n_treated": e.n_treated, "n_control": e.n_control, "mean_treated": e.mean_treated,
-            "mean_control": e.mean_control, "variance_reduction": variance_reduction, "mde": mde,
-            "power_at_observed": power_at(e.estimate, e.se, e.n_treated, e.n_control, alpha),
-            "method": e.method}
-
-
-def _heterogeneity(r: Readout, x: pd.DataFrame, models, folds, n_estimators, alpha, seed, shares) -> dict | None:
+def _heterogeneity(r: Readout, spec: OutcomeSpec, x: pd.DataFrame, models, folds, n_estimators, alpha, seed,
+                   shares) -> dict | None:
     s, frame = r.settings, r.frame
-    outcome = s.primary
-    binary = is_binary(outcome)
-    m = frame[outcome].notna().to_numpy()
+    outcome, binary = spec.name, spec.binary
+    if r.primary_effect() is None:
+        return None  # the primary outcome cannot be measured (said with its reason)
+    m = frame[spec.column].notna().to_numpy()
     if m.sum() < 200 or frame.loc[m, "treated"].nunique() < 2:
         r.notes.append("Fewer than 200 accounts with the outcome observed: heterogeneous effects not estimated.")
         return None
     sub = frame.loc[m].reset_index(drop=True)
-    xs, t, y = x.loc[m].reset_index(drop=True), sub["treated"].to_numpy(), sub[outcome].to_numpy()
+    xs, t, y = x.loc[m].reset_index(drop=True), sub["treated"].to_numpy(), sub[spec.column].to_numpy()
     share_treated = t.mean()
     scores = cross_fitted_uplift(xs, t, y, np.full(len(t), share_treated), models, folds, n_estimators, binary, seed)
     # model choice on one random half of the held-out predictions, judged on the other half
@@ -302,10 +302,11 @@ def _heterogeneity(r: Readout, x: pd.DataFrame, models, folds, n_estimators, alp
     interval = qini_interval(y[ev], t[ev], scores.loc[ev, chosen].to_numpy(), seed=seed)
     top = top_k_uplift(y[ev], t[ev], scores.loc[ev, chosen].to_numpy(), shares, binary, alpha)
     sub["predicted_uplift"] = scores[chosen].to_numpy()
-    r.segments = effects_by_segment(sub, outcome, "segment_for_report", binary, sub["predicted_uplift"].to_numpy(), alpha)
+    r.segments = effects_by_segment(sub, spec.column, "segment_for_report", binary, sub["predicted_uplift"].to_numpy(),
+                                    alpha)
     risk = None
     targeting = None
-    if outcome == "retention":
+    if spec.kind == "retention":
         risk = 1 - cross_fitted_outcome(xs.to_numpy(), y, t == 0, seed=seed, binary=True)
         arr = sub["arr_at_assignment"].to_numpy()
         population = int(frame["paying_at_assignment"].sum())
@@ -313,30 +314,33 @@ def _heterogeneity(r: Readout, x: pd.DataFrame, models, folds, n_estimators, alp
                                     s.cost_per_treated_account, shares, alpha)
         r.targeting = targeting
     else:
-        r.notes.append(f"Targeting and ROI need retention as the primary outcome (it is {outcome}).")
+        r.notes.append(f"Targeting and ROI need retention as the primary outcome (it is {spec.label}).")
     planted = sub[["account_id"]].assign(predicted_uplift=sub["predicted_uplift"], churn_risk=risk,
                                          evaluation_half=ev)
-    return {"outcome": outcome, "scores": scores, "selection": choice, "evaluation": evaluation, "chosen": chosen,
+    return {"outcome": outcome, "binary": binary, "unit": spec.unit, "unit_label": spec.unit_label, "scores": scores,
+            "selection": choice, "evaluation": evaluation, "chosen": chosen,
             "qini": curves, "qini_interval": interval, "top_k": top, "predictions": planted}
 
 
-def _observational_segments(frame, outcome, propensity, x, seed, alpha) -> pd.DataFrame:
+def _observational_segments(frame, spec: OutcomeSpec, propensity, x, seed, alpha) -> pd.DataFrame:
     """Doubly robust effect on the treated per segment (non-randomised studies)."""
     from statsmodels.stats.multitest import multipletests
 
-    y = frame[outcome]
+    y = frame[spec.column]
     m = y.notna().to_numpy()
-    if m.sum() < 50:
+    if m.sum() < 50 or y[m].nunique() < 2:
         return pd.DataFrame()
     mu0 = cross_fitted_outcome(x.to_numpy(), y.to_numpy(), (frame["treated"] == 0).to_numpy() & m, seed=seed,
-                               binary=is_binary(outcome))
+                               binary=spec.binary)
     rows = []
     for value, idx in frame.groupby("segment_for_report").groups.items():
         sel = frame.index.isin(idx) & m
         t = frame.loc[sel, "treated"]
         if t.sum() < 5 or (1 - t).sum() < 5:
             continue
-        naive = average_effect(y[sel], t, is_binary(outcome), alpha)
+        if y[sel].nunique() < 2:
+            continue
+        naive = average_effect(y[sel], t, spec.binary, alpha)
         dr = aipw(y[sel], t, propensity[sel], mu0[sel], target="att", alpha=alpha)
         rows.append({"segment": value, "accounts": int(sel.sum()), "n_treated": dr.n_treated,
                      "n_control": dr.n_control, "naive": naive.estimate, "effect": dr.estimate, "low": dr.low,

@@ -207,8 +207,8 @@ def effects_by_segment(frame: pd.DataFrame, outcome: str, segment: str, binary: 
     for value in sorted(seg.unique()):
         m = (seg == value).to_numpy() & frame[outcome].notna().to_numpy()
         sub = frame.loc[m]
-        if sub["treated"].sum() < 2 or (1 - sub["treated"]).sum() < 2:
-            continue
+        if sub["treated"].sum() < 2 or (1 - sub["treated"]).sum() < 2 or sub[outcome].nunique() < 2:
+            continue  # too few to compare, or no variation in the segment (nothing to measure)
         e = average_effect(sub[outcome], sub["treated"], binary, alpha)
         rows.append({"segment": value, "accounts": int(m.sum()), "n_treated": e.n_treated, "n_control": e.n_control,
                      "rate_treated": e.mean_treated, "rate_control": e.mean_control,

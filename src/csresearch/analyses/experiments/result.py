@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..base import AnalysisResult
@@ -28,6 +29,7 @@ class Result(AnalysisResult):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"experiment_summary": summary_table(self.readouts, self.verdicts),
+                "arm_outcomes": arm_table(self.readouts),
                 "effects_by_segment": _stack(self.readouts, lambda r: r.segments),
                 "qini": _stack(self.readouts, lambda r: r.uplift["qini"].assign(half="evaluation") if r.uplift else None),
                 "targeting": _stack(self.readouts, lambda r: r.targeting)}
@@ -37,38 +39,61 @@ class Result(AnalysisResult):
                 "experiments_in_data": self.windows["experiment_id"].tolist() if len(self.windows) else []}
 
 
+SUMMARY_COLUMNS = ("arm", "control_arm", "outcome", "outcome_label", "unit", "estimator", "primary", "comparisons",
+                   "estimate", "low", "high", "p_value", "p_holm", "mde", "power_at_observed", "variance_reduction",
+                   "n_treated", "n_control", "mean_treated", "mean_control")
+
+
 def summary_table(readouts: Sequence[Readout], verdicts: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """experiment_summary.csv: every estimate of every experiment with its interval and verdict."""
+    """experiment_summary.csv: every estimate of every comparison of every experiment with its
+    interval and verdict, then the outcomes that cannot be measured (no estimate; the verdict says
+    why), the churn hazard ratio and RMST difference of each comparison, and the non-randomised
+    studies' naive and difference-in-differences rows."""
     rows = []
     for r in readouts:
         base = {"experiment_id": r.experiment_id, "design": "randomised" if r.settings.randomized else "observational",
                 "status": r.status, "as_of": r.as_of.date()}
-        for (_, e), verdict in zip(r.effects.iterrows(), verdicts[r.experiment_id], strict=True):
-            rows.append({**base, **{k: e[k] for k in ("outcome", "estimator", "primary", "estimate", "low", "high",
-                                                      "p_value", "p_holm", "mde", "power_at_observed",
-                                                      "variance_reduction", "n_treated", "n_control") if k in e},
+        said = list(verdicts[r.experiment_id])
+        for (_, e), verdict in zip(r.effects.iterrows(), said[: len(r.effects)], strict=True):
+            rows.append({**base, **{k: e[k] for k in SUMMARY_COLUMNS if k in e}, "verdict": verdict})
+        for (_, u), verdict in zip(r.unmeasured.iterrows(), said[len(r.effects):], strict=True):
+            rows.append({**base, "arm": u["arm"] if isinstance(u["arm"], str) else "every arm",
+                         "control_arm": r.settings.control_arm, "outcome": u["outcome"],
+                         "outcome_label": u["outcome_label"], "estimator": "cannot be measured", "primary": False,
                          "verdict": verdict})
         if r.survival:
-            sv = r.survival
-            rows.append({**base, "outcome": "churn hazard ratio", "estimator": "Cox proportional hazards",
-                         "primary": False, "estimate": sv["hazard_ratio"], "low": sv["hazard_ratio_low"],
-                         "high": sv["hazard_ratio_high"], "p_value": sv["hazard_ratio_p"]})
-            rm = sv["rmst_difference"]
-            rows.append({**base, "outcome": f"paying days within {r.settings.horizon_days} days",
-                         "estimator": "RMST difference (Kaplan-Meier)", "primary": False, "estimate": rm.estimate,
-                         "low": rm.low, "high": rm.high, "p_value": rm.p_value})
+            sv, h = r.survival, r.settings.horizon_days
+            for c in sv["contrasts"]:
+                arm = {"arm": c["arm"], "control_arm": sv["control"], "primary": False}
+                if np.isfinite(c["hazard_ratio"]):
+                    rows.append({**base, **arm, "outcome": "churn hazard ratio", "estimator": "Cox proportional hazards",
+                                 "estimate": c["hazard_ratio"], "low": c["hazard_ratio_low"],
+                                 "high": c["hazard_ratio_high"], "p_value": c["hazard_ratio_p"]})
+                rm = c["rmst_difference"]
+                rows.append({**base, **arm, "outcome": f"paying days within {h} days",
+                             "estimator": "RMST difference (Kaplan-Meier)", "estimate": rm.estimate, "low": rm.low,
+                             "high": rm.high, "p_value": rm.p_value})
         if r.observational is not None:
             for _, o in r.observational.iterrows():
                 if o["estimator"].startswith("difference-in-differences") or o["estimator"].startswith("naive: users"):
-                    rows.append({**base, "outcome": o["outcome"], "estimator": o["estimator"], "primary": False,
+                    rows.append({**base, "arm": r.comparisons[0] if r.comparisons else None,
+                                 "control_arm": r.settings.control_arm, "outcome": o["outcome"],
+                                 "estimator": o["estimator"], "primary": False,
                                  "estimate": o["estimate"], "low": o["low"], "high": o["high"],
                                  "relative": o["relative"], "relative_low": o["relative_low"],
                                  "relative_high": o["relative_high"]})
-    out = pd.DataFrame(rows)
-    for col in ("n_treated", "n_control"):
+    columns = ["experiment_id", "design", "status", "as_of", *SUMMARY_COLUMNS, "verdict", "relative", "relative_low",
+               "relative_high"]
+    out = pd.DataFrame(rows, columns=columns)
+    for col in ("n_treated", "n_control", "comparisons"):
         if col in out:
             out[col] = out[col].astype("Int64")
     return out
+
+
+def arm_table(readouts: Sequence[Readout]) -> pd.DataFrame:
+    """arm_outcomes.csv: each arm's own value of each outcome read, with its interval."""
+    return _stack(readouts, lambda r: r.arm_outcomes)
 
 
 def _stack(readouts: Sequence[Readout], get: Callable[[Readout], pd.DataFrame | None]) -> pd.DataFrame:
@@ -83,16 +108,22 @@ def _stack(readouts: Sequence[Readout], get: Callable[[Readout], pd.DataFrame | 
 def record(r: Readout) -> dict:
     """The numbers of one readout for summary.json (tests and the index page read them)."""
     out: dict[str, Any] = {"experiment_id": r.experiment_id, "randomized": r.settings.randomized, "status": r.status,
-                           "accounts": int(len(r.frame)), "notes": list(r.notes)}
+                           "accounts": int(len(r.frame)), "control_arm": r.settings.control_arm,
+                           "treatment_arms": list(r.arms), "notes": list(r.notes)}
     if r.srm:
         out["srm"] = {k: r.srm[k] for k in ("chi2", "p_value", "flagged")}
     for _, e in r.effects.iterrows():
-        out.setdefault("effects", []).append({k: e[k] for k in ("outcome", "estimator", "primary", "estimate", "low",
-                                                                "high", "p_value", "mde")})
+        out.setdefault("effects", []).append({k: e[k] for k in ("arm", "outcome", "estimator", "primary", "estimate",
+                                                                "low", "high", "p_value", "p_holm", "mde")})
+    if len(r.unmeasured):
+        out["cannot_be_measured"] = [{"outcome": u["outcome"], "arm": u["arm"] if isinstance(u["arm"], str) else None,
+                                      "reason": u["reason"]} for _, u in r.unmeasured.iterrows()]
     if r.survival:
-        out["hazard_ratio"] = [r.survival["hazard_ratio"], r.survival["hazard_ratio_low"], r.survival["hazard_ratio_high"]]
-        rm = r.survival["rmst_difference"]
-        out["rmst_difference_days"] = [rm.estimate, rm.low, rm.high]
+        for c in r.survival["contrasts"]:
+            rm = c["rmst_difference"]
+            out.setdefault("survival", []).append({
+                "arm": c["arm"], "hazard_ratio": [c["hazard_ratio"], c["hazard_ratio_low"], c["hazard_ratio_high"]],
+                "rmst_difference_days": [rm.estimate, rm.low, rm.high]})
     if r.observational is not None:
         out["observational"] = r.observational.drop(columns="assumption").to_dict(orient="records")
     if r.pretrend:

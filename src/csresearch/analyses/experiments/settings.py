@@ -8,6 +8,7 @@ must not silently change a readout). The defaults are the ones of params/04_upli
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Union
 
 from pydantic import (
@@ -24,23 +25,76 @@ from pydantic import (
 from ...errors import SettingsError
 from ..base import Confidence, ReactivationWindowDays, ReportSettings
 
-OUTCOME_KINDS = {
-    # name: (binary?, label template, unit)
-    "retention": (True, "{h}-day retention", "points"),
-    "usage_change": (False, "change in usage over {h} days (events per 30 days)", "events/30d"),
-    "expansion_mrr": (False, "expansion MRR within {h} days ($ per account)", "$"),
+# the outcomes every experiment can read: name -> (kind, binary?, label template, unit, unit label)
+BUILTIN_OUTCOMES: dict[str, tuple[bool, str, str, str]] = {
+    "retention": (True, "{h}-day retention", "points", ""),
+    "usage_change": (False, "change in usage over {h} days (events per 30 days)", "number", "events per 30 days"),
+    "expansion_mrr": (False, "expansion MRR within {h} days ($ per account)", "money", "MRR per account"),
 }
-Outcome = Literal["retention", "usage_change", "expansion_mrr"]
+EVENT_KINDS = ("yes_no", "count", "amount")
 UpliftModel = Literal["S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest"]
 MODELS: tuple[UpliftModel, ...] = ("S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest")
 
 
-def outcome_label(outcome: str, horizon_days: int) -> str:
-    return OUTCOME_KINDS[outcome][1].format(h=horizon_days)
+@dataclass(frozen=True)
+class OutcomeSpec:
+    """What one outcome of one experiment measures and how the report writes it.
+
+    ``kind``: retention, usage_change, expansion_mrr, or an event outcome's yes_no / count / amount;
+    ``unit``: how an effect is written (points for a yes/no outcome, number or money);
+    ``unit_label`` follows a number ("events per 30 days", "visits", "MRR per account")."""
+
+    name: str
+    kind: str
+    label: str
+    binary: bool
+    unit: str
+    unit_label: str
+    horizon_days: int
+    events: tuple[str, ...] = ()
+
+    @property
+    def column(self) -> str:
+        """Its column in the experiment's frame (an event outcome's is prefixed, so that no name
+        can clash with the frame's other columns)."""
+        return self.name if self.kind in BUILTIN_OUTCOMES else f"outcome__{self.name}"
 
 
-def is_binary(outcome: str) -> bool:
-    return OUTCOME_KINDS[outcome][0]
+class EventOutcome(BaseModel):
+    """An outcome counted from ``usage_events`` in the ``horizon_days`` after each account's
+    assignment: yes_no (did the account do any of ``events``), count (how many) or amount (the sum of
+    their ``quantity``, 1 where it is missing)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["yes_no", "count", "amount"] = Field(description="yes_no, count or amount")
+    events: tuple[str, ...] = Field(min_length=1, description="the event_name values counted")
+    horizon_days: int | None = Field(None, ge=1, le=3650, description=(
+        "days after assignment the events are counted over (None: the experiment's horizon_days)"))
+    label: str = Field("", description="how the report names the outcome (empty: generated from the events)")
+    unit: str = Field("", description=(
+        "a count's or amount's unit as the report writes it ('visits'); '$' writes money"))
+
+    def spec(self, name: str, experiment_horizon_days: int) -> OutcomeSpec:
+        h = self.horizon_days or experiment_horizon_days
+        what = " or ".join(e.replace("_", " ") for e in self.events)
+        if self.kind == "yes_no":
+            label = self.label or f"share of accounts with a {what} within {h} days"
+            return OutcomeSpec(name, "yes_no", label, True, "points", "", h, self.events)
+        money = self.unit == "$"
+        if self.kind == "count":
+            unit = self.unit or f"{what} events"
+            label = self.label or f"{what} events per account within {h} days"
+        else:
+            unit = "" if money else self.unit
+            label = self.label or f"{what} amount per account within {h} days"
+        return OutcomeSpec(name, self.kind, label, False, "money" if money else "number",
+                           "per account" if money else f"{unit} per account".strip(), h, self.events)
+
+
+def builtin_spec(name: str, horizon_days: int) -> OutcomeSpec:
+    binary, template, unit, unit_label = BUILTIN_OUTCOMES[name]
+    return OutcomeSpec(name, name, template.format(h=horizon_days), binary, unit, unit_label, horizon_days)
 
 
 class Experiment(BaseModel):
@@ -53,12 +107,19 @@ class Experiment(BaseModel):
     description: str = Field("", description="the name the report uses (empty: the experiment id)")
     randomized: bool = Field(True, description="true: a randomised experiment; false: users vs non-users")
     control_arm: str = Field("control", min_length=1, description="the arm every other arm is compared with")
-    treatment_arm: str | None = Field(None, description="the treated arm (None: every arm but the control)")
+    treatment_arm: Union[str, tuple[str, ...], None] = Field(None, description=(
+        "the treated arm, or a list of treated arms each compared with the control (None: every arm but "
+        "the control)"))
+    pooled_contrast: bool = Field(False, description=(
+        "also compare all treatment arms together with the control (randomised, several arms)"))
     expected_split: dict[str, NonNegativeFloat] | None = Field(None, description=(
-        "arm -> intended share, summing to 1, for the sample-ratio check (None: equal split)"))
-    outcomes: tuple[Outcome, ...] = Field(("retention", "usage_change", "expansion_mrr"), min_length=1,
-                                          description="outcomes read: retention, usage_change, expansion_mrr")
-    primary_outcome: Outcome = Field("retention", description="the outcome the headline and the KPI report")
+        "arm -> planned share, summing to 1, for the sample-ratio check (None: equal split)"))
+    outcomes: tuple[str, ...] = Field(("retention", "usage_change", "expansion_mrr"), min_length=1, description=(
+        "outcomes read: retention, usage_change, expansion_mrr or a name of event_outcomes"))
+    primary_outcome: str = Field("retention", description="the outcome the headline and the KPI report")
+    event_outcomes: dict[str, EventOutcome] = Field(default_factory=dict, description=(
+        "outcomes counted from usage_events: name -> {kind: yes_no | count | amount, events, horizon_days, label, "
+        "unit}"))
     horizon_days: int = Field(90, ge=1, le=3650, description="days after assignment the outcomes are measured at")
     cuped_pre_days: int = Field(90, ge=1, le=3650, description="pre-period of the covariates and of CUPED, in days")
     cost_per_treated_account: Union[NonNegativeInt, NonNegativeFloat] = Field(0, description=(
@@ -79,20 +140,13 @@ class Experiment(BaseModel):
                 raise ValueError(f"unknown key(s) {unknown}; allowed {sorted(allowed)}")
         return data
 
-    @field_validator("outcomes", mode="before")
+    @field_validator("treatment_arm", mode="before")
     @classmethod
-    def _known_outcomes(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            bad = sorted(set(value) - set(OUTCOME_KINDS))
-            if bad:
-                raise ValueError(f"unknown outcome(s) {bad}; known {sorted(OUTCOME_KINDS)}")
-        return value
-
-    @field_validator("primary_outcome", mode="before")
-    @classmethod
-    def _known_primary(cls, value: Any) -> Any:
-        if isinstance(value, str) and value not in OUTCOME_KINDS:
-            raise ValueError(f"unknown outcome {value!r}; known {sorted(OUTCOME_KINDS)}")
+    def _arm_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            value = tuple(value)
+        if isinstance(value, tuple) and (not value or len(set(value)) < len(value)):
+            raise ValueError("treatment_arm: a list of distinct arms, at least one")
         return value
 
     @field_validator("expected_split")
@@ -102,9 +156,37 @@ class Experiment(BaseModel):
             raise ValueError(f"expected_split shares must sum to 1 (they sum to {sum(value.values()):g})")
         return value
 
+    @model_validator(mode="after")
+    def _known_outcomes(self) -> "Experiment":
+        clash = sorted(set(self.event_outcomes) & set(BUILTIN_OUTCOMES))
+        if clash:
+            raise ValueError(f"event_outcomes {clash} would hide the built-in outcome of that name; rename them")
+        known = set(BUILTIN_OUTCOMES) | set(self.event_outcomes)
+        bad = sorted(set(self.outcomes) - known)
+        if bad:
+            raise ValueError(f"unknown outcome(s) {bad}; known {sorted(known)} (an event outcome is defined in the "
+                             "same entry's event_outcomes)")
+        if self.primary_outcome not in known:
+            raise ValueError(f"unknown outcome {self.primary_outcome!r}; known {sorted(known)}")
+        if self.control_arm in self.treatment_arms_listed:
+            raise ValueError(f"the control arm {self.control_arm!r} cannot also be a treatment arm")
+        return self
+
+    @property
+    def treatment_arms_listed(self) -> tuple[str, ...]:
+        """The treatment arms the settings name (empty: every arm but the control)."""
+        arm = self.treatment_arm
+        return () if arm is None else (arm,) if isinstance(arm, str) else tuple(arm)
+
     @property
     def primary(self) -> str:
         return self.primary_outcome if self.primary_outcome in self.outcomes else self.outcomes[0]
+
+    def outcome(self, name: str) -> OutcomeSpec:
+        """What outcome ``name`` measures in this experiment (its label, unit and horizon)."""
+        if name in self.event_outcomes:
+            return self.event_outcomes[name].spec(name, self.horizon_days)
+        return builtin_spec(name, self.horizon_days)
 
 
 class ExperimentSettings(Experiment):
@@ -167,6 +249,22 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
         "cost_per_treated_account": 0,
     },
 }
+EXPERIMENTS["exp_email_campaign"] = {  # the synthetic world's option: build_world(email_experiment=True)
+    "description": "E-mail campaign",
+    "randomized": True,
+    "control_arm": "no_email",
+    "outcomes": ["visited", "purchased", "visits", "spend", "retention"],
+    "primary_outcome": "visited",
+    "event_outcomes": {
+        "visited": {"kind": "yes_no", "events": ["visit"], "label": "visit rate within 30 days"},
+        "purchased": {"kind": "yes_no", "events": ["purchase"], "label": "purchase rate within 30 days"},
+        "visits": {"kind": "count", "events": ["visit"], "unit": "visits", "label": "visits within 30 days"},
+        "spend": {"kind": "amount", "events": ["purchase"], "unit": "$", "label": "spend within 30 days"},
+    },
+    "horizon_days": 30,
+    "cuped_pre_days": 90,
+    "cost_per_treated_account": 0,
+}
 EXPERIMENT_DEFAULTS: dict[str, Any] = {
     "randomized": True,
     "control_arm": "control",
@@ -193,9 +291,9 @@ class Settings(ReportSettings):
     # (validate_default) and written as they are into the notebook's parameters cell
     experiments: dict[str, Experiment] = Field(default_factory=lambda: copy.deepcopy(EXPERIMENTS),  # type: ignore[arg-type]
                                                description=(
-        "per-experiment settings: experiment_id -> {description, randomized, control_arm, treatment_arm, "
-        "expected_split, outcomes, primary_outcome, horizon_days, cuped_pre_days, cost_per_treated_account, "
-        "control_index_date}"))
+        "per-experiment settings: experiment_id -> {description, randomized, control_arm, treatment_arm (one arm or a "
+        "list), pooled_contrast, expected_split, outcomes, primary_outcome, event_outcomes, horizon_days, "
+        "cuped_pre_days, cost_per_treated_account, control_index_date}"))
     experiment_defaults: Experiment = Field(default_factory=lambda: copy.deepcopy(EXPERIMENT_DEFAULTS),  # type: ignore[assignment]
                                             description=(
         "settings of an experiment found in the data but not listed in experiments (the report says so)"))

@@ -2,62 +2,38 @@
 (the summary for a quarterly business review, design, effects, survival, adoption, heterogeneity,
 targeting, power), the conventions box and the KPIs.
 
-An interval that includes zero is reported as *no detectable effect at this sample size* with the
-smallest effect the sample could have detected, never as "no effect"; a non-randomised estimate is
-worded as a difference between comparable accounts, not as an effect.
+How one effect is written (its unit, its decimals, the verdict for each comparison with the control,
+an outcome that cannot be measured) is in ``words_effects``. An interval that includes zero is
+reported as *no detectable effect at this sample size* with the smallest effect the sample could
+have detected, never as "no effect"; a non-randomised estimate is worded as a difference between
+comparable accounts, not as an effect.
 """
 
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
-from ...text import DASH, day, interval, money, month_label, number, p_value, pct, plural, points
+from ...text import day, interval, money, month_label, number, p_value, pct, plural, points
 from ..base import Kpi, kpi
 from .compute_readout import Readout
 from .result import Result
 from .settings import ExperimentSettings
+from .words_effects import (
+    NOT_ESTIMABLE,
+    arm_value,
+    decimals_for,
+    effect_interval,
+    effect_sentence,
+    effect_text,
+    is_detected,
+    is_missing,
+    unmeasured_sentence,
+    versus,
+)
 
-# ==================================================================================================
-# An effect in its outcome's unit (the numbers themselves are written by csresearch.text)
-# ==================================================================================================
-NOT_ESTIMABLE = "not estimable"
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or not np.isfinite(value)
-
-
-def effect_text(outcome: str, value: float | None, signed: bool = False) -> str:
-    """An effect in its outcome's unit: retention in percentage points, usage in events, money in $."""
-    if _missing(value):
-        return NOT_ESTIMABLE
-    if outcome == "retention":
-        return points(value, 1, signed)
-    if outcome == "expansion_mrr":
-        return money(value, decimals=2, signed=signed) + " MRR per account"
-    return number(value, 1, signed) + " events per 30 days"
-
-
-def effect_interval(outcome: str, low: float | None, high: float | None, level: float = 0.95) -> str:
-    """An effect's interval in its outcome's unit: '95% CI 2.7–7.8 pt', '95% CI −0.7 to +2.6 events per 30 days'."""
-    if low is None or high is None or _missing(low) or _missing(high):
-        return f"{pct(level, 0)} CI {NOT_ESTIMABLE}"
-    if outcome == "retention":
-        return interval(low, high, "points", 1, confidence=level)
-    if outcome == "expansion_mrr":
-        return _cents_interval(low, high, level) + " MRR per account"
-    return interval(low, high, "number", 1, confidence=level, unit="events per 30 days")
-
-
-def _cents_interval(low: float, high: float, level: float) -> str:
-    """A money interval in cents, joined the way :func:`csresearch.text.interval` joins (its money kind
-    writes whole dollars only, too coarse for MRR per account)."""
-    same_sign = (low < 0) == (high < 0)
-    first, second = money(low, decimals=2, signed=not same_sign), money(high, decimals=2, signed=not same_sign)
-    return f"{pct(level, 0)} CI " + (f"{first}{DASH}{second}" if same_sign else f"{first} to {second}")
+__all__ = ["NOT_ESTIMABLE", "effect_interval", "effect_sentence", "effect_text", "headline", "kpis", "conventions"]
 
 
 # ==================================================================================================
@@ -68,76 +44,70 @@ def display_name(settings: ExperimentSettings) -> str:
 
 
 def verdicts(readouts: Sequence[Readout]) -> dict[str, list[str]]:
-    """The sentence for each estimate of each readout (:func:`effect_sentence`), by experiment id: the
-    verdict column of experiment_summary.csv."""
-    return {r.experiment_id: [effect_sentence(e, display_name(r.settings), r.alpha, r.power, r.settings.randomized)
-                              for _, e in r.effects.iterrows()] for r in readouts}
-
-
-def effect_sentence(row: Mapping, name: str, alpha: float = 0.05, power: float = 0.8, randomized: bool = True) -> str:
-    """The honest sentence for one estimate: a direction only when the interval excludes zero;
-    otherwise 'no detectable effect at this sample size' with the minimum detectable effect. A
-    non-randomised estimate is worded as a difference between comparable accounts, not as an effect."""
-    outcome, label = row["outcome"], row["outcome_label"]
-    ci = effect_interval(outcome, row["low"], row["high"], 1 - alpha)
-    if not np.isfinite(row["estimate"]):
-        return f"{name}: {label} could not be estimated."
-    detected = row["low"] > 0 or row["high"] < 0
-    if not randomized:
-        if detected:
-            more = "higher" if row["estimate"] > 0 else "lower"
-            return (f"After adjusting for measured differences, users of {name} had {label} "
-                    f"{effect_text(outcome, row['estimate'])} {more} than comparable non-users ({ci}). Not randomised: "
-                    "unmeasured differences such as engagement may remain and usually inflate this.")
-        return (f"No detectable difference in {label} between users of {name} and comparable non-users at this "
-                f"sample size: {effect_text(outcome, row['estimate'], signed=True)} ({ci}); the smallest difference it "
-                f"could reliably detect ({pct(power, 0)} power) is {effect_text(outcome, row['mde'])}.")
-    if detected:
-        verb = "raised" if row["estimate"] > 0 else "lowered"
-        among = ("Among the accounts it actually reached, " if str(row.get("estimator", "")).startswith("effect on the exposed")
-                 else "")
-        return f"{among}{name} {verb} {label} by {effect_text(outcome, row['estimate'])} ({ci})."
-    mde = effect_text(outcome, row["mde"])
-    return (f"No detectable effect of {name} on {label} at this sample size: the estimate is "
-            f"{effect_text(outcome, row['estimate'], signed=True)} ({ci}), and the smallest effect this "
-            f"sample could reliably detect ({pct(power, 0)} power) is {mde}. This is not evidence of no effect.")
+    """The sentence for each estimate of each readout (:func:`effect_sentence`), then for each outcome
+    that cannot be measured (:func:`unmeasured_sentence`), by experiment id: the verdict column of
+    experiment_summary.csv."""
+    out = {}
+    for r in readouts:
+        said = [effect_sentence(e, display_name(r.settings), r.alpha, r.power, r.settings.randomized)
+                for _, e in r.effects.iterrows()]
+        said += [unmeasured_sentence(u, r.settings.control_arm, r.as_of) for _, u in r.unmeasured.iterrows()]
+        out[r.experiment_id] = said
+    return out
 
 
 def srm_sentence(srm: Mapping) -> str:
     if not srm:
         return "Not randomised: no sample-ratio check applies (arms chose themselves)."
     counts = ", ".join(f"{a} {n:,}" for a, n in zip(srm["arms"], srm["observed"]))
-    shares = ", ".join(pct(s, 0) for s in srm["expected_share"])
+    shares = "/".join(pct(s, 0) for s in srm["expected_share"])
+    plan = f"the planned {shares} split" if srm.get("planned") else f"an equal {shares} split (no expected_split set)"
+    if srm.get("unplanned"):
+        extra = ", ".join(f"{a} ({n:,})" for a, n in zip(srm["unplanned"], srm["unplanned_counts"]))
+        return (f"**Sample-ratio mismatch**: accounts were assigned to arms the plan does not have: {extra}. "
+                "Assignment or logging is broken somewhere (or expected_split is out of date); treat every estimate "
+                "below as suspect until the cause is found.")
+    if is_missing(srm.get("p_value")):
+        return f"Arm sizes: {counts}; no sample-ratio test is possible against {plan}."
     if srm["flagged"]:
-        return (f"**Sample-ratio mismatch**: {counts} is not the intended {shares} split (chi-square "
-                f"{p_value(srm['p_value'])}, below {srm['alpha']:g}). Assignment or logging is broken somewhere; treat every "
-                "estimate below as suspect until the cause is found.")
-    return (f"Arm sizes ({counts}) match the intended {shares} split (chi-square {p_value(srm['p_value'])}; "
-            f"flagged below {srm['alpha']:g}).")
+        return (f"**Sample-ratio mismatch**: {counts} is not {plan} (chi-square {p_value(srm['p_value'])}, below "
+                f"{srm['alpha']:g}). Assignment or logging is broken somewhere; treat every estimate below as suspect "
+                "until the cause is found.")
+    return (f"Arm sizes ({counts}) match {plan} (chi-square {p_value(srm['p_value'])}; flagged below "
+            f"{srm['alpha']:g}).")
 
 
 def balance_sentence(balance: pd.DataFrame, weighted: pd.DataFrame | None = None, randomized: bool = True) -> str:
     if balance.empty:
         return "No covariates to compare."
+    several = "arm" in balance and balance["arm"].nunique() > 1
     n, bad = len(balance), int(balance["imbalanced"].sum())
     worst = balance.loc[balance["smd"].abs().idxmax()]
-    text = (f"{bad} of {n} covariate levels differ by more than 0.1 standard deviations between arms "
-            f"(largest: {worst['covariate']}, SMD {number(worst['smd'], 2, signed=True)}).")
+    where = f", {worst['arm']}" if several else ""
+    between = "between a treatment arm and the control" if several else "between arms"
+    levels = (f"{bad} of {n} covariate-level comparisons" if several else f"{bad} of {n} covariate levels")
+    text = (f"{levels} differ by more than 0.1 standard deviations {between} "
+            f"(largest: {worst['covariate']}{where}, SMD {number(worst['smd'], 2, signed=True)}).")
     if randomized:
         text += (" With random assignment such gaps are chance; CUPED below adjusts for the pre-period ones."
                  if bad else " The arms look alike before treatment, as randomisation should make them.")
     elif weighted is not None:
         wbad = int(weighted["imbalanced"].sum())
         text += (f" Users differ from non-users before adopting, which is why the naive comparison is biased. "
-                 f"After propensity weighting {wbad} of {n} still differ by more than 0.1.")
+                 f"After propensity weighting {wbad} of {len(weighted)} still differ by more than 0.1.")
     return text
 
 
 def compliance_sentence(compliance: pd.DataFrame, settings: ExperimentSettings) -> str:
     if compliance.empty or compliance["exposure_known"].sum() == 0:
-        return "Exposure was not recorded: the report estimates the effect of being assigned (intention to treat)."
-    parts = [f"{r.arm}: {pct(r.share_exposed, 0)} exposed" for r in compliance.itertuples()]
-    treated = compliance[compliance["arm"] != settings.control_arm]["share_exposed"]
+        return ("Exposure was not recorded (no `exposed` values): the report estimates the effect of being assigned "
+                "(intention to treat) only, not the effect on accounts actually reached.")
+    known = compliance[compliance["exposure_known"] > 0]
+    parts = [f"{r.arm}: {pct(r.share_exposed, 0)} exposed" for r in known.itertuples()]
+    unknown = [str(a) for a in compliance.loc[compliance["exposure_known"] == 0, "arm"]]
+    if unknown:
+        parts.append(f"exposure not recorded for {', '.join(unknown)}")
+    treated = known[known["arm"] != settings.control_arm]["share_exposed"]
     if settings.randomized and len(treated) and treated.min() < 0.98:
         return ("; ".join(parts) + ". Exposure is partial, so the intention-to-treat effect (what assigning the "
                 "programme achieves) is smaller than the effect on accounts actually reached; the latter is "
@@ -146,24 +116,31 @@ def compliance_sentence(compliance: pd.DataFrame, settings: ExperimentSettings) 
 
 
 def survival_sentence(result: Mapping, settings: ExperimentSettings, confidence: float = 0.95) -> str:
-    hr, lo, hi = result["hazard_ratio"], result["hazard_ratio_low"], result["hazard_ratio_high"]
-    rm = result["rmst_difference"]
-    treat, ctrl = list(result["survival_at_horizon"])
+    """Still paying at the horizon per arm, then each treatment arm's hazard ratio and RMST difference."""
     h = int(result.get("horizon_days", settings.horizon_days))
+    at_h, control = result["survival_at_horizon"], result["control"]
     weighted = result.get("weighted")
-    text = (f"After {h} days {pct(result['survival_at_horizon'][treat])} of {treat} accounts and "
-            f"{pct(result['survival_at_horizon'][ctrl])} of {ctrl} accounts "
-            f"{'(reweighted to look like ' + treat + ' accounts) ' if weighted else ''}were still paying "
-            "(Kaplan-Meier). ")
-    if lo > 1 or hi < 1:
-        text += (f"The churn hazard of {treat} accounts was {number(hr, 2)} times the {ctrl} arm's "
-                 f"({interval(lo, hi, 'number', 2, confidence=confidence)}, Cox)")
-    else:
-        text += (f"No detectable difference in churn hazard (hazard ratio {number(hr, 2)}, "
-                 f"{interval(lo, hi, 'number', 2, confidence=confidence)}, Cox)")
-    text += (f"; over the {h} days an account in {treat} paid for {number(rm.estimate, 1, signed=True)} days more "
-             f"on average (restricted mean survival time, "
-             f"{interval(rm.low, rm.high, 'number', 1, confidence=confidence, unit='days')}).")
+    shares = [f"{pct(v)} of {a}" for a, v in at_h.items()]
+    first = list(at_h)[0]
+    text = (f"After {h} days {', '.join(shares[:-1])} and {shares[-1]} accounts "
+            f"{'(reweighted to look like ' + first + ' accounts) ' if weighted else ''}were still paying "
+            "(Kaplan-Meier).")
+    for c in result["contrasts"]:
+        arm, rm = c["arm"], c["rmst_difference"]
+        if is_missing(c["hazard_ratio"]):
+            text += f" {arm} vs {control}: one of the two arms had no churn, so no hazard ratio can be estimated"
+        elif c["hazard_ratio_low"] > 1 or c["hazard_ratio_high"] < 1:
+            hr = interval(c["hazard_ratio_low"], c["hazard_ratio_high"], "number", 2, confidence=confidence)
+            text += (f" The churn hazard of {arm} accounts was {number(c['hazard_ratio'], 2)} times the {control} "
+                     f"arm's ({hr}, Cox)")
+        else:
+            text += (f" {arm} vs {control}: no detectable difference in churn hazard (hazard ratio "
+                     f"{number(c['hazard_ratio'], 2)}, "
+                     f"{interval(c['hazard_ratio_low'], c['hazard_ratio_high'], 'number', 2, confidence=confidence)}, Cox)")
+        d = decimals_for(rm.low, rm.high, "number")
+        text += (f"; over the {h} days an account in {arm} paid for {number(rm.estimate, d, signed=True)} days more "
+                 f"on average (restricted mean survival time, "
+                 f"{interval(rm.low, rm.high, 'number', d, confidence=confidence, unit='days')}).")
     return text
 
 
@@ -171,13 +148,17 @@ def cuped_sentence(effects: pd.DataFrame) -> str:
     rows = effects[effects["estimator"].str.startswith("CUPED")]
     if rows.empty:
         return ""
-    parts = [f"{r.outcome_label} {pct(r.variance_reduction, 0)}" for r in rows.itertuples()]
+    parts = []
+    for label, part in rows.groupby("outcome_label", sort=False):
+        low, high = part["variance_reduction"].min(), part["variance_reduction"].max()
+        parts.append(f"{label} {pct(low, 0)}" if round(low, 2) == round(high, 2)
+                     else f"{label} {pct(low, 0)} to {pct(high, 0)} across arms")
     return ("CUPED subtracts the part of each outcome predicted by pre-assignment usage, MRR and tenure, which "
             "narrows the interval without biasing it; variance of the estimate reduced by: " + "; ".join(parts) + ".")
 
 
 def pretrend_sentence(pretrend: Mapping | None) -> str:
-    if not pretrend or not pretrend.get("periods"):
+    if not pretrend or not pretrend.get("periods") or is_missing(pretrend.get("p_value")):
         return "Not enough pre-period data to check parallel trends."
     p = pretrend["p_value"]
     if p < 0.05:
@@ -196,16 +177,18 @@ def observational_sentence(table: pd.DataFrame, confidence: float = 0.95) -> str
         adjusted = rows[~rows["estimator"].str.startswith("naive")]
         if naive.empty or adjusted.empty:
             continue
-        relative = naive["relative"].notna().all()
+        relative = bool(naive["relative"].notna().all())
         col = "relative" if relative else "estimate"
+        n, a = naive.iloc[0], adjusted.iloc[-1]
+        low, high = (a["relative_low"], a["relative_high"]) if relative else (a["low"], a["high"])
+        if any(is_missing(v) for v in (n[col], a[col], low, high)):
+            continue
 
         def show(v: float) -> str:
             return pct(v, 0, signed=True) if relative else points(v, 1, signed=True)
 
-        n, a = naive.iloc[0], adjusted.iloc[-1]
-        low, high = (a["relative_low"], a["relative_high"]) if relative else (a["low"], a["high"])
         bounds = (interval(low, high, "pct", 0, confidence=confidence) if relative
-                  else interval(low, high, "points", confidence=confidence))
+                  else interval(low, high, "points", decimals_for(low, high, "points"), confidence=confidence))
         parts.append(f"on {outcome}, the naive comparison says {show(n[col])} but the {a['estimator']} estimate is "
                      f"{show(a[col])} ({bounds})")
     if not parts:
@@ -215,34 +198,41 @@ def observational_sentence(table: pd.DataFrame, confidence: float = 0.95) -> str
             "usually upwards.")
 
 
-def uplift_sentence(u: Mapping, binary: bool = True, confidence: float = 0.95) -> str:
+def uplift_sentence(u: Mapping, confidence: float = 0.95) -> str:
     ev = u["evaluation"].set_index("model")
     chosen = u["chosen"]
     qi = u["qini_interval"]
     top = u["top_k"]
-    first = top.iloc[0] if len(top) else None
+    lo, hi = qi.get("ci_lower"), qi.get("ci_upper")
+    known = not (is_missing(lo) or is_missing(hi))
+    ci = (f" ({interval(lo, hi, 'number', 3, confidence=confidence)}; 0 = no better than random)" if known
+          else " (its bootstrap interval could not be computed on this sample)")
     text = (f"{chosen} was chosen (highest Qini on one random half of the held-out predictions). On the other half "
-            f"its Qini coefficient is {number(ev.loc[chosen, 'qini'], 3)} "
-            f"({interval(qi.get('ci_lower'), qi.get('ci_upper'), 'number', 3, confidence=confidence)}; 0 = no better than "
-            f"random) and its AUUC {number(ev.loc[chosen, 'auuc'], 2)}.")
-    if first is not None:
-        kind = "points" if binary else "number"
-        uplift = points(first["uplift"], 1, signed=True) if binary else number(first["uplift"], 1, signed=True)
+            f"its Qini coefficient is {number(ev.loc[chosen, 'qini'], 3)}{ci} and its AUUC "
+            f"{number(ev.loc[chosen, 'auuc'], 2)}.")
+    if len(top):
+        first = top.iloc[0]
+        row = {"estimate": first["uplift"], "low": first["low"], "high": first["high"],
+               "unit": u.get("unit", "points" if u.get("binary", True) else "number"), "unit_label": u.get("unit_label", "")}
         text += (f" Among the top {pct(first['share_targeted'], 0)} by predicted uplift the observed uplift is "
-                 f"{uplift} ({interval(first['low'], first['high'], kind, confidence=confidence)}).")
-    if qi.get("ci_lower", -1) <= 0:
+                 f"{effect_text(row, signed=True)} ({effect_interval(row, confidence)}).")
+    if not known or lo <= 0:
         text += (" The ranking's advantage over random targeting is not detectable at this sample size: use the "
                  "segment table, not individual scores, to decide whom to prioritise.")
     return text
 
 
-def segment_sentence(segments: pd.DataFrame, outcome: str, confidence: float = 0.95) -> str:
+def segment_sentence(segments: pd.DataFrame, unit: Mapping, confidence: float = 0.95) -> str:
+    """The segment with the largest effect and which segments survive Holm; ``unit`` carries the
+    outcome's unit and unit_label."""
     if segments.empty:
         return "Too few accounts per segment to compare."
     sig = segments[segments["p_holm"] < 0.05]
     best = segments.loc[segments["effect"].idxmax()]
-    text = (f"The largest effect is in {best['segment']} ({effect_text(outcome, best['effect'], True)}, "
-            f"{effect_interval(outcome, best['low'], best['high'], confidence)}).")
+    row = {"estimate": best["effect"], "low": best["low"], "high": best["high"], "unit": unit.get("unit", "points"),
+           "unit_label": unit.get("unit_label", "")}
+    text = (f"The largest effect is in {best['segment']} ({effect_text(row, signed=True)}, "
+            f"{effect_interval(row, confidence)}).")
     if len(sig):
         text += (" Detectable after Holm correction for testing "
                  f"{len(segments)} segments: {', '.join(sig['segment'])}.")
@@ -259,8 +249,10 @@ def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.9
     text = ""
     if len(everyone):
         e = everyone.iloc[0]
+        keeps = (f"keep {money(e['incremental_arr'])} more ARR" if e["incremental_arr"] >= 0
+                 else f"keep {money(-e['incremental_arr'])} less ARR (the estimate is a loss)")
         text += (f"Treating everyone ({plural(int(e['accounts_treated']), 'account')} at {money(cost)} each) is "
-                 f"expected to keep {money(e['incremental_arr'])} of ARR "
+                 f"expected to {keeps} "
                  f"({interval(e['incremental_arr_low'], e['incremental_arr_high'], 'money', confidence=confidence)}) "
                  f"for {money(e['cost'])}. ")
     how = ("treating everyone" if best["share_treated"] >= 1 else
@@ -273,12 +265,26 @@ def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.9
 
 
 def power_sentence(row: Mapping, power: float = 0.8) -> str:
-    o = row["outcome"]
-    return (f"With {row['n_treated']:,} treated and {row['n_control']:,} control accounts, the smallest effect on "
-            f"{row['outcome_label']} this sample detects with {pct(power, 0)} power is {effect_text(o, row['mde'])}; "
-            f"its power for an effect the size of the estimate ({effect_text(o, row['estimate'])}) is "
+    which = versus(row)
+    where = f" ({which})" if which else ""
+    k = int(row.get("comparisons", 1) or 1)
+    level = f" at the {k}-comparison significance level" if k > 1 else ""
+    return (f"With {int(row['n_treated']):,} treated and {int(row['n_control']):,} control accounts{where}, the smallest "
+            f"effect on {row['outcome_label']} this sample detects with {pct(power, 0)} power{level} is "
+            f"{effect_text(row, row['mde'])}; its power for an effect the size of the estimate ({effect_text(row)}) is "
             f"{pct(row['power_at_observed'], 0)} (power for the observed effect only restates the p-value; the MDE is "
             "the number to plan with).")
+
+
+def arms_sentence(arm_outcomes: pd.DataFrame, outcome: str, confidence: float = 0.95) -> str:
+    """Each arm's own value of one outcome: 'Visit rate within 30 days by arm: no_email 10.2% (95% CI
+    8.1–12.7%), email_a 18.3% (…), email_b 15.1% (…).'"""
+    rows = arm_outcomes[arm_outcomes["outcome"] == outcome] if len(arm_outcomes) else arm_outcomes
+    if rows.empty:
+        return ""
+    label = rows["outcome_label"].iloc[0]
+    parts = [f"{r['arm']} {arm_value(r, confidence)}" for _, r in rows.iterrows()]
+    return f"{label[0].upper()}{label[1:]} by arm: " + ", ".join(parts) + "."
 
 
 def qbr_summary(r: Readout) -> str:
@@ -289,9 +295,11 @@ def qbr_summary(r: Readout) -> str:
     design = "a randomised experiment" if s.randomized else "an observational comparison (not randomised)"
     first, last = day(f["recorded_assigned_at"].min()), day(f["recorded_assigned_at"].max())
     assigned = f"on {first}" if first == last else f"{first} to {last}"
+    compared = (f" Each of {len(r.arms)} treatment arms ({', '.join(r.arms)}) is compared with {s.control_arm}."
+                if s.randomized and len(r.arms) > 1 else "")
     lines = [f"**What was tested.** {name} (`{s.experiment_id}`), {design}: {arms} accounts, assigned "
              f"{assigned}; status: {r.status}. "
-             f"Outcomes measured {s.horizon_days} days after assignment, as of {day(r.as_of)}."]
+             f"Outcomes measured {s.horizon_days} days after assignment, as of {day(r.as_of)}.{compared}"]
     if r.effects.empty:
         lines.append("**Result.** " + maturity_note(r))
         if s.randomized and r.srm:
@@ -299,32 +307,63 @@ def qbr_summary(r: Readout) -> str:
         return "\n\n".join(lines)
     prim = r.effects[r.effects["primary"]]
     main = prim[prim["outcome"] == s.primary]
+    unmeasured = r.primary_unmeasured()
     if len(main):
-        lines.append("**Result.** " + effect_sentence(main.iloc[0], name, r.alpha, r.power, s.randomized))
+        said = [effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in main.iterrows()]
+        lines.append("**Result.** " + " ".join(said) + " " + arms_sentence(r.arm_outcomes, s.primary, 1 - r.alpha))
+    elif unmeasured is not None:
+        lines.append("**Result.** " + unmeasured_sentence(unmeasured, s.control_arm, r.as_of))
     others = [effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in prim.iterrows()
               if row["outcome"] != s.primary]
+    others += [unmeasured_sentence(u, s.control_arm, r.as_of) for _, u in r.unmeasured.iterrows()
+               if unmeasured is None or u["outcome"] != s.primary or not pd.isna(u["arm"])]
     if others:
         lines.append("**Other outcomes.** " + " ".join(others))
     if s.randomized:
-        lines.append("**Can we trust it?** " + srm_sentence(r.srm))
+        trust = srm_sentence(r.srm)
+        if r.compliance["exposure_known"].sum() == 0:
+            trust += " Exposure was not recorded, so this reads the effect of assignment (intention to treat) only."
+        lines.append("**Can we trust it?** " + trust)
     else:
         lines.append("**Can we trust it?** Users chose to adopt, so this is not a controlled experiment. "
                      + observational_sentence(r.observational if r.observational is not None else pd.DataFrame(
                          columns=["outcome", "estimator"]), 1 - r.alpha))
-    if len(r.segments):
-        lines.append("**Who benefits.** " + segment_sentence(r.segments, s.primary, 1 - r.alpha))
+    main_row = r.primary_effect()
+    if len(r.segments) and main_row is not None:
+        lines.append("**Who benefits.** " + segment_sentence(r.segments, main_row, 1 - r.alpha))
     if r.targeting is not None and len(r.targeting):
         lines.append("**What it is worth.** " + targeting_sentence(r.targeting, s.cost_per_treated_account,
                                                                    1 - r.alpha))
     return "\n\n".join(lines)
 
 
+def no_estimate_clause(r: Readout) -> str:
+    """Why an experiment has no estimate of its primary outcome, as a clause of the headline."""
+    s, f = r.settings, r.frame
+    arms = f["arm"].value_counts()
+    if s.control_arm not in arms:
+        return f"not estimable, no account in the control arm ({s.control_arm})"
+    if not r.arms:
+        return "not estimable, no account in a treatment arm"
+    u = r.primary_unmeasured()
+    if u is not None and u["reason"] != "not observed yet":
+        return unmeasured_sentence(u, s.control_arm, r.as_of, capital=False).split(". ")[0].rstrip(".")
+    h = s.outcome(s.primary).horizon_days
+    first = f["recorded_assigned_at"].min() + pd.Timedelta(days=h)
+    if first > r.as_of:
+        return f"too early to read, the {h}-day outcomes become observable from {day(first)}"
+    return f"too few accounts past the {h}-day horizon by {day(r.as_of)} to read"
+
+
 def maturity_note(r: Readout) -> str:
-    """Why there is no estimate yet: outcomes not observable by the report date, or no comparison."""
+    """Why there is no estimate: outcomes not observable by the report date, outcomes that cannot be
+    measured, or no comparison."""
     f, h = r.frame, r.settings.horizon_days
     if f.empty or f["treated"].nunique() < 2:
         return "Not estimable: " + " ".join(r.notes)
     mature = int(f["mature"].sum())
+    if len(r.unmeasured) and not (r.unmeasured["reason"] == "not observed yet").all():
+        return " ".join(unmeasured_sentence(u, r.settings.control_arm, r.as_of) for _, u in r.unmeasured.iterrows())
     first = day(f["recorded_assigned_at"].min() + pd.Timedelta(days=h))
     last = day(f["recorded_assigned_at"].max() + pd.Timedelta(days=h))
     if mature == 0:
@@ -337,19 +376,28 @@ def maturity_note(r: Readout) -> str:
 def method_notes(r: Readout) -> str:
     """How censoring, leakage, multiple comparisons and selection bias are handled (markdown)."""
     s = r.settings
+    k = len(r.comparisons)
     notes = [
         f"- **Censoring**: outcomes at {s.horizon_days} days use only accounts assigned at least {s.horizon_days} days "
-        f"before {day(r.as_of)}; survival curves keep every account and censor those still paying at that date.",
+        f"before {day(r.as_of)} (an event outcome: at least its own horizon); survival curves keep every account and "
+        "censor those still paying at that date.",
         "- **Churn** is the project's one definition (`csresearch.core.revenue.paying_spells`: MRR to zero across a month "
         "end, with the reactivation window in the conventions box). Usage is counted per paying day and expansion "
         "is floored at zero, so a churn is counted once, in retention, not again as lost usage or MRR.",
         "- **Leakage**: covariates and CUPED use only data from before each account's assignment; uplift models are "
         "cross-fitted (every prediction from a model that never saw the account), the model is chosen on one half "
         "of those predictions and judged on the other.",
-        "- **Multiple comparisons**: p-values of the primary estimator across outcomes and across segments are "
-        "Holm-adjusted (`p_holm` in the tables).",
+        (f"- **Multiple comparisons**: {k} comparisons with {s.control_arm}; each p-value is Holm-adjusted across "
+         "them (`p_holm`), a direction is claimed only when the adjusted p-value is below the significance level, and "
+         f"the minimum detectable effect is stated at the {k}-comparison (Bonferroni) level. " if k > 1 else
+         "- **Multiple comparisons**: one comparison with the control per outcome (`p_holm` equals the p-value). ")
+        + f"The primary outcome ({s.outcome(s.primary).label}) is the one the headline reports; the others are "
+        "secondary, and p-values of effects by segment are Holm-adjusted across segments.",
     ]
-    if s.randomized:
+    if s.randomized and r.compliance["exposure_known"].sum() == 0:
+        notes.append("- **Selection**: assignment was random. Exposure was not recorded, so every estimate is "
+                     "intention to treat: the effect of being assigned, whether or not the account was reached.")
+    elif s.randomized:
         notes.append("- **Selection**: assignment was random; partial exposure is handled by reporting intention to "
                      "treat and the effect on the exposed (assignment as instrument; assumes assignment changes the "
                      "outcome only through exposure).")
@@ -378,6 +426,8 @@ EXPLAIN = {
         "non-users to look like users on everything measured before adoption; the doubly robust estimate also "
         "models the outcome, and is right if either model is. Only the blue (doubly robust) one is used in the "
         "summary."),
+    "arms": ("Each arm on its own: the share of accounts with the outcome, or its mean per account, with its 95% "
+             "interval. The differences above are these levels minus the control's."),
     "survival": ("The share of accounts still paying, day by day after assignment, per arm. A gap that opens and "
                  "stays open is retained revenue; the numbers under the chart are the accounts still being followed."),
     "observational": ("Users of a feature are not a random group: engaged accounts adopt more and churn less anyway, "
@@ -409,6 +459,8 @@ def section_title(r: Readout) -> str:
     """The heading of one experiment's section: its name, id, design and status."""
     s = r.settings
     design = "randomised" if s.randomized else "not randomised"
+    if s.randomized and len(r.arms) > 1:
+        design += f", {len(r.arms) + 1} arms"
     return f"## {display_name(s)}\n`{s.experiment_id}` · {design} · {r.status}{configured_note(s)}"
 
 
@@ -443,13 +495,43 @@ def chart_titles(r: Readout) -> dict[str, str]:
         titles["top_k"] = f"Observed uplift among the top k% by {r.uplift['chosen']} prediction"
     main = r.primary_effect()
     if main is not None:
-        titles["power"] = f"Power to detect an effect on {main['outcome_label']} ({name})"
+        which = versus(main)
+        titles["power"] = f"Power to detect an effect on {main['outcome_label']} ({name}{', ' + which if which else ''})"
     return titles
 
 
 # ==================================================================================================
 # The report: headline, experiments in the data, conventions, KPIs
 # ==================================================================================================
+def _clause(r: Readout) -> str:
+    """One experiment's clause of the headline: its primary outcome, each comparison with the control."""
+    name = display_name(r.settings)
+    rows = r.primary_effects()
+    if rows.empty:
+        return f"{name}: {no_estimate_clause(r)}"
+    level = 1 - r.alpha
+    if not r.settings.randomized:
+        row = rows.iloc[0]
+        if is_detected(row, r.alpha):
+            return (f"{name} users had {row['outcome_label']} {effect_text(row)} "
+                    f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable non-users "
+                    f"({effect_interval(row, level)}; not randomised, so an upper bound more than a proof)")
+        return (f"{name}: no detectable difference in {row['outcome_label']} between users and comparable non-users "
+                "at this sample size")
+    parts = []
+    for _, row in rows.iterrows():
+        who = f"{row['arm']} vs {row['control_arm']}" if versus(row) else name
+        if is_detected(row, r.alpha):
+            parts.append(f"{who} {'raised' if row['estimate'] > 0 else 'lowered'} {row['outcome_label']} by "
+                         f"{effect_text(row)} ({effect_interval(row, level)})")
+        else:
+            parts.append(f"{who}: no detectable effect on {row['outcome_label']} at this sample size "
+                         f"(MDE {effect_text(row, row['mde'])})")
+    if len(rows) == 1 and not versus(rows.iloc[0]):
+        return parts[0]
+    return f"{name}: " + ", ".join(parts) + f" (Holm-adjusted across {len(rows)} comparisons)"
+
+
 def headline(result: Result) -> str:
     """The report's first sentence: one clause per experiment, about its primary outcome."""
     readouts, when = result.readouts, month_label(result.month)
@@ -457,30 +539,7 @@ def headline(result: Result) -> str:
         return f"No experiments table in the data: no experiment to read out for {when}."
     if not readouts:
         return f"No experiment was running or recently ended in {when}: nothing to read out."
-    parts = []
-    for r in readouts:
-        row = r.primary_effect()
-        name = display_name(r.settings)
-        if row is None:
-            parts.append(f"{name}: not estimable yet")
-            continue
-        o = row["outcome"]
-        ci = effect_interval(o, row["low"], row["high"], 1 - r.alpha)
-        detected = row["low"] > 0 or row["high"] < 0
-        if not r.settings.randomized:
-            if detected:
-                parts.append(f"{name} users had {row['outcome_label']} {effect_text(o, row['estimate'])} "
-                             f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable non-users ({ci}; not "
-                             "randomised, so an upper bound more than a proof)")
-            else:
-                parts.append(f"{name}: no detectable difference in {row['outcome_label']} between users and "
-                             f"comparable non-users at this sample size")
-        elif detected:
-            parts.append(f"{name} {'raised' if row['estimate'] > 0 else 'lowered'} {row['outcome_label']} by "
-                         f"{effect_text(o, row['estimate'])} ({ci})")
-        else:
-            parts.append(f"{name}: no detectable effect on {row['outcome_label']} at this sample size "
-                         f"(MDE {effect_text(o, row['mde'])})")
+    parts = [_clause(r) for r in readouts]
     srm = [display_name(r.settings) for r in readouts if r.srm.get("flagged")]
     tail = f" Sample-ratio mismatch in {', '.join(srm)}: check assignment first." if srm else ""
     return f"{plural(len(readouts), 'experiment')} read out for {when}: " + "; ".join(parts) + "." + tail
@@ -521,15 +580,14 @@ def conventions(result: Result) -> tuple[dict, dict]:
 
 
 def kpis(result: Result) -> list[Kpi]:
-    """The primary estimate of each experiment read, with its interval."""
+    """The primary estimate of each comparison of each experiment read, with its interval."""
     out = []
     for r in result.readouts:
-        row = r.primary_effect()
-        if row is None:
-            continue
-        o = row["outcome"]
         kind = "" if r.settings.randomized else " (not randomised, adjusted)"
-        shown = f"{effect_text(o, row['estimate'], signed=True)} ({effect_interval(o, row['low'], row['high'], 1 - r.alpha)})"
-        out.append(kpi(f"{display_name(r.settings)}: {row['outcome_label']}{kind}", float(row["estimate"]), shown,
-                       low=float(row["low"]), high=float(row["high"]), experiment_id=r.experiment_id))
+        for _, row in r.primary_effects().iterrows():
+            which = versus(row)
+            name = f"{display_name(r.settings)}: {row['outcome_label']}{kind}" + (f" ({which})" if which else "")
+            shown = f"{effect_text(row, signed=True)} ({effect_interval(row, 1 - r.alpha)})"
+            out.append(kpi(name, float(row["estimate"]), shown, low=float(row["low"]), high=float(row["high"]),
+                           experiment_id=r.experiment_id, arm=str(row["arm"]), outcome=str(row["outcome"])))
     return out
