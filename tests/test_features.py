@@ -11,6 +11,7 @@ import pytest
 
 from conftest import write_tables
 from csresearch.core import features as feat
+from csresearch.core.health import health_scores, parse_health_config
 from csresearch.data import open_dataset
 
 d = pd.Timestamp
@@ -127,6 +128,46 @@ def test_hand_computed_support_survey_cs_onboarding(hand_features):
     # A2 reaches value only after the date: waiting since Feb 15
     assert a2["value_reached"] == 0 and a2["time_to_value_days"] == (d("2024-06-01") - d("2024-02-15")).days
     assert a2["tickets_90d"] == 0 and a2["cs_touches_90d"] == 0
+
+
+def test_term_renewal_is_missing_on_monthly_plans(hand_features):
+    """months_to_term_renewal restates months to renewal for term contracts only: a monthly plan has no
+    term (missing), so the health score's renewal rule gives it its missing score instead of 'renews now'."""
+    a1, a2 = hand_features.loc["A1"], hand_features.loc["A2"]
+    assert np.isnan(a1["months_to_term_renewal"]) and a1["months_to_renewal"] == 1
+    assert a2["months_to_term_renewal"] == a2["months_to_renewal"] == 11
+    assert "months_to_term_renewal" in feat.SCORE_ONLY  # never a model feature (it restates another)
+
+
+def test_an_account_without_onboarding_rows_has_unknown_time_to_value(tmp_path):
+    """Issue 16.5: no onboarding row is 'not tracked' (unknown), never 'has not reached value'. A3 pays
+    since Jan 2024 and has no onboarding row: its onboarding columns are missing and onboarding_tracked
+    (the missing indicator) is 0; A2 is tracked and still waiting, so it keeps its days waited so far."""
+    world = hand_world()
+    world["accounts"] = pd.concat([world["accounts"], pd.DataFrame({
+        "account_id": ["A3"], "created_at": [d("2024-01-01")], "account_name": ["Initech"], "segment": ["SMB"],
+        "touch_tier": ["tech"]})], ignore_index=True)
+    world["subscriptions"] = pd.concat([world["subscriptions"], pd.DataFrame({
+        "subscription_id": ["S5"], "account_id": ["A3"], "product": ["Starter"], "start_date": [d("2024-01-05")],
+        "end_date": [pd.NaT], "mrr": [50.0], "billing_period": ["monthly"], "seats": [2], "currency": ["USD"]})],
+        ignore_index=True)
+    ds = open_dataset(write_tables(world, tmp_path / "w.duckdb", "duckdb"))
+    f = feat.account_features(ds, [d("2024-06-01")]).set_index("account_id")
+    a3 = f.loc["A3"]
+    assert a3["onboarding_tracked"] == 0
+    for column in ("time_to_value_days", "value_reached", "onboarding_milestones", "onboarding_complete"):
+        assert np.isnan(a3[column]), column
+    assert f.loc["A2", "onboarding_tracked"] == 1 and f.loc["A2", "value_reached"] == 0
+    assert f.loc["A2", "time_to_value_days"] == (d("2024-06-01") - d("2024-02-15")).days
+    assert f.loc["A1", "time_to_value_days"] == 30
+    # the health score reads the unknown as its missing score and never triggers "slow time to value" on it
+    config = parse_health_config({"components": [
+        {"name": "time_to_value", "metric": "time_to_value_days", "bad_when": "above", "red": 60, "green": 30,
+         "weight": 1, "playbook": "onboard", "missing_score": 50}]})
+    s = health_scores(f.reset_index(), config).set_index("account_id")
+    assert s.loc["A3", "health_score"] == 50 and s.loc["A3", "triggered"] == ""
+    assert s.loc["A2", "health_score"] == 0 and s.loc["A2", "triggered"] != ""
+    assert s.loc["A1", "health_score"] == 100
 
 
 def test_accounts_not_paying_are_not_observed(tmp_path):

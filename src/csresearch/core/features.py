@@ -47,6 +47,7 @@ FEATURES: dict[str, str] = {
     "products": "products subscribed",
     "billing_period": "billing period",
     "months_to_renewal": "months to renewal",
+    "months_to_term_renewal": "months to renewal of a term contract",
     "tenure_days": "days since the first paid day",
     "events_30d": "product events in the last 30 days",
     "events_prior_30d": "product events in the 30 days before that",
@@ -67,6 +68,7 @@ FEATURES: dict[str, str] = {
     "csat_score": "CSAT survey score (1-5, last 180 days)",
     "cs_touches_90d": "CSM touches (last 90 days)",
     "days_since_cs_touch": "days since the last CSM touch",
+    "onboarding_tracked": "onboarding tracked (any row in the onboarding table)",
     "onboarding_milestones": "onboarding milestones reached",
     "onboarding_complete": "onboarding complete (all milestones reached)",
     "value_reached": "reached first value",
@@ -74,6 +76,9 @@ FEATURES: dict[str, str] = {
     **{a: a.replace("_", " ") for a in ATTRIBUTES},
 }
 CATEGORICAL = ("billing_period", *ATTRIBUTES)
+# Restatements of other features for the health score's one-metric rules: a rule reads them, a model
+# does not (it sees the features they restate, and a copy would split one driver in two).
+SCORE_ONLY = ("months_to_term_renewal",)
 EVENT_FEATURE = re.compile(r"^usage_[a-z0-9_]+_per_(seat|active_user)$")
 
 
@@ -413,6 +418,9 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
     features["billing_period"] = out["billing_period"].fillna("unknown").astype(str)
     features["months_to_renewal"] = _months_to_renewal(state_day, pd.to_datetime(out["main_start"]),
                                                        out["billing_period"])
+    # a term contract can only be left at its renewal; a monthly plan at any month end (no term: missing)
+    monthly = out["billing_period"].fillna("monthly").str.lower() == "monthly"
+    features["months_to_term_renewal"] = features["months_to_renewal"].where(~monthly)
     first_paid = pd.to_datetime(out["first_paid_day"])
     features["tenure_days"] = _days(out["observation_date"], first_paid)
     seats = features["seats"].where(features["seats"] > 0)
@@ -451,11 +459,17 @@ def account_features(ds: Dataset, observation_dates: list[pd.Timestamp],
     if "onboarding" in present:
         total = ds.con.execute("SELECT count(DISTINCT milestone) FROM onboarding").fetchone()[0] or 1
         reached_on = pd.to_datetime(out["value_reached_on"])
-        features["onboarding_milestones"] = out["onboarding_milestones"].fillna(0).astype(float)
-        features["onboarding_complete"] = (features["onboarding_milestones"] >= total).astype(float)
-        features["value_reached"] = reached_on.notna().astype(float)
+        # tracked: the account has any row in the onboarding table (as the survival report reads it).
+        # An account with none is unknown, never "has not reached value": its onboarding columns stay
+        # missing and onboarding_tracked = 0 is the missing indicator.
+        tracked = out["onboarding_milestones"].notna()
+        features["onboarding_tracked"] = tracked.astype(float)
+        features["onboarding_milestones"] = out["onboarding_milestones"].astype(float)
+        features["onboarding_complete"] = (features["onboarding_milestones"] >= total).astype(float).where(tracked)
+        features["value_reached"] = reached_on.notna().astype(float).where(tracked)
         # reached: days from the first paid day to value; not yet: days waiting so far (a lower bound)
-        features["time_to_value_days"] = _days(reached_on, first_paid).clip(lower=0).fillna(features["tenure_days"])
+        waited = _days(reached_on, first_paid).clip(lower=0).fillna(features["tenure_days"])
+        features["time_to_value_days"] = waited.where(tracked)
 
     del out, state_day, seats
     accounts = ds.table("accounts")

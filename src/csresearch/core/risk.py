@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..data import Dataset
+from ..errors import NotEnoughData
 from ..period import DAYS_PER_MONTH
 from ..text import count, format_each, num
 from . import features as feat
@@ -89,7 +90,9 @@ def observations(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
             earliest = max(earliest, pd.Timestamp(first_event).normalize() + pd.Timedelta(days=sum(windows_days)))
     dates = sorted(pd.Timestamp(d).normalize() for d in dates if d >= earliest)
     if not dates:
-        raise ValueError(f"no observation date between the start of the data and {T.date()}")
+        raise NotEnoughData(f"no observation date between the start of the data and {T.date()}: the data "
+                            "must hold at least one paid day (and, with usage events, both usage windows) "
+                            "before it")
     frame = feat.account_features(ds, dates, windows_days, value_milestone)
     missing_tables = frame.attrs.get("missing_tables", [])
     event_names = frame.attrs.get("event_names", [])
@@ -136,8 +139,9 @@ LABELS = ("churned", "churn_date", "expanded", "expansion_mrr")
 
 
 def model_features(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """(numeric, categorical) columns a model may use: features only, never labels or keys."""
-    numeric = [c for c in feat.numeric_features(frame) if c not in LABELS]
+    """(numeric, categorical) columns a model may use: features only, never labels, keys or the
+    health score's restatements of other features (:data:`features.SCORE_ONLY`)."""
+    numeric = [c for c in feat.numeric_features(frame) if c not in LABELS and c not in feat.SCORE_ONLY]
     numeric = [c for c in numeric if frame[c].notna().any()]
     return numeric, feat.categorical_features(frame)
 
@@ -374,6 +378,16 @@ class _GroupAverager(TransformerMixin, BaseEstimator):
         return self  # already returns pandas
 
 
+def _check_two_classes(y: np.ndarray, target: str) -> None:
+    """:class:`NotEnoughData` unless the training labels ``y`` hold both outcomes."""
+    if not len(y):
+        raise NotEnoughData(f"cannot fit a model: no training row has a known {target} outcome yet")
+    if len(np.unique(y)) < 2:
+        outcome = {"churned": ("churned", "stayed"), "expanded": ("expanded", "did not expand")}.get(
+            target, (f"have {target} = 1", f"have {target} = 0"))[0 if y[0] == 1 else 1]
+        raise NotEnoughData(f"cannot fit a model: only one class in the training rows (all {len(y):,} {outcome})")
+
+
 @dataclass
 class ChurnModel:
     """One model, scikit-learn style: construct with settings, :meth:`fit`, then :meth:`predict_proba`
@@ -431,6 +445,7 @@ class ChurnModel:
         known = frame[self.target].notna().to_numpy()
         if rows is not None:
             known &= np.asarray(rows, dtype=bool)
+        _check_two_classes(frame[self.target].to_numpy()[known], self.target)
         if max_rows is None or int(known.sum()) <= max_rows:
             train, weights, self.sampling = frame[known], None, None
         else:  # sample on the label and strata columns, then copy only the kept rows
@@ -452,8 +467,6 @@ class ChurnModel:
                 self.levels_[col] = levels
         self.categorical_ = list(self.levels_)
         y = train[self.target].astype(int).to_numpy()
-        if len(np.unique(y)) < 2:
-            raise ValueError(f"cannot fit a model: every training row has {self.target} = {y[0] if len(y) else '?'}")
         X = self.matrix(train)
         self.columns_ = list(X.columns)
         if groups is None:
@@ -717,7 +730,7 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
         risk_threshold = 1.5 * float(known.mean()) if known.notna().any() else 0.2
     now = frame[frame["observation_date"] == T].copy()
     if now.empty:
-        raise ValueError(f"no account is paying at {T.date()}")
+        raise NotEnoughData(f"no account paying at {T.date()}: there is no one to list")
     now["churn_probability"] = model.predict_proba(now)
     contrib = model.contributions(now)
     now["top_reasons"] = reasons(model, now, 3, contrib)

@@ -1,13 +1,16 @@
 """Charts of the churn-drivers report: behavioural cohorts, thresholds, drivers, the backtest's
 calibration, the health score's validation and where the ARR at risk sits. Each function reads the
-report's :class:`~.result.Result` and returns the matplotlib figure; titles say what the chart
-answers, axes carry units, and every rate shows its 95% interval."""
+report's :class:`~.result.Result` and returns the matplotlib figure, or None when its section has
+nothing to draw (the section's sentence says why); titles say what the chart answers, axes carry
+units, and every rate shows its 95% interval. Percent axes tick at 1-2-5 steps, labelled with the
+decimals the step needs (``csresearch.style.percent``)."""
 
 from __future__ import annotations
 
 import textwrap
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
@@ -29,15 +32,25 @@ def _err(center, low, high):
     return [np.clip(c - lo, 0, None), np.clip(hi - c, 0, None)]
 
 
-def _empty(ax, message: str, title: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=NEUTRAL)
-    ax.set_title(title)
-    ax.set_axis_off()
+def _percent(ax, axis: str = "y") -> None:
+    """A percent axis whose labels say what its ticks are: ticks at 1-2-5 steps (1%, 2%, 5% ... or
+    0.1%, 0.2% ...) and :func:`csresearch.style.percent` with as many decimals as the step needs, so a
+    2.5% step is never printed "2%, 5%, 8%"."""
+    which = ax.yaxis if axis == "y" else ax.xaxis
+    locator = mticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10])
+    which.set_major_locator(locator)
+    low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    ticks = locator.tick_values(low, high)
+    step = float(np.min(np.diff(ticks))) if len(ticks) > 1 else 1.0
+    decimals = int(max(0, -np.floor(np.log10(step * 100) + 1e-9))) if step > 0 else 0
+    percent(ax, axis=axis, decimals=decimals)
 
 
 def deciles(result, metrics: list[str] | None = None, columns: int = 3):
     """Churn rate by decile of each metric, with Wilson 95% intervals and the overall rate."""
     cohorts, base_rate, horizon_days = result.deciles, result.base_rate, result.horizon_days
+    if cohorts.empty:
+        return None
     metrics = metrics or list(dict.fromkeys(cohorts["metric"]))
     rows = int(np.ceil(len(metrics) / columns)) or 1
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), squeeze=False)
@@ -52,7 +65,7 @@ def deciles(result, metrics: list[str] | None = None, columns: int = 3):
         ax.set_title(_wrap(d["label"].iloc[0], 40), fontsize=10)
         ax.set_xlabel("decile (upper edge of each bin)", fontsize=8)
         ax.set_ylabel(f"churned within {horizon_days} days", fontsize=8)
-        percent(ax)
+        _percent(ax)
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_axis_off()
     fig.suptitle(f"Churn rate by decile of each metric (dashed: all accounts, {pct(base_rate)}; bars: 95% CI)",
@@ -64,6 +77,8 @@ def deciles(result, metrics: list[str] | None = None, columns: int = 3):
 def categories(result, columns: int = 3):
     """Churn rate by level of each categorical attribute, with Wilson 95% intervals."""
     cohorts, base_rate, horizon_days = result.categories, result.base_rate, result.horizon_days
+    if cohorts.empty:
+        return None
     attributes = list(dict.fromkeys(cohorts["attribute"]))
     rows = int(np.ceil(len(attributes) / columns)) or 1
     fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.0 * rows), squeeze=False)
@@ -78,7 +93,7 @@ def categories(result, columns: int = 3):
         p = d["p_value_holm"].iloc[0] if "p_value_holm" in d else np.nan
         ax.set_title(words(attribute) + (f" (Holm-corrected {p_value(p)})" if pd.notna(p) else ""), fontsize=10)
         ax.set_xlabel(f"churned within {horizon_days} days", fontsize=8)
-        percent(ax, axis="x")
+        _percent(ax, axis="x")
     for ax in list(axes.flat)[len(attributes):]:
         ax.set_axis_off()
     fig.suptitle("Churn rate by account attribute (dashed: all accounts; bars: 95% CI)", fontsize=12,
@@ -88,30 +103,34 @@ def categories(result, columns: int = 3):
 
 
 def thresholds(result, top: int = 8):
-    """The threshold finder: rate ratio of the risky side of each metric's cut vs the rest, on later data."""
+    """The threshold finder: churn on the risky side of each metric's cut vs the rest, on later data
+    (both rates with their Wilson 95% intervals: a ratio would explode where the rest hardly churn)."""
     found = result.thresholds
-    fig, ax = plt.subplots(figsize=(10, 0.55 * min(top, max(len(found), 1)) + 1.4))
     if found.empty:
-        _empty(ax, "not enough history to choose and test thresholds", "Thresholds")
-        return fig
+        return None
     d = found.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(10, 0.6 * len(d) + 1.6))
     y = np.arange(len(d))
-    ax.barh(y, d["rate_ratio"], color=RISK_COLOR, alpha=0.8)
-    err_low = (d["rate_ratio"] - d["ratio_low"]).fillna(0).clip(lower=0)
-    err_high = (d["ratio_high"] - d["rate_ratio"]).fillna(0).clip(lower=0)
-    ax.errorbar(d["rate_ratio"], y, xerr=[err_low, err_high], fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
-    ax.axvline(1, color="black", lw=0.8)
+    ax.errorbar(d["churn_rate_rest"], y - 0.12, xerr=_err(d["churn_rate_rest"], d["rest_low"], d["rest_high"]),
+                fmt="o", color=SAFE_COLOR, capsize=2, label="the rest")
+    ax.errorbar(d["churn_rate_risky"], y + 0.12, xerr=_err(d["churn_rate_risky"], d["risky_low"], d["risky_high"]),
+                fmt="o", color=RISK_COLOR, capsize=2, label="past the threshold")
     labels = [_wrap(f"{'≤' if s == 'under' else '≥'} {num(t)} {lbl} ({pct(sh, 0)} of accounts)", 60)
               for s, t, lbl, sh in zip(d["side"], d["threshold"], d["label"], d["share_of_accounts"])]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel("churn rate of accounts past the threshold / churn rate of the rest (95% CI)")
-    ax.set_title("Thresholds: accounts past these lines churn this many times as often (tested on later months)")
+    ax.set_xlim(left=0)
+    ax.set_xlabel(f"churned within {result.horizon_days} days, on the later months (95% CI)")
+    ax.set_title("Thresholds: churn past each line vs the rest (chosen on earlier months, tested on later ones)")
+    ax.legend(fontsize=8, loc="lower right")
+    _percent(ax, axis="x")
     fig.tight_layout()
     return fig
 
 
 def driver_importance(result, top: int = 12):
     """Drivers ranked by AUC lost when shuffled (95% interval), coloured by direction."""
+    if result.drivers.empty:
+        return None
     d = result.drivers.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(d) + 1.4))
     colors = [RISK_COLOR if "lower" in x else SAFE_COLOR if "higher" in x else NEUTRAL for x in d["direction"]]
@@ -131,6 +150,8 @@ def driver_importance(result, top: int = 12):
 def calibration(result):
     """Predicted vs observed churn by bin of predicted probability; on the diagonal = well calibrated."""
     table, model = result.calibration, result.primary_model
+    if table.empty:
+        return None
     fig, ax = plt.subplots(figsize=(5.6, 4.6))
     top = float(max(table["predicted"].max(), table["observed_high"].max()) * 1.05)
     ax.plot([0, top], [0, top], color=NEUTRAL, ls="--", lw=1, label="perfect calibration")
@@ -141,9 +162,10 @@ def calibration(result):
     ax.set_ylim(0, top)
     ax.set_xlabel("predicted churn probability (bin mean)")
     ax.set_ylabel("observed churn rate")
-    percent(ax)
-    percent(ax, axis="x")
-    ax.set_title(f"Calibration of the {model} model (backtest)")
+    _percent(ax)
+    _percent(ax, axis="x")
+    check = "backtest" if result.check_kind == "time-ordered" else "across accounts"
+    ax.set_title(f"Calibration of the {model} model ({check})")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
@@ -152,6 +174,8 @@ def calibration(result):
 def health_bands(result):
     """Churn rate by health band, with Wilson 95% intervals."""
     horizon_days = result.horizon_days
+    if result.validation is None:
+        return None
     fig, ax = plt.subplots(figsize=(5.6, 3.8))
     d = result.validation.bands.dropna(subset=["churn_rate"])
     x = np.arange(len(d))
@@ -162,19 +186,20 @@ def health_bands(result):
     ax.set_ylabel(f"churned within {horizon_days} days")
     ax.set_xlabel("health band at the observation date")
     ax.set_title("Does the health score separate churners? Churn by band")
-    percent(ax)
+    _percent(ax)
     fig.tight_layout()
     return fig
 
 
 def red_lead_times(result):
     """How long before the churn date churned accounts had been red."""
+    if result.validation is None:
+        return None
     lead = result.validation.lead
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
     days = lead["days_red_before_churn"].dropna()
     if days.empty:
-        _empty(ax, "no churned account was red before churning", "Early warning")
-        return fig
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
     ax.hist(days, bins=np.arange(0, days.max() + 31, 30), color=BAND_COLORS["red"], alpha=0.85)
     never = int(lead["days_red_before_churn"].isna().sum())
     ax.set_xlabel("days from turning red (and staying red) to the churn date")
@@ -187,6 +212,8 @@ def red_lead_times(result):
 
 def weights(result):
     """Configured health-score weights beside the weights the data suggest (with 95% intervals)."""
+    if result.validation is None or result.validation.weights.dropna(subset=["suggested_weight"]).empty:
+        return None
     table = result.validation.weights
     fig, ax = plt.subplots(figsize=(9, 3.8))
     x = np.arange(len(table))
@@ -208,6 +235,8 @@ def weights(result):
 def arr_at_risk(result):
     """How concentrated the ARR at risk is: cumulative share by number of accounts called, and by band."""
     at_risk = result.at_risk
+    if not result.has_model or not at_risk["arr_at_risk"].sum() > 0:
+        return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.0))
     d = at_risk.sort_values("arr_at_risk", ascending=False)
     total = d["arr_at_risk"].sum()
@@ -222,7 +251,7 @@ def arr_at_risk(result):
     ax1.set_xlabel("accounts, riskiest ARR first (log scale)")
     ax1.set_ylabel("share of expected ARR loss")
     ax1.set_title("Whom to call: cumulative share of ARR at risk")
-    percent(ax1)
+    _percent(ax1)
     by_band = at_risk.groupby("health_band")["arr_at_risk"].sum()
     by_band = by_band.reindex([b for b in ("green", "yellow", "red", "unscored") if b in by_band.index])
     ax2.bar(by_band.index, by_band.to_numpy(), color=[BAND_COLORS.get(b, NEUTRAL) for b in by_band.index])

@@ -78,14 +78,23 @@ def categorical_cohorts(frame: pd.DataFrame, columns: list[str], target: str = "
 
 
 def cohorts_table(deciles: pd.DataFrame, categories: pd.DataFrame) -> pd.DataFrame:
-    """Deciles and categorical cohorts in one table (``cohorts.csv``)."""
+    """Deciles and categorical cohorts in one table (``cohorts.csv``; its header only when neither
+    could be computed)."""
+    cols = ["kind", "variable", "label", "cohort", "accounts", "churned", "churn_rate", "ci_low", "ci_high"]
+    if deciles.empty and categories.empty:
+        return pd.DataFrame(columns=[*cols, "bin", "p_value_holm"])
+    if deciles.empty:
+        deciles = pd.DataFrame(columns=["metric", "label", "bin", "value_low", "value_high", "accounts", "churned",
+                                        "churn_rate", "ci_low", "ci_high"])
+    if categories.empty:
+        categories = pd.DataFrame(columns=["attribute", "level", "accounts", "churned", "churn_rate", "ci_low",
+                                           "ci_high"])
     d = deciles.assign(kind="decile", cohort=lambda x: x["value_low"].map(num) + " to " + x["value_high"].map(num))
     d = d.rename(columns={"metric": "variable"})
     c = categories.assign(kind="category").rename(columns={"attribute": "variable", "level": "cohort"})
     c["label"] = c["variable"].map(feat.describe)
-    cols = ["kind", "variable", "label", "cohort", "accounts", "churned", "churn_rate", "ci_low", "ci_high"]
-    return pd.concat([d.reindex(columns=cols + ["bin"]), c.reindex(columns=cols + ["p_value_holm"])],
-                     ignore_index=True)
+    parts = [p for p in (d.reindex(columns=cols + ["bin"]), c.reindex(columns=cols + ["p_value_holm"])) if len(p)]
+    return pd.concat(parts, ignore_index=True).reindex(columns=[*cols, "bin", "p_value_holm"])
 
 
 def thresholds(frame: pd.DataFrame, metrics: list[str], target: str = "churned", min_share: float = 0.05,
@@ -94,7 +103,9 @@ def thresholds(frame: pd.DataFrame, metrics: list[str], target: str = "churned",
     churn at the highest rate ratio to the rest, **chosen on the earlier two thirds of the
     observation dates and measured on the later third** (choosing and measuring on the same rows would
     overstate the ratio: selection bias over many candidate cuts). The ratio's 95% interval is
-    statsmodels' ``confint_proportions_2indep`` (log method). Strongest first (highest lower bound)."""
+    statsmodels' ``confint_proportions_2indep`` (log method), each side's rate has its Wilson interval and
+    ``difference`` is the gap in rates (a ratio explodes when the rest hardly churn). Strongest first:
+    the widest gap between the risky side's lower bound and the rest's upper bound."""
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     rows = independent_rows(frame, target)
@@ -141,13 +152,16 @@ def thresholds(frame: pd.DataFrame, metrics: list[str], target: str = "churned",
         else:
             low, high = np.nan, np.nan
         ratio = r1 / r0 if r0 > 0 else np.nan
+        (risky_low, rest_low), (risky_high, rest_high) = wilson_interval([c1, c0], [n1, n0], alpha=0.05)
         out.append({"metric": metric, "label": feat.describe(metric), "side": "under" if below else "over",
                     "threshold": float(cut), "share_of_accounts": n1 / (n1 + n0), "churn_rate_risky": r1,
-                    "churn_rate_rest": r0, "rate_ratio": ratio, "ratio_low": low, "ratio_high": high,
-                    "holdout_rows": n1 + n0})
+                    "risky_low": risky_low, "risky_high": risky_high, "churn_rate_rest": r0, "rest_low": rest_low,
+                    "rest_high": rest_high, "difference": r1 - r0, "rate_ratio": ratio, "ratio_low": low,
+                    "ratio_high": high, "holdout_rows": n1 + n0})
     result = pd.DataFrame(out)
-    if not result.empty:
-        result = result.sort_values("ratio_low", ascending=False, na_position="last").reset_index(drop=True)
+    if not result.empty:  # strongest first: the lower bound of the risky side's rate over the rest's upper bound
+        strength = result["risky_low"] - result["rest_high"]
+        result = result.loc[strength.sort_values(ascending=False).index].reset_index(drop=True)
     return result
 
 

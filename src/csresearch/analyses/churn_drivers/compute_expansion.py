@@ -9,7 +9,6 @@ import pandas as pd
 from ...core import features as feat
 from ...core.risk import DEFAULT_MAX_TRAIN_ROWS, ChurnModel, _account_names, reasons
 from ...data import Dataset
-from ...errors import NotEnoughData
 
 # the columns of expansion_candidates.csv, in order (``play`` and ``cross_sell`` are the keys
 # :func:`.words.suggested_plays` turns into ``suggested_play``)
@@ -36,14 +35,6 @@ def _add_on_products(held: pd.Series) -> list[str]:
     return out
 
 
-def _check_both_outcomes(frame: pd.DataFrame, rows: np.ndarray, target: str) -> None:
-    """:class:`NotEnoughData` when the training rows hold one outcome only (the model cannot be fitted);
-    the sentence is the one :meth:`ChurnModel.fit` would raise."""
-    y = frame.loc[rows & frame[target].notna().to_numpy(), target].astype(int).to_numpy()
-    if len(np.unique(y)) < 2:
-        raise NotEnoughData(f"cannot fit a model: every training row has {target} = {y[0] if len(y) else '?'}")
-
-
 def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.DataFrame | None = None,
                          model: ChurnModel | None = None, horizon_days: int = 90, lead_days: int = 0,
                          display_names: pd.Series | None = None, full_seats: float = 0.9,
@@ -64,7 +55,6 @@ def expansion_candidates(ds: Dataset, as_of, frame: pd.DataFrame, health: pd.Dat
     T = feat.observation_date_for(as_of)
     if model is None:
         closed = (frame["observation_date"] + pd.Timedelta(days=horizon_days + lead_days) <= T).to_numpy()
-        _check_both_outcomes(frame, closed, "expanded")
         model = ChurnModel("gbm", target="expanded").fit(frame, max_rows=max_rows, groups=groups, rows=closed)
     else:
         closed = np.ones(len(frame), dtype=bool)

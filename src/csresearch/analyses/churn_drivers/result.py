@@ -10,7 +10,7 @@ import pandas as pd
 from ...core.health import HealthConfig
 from ...core.risk import Sampling
 from ..base import AnalysisResult
-from .compute_backtest import Backtest
+from .compute_backtest import BACKTEST_COLUMNS, Backtest
 from .compute_drivers import DRIVER_COLUMNS
 from .compute_expansion import EXPANSION_COLUMNS
 from .compute_health import HealthValidation
@@ -39,6 +39,9 @@ class Result(AnalysisResult):
     notes: list[str] = field(default_factory=list)   # data gaps and skipped sections, in words
     sampling: dict[str, Sampling | None] = field(default_factory=dict)
     importance_rows: tuple[int, int] | None = None   # (test rows, rows behind the driver importance)
+    # why a section could not be computed, in one sentence each: "model" (no model fitted: the list
+    # ranks by the health score alone), "health" (no validation), "expansion" (no expansion list)
+    reasons: dict[str, str] = field(default_factory=dict)
 
     @property
     def horizon_days(self) -> int:
@@ -65,15 +68,29 @@ class Result(AnalysisResult):
     def expansion_skipped(self) -> bool:
         return not len(self.expansion)
 
+    @property
+    def has_model(self) -> bool:
+        """A churn model was fitted (and checked): the list carries probabilities and ARR at risk."""
+        return self.backtest is not None
+
+    @property
+    def check_kind(self) -> str | None:
+        """``time-ordered`` or ``cross-sectional`` (how the model was checked); None without a model."""
+        return self.backtest.kind if self.backtest is not None else None
+
     def tables(self) -> dict[str, pd.DataFrame]:
-        drivers = self.drivers[[c for c in DRIVER_COLUMNS if c in self.drivers]]
-        expansion = self.expansion[list(EXPANSION_COLUMNS)] if len(self.expansion) else None
+        """The CSVs; a section that could not be computed writes its header only."""
+        drivers = self.drivers[[c for c in DRIVER_COLUMNS if c in self.drivers.columns]]
+        expansion = self.expansion.reindex(columns=list(EXPANSION_COLUMNS))
+        metrics = self.backtest.metrics if self.backtest is not None else pd.DataFrame(columns=BACKTEST_COLUMNS)
+        validation = (self.validation.table if self.validation is not None
+                      else pd.DataFrame(columns=["section", "item", "value", "ci_low", "ci_high", "n"]))
         return {
             "at_risk_accounts": self.at_risk,
             "drivers": drivers,
             "cohorts": self.cohorts,
-            "model_backtest": self.backtest.metrics if self.backtest is not None else None,
-            "health_score_validation": self.validation.table if self.validation is not None else None,
+            "model_backtest": metrics,
+            "health_score_validation": validation,
             "expansion_candidates": expansion,
         }
 
@@ -83,13 +100,16 @@ class Result(AnalysisResult):
         metrics = bt.metrics if bt is not None else pd.DataFrame(columns=["test_date", "model"])
         pooled = metrics[metrics["test_date"] == "pooled"].set_index("model")
         v = self.validation
+        at_risk = self.at_risk
+        arr_at_risk = float(at_risk["arr_at_risk"].sum()) if "arr_at_risk" in at_risk else None
         return {
             "as_of": str(self.as_of.date()) if self.as_of is not None else None,
             "horizon_days": self.horizon_days, "lead_days": self.lead_days,
             "observations": int(len(self.frame)), "labelled_observations": int(self.frame["churned"].notna().sum()),
-            "paying_accounts": int(len(self.at_risk)),
-            "arr": float(self.at_risk["arr"].sum()), "arr_at_risk": float(self.at_risk["arr_at_risk"].sum()),
-            "red_accounts": int((self.at_risk["health_band"] == "red").sum()),
+            "paying_accounts": int(len(at_risk)),
+            "arr": float(at_risk["arr"].sum()), "arr_at_risk": arr_at_risk,
+            "red_accounts": int((at_risk["health_band"] == "red").sum()),
+            "model_check": self.check_kind,
             "backtest": {m: {k: float(pooled.loc[m, k]) for k in ("auc", "auc_low", "auc_high", "pr_auc",
                                                                     "top_decile_lift", "brier")}
                          for m in pooled.index},
@@ -101,6 +121,7 @@ class Result(AnalysisResult):
                 "health_median_days_red": v.median_days_red,
                 "health_churn_rate_by_band": dict(zip(v.bands["band"], v.bands["churn_rate"]))} if v is not None else {}),
             "notes": self.notes,
+            "reasons": self.reasons,
             "sampling": {k: (None if s is None else {"rows": s.rows, "churned": s.churned, "others": s.others,
                                                      "others_kept": s.others_kept, "weight": s.weight})
                          for k, s in self.sampling.items()},

@@ -23,13 +23,24 @@ def _each(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
 
 
 def _value_ci(values: pd.Series, lows: pd.Series, highs: pd.Series, decimals: int | None = None,
-              suffix: str = "") -> list[str]:
+              suffix: str = "", churners: pd.Series | None = None, rows: pd.Series | None = None) -> list[str]:
     """``0.850 (0.830–0.870)``: each value with its interval, ``suffix`` after both; ``decimals`` digits
-    (None: as many as the row's size needs, :func:`_digits`)."""
+    (None: as many as the row's size needs, :func:`_digits`). A row without an interval says why
+    (``churners`` and ``rows`` given) or shows the value alone."""
     out = []
-    for v, lo, hi in zip(values, lows, highs):
+    n = len(values)
+    churners = churners if churners is not None else pd.Series([None] * n)
+    rows = rows if rows is not None else pd.Series([None] * n)
+    for v, lo, hi, c, r in zip(values, lows, highs, churners, rows):
         digits = _digits(v, lo, hi) if decimals is None else decimals
-        out.append(f"{number(v, digits)}{suffix} ({interval(lo, hi, 'number', digits)}{suffix})")
+        if pd.isna(v):
+            out.append("")
+        elif pd.notna(lo) and pd.notna(hi):
+            out.append(f"{number(v, digits)}{suffix} ({interval(lo, hi, 'number', digits)}{suffix})")
+        elif c is not None and r is not None:
+            out.append(f"{number(v, digits)}{suffix} ({words.no_interval(int(c), int(r))})")
+        else:
+            out.append(f"{number(v, digits)}{suffix}")
     return out
 
 
@@ -41,17 +52,21 @@ def _digits(*values: float) -> int:
 
 
 def at_risk_display(at_risk: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
+    """The at-risk list as shown; without a model (no probability column) the health score's columns only."""
     d = at_risk.head(rows)
-    return pd.DataFrame({
-        "#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
-        "ARR": _each(d["arr"], money), "churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
-        "ARR at risk": _each(d["arr_at_risk"], money),
-        "health": np.where(d["health_score"].notna(),
-                           d["health_score"].map(lambda v: number(v, 0)) + " " + d["health_band"], d["health_band"]),
-        "why (model)": d["top_reasons"], "health triggers": d["health_triggers"],
-        "touch tier now → suggested": d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"],
-        "playbook": d["playbook"],
-    })
+    health = np.where(d["health_score"].notna(),
+                      d["health_score"].map(lambda v: number(v, 0)) + " " + d["health_band"], d["health_band"])
+    out = {"#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
+           "ARR": _each(d["arr"], money)}
+    if "churn_probability" in d:
+        out.update({"churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
+                    "ARR at risk": _each(d["arr_at_risk"], money), "health": health,
+                    "why (model)": d["top_reasons"], "health triggers": d["health_triggers"],
+                    "touch tier now → suggested": d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"]})
+    else:
+        out.update({"health": health, "health triggers": d["health_triggers"], "touch tier": d["touch_tier"]})
+    out["playbook"] = d["playbook"]
+    return pd.DataFrame(out)
 
 
 def drivers_display(drivers: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
@@ -66,9 +81,15 @@ def drivers_display(drivers: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
 
 def backtest_display(metrics: pd.DataFrame) -> pd.DataFrame:
     def ci(k: str, decimals: int, suffix: str = "") -> list[str]:
-        return _value_ci(metrics[k], metrics[k + "_low"], metrics[k + "_high"], decimals, suffix)
+        return _value_ci(metrics[k], metrics[k + "_low"], metrics[k + "_high"], decimals, suffix,
+                         metrics["churners"], metrics["test_accounts"])
+
+    def tested_on(label: str) -> str:
+        if label == "pooled":
+            return "all of them (pooled)"
+        return label if label.startswith("fold") else day(label)
     return pd.DataFrame({
-        "test date": metrics["test_date"].map(lambda d: d if d == "pooled" else day(d)), "model": metrics["model"],
+        "tested on": metrics["test_date"].map(tested_on), "model": metrics["model"],
         "accounts": metrics["test_accounts"],
         "churned": metrics["churners"], "churn rate": metrics["churn_rate"].map(pct),
         "AUC": ci("auc", 2), "PR-AUC": ci("pr_auc", 2), "top-decile lift": ci("top_decile_lift", 1, "x"),
@@ -97,23 +118,32 @@ def expansion_display(expansion: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
     })
 
 
-# ---- the tables as the notebook shows them --------------------------------------------------------
+# ---- the tables as the notebook shows them (None: the section has nothing to show) -----------------
 def at_risk(result) -> Table:
     return Table(at_risk_display(result.at_risk, result.settings.at_risk_rows_shown), words.at_risk_caption(result))
 
 
-def drivers(result) -> Table:
+def drivers(result) -> Table | None:
+    if result.drivers.empty:
+        return None
     return Table(drivers_display(result.drivers), "Drivers, biggest first (all in drivers.csv)")
 
 
-def backtest(result) -> Table:
-    return Table(backtest_display(result.backtest.metrics), "Backtest by test date and model (95% CI)")
+def backtest(result) -> Table | None:
+    if result.backtest is None:
+        return None
+    what = "by test date" if result.check_kind == "time-ordered" else "by fold of accounts"
+    return Table(backtest_display(result.backtest.metrics), f"Model check {what} and model (95% CI)")
 
 
-def profile(result) -> Table:
+def profile(result) -> Table | None:
+    if result.profile.empty:
+        return None
     return Table(profile_display(result.profile), "Loyal vs churned accounts, largest standardised differences first")
 
 
-def expansion(result) -> Table:
+def expansion(result) -> Table | None:
+    if result.expansion_skipped:
+        return None
     return Table(expansion_display(result.expansion), "Top 20 expansion candidates (every account in "
                  "expansion_candidates.csv)")
