@@ -107,3 +107,17 @@ def test_cli_exit_codes(project, small_world_path, monkeypatch):
     assert as_run.exit_code == 0 and "valid" in as_run.output
     nothing = runner.invoke(app, ["validate"])
     assert nothing.exit_code == 2 and "name the data" in nothing.output
+
+
+def test_cli_health_suggest_writes_a_valid_health_score_file(small_world_path, monkeypatch):
+    from csresearch.core.health import parse_health_config
+
+    monkeypatch.chdir(ROOT)
+    runner = CliRunner()
+    done = runner.invoke(app, ["health", "suggest", "--data", str(small_world_path), "--month", "2026-10"])
+    assert done.exit_code == 0, done.output
+    config = parse_health_config(yaml.safe_load(done.stdout), "suggested")
+    assert 1 <= len(config.components) <= 8 and all(c.weight > 0 for c in config.components)
+    assert done.stdout.startswith("# Health score written by `csresearch health suggest`")
+    late = runner.invoke(app, ["health", "suggest", "--data", str(small_world_path), "--month", "2027-05"])
+    assert late.exit_code == 2 and "after the data ends" in late.output

@@ -98,6 +98,42 @@ def run(
     raise typer.Exit(0 if ok else 1)
 
 
+health_app = typer.Typer(add_completion=False, no_args_is_help=True, help="The health score.")
+app.add_typer(health_app, name="health")
+
+
+@health_app.command("suggest")
+def health_suggest(
+    month: Optional[str] = typer.Option(None, help="fit on data up to this month, YYYY-MM (default: the last complete one)"),
+    data: Optional[str] = typer.Option(None, help="folder, .duckdb file or postgresql:// URL (default: params)"),
+    current: Optional[Path] = typer.Option(None, help="the current health-score file (default: the project's)"),
+):
+    """Print the health-score file with the weights the drivers report suggests:
+    `csresearch health suggest > params/health_score.yml`."""
+    from .analyses.churn_drivers.suggest import suggest
+    from .data import open_dataset
+    from .data.load import default_data_path, refuse_credentials
+    from .period import resolve_month
+    from .report.params import defaults
+    from .report.paths import resolve_path
+
+    root = project_root()
+    try:
+        shared = defaults(root)
+        source = data or shared.get("data") or default_data_path()
+        refuse_credentials(source)
+        ds = open_dataset(resolve_path(source, root) or source)
+        covered = ds.data_coverage(shared.get("data_as_of"))
+        period = resolve_month(month) if month else covered.last_complete_month
+        covered.check(period)
+        path = current or root / (shared.get("health_score_file") or "params/health_score.yml")
+        text = suggest(ds, period, health_config=path)
+    except CsresearchError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(exc.exit_code)
+    sys.stdout.write(text)
+
+
 @app.command("list")
 def list_notebooks(
     notebook: Optional[str] = typer.Argument(None, help="show this notebook's settings in full"),
