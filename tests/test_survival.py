@@ -386,3 +386,17 @@ def test_ttv_hazard_ratio_bias_and_coverage_on_three_seeds():
     assert table["truth"] == pytest.approx(1 / 1.8)
     assert abs(table["log_bias"]) < 0.2, (table, runs)
     assert table["coverage"] >= 2 / 3, (table, runs)
+
+
+def test_too_little_data_for_any_curve_is_one_sentence(tmp_path):
+    """Three hand-made accounts: before anyone pays there is no lifetime; after, three accounts are too
+    few for a curve (10 at risk needed). Either way build says why in one sentence, nothing else."""
+    from conftest import tiny_tables, write_tables
+    from csresearch.data import open_dataset
+    from csresearch.errors import NotEnoughData
+
+    ds = open_dataset(write_tables(tiny_tables(), tmp_path / "tiny", "parquet"))
+    with pytest.raises(NotEnoughData, match=r"^The report month ends on 31 Dec 2023, before the data window opens on 1 Jan 2024"):
+        rp.build(ds, pd.Period("2023-12", "M"), Settings())
+    with pytest.raises(NotEnoughData, match=r"^3 accounts, 1 churn: a survival curve needs at least 10 accounts"):
+        rp.build(ds, pd.Period("2024-06", "M"), Settings())

@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from ...core import revenue
+from ...errors import NotEnoughData
 from ...period import DAYS_PER_MONTH, month_end
+from ...text import day
 
 
 def data_window_start(ds, override: str | None = None) -> pd.Timestamp:
@@ -186,11 +188,17 @@ class SurvivalData:
 def prepare(ds, month: pd.Period | str, window_start: str | None = None, reactivation_window_days: int = 0,
             count_same_month_churn: bool = True, cohort_frequency: str = "quarter",
             value_milestone: str = "first_value", covariates: Sequence[str] = ()) -> SurvivalData:
-    """Lifetimes, time to value and covariates of every account, as of the end of ``month``."""
+    """Lifetimes, time to value and covariates of every account, as of the end of ``month``
+    (:class:`NotEnoughData` when no account has a lifetime by then)."""
     as_of = month_end(month)
     start = data_window_start(ds, window_start)
     life = lifetimes(ds.table("subscriptions"), as_of, start, reactivation_window_days,
                      count_same_month_churn, cohort_frequency)
+    if life.empty:
+        raise NotEnoughData(
+            f"The report month ends on {day(as_of)}, before the data window opens on {day(start)}: there is no "
+            "customer lifetime to measure." if as_of < start else
+            f"No account was paying between {day(start)} and {day(as_of)}: there is no customer lifetime to measure.")
     life = time_to_value(ds, life, as_of, value_milestone)
     cov = account_covariates(ds, life, covariates)
     found = [c for c in cov.columns if c != "account_id"]
