@@ -3,6 +3,7 @@ onsets planted in the synthetic world by the early-warning audit."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from csresearch.analyses.churn_postmortem import (
     compute_checks,
     compute_churns,
     compute_comparables,
+    compute_lessons,
     compute_reasons,
     compute_review,
     compute_timelines,
@@ -1033,3 +1035,121 @@ def test_an_account_review_reports_the_warning_dates_of_the_month_review(small_d
     pages = charts.timelines(one)
     assert len(pages) == 1 and views.pairs(one) is not None and len(views.account_checks(one)) == 1
     assert words.reasons(one).startswith("- ")  # its own cancellation form, not a ranking of one
+
+
+def test_missed_churns_read_over_or_under_represented_as_the_shares_say():
+    """The demo month read "over-represented in tenure band = 6-12 months (12% of missed vs 35% of caught)":
+    the direction comes from the shares, and the lesson names the largest excess first."""
+    table = pd.DataFrame({"attribute": ["tenure_band", "segment"], "value": ["6-12 months", "SMB"],
+                          "missed": [2, 9], "caught": [30, 20], "share_of_missed": [0.12, 0.9],
+                          "share_of_caught": [0.35, 0.5], "p_value": [0.01, 0.02], "p_holm": [0.02, 0.04],
+                          "lift": [-0.23, 0.4]})
+    summary = {"checked": 60, "caught": 50, "missed": 10}
+    assert "over-represented in segment = SMB (90% of missed vs 50% of caught" in words.missed_sentence(table, summary)
+    assert "under-represented in tenure band = 6-12 months (12% of missed vs 35% of caught" in words.missed_sentence(
+        table.iloc[:1], summary)
+    audit = pd.DataFrame({"outcome": ["missed"] * 10 + ["caught"] * 50, "reason": ["budget"] * 60})
+    found = compute_lessons.findings(pd.DataFrame(), summary, table, audit, pd.DataFrame(), {})
+    trait = next(f for f in found if f.kind == "missed_trait")
+    assert trait.facts["value"] == "SMB"
+    row = views.lesson(trait, health.load_health_config(HEALTH_FILE))
+    assert row["finding"] == "Missed churns were concentrated in segment = SMB"
+
+
+# --------------------------------------------------------------------------------------------------
+# Every block the notebook shows, on data of awkward shapes (issue 15.2): no crash, no nan
+# --------------------------------------------------------------------------------------------------
+SHAPES = [("core", 3, None), ("core", 6, None), ("events", 6, None), ("all", 24, "no_churn"),
+          ("all", 24, "everyone_churns"), ("all", 24, "single_account"), ("core", 6, "single_account"),
+          ("all", 24, "one_churn_date")]
+NOT_A_NUMBER = re.compile(r"(?<![A-Za-z])(nan|NaN|inf|n/a|None)(?![A-Za-z])|\u2212nan")
+
+
+def notebook_blocks(result: Result) -> list:
+    """What the notebook's cells show for ``result``: every argument of ``display.md`` and
+    ``display.show_blocks`` in notebooks/05_churn_postmortem.ipynb, evaluated as the kernel would."""
+    import ast
+
+    import nbformat
+
+    from csresearch.analyses.churn_postmortem import charts
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "05_churn_postmortem.ipynb", as_version=4)
+    space = {"charts": charts, "views": views, "words": words, "result": result}
+    shown = []
+    for cell in [c for c in nb.cells if c.cell_type == "code"][2:]:
+        for node in ast.walk(ast.parse(cell.source)):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "display"):
+                value = eval(compile(ast.Expression(node.args[0]), "<cell>", "eval"), space)
+                shown += value if node.func.attr == "show_blocks" else [value]
+    return shown
+
+
+def assert_reads(blocks: list) -> None:
+    import matplotlib.pyplot as plt
+
+    from csresearch.analyses.base import Table
+
+    for block in blocks:
+        if isinstance(block, str):
+            assert not NOT_A_NUMBER.search(block), block
+        elif isinstance(block, Table):
+            cells = block.data.astype(object).where(block.data.notna(), "").astype(str)
+            bad = cells[cells.apply(lambda col: col.map(lambda v: bool(NOT_A_NUMBER.search(v))))].stack()
+            assert bad.empty, bad.head().to_dict()
+        else:
+            assert block is None or hasattr(block, "savefig"), type(block)
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def shaped_worlds(tmp_path_factory) -> dict:
+    import duckdb
+
+    import matrix_worlds as mw
+    from conftest import world_path
+
+    con = duckdb.connect(str(world_path(accounts=150, months=24, seed=5, end_month="2026-10")), read_only=True)
+    base = {t: con.table(t).df() for (t,) in con.execute("SHOW TABLES").fetchall()}
+    con.close()
+    root, out = tmp_path_factory.mktemp("shapes"), {}
+    for tables, months, name in SHAPES:
+        cut, month = mw.cut(base, months)
+        shaped = mw.keep_tables(cut, tables)
+        if name:
+            shaped = mw.scenario(shaped, name, month)
+        key = f"{tables}-{months}m" + (f"-{name}" if name else "")
+        out[key] = (mw.write(shaped, root / key), month)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", [f"{t}-{m}m" + (f"-{n}" if n else "") for t, m, n in SHAPES])
+def test_every_block_of_the_notebook_reads_on_every_shape(shaped_worlds, shape):
+    folder, month = shaped_worlds[shape]
+    ds = open_dataset(folder)
+    config = health.load_health_config(HEALTH_FILE)
+    result = report.build(ds, month, Settings(), health_config=config)
+    assert_reads([words.headline(result), *[f"{k.name}: {k.display}" for k in words.kpis(result)],
+                  *notebook_blocks(result)])
+    if not result.gone.empty:  # the same data, reviewed for its largest churn
+        one = report.build(ds, month, Settings(account_ids=result.gone["account_id"].iloc[0]), health_config=config)
+        assert_reads([words.headline(one), *notebook_blocks(one)])
+
+
+def test_a_health_score_with_no_metric_in_the_data_says_so_and_flags_nothing(tiny):
+    """Only an NPS component and no surveys table: the health score cannot be computed; too little history
+    for a risk model either. No check could flag, so no churn counts as checked (not as missed)."""
+    config = health.parse_health_config({"bands": {"green": 70, "yellow": 45}, "components": [
+        {"name": "nps", "metric": "nps_score", "bad_when": "below", "red": 6, "green": 9, "weight": 1,
+         "playbook": "Call them."}]})
+    result = report.build(tiny, "2026-10", Settings(), health_config=config)
+    assert result.checks is not None and not result.checks.health_scored and not result.checks.models
+    assert not result.checks.scores["scored"].any()
+    text = words.audit_review(result)
+    assert text.startswith("The health score cannot be computed on this data: none of its components' metrics")
+    assert "Nothing could flag, so no warning can be judged." in text
+    assert "No check that could flag fell before the churns in October 2026" in text
+    assert result.audit_summary["checked"] == 0 and result.audit_summary["missed"] == 0
+    assert "Flagged" not in " ".join(k.name for k in words.kpis(result))

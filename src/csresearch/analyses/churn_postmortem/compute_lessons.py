@@ -53,8 +53,8 @@ def findings(pareto: pd.DataFrame, audit_summary: Mapping, missed: pd.DataFrame,
         missed_reasons = missed_reasons[missed_reasons != NOT_RECORDED].dropna()
         top_reason = missed_reasons.mode().iloc[0] if len(missed_reasons) else None
         significant = missed[missed["p_holm"] < alpha] if not missed.empty else missed
-        if len(significant):
-            s = significant.iloc[0]
+        if len(significant):  # where misses concentrate first (the largest excess), else where they are rare
+            s = significant.sort_values("lift", ascending=False, kind="stable").iloc[0]
             out.append(Finding("missed_trait", {"attribute": s["attribute"], "value": s["value"],
                                                 "share_of_missed": s["share_of_missed"],
                                                 "share_of_caught": s["share_of_caught"], "p_holm": s["p_holm"],

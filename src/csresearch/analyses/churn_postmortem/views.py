@@ -10,11 +10,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ...text import day, interval, money, number, p_value, pct, plural, words
+from ...text import day, interval, money, num, number, p_value, pct, plural, words
 from ..base import Table
 from .compute_lessons import Finding
 from .result import Result
-from .words_warning import flagged_share, pct_decimals, rate_ci, record_row, share_ci
+from .words_warning import flagged_share, pct_decimals, record_row, share_ci
 
 
 def _each(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
@@ -35,13 +35,18 @@ def _two(x: float) -> str:
     return number(x, 2)
 
 
+def _risk(x: float) -> str:
+    """A churn probability: whole percent, or decimals when whole percent would read 0%."""
+    return pct(x, pct_decimals(x))
+
+
 # the display of each column a table of this report may hold (the CSV keeps the number)
 COLUMN_TEXT: dict[str, Callable[[Any], str]] = {
     "ARR lost": money, "ARR": money, "mrr": money, "tenure (months)": _whole, "tenure_months": _whole,
     "days warned": _whole, "churn date": day, "warning standing since": day, "check": day, "ref_date": day,
-    "share of missed": _share, "health score": _whole, "churn risk": _share, "risk threshold": _share,
+    "share of missed": _share, "health score": _whole, "churn probability": _risk, "risk threshold": _risk,
     "share of caught": _share, "share": _share, "distance": _two, "churned (median)": _two,
-    "look-alikes (median)": _two, "this account": _two,
+    "look-alikes (median)": _two, "this account": num, "look-alikes' median": num, "MRR": money, "seen on": day,
 }
 
 
@@ -169,7 +174,7 @@ def warning_record(result: Result) -> Table | None:
             if row is None or not row["churns"]:
                 continue
             stayed = (f"{row['stayed_flagged']:,} of {row['stayed']:,} "
-                      f"({rate_ci(row['false_alarm_rate'], row['false_alarm_low'], row['false_alarm_high'])})"
+                      f"({share_ci(row['false_alarm_rate'], row['false_alarm_low'], row['false_alarm_high'])})"
                       if row["stayed"] else "no account stayed")
             rows.append({"churns": scope, "question": question, "churns flagged": flagged_share(row),
                          "accounts that stayed, flagged": stayed})
@@ -191,7 +196,7 @@ def account_checks(result: Result) -> list[Table]:
             continue
         table = pd.DataFrame({
             "check": checks["observation_date"], "health score": checks["health_score"],
-            "health band": checks["health_band"], "churn risk": checks["churn_probability"],
+            "health band": checks["health_band"], "churn probability": checks["churn_probability"],
             "risk threshold": checks["risk_threshold"],
             "flagged": np.where(checks["flagged"].astype(bool), "yes", "no"),
             "by": checks["source"].replace("", None), "why": checks["trigger"].replace("", None)})
@@ -208,7 +213,7 @@ def contrast(result: Result) -> Table | None:
         return None
     if not result.is_month and len(result.gone) == 1:  # one account: its numbers beside its look-alikes', no test
         table = pd.DataFrame({"metric": result.contrast["label"], "this account": result.contrast["churned_median"],
-                              "look-alikes (median)": result.contrast["comparables_median"]})
+                              "look-alikes' median": result.contrast["comparables_median"]})
         return Table(as_text(table), caption="At the last check before it left")
     return Table(as_text(contrast_display(result.contrast)))
 
@@ -217,7 +222,16 @@ def pairs(result: Result) -> Table | None:
     """An account review's look-alikes, as matched."""
     if result.is_month or result.pairs.empty:
         return None
-    return Table(as_text(result.pairs), caption="The look-alikes of each reviewed account")
+    pairs = result.pairs
+    table = pd.DataFrame({"reviewed account": pairs["account_id"], "look-alike": pairs["comparable_id"],
+                          "rank": pairs["rank"], "seen on": pairs["ref_date"], "tenure (months)": pairs["tenure_months"],
+                          "MRR": pairs["mrr"], "segment": pairs["segment"], "plan": pairs["plan"],
+                          "same plan": np.where(pairs["same_plan"].astype(bool), "yes", "no"),
+                          "distance": pairs["distance"]})
+    if pairs["account_id"].nunique() == 1:
+        table = table.drop(columns="reviewed account")
+    return Table(as_text(table),
+                 caption="The retained look-alikes, seen on the day before the churn (tenure then, MRR at the month end before)")
 
 
 def alerts(result: Result) -> Table | None:
@@ -261,11 +275,12 @@ def lesson(finding: Finding, config, reason_playbooks: Mapping[str, str] | None 
                             "accounts that stayed"),
                 "evidence": (f"{flagged_share(r)} of checked churns; {r['stayed_flagged']:,} of {r['stayed']:,} "
                              f"accounts that stayed "
-                             f"({rate_ci(r['false_alarm_rate'], r['false_alarm_low'], r['false_alarm_high'])}); "
+                             f"({share_ci(r['false_alarm_rate'], r['false_alarm_low'], r['false_alarm_high'])}); "
                              f"{f['late']} of the standing warnings began less than 30 days ahead"),
                 "playbook": f["playbook"]}
     if finding.kind == "missed_trait":
-        return {"finding": f"Missed churns were concentrated in {words(f['attribute'])} = {words(f['value'])}",
+        where = "concentrated in" if f["share_of_missed"] > f["share_of_caught"] else "rare in"
+        return {"finding": f"Missed churns were {where} {words(f['attribute'])} = {words(f['value'])}",
                 "evidence": f"{pct(f['share_of_missed'], 0)} of missed vs {pct(f['share_of_caught'], 0)} of caught "
                             f"churns (Holm-adjusted {p_value(f['p_holm'])})",
                 "playbook": "Score review: add or retune a health component for these accounts "

@@ -202,9 +202,12 @@ def fleet_section(result: Result, key: str) -> str:
 # Sections
 # --------------------------------------------------------------------------------------------------
 def churn_list(result: Result) -> str:
-    """The churn list section: the tally of a month, or one sentence per reviewed account."""
+    """The churn list section: the tally of a month, or one sentence per reviewed account (none for a
+    single account: the headline is its sentence)."""
     if result.is_month:
         return churn_list_sentence(result.churned)
+    if len(result.churned) == 1:
+        return ""
     return "\n".join("- " + line for line in account_sentences(result))
 
 
@@ -242,9 +245,9 @@ def account_reasons(gone: pd.DataFrame, match_days: int) -> list[str]:
         detail = ", ".join(words(v) for v in (getattr(row, "sub_reason", None), getattr(row, "competitor", None))
                            if isinstance(v, str) and v)
         comment = getattr(row, "comment", None)
-        lines.append(f"{who} gave '{words(row.reason)}'" + (f" ({detail})" if detail else "")
-                     + (f" and wrote: \u201c{comment}\u201d" if isinstance(comment, str) and comment.strip() else
-                        "; no comment") + ".")
+        said = (f" and wrote: \u201c{comment.strip()}\u201d" if isinstance(comment, str) and comment.strip()
+                else "; no comment.")
+        lines.append(f"{who} gave '{words(row.reason)}'" + (f" ({detail})" if detail else "") + said)
     return lines or ["None of the reviewed accounts churned, so there is no cancellation form to read."]
 
 
@@ -299,8 +302,10 @@ def timelines(result: Result) -> str:
             return text + " No usage data: the panels show only the flags."
         return text + f" Usage counts the key events: {', '.join(words(e) for e in result.key_events)}."
     every = result.settings.account_health_every_days
-    score = (f"health score every {every} days between the monthly checks" if every and result.checks is not None
-             and result.checks.health_scored else "health score at the monthly checks")
+    scored = result.checks is not None and result.checks.health_scored
+    score = ("no health score (none of its metrics is in the data): the last panel shows the churn risk"
+             if not scored else f"health score every {every} days between the monthly checks" if every
+             else "health score at the monthly checks")
     return (f"Key events: {', '.join(words(e) for e in result.key_events) or 'none (no usage data)'}; {score}; "
             f"shading marks the monthly checks that flagged the account (the checks the month review judges); {marks}.")
 
@@ -375,8 +380,9 @@ def missed_sentence(missed: pd.DataFrame, summary: Mapping, alpha: float = 0.05)
                 f"Holm correction across {plural(len(missed), 'comparison')}; the largest gap is "
                 f"{words(lead['attribute'])} = {words(lead['value'])} ({pct(lead['share_of_missed'], 0)} of missed vs "
                 f"{pct(lead['share_of_caught'], 0)} of caught, Holm {p_value(lead['p_holm'])}).")
-    s = significant.iloc[0]
-    return (f"{never}; they are over-represented in {words(s['attribute'])} = {words(s['value'])} "
+    s = significant.sort_values("lift", ascending=False, kind="stable").iloc[0]  # as the lessons pick it
+    side = "over" if s["share_of_missed"] > s["share_of_caught"] else "under"
+    return (f"{never}; they are {side}-represented in {words(s['attribute'])} = {words(s['value'])} "
             f"({pct(s['share_of_missed'], 0)} of missed vs {pct(s['share_of_caught'], 0)} of caught, Holm-adjusted "
             f"{p_value(s['p_holm'])}).")
 
