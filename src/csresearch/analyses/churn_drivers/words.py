@@ -430,8 +430,9 @@ def method_notes(result) -> str:
     ]
     if "onboarding_tracked" in result.frame:
         untracked = int((result.frame["onboarding_tracked"] == 0).sum())
+        here = plural(untracked, "observation") if untracked else "none here"
         lines.append(f"- *Time to value.* An account with no row in the onboarding table has an unknown time to value "
-                     f"({plural(untracked, 'observation')} here): it is never counted as not having reached value; "
+                     f"({here}): it is never counted as not having reached value; "
                      "models see it as missing and the health score gives that component its missing score.")
     lines.extend(f"- {s}" for s in scale_notes(result))
     if result.notes:
