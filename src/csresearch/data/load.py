@@ -176,17 +176,8 @@ class Dataset:
 
     def coverage(self) -> pd.DataFrame:
         """Rows and date range per table, for the overview's 'what did we get' table."""
-        date_cols = {
-            "accounts": "created_at",
-            "subscriptions": "start_date",
-            "usage_events": "event_time",
-            "onboarding": "achieved_at",
-            "support_tickets": "created_at",
-            "cs_activities": "occurred_at",
-            "surveys": "answered_at",
-            "experiments": "assigned_at",
-            "churn_reasons": "churn_date",
-        }
+        from .coverage import RECORD_DATES as date_cols
+
         out = []
         for name in self.tables:
             col = date_cols[name]
