@@ -159,7 +159,8 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
     order = [settings.control_arm, *arms]
     if settings.randomized:
         # every arm assigned counts, read or not: a mismatch is about the assignment
-        r.srm = srm_test({a: int(n) for a, n in found.items()}, settings.expected_split, srm_alpha)
+        shown = [*order, *(a for a in found.index if a not in order)]  # the control first, then the arms read
+        r.srm = srm_test({a: int(found[a]) for a in shown}, settings.expected_split, srm_alpha)
     categorical = [c for c in ("segment", "touch_tier", "region", "industry") if c in frame]
     numeric = [c for c in NUMERIC_COVARIATES if c in frame and frame[c].notna().any()]
     r.balance = _balance(frame, settings.control_arm, arms, [*numeric, *categorical])

@@ -168,7 +168,8 @@ def readout_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
 
     blocks += ["### Design checks\n" + EXPLAIN["design"], srm_sentence(r.srm)]
     if r.srm and len(r.srm["arms"]) > 2:
-        blocks.append(Table(srm_display(r.srm), "Accounts per arm against the planned split"))
+        blocks.append(Table(srm_display(r.srm), "Accounts per arm against the planned split" if r.srm.get("planned")
+                            else "Accounts per arm against an equal split (none planned)"))
     blocks += [Table(_compliance_display(r.compliance), "Accounts and exposure by arm"),
                compliance_sentence(r.compliance, s), figures["balance"],
                balance_sentence(r.balance, r.balance_weighted, s.randomized)]
@@ -196,7 +197,8 @@ def readout_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
         blocks += ["#### Each arm's own outcome\n" + EXPLAIN["arms"],
                    Table(arms_display(r.arm_outcomes, confidence), "Outcome by arm (shares with Wilson intervals, "
                          "means with t intervals)"),
-                   " ".join(arms_sentence(r.arm_outcomes, o, confidence) for o in dict.fromkeys(r.arm_outcomes["outcome"]))]
+                   " ".join(arms_sentence(r.arm_outcomes, o, confidence, s.randomized)
+                            for o in dict.fromkeys(r.arm_outcomes["outcome"]))]
     if r.survival:
         blocks += ["#### Churn over time\n" + EXPLAIN["survival"]
                    + ("" if s.randomized else " The non-users are reweighted to look like the users."),

@@ -61,7 +61,9 @@ def srm_sentence(srm: Mapping) -> str:
         return "Not randomised: no sample-ratio check applies (arms chose themselves)."
     counts = ", ".join(f"{a} {n:,}" for a, n in zip(srm["arms"], srm["observed"]))
     shares = "/".join(pct(s, 0) for s in srm["expected_share"])
-    plan = f"the planned {shares} split" if srm.get("planned") else f"an equal {shares} split (no expected_split set)"
+    planned = bool(srm.get("planned"))
+    plan = f"the planned {shares} split" if planned else f"an equal {shares} split"
+    assumed = "" if planned else "no split planned in expected_split, so equal assumed; "
     if srm.get("unplanned"):
         extra = ", ".join(f"{a} ({n:,})" for a, n in zip(srm["unplanned"], srm["unplanned_counts"]))
         return (f"**Sample-ratio mismatch**: accounts were assigned to arms the plan does not have: {extra}. "
@@ -70,10 +72,10 @@ def srm_sentence(srm: Mapping) -> str:
     if is_missing(srm.get("p_value")):
         return f"Arm sizes: {counts}; no sample-ratio test is possible against {plan}."
     if srm["flagged"]:
-        return (f"**Sample-ratio mismatch**: {counts} is not {plan} (chi-square {p_value(srm['p_value'])}, below "
+        return (f"**Sample-ratio mismatch**: {counts} is not {plan} ({assumed}chi-square {p_value(srm['p_value'])}, below "
                 f"{srm['alpha']:g}). Assignment or logging is broken somewhere; treat every estimate below as suspect "
                 "until the cause is found.")
-    return (f"Arm sizes ({counts}) match {plan} (chi-square {p_value(srm['p_value'])}; flagged below "
+    return (f"Arm sizes ({counts}) match {plan} ({assumed}chi-square {p_value(srm['p_value'])}; flagged below "
             f"{srm['alpha']:g}).")
 
 
@@ -276,7 +278,7 @@ def power_sentence(row: Mapping, power: float = 0.8) -> str:
             "the number to plan with).")
 
 
-def arms_sentence(arm_outcomes: pd.DataFrame, outcome: str, confidence: float = 0.95) -> str:
+def arms_sentence(arm_outcomes: pd.DataFrame, outcome: str, confidence: float = 0.95, randomized: bool = True) -> str:
     """Each arm's own value of one outcome: 'Visit rate within 30 days by arm: no_email 10.2% (95% CI
     8.1–12.7%), email_a 18.3% (…), email_b 15.1% (…).'"""
     rows = arm_outcomes[arm_outcomes["outcome"] == outcome] if len(arm_outcomes) else arm_outcomes
@@ -284,7 +286,8 @@ def arms_sentence(arm_outcomes: pd.DataFrame, outcome: str, confidence: float = 
         return ""
     label = rows["outcome_label"].iloc[0]
     parts = [f"{r['arm']} {arm_value(r, confidence)}" for _, r in rows.iterrows()]
-    return f"{label[0].upper()}{label[1:]} by arm: " + ", ".join(parts) + "."
+    observed = "" if randomized else " (as observed, before any adjustment)"
+    return f"{label[0].upper()}{label[1:]} by arm{observed}: " + ", ".join(parts) + "."
 
 
 def qbr_summary(r: Readout) -> str:
@@ -310,7 +313,8 @@ def qbr_summary(r: Readout) -> str:
     unmeasured = r.primary_unmeasured()
     if len(main):
         said = [effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in main.iterrows()]
-        lines.append("**Result.** " + " ".join(said) + " " + arms_sentence(r.arm_outcomes, s.primary, 1 - r.alpha))
+        lines.append("**Result.** " + " ".join(said) + " "
+                     + arms_sentence(r.arm_outcomes, s.primary, 1 - r.alpha, s.randomized))
     elif unmeasured is not None:
         lines.append("**Result.** " + unmeasured_sentence(unmeasured, s.control_arm, r.as_of))
     others = [effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in prim.iterrows()
