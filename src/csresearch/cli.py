@@ -28,6 +28,7 @@ def synth(
     end_month: Optional[str] = typer.Option(None, help="last month of the world, YYYY-MM (default: last complete month)"),
     ttv_hazard_ratio: float = typer.Option(1.8, help="planted churn hazard ratio of slow time to value (1 = no effect)"),
     fmt: Optional[str] = typer.Option(None, "--format", help="parquet or csv when OUT is a folder"),
+    email_experiment: bool = typer.Option(False, help="add a three-arm randomised e-mail experiment"),
 ):
     """Build the synthetic B2B SaaS world with planted truths (written beside it as JSON)."""
     import time
@@ -38,7 +39,7 @@ def synth(
     from .period import resolve_month
 
     world = build_world(accounts=accounts, months=months, seed=seed, end_month=str(resolve_month(end_month)),
-                        ttv_hazard_ratio=ttv_hazard_ratio)
+                        ttv_hazard_ratio=ttv_hazard_ratio, **({"email_experiment": True} if email_experiment else {}))
     path = save_world(world, out, fmt=fmt)
     sizes = ", ".join(f"{k} {len(v):,}" for k, v in world.tables.items())
     console.print(f"wrote {path} in {time.perf_counter() - started:.1f}s: {sizes}")
