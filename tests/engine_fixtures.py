@@ -55,6 +55,48 @@ def world_tables(world: Path) -> dict[str, pd.DataFrame]:
         con.close()
 
 
+def schema_url(url: str, schema: str) -> str:
+    """``url`` with its own (new, empty) schema on the search path, so one module's tables do not meet
+    another's in the same cluster."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{url}?options=-csearch_path%3D{schema}"
+
+
+def table_differences(got: pd.DataFrame, duckdb: pd.DataFrame) -> str | None:
+    """Why an engine's answer to a query is not DuckDB's (None: the same table). Columns are matched
+    by position, by name too where DuckDB's name is an alias (an engine names an unaliased
+    ``min(x)`` its own way); rows up to order; floats to 1e-9 relative (engines sum in different
+    orders); dtypes as :func:`csresearch.data.engines.normalise_frame` makes them."""
+    from csresearch.data.engines import normalise_frame
+
+    if got.shape[1] != duckdb.shape[1]:
+        return f"columns {list(got.columns)}, DuckDB's {list(duckdb.columns)}"
+    for mine, theirs in zip(got.columns, duckdb.columns):
+        if mine != theirs and "(" not in str(theirs):
+            return f"column {mine!r} where DuckDB's is {theirs!r}"
+    if len(got) != len(duckdb):
+        return f"{len(got)} rows, DuckDB's {len(duckdb)}"
+    a, b = normalise_frame(got), normalise_frame(duckdb)
+    a.columns = b.columns = [f"c{i}" for i in range(a.shape[1])]
+
+    def in_order(frame: pd.DataFrame) -> pd.DataFrame:
+        key = frame.copy()
+        for col in key.columns:  # floats rounded for the sort only: the last bits may differ
+            key[col] = key[col].round(6) if pd.api.types.is_float_dtype(key[col]) else key[col].astype(str)
+        return frame.loc[key.sort_values(list(key.columns), kind="stable").index].reset_index(drop=True)
+
+    try:
+        pd.testing.assert_frame_equal(in_order(a), in_order(b), check_dtype=False, check_exact=False,
+                                      rtol=1e-9, atol=1e-9)
+    except AssertionError as exc:
+        return str(exc)
+    return None
+
+
 def assert_same(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> None:
     """Equal up to row order and dtype. Floats to 1e-9 relative: engines sum in different orders,
     which changes only the last bits of a double."""

@@ -23,9 +23,67 @@ from csresearch.core.revenue import account_month_mrr as churn_account_month_mrr
 from csresearch.data import ContractError, SourceError, engines, open_dataset
 from csresearch.data.export import write_postgres
 from csresearch.data.load import resolve_engine
-from engine_fixtures import assert_same, small_parquet_path, spark, world_tables, write_parquet  # noqa: F401
+from engine_fixtures import (  # noqa: F401 - fixtures
+    assert_same,
+    schema_url,
+    small_parquet_path,
+    spark,
+    table_differences,
+    world_tables,
+    write_parquet,
+)
 
 OBSERVATIONS = features.observation_dates("2026-05", "2026-10")  # six month-end observation dates
+
+# DuckDB list, series, interval and date-difference functions the notebooks use, on hand-made events
+# whose times have fractions of a second and cross midnight (where engines' date differences differ)
+SERIES_SQL = """
+WITH weeks AS (
+    SELECT unnest(generate_series(date_trunc('week', $start::DATE), date_trunc('week', $end::DATE),
+                                  INTERVAL 7 DAY))::DATE AS week
+),
+offsets AS (SELECT unnest(generate_series(-$weeks, -1)) AS week),
+picked AS (SELECT unnest($names) AS name),
+nothing AS (SELECT unnest($empty) AS name)
+SELECT 'weeks' AS what, count(*) AS n, min(week) AS first, max(week) AS last FROM weeks
+UNION ALL SELECT 'offsets', count(*), NULL, NULL FROM offsets
+UNION ALL SELECT 'picked', count(*), NULL, NULL FROM picked
+UNION ALL SELECT 'nothing', count(*), NULL, NULL FROM nothing
+"""
+SERIES_PARAMS = {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 2, 15), "weeks": 26, "names": ["login", "export"],
+                 "empty": []}
+PER_EVENT_SQL = """
+SELECT user_id, date_diff('day', event_time, ref) AS days, date_diff('hour', event_time, ref) AS hours,
+       date_diff('minute', event_time, ref) AS minutes, date_diff('second', event_time, ref) AS seconds,
+       -1 - floor(date_diff('day', event_time::DATE, ref::DATE) / 7)::INT AS week,
+       CASE WHEN len($names) = 0 OR list_contains($names, event_name) THEN quantity ELSE 0 END AS named,
+       CASE WHEN len($empty) = 0 OR list_contains($empty, event_name) THEN quantity ELSE 0 END AS every,
+       CASE WHEN event_time >= ref + INTERVAL 1 DAY - to_days(7 * $weeks) THEN 1 ELSE 0 END AS recent
+FROM events
+"""
+
+
+def _events_with_fractions() -> pd.DataFrame:
+    t = pd.Timestamp
+    return pd.DataFrame({
+        "user_id": ["u1", "u2", "u3", "u4", "u5"],
+        "event_name": ["login", "export", "share", "login", "share"],
+        "quantity": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "event_time": [t("2026-01-01 23:00:00.750"), t("2026-01-05 10:00:00.900"), t("2025-12-31 12:34:56"),
+                       t("2026-01-03 00:00:00.500"), t("2025-07-01 08:00:00.250")],
+        "ref": [t("2026-01-02 01:00:00.250"), t("2026-01-05 10:00:01.100"), t("2026-01-01 00:00:00"),
+                t("2026-01-02 23:59:59.900"), t("2026-01-04 07:59:59.999")],
+    })
+
+
+def _same_answers_as_duckdb(engine: engines.Engine) -> None:
+    local = engines.DuckDBEngine()
+    events = _events_with_fractions()
+    for sql, params in ((SERIES_SQL, SERIES_PARAMS), (PER_EVENT_SQL, {"names": ["login", "export"], "empty": [],
+                                                                      "weeks": 26})):
+        got = engine.query(sql, params, frames={"events": events})
+        want = local.query(sql, params, frames={"events": events})
+        assert table_differences(got, want) is None, (sql, table_differences(got, want))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -54,6 +112,23 @@ def test_not_in_becomes_not_exists_for_spark_with_the_same_answer():
     rewritten = engines._not_in_as_not_exists(sqlglot.parse_one(sql, read="duckdb")).sql("duckdb")
     assert "NOT EXISTS" in rewritten and " IN (" not in rewritten
     assert con.execute(sql).fetchone() == con.execute(rewritten).fetchone() == (2,)  # the two 'A9' rows
+
+
+def test_duckdb_list_series_and_interval_functions_are_respelled_for_each_engine():
+    """What the postmortem's timelines use: DuckDB's generate_series is a list (PostgreSQL's is rows),
+    len() of a list, an empty list parameter, to_days(), and a cast around an unnest (Spark refuses
+    a generator inside an expression)."""
+    params = {**SERIES_PARAMS, "names": ["login"]}
+    pg = engines.transpile(SERIES_SQL, "postgres", params) + engines.transpile(PER_EVENT_SQL, "postgres", params)
+    assert "UNNEST(GENERATE_SERIES" not in pg and "GENERATE_SERIES(" in pg
+    assert "CAST(ARRAY[] AS TEXT[])" in pg and "CARDINALITY(" in pg and "TO_DAYS" not in pg
+    spark_sql = engines.transpile(SERIES_SQL, "spark", params) + engines.transpile(PER_EVENT_SQL, "spark", params)
+    assert "CAST(EXPLODE" not in spark_sql and "EXPLODE(TRANSFORM(SEQUENCE(" in spark_sql
+    assert "SIZE(" in spark_sql and "CAST(ARRAY() AS ARRAY<STRING>)" in spark_sql and "TO_DAYS" not in spark_sql
+    # Spark's datediff(unit, ...) counts whole units elapsed; DuckDB counts boundaries crossed
+    diff = engines.transpile("SELECT date_diff('day', a, b), date_diff('second', a, b) FROM t", "spark")
+    assert "DATEDIFF(CAST(b AS DATE), CAST(a AS DATE))" in diff and "UNIX_SECONDS(" in diff
+    assert "UNNEST(GENERATE_SERIES" in engines.transpile(SERIES_SQL, "duckdb", params)  # DuckDB: as written
 
 
 def test_referenced_tables_leaves_out_the_querys_own_ctes():
@@ -166,6 +241,40 @@ def test_routed_connection_runs_big_table_queries_remotely_and_copies_their_inpu
     assert "picks" not in {r[0] for r in remote.execute("SHOW TABLES").fetchall()}
 
 
+def test_query_log_keeps_each_engine_query_and_replays_it(monkeypatch, tmp_path):
+    """$CSRESEARCH_QUERY_LOG: every query routed to the engine is kept with its parameters and the
+    frames it read, and runs again on another connection with the same answer."""
+    from csresearch.data import querylog
+
+    local = duckdb.connect()
+    remote = duckdb.connect()
+    remote.register("usage_events", _hand_events())
+    routed = engines.RoutedConnection(local, engines.DuckDBEngine(remote), ["usage_events"])
+    monkeypatch.setenv(querylog.QUERY_LOG_ENV, str(tmp_path / "log"))
+    routed.register("picks", pd.DataFrame({"account_id": ["X"], "since": [pd.Timestamp("2024-01-02")]}))
+    sql = ("SELECT p.account_id, count(*) AS n FROM usage_events e JOIN picks p USING (account_id) "
+           "WHERE e.event_time >= p.since AND e.event_name IN (SELECT unnest($names)) AND e.event_time < $until "
+           "GROUP BY ALL")
+    params = {"names": ["login"], "until": dt.date(2024, 2, 1)}
+    answer = routed.execute(sql, params).df()
+    assert routed.execute("SELECT count(*) FROM picks").fetchone() == (1,)  # local: not logged
+    with pytest.raises(engines.EngineError):
+        routed.execute("SELECT nonsense( FROM usage_events")
+    logged = querylog.read(tmp_path / "log")
+    assert len(logged) == 1, "the unparsable query never reached the engine"
+    query = logged[0]
+    assert query.sql == sql and query.params == params and set(query.frames) == {"picks"}
+    assert query.rows == 1 and query.error is None and query.engine == "duckdb"
+    assert query.callers == [], "sent by a test, not by the workbook's code"
+    replay = duckdb.connect()
+    replay.register("usage_events", _hand_events())
+    assert table_differences(query.run(replay), answer) is None
+    assert query.key() == querylog.read(tmp_path / "log")[0].key()
+    assert querylog.decode(querylog.encode([pd.Timestamp("2024-01-02 03:04:05"), dt.date(2024, 1, 2), np.int64(3),
+                                            float("nan"), {"a": [1, "b"]}]))[:3] == \
+        [pd.Timestamp("2024-01-02 03:04:05"), dt.date(2024, 1, 2), 3]
+
+
 def test_engine_choice(monkeypatch, tmp_path):
     monkeypatch.delenv("CSRESEARCH_ENGINE", raising=False)
     assert resolve_engine(None, str(tmp_path)) == "duckdb"
@@ -184,19 +293,9 @@ def test_engine_choice(monkeypatch, tmp_path):
 # --------------------------------------------------------------------------------------------------
 # PostgreSQL: the events stay in PostgreSQL
 # --------------------------------------------------------------------------------------------------
-def _schema_url(url: str, schema: str) -> str:
-    """The URL with its own schema on the search path, so these tables do not meet other tests'."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return f"{url}?options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture(scope="module")
 def pg_small_url(pg_url, small_world_path):
-    url = _schema_url(pg_url, "csr_small")
+    url = schema_url(pg_url, "csr_small")
     write_postgres(world_tables(small_world_path), pg_url, schema="csr_small")
     return url
 
@@ -241,13 +340,22 @@ def test_every_feature_query_and_month_end_mrr_run_whole_in_postgres(pg_url, sma
 
 
 @pytest.mark.postgres
+def test_duckdb_list_series_and_date_functions_answer_like_duckdb_in_postgres(pg_url):
+    pg = engines.PostgresEngine(pg_url)
+    try:
+        _same_answers_as_duckdb(pg)
+    finally:
+        pg.close()
+
+
+@pytest.mark.postgres
 def test_contract_rules_run_in_postgres_on_text_columns(pg_url, tmp_path):
     """A warehouse table typed as text: the parse rules run in PostgreSQL (no TRY_CAST there: a
     session function), name the bad text, and reject exactly the rows DuckDB rejects."""
     import psycopg
 
     tables = tiny_tables()
-    url = _schema_url(pg_url, "csr_text")
+    url = schema_url(pg_url, "csr_text")
     write_postgres({k: v for k, v in tables.items() if k != "usage_events"}, pg_url, schema="csr_text")
     events = tables["usage_events"].astype(str)
     events.loc[1, "event_time"] = "not a time"
@@ -312,6 +420,15 @@ def test_spark_engine_runs_month_end_mrr_and_the_subscription_features(spark, sm
         sql = features.feature_queries(tables=["subscriptions"])["subscriptions"]
         assert_same(engine.query(sql, frames={"obs": obs}), local.query(sql, frames={"obs": obs}),
                     ["observation_date", "account_id"])
+    finally:
+        engine.close()
+
+
+@pytest.mark.slow
+def test_duckdb_list_series_and_date_functions_answer_like_duckdb_in_spark(spark):
+    engine = engines.SparkEngine(spark)
+    try:
+        _same_answers_as_duckdb(engine)
     finally:
         engine.close()
 

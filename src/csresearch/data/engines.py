@@ -1,8 +1,9 @@
 """Where does the SQL run? One query text for DuckDB, PostgreSQL and Spark.
 
 Every query in the workbook is written once, in DuckDB's dialect. For another engine it is
-transpiled with sqlglot (placeholders inlined as literals, ``GROUP BY ALL`` spelled out), so a
-feature or a contract rule has one definition whatever holds the data.
+transpiled with sqlglot (:mod:`csresearch.data.transpile`: placeholders inlined as literals,
+``GROUP BY ALL`` spelled out, DuckDB's list and date functions respelled), so a feature or a contract
+rule has one definition whatever holds the data.
 
 Three pieces:
 
@@ -14,7 +15,8 @@ Three pieces:
   a query that reads only local tables runs in DuckDB unchanged; a query that reads the big table is
   transpiled and runs in the engine, after the small tables and registered frames it reads are
   copied there (once; a re-registered frame is copied again). Callers (``features``, ``postmortem``,
-  ``uplift``...) need no change, and only account-level results travel back.
+  ``uplift``...) need no change, and only account-level results travel back. With
+  $CSRESEARCH_QUERY_LOG set, every such query is kept for replay (:mod:`csresearch.data.querylog`).
 - The canonical engine-portable definitions: :func:`account_month_mrr` (the contract's month-end
   MRR, equal to ``churn.account_month_mrr``) and :func:`usage_by_period` (events per account, event
   and day or week). The point-in-time feature table is ``features.account_features``, whose SQL is
@@ -32,6 +34,7 @@ import itertools
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -39,143 +42,22 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EngineError  # noqa: F401
+from . import querylog
+from .transpile import (  # noqa: F401 - re-exported: engines.transpile, engines.referenced_tables...
+    _DIALECT,
+    ENGINES,
+    _duckdb_functions,
+    _expand_group_by_all,
+    _need_sqlglot,
+    _not_in_as_not_exists,
+    referenced_tables,
+    transpile,
+)
 
-try:  # only PostgreSQL and Spark need it: DuckDB runs the SQL as written
-    import sqlglot
-    from sqlglot import exp
-except ImportError:  # pragma: no cover - sqlglot is a dependency; this keeps DuckDB-only installs working
-    sqlglot = exp = None  # type: ignore[assignment]
-
-ENGINES = ("duckdb", "postgres", "spark")
 # Tables that stay where they are stored when the engine is PostgreSQL or Spark; every other
 # contract table is account-level and is read into the local DuckDB connection.
 BIG_TABLES = ("usage_events",)
 GRAINS = ("day", "week", "month")
-_DIALECT = {"duckdb": "duckdb", "postgres": "postgres", "spark": "spark"}
-
-
-# --------------------------------------------------------------------------------------------------
-# Transpiling
-# --------------------------------------------------------------------------------------------------
-def _need_sqlglot() -> None:
-    if sqlglot is None:
-        raise EngineError("PostgreSQL and Spark need sqlglot to translate the SQL: pip install sqlglot")
-
-
-def _literal(value: Any) -> exp.Expr:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return exp.Null()
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
-    return exp.convert(value)
-
-
-def _inline_parameters(tree: exp.Expr, params: list | tuple | Mapping | None) -> exp.Expr:
-    """Replace ``?``, ``$1`` and ``$name`` placeholders by literals (engines differ in param styles)."""
-    if params is None:
-        return tree
-    positional = iter(params) if not isinstance(params, Mapping) else iter(())
-
-    def replace(node):
-        if not isinstance(node, exp.Placeholder):
-            return node
-        name = node.name
-        if name in ("", "?"):
-            return _literal(next(positional))
-        if isinstance(params, Mapping):
-            return _literal(params[name])
-        if name.isdigit():
-            return _literal(params[int(name) - 1])
-        raise EngineError(f"named parameter ${name} given positional parameters")
-
-    return tree.transform(replace)
-
-
-def _expand_group_by_all(tree: exp.Expr) -> exp.Expr:
-    """``GROUP BY ALL`` (DuckDB) -> ``GROUP BY 1, 2, ...``: the select items without aggregates."""
-    for select in tree.find_all(exp.Select):
-        group = select.args.get("group")
-        if not group or not (group.args.get("all") or any(
-                isinstance(e, exp.Column) and e.name.upper() == "ALL" and not e.table for e in group.expressions)):
-            continue
-        positions = [
-            exp.Literal.number(i + 1) for i, item in enumerate(select.expressions)
-            if not any(isinstance(n, exp.AggFunc) for n in item.find_all(exp.AggFunc))
-            and not item.find(exp.Window)
-        ]
-        select.set("group", exp.Group(expressions=positions) if positions else None)
-    return tree
-
-
-def _from(select: exp.Select):
-    """A SELECT's FROM clause (sqlglot names the argument ``from_`` or, in older versions, ``from``)."""
-    return select.args.get("from_") or select.args.get("from")
-
-
-def _not_in_as_not_exists(tree: exp.Expr) -> exp.Expr:
-    """``x NOT IN (SELECT k FROM t)`` -> ``x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM t WHERE t.k = x)``.
-
-    Same answer for a non-null ``k`` (a key), but Spark plans it as a hash anti-join: a NOT IN
-    inside an expression becomes a nested-loop join there (10x slower on 270k x 600 rows). Only
-    where ``x`` is a column qualified by, or qualifiable with, the single aliased source of its query.
-    """
-    def rewrite(node):
-        if not (isinstance(node, exp.Not) and isinstance(node.this, exp.In)):
-            return node
-        inner = node.this
-        query = inner.args.get("query")
-        subquery = query.this if isinstance(query, exp.Subquery) else query
-        column = inner.this
-        if not (isinstance(subquery, exp.Select) and isinstance(column, exp.Column)
-                and len(subquery.expressions) == 1 and isinstance(subquery.expressions[0], exp.Column)
-                and isinstance(_from(subquery), exp.From) and not subquery.args.get("where")
-                and not subquery.args.get("joins")):
-            return node
-        if not column.table:
-            outer = node.find_ancestor(exp.Select)
-            source = _from(outer) if outer is not None else None
-            alias = source.this.alias if source is not None else ""
-            if not alias or outer.args.get("joins"):
-                return node
-            column = exp.column(column.name, table=alias)
-        table = _from(subquery).this
-        key = subquery.expressions[0].name
-        probe = exp.select("1").from_(exp.alias_(table.copy(), "_key_side", table=True)).where(
-            exp.EQ(this=exp.column(key, table="_key_side"), expression=column.copy()))
-        return exp.paren(exp.and_(exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null())),
-                                  exp.Not(this=exp.Exists(this=probe))))
-
-    return tree.transform(rewrite)
-
-
-def transpile(sql: str, engine: str, params: list | tuple | Mapping | None = None) -> str:
-    """A DuckDB-dialect query in ``engine``'s dialect, with parameters inlined as literals."""
-    if engine not in _DIALECT:
-        raise EngineError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-    _need_sqlglot()
-    trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
-    if len(trees) != 1:
-        raise EngineError(f"expected one SQL statement, got {len(trees)}")
-    tree = _inline_parameters(trees[0], params)
-    if engine != "duckdb":
-        tree = _expand_group_by_all(tree)
-    if engine == "spark":
-        tree = _not_in_as_not_exists(tree)
-    return tree.sql(dialect=_DIALECT[engine])
-
-
-def referenced_tables(sql: str) -> set[str]:
-    """Lower-cased names of the tables and views a query reads (its own CTE names excluded)."""
-    _need_sqlglot()
-    tree = sqlglot.parse_one(sql, read="duckdb")
-    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    return {t.name.lower() for t in tree.find_all(exp.Table) if t.name and t.name.lower() not in ctes}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -577,12 +459,12 @@ class RoutedConnection:
 
     def execute(self, query: str, parameters=None):
         if self.reads_remote(query):
-            return FrameResult(self.query_remote(query, parameters))
+            return FrameResult(self._routed(query, parameters))
         return self.local.execute(query, parameters) if parameters is not None else self.local.execute(query)
 
     def sql(self, query: str, params=None):
         if self.reads_remote(query):
-            return FrameResult(self.query_remote(query, params))
+            return FrameResult(self._routed(query, params))
         return self.local.sql(query, params=params) if params is not None else self.local.sql(query)
 
     def close(self) -> None:
@@ -631,6 +513,30 @@ class RoutedConnection:
                 continue
             self.engine.put(name, self.local.execute(f"SELECT * FROM {_quote(name)}").arrow())
             self._shipped[name] = version
+
+    def _routed(self, query: str, params=None) -> pd.DataFrame:
+        """A caller's query that reads a remote table: run in the engine, and kept in the query log
+        when $CSRESEARCH_QUERY_LOG names a folder (docs/engines.md)."""
+        where = querylog.folder()
+        if where is None:
+            return self.query_remote(query, params)
+        started, frame, error, native = time.perf_counter(), None, None, None
+        try:
+            native = self.engine.transpile(query, params)
+            frame = self.query_remote(query, params)
+            return frame
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            try:  # a log that cannot be written never fails the query
+                frames = {name: _arrow_table(self.local.execute(f"SELECT * FROM {_quote(name)}").arrow())
+                          for name in sorted(referenced_tables(query)) if name in self._registered}
+                querylog.write(where, sql=query, params=params, engine=self.engine.name, engine_sql=native,
+                               frames=frames, seconds=time.perf_counter() - started,
+                               rows=None if frame is None else len(frame), error=error)
+            except OSError:
+                pass
 
     def query_remote(self, query: str, params=None) -> pd.DataFrame:
         self.ship(query)
