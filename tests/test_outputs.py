@@ -33,3 +33,30 @@ def test_session_tables_are_guarded_unless_switched_off(tmp_path):
                   settings=Settings(csv_formula_guard=False))
     raw.table(frame, "accounts")
     assert pd.read_csv(tmp_path / "off" / "accounts.csv")["account_name"].iloc[0] == "=cmd|' /C calc'!A0"
+
+
+def test_summary_json_never_holds_nan(tmp_path):
+    import json
+
+    import numpy as np
+
+    session = Session("00_data_overview", tmp_path, pd.Period("2026-10", "M"), settings=Settings())
+    session.record(rate=float("nan"), nested={"low": np.float64("inf"), "items": [1.5, np.nan]}, ok=0.25)
+    text = session.save().read_text()
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in summary.json")
+
+    data = json.loads(text, parse_constant=refuse)
+    assert data["rate"] is None and data["nested"] == {"low": None, "items": [1.5, None]} and data["ok"] == 0.25
+
+
+def test_an_estimate_without_a_relative_change_says_why():
+    from csresearch.analyses.experiments.result import NO_RELATIVE, _observational_record
+
+    usage = {"outcome": "usage", "estimate": 14.4, "relative": 0.21, "relative_low": 0.16, "relative_high": 0.27}
+    retention = {"outcome": "365-day retention", "estimate": 0.10, "relative": float("nan"),
+                 "relative_low": float("nan"), "relative_high": float("nan")}
+    assert _observational_record(usage) == usage
+    assert _observational_record(retention) == {"outcome": "365-day retention", "estimate": 0.10,
+                                                "relative_not_reported": NO_RELATIVE}

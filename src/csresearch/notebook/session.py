@@ -47,6 +47,17 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def _finite(value: Any) -> Any:
+    """summary.json is JSON: a number that is not finite is null (the report's words say why), never NaN."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
+
+
 @dataclass
 class Session:
     """One report notebook's run: its settings, its data, and its outputs (tables as CSV, headline and
@@ -208,7 +219,7 @@ class Session:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         payload = {"notebook": self.notebook, "month": str(self.month), **self.summary}
         path = self.output_dir / "summary.json"
-        path.write_text(json.dumps(payload, indent=2, default=_json_default))
+        path.write_text(json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False))
         return path
 
 

@@ -125,10 +125,24 @@ def record(r: Readout) -> dict:
                 "arm": c["arm"], "hazard_ratio": [c["hazard_ratio"], c["hazard_ratio_low"], c["hazard_ratio_high"]],
                 "rmst_difference_days": [rm.estimate, rm.low, rm.high]})
     if r.observational is not None:
-        out["observational"] = r.observational.drop(columns="assumption").to_dict(orient="records")
+        out["observational"] = [_observational_record(row)
+                                for row in r.observational.drop(columns="assumption").to_dict(orient="records")]
     if r.pretrend:
         out["pretrend_p"] = r.pretrend["p_value"]
     if r.uplift:
         out["uplift_model"] = r.uplift["chosen"]
         out["qini_evaluation"] = r.uplift["qini_interval"]
     return out
+
+
+RELATIVE = ("relative", "relative_low", "relative_high")
+NO_RELATIVE = ("a change in a share (retention) is stated in percentage points; a relative change is not "
+               "reported for it")
+
+
+def _observational_record(row: dict[str, Any]) -> dict[str, Any]:
+    """One observational estimate for summary.json: a relative change only where one is defined, and
+    otherwise the reason in words (never NaN)."""
+    if all(pd.notna(row.get(k)) for k in RELATIVE):
+        return row
+    return {**{k: v for k, v in row.items() if k not in RELATIVE}, "relative_not_reported": NO_RELATIVE}
