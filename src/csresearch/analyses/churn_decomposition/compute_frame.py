@@ -1,15 +1,8 @@
 """The account-month churn table every number of the report is computed from, and value bands.
 
-Definitions (the data contract's month-end rule, :mod:`csresearch.core.revenue`):
-- account MRR in month M = sum of ``mrr`` over the account's subscriptions active on M's last day;
-- a *churn* is a month end at zero MRR after a month end with MRR > 0;
-- ``reactivation_window_days`` (default 0): a zero-MRR gap shorter than this many days is not a
-  churn. Its drop to zero is booked as a *contraction* to 0 and the return as an *expansion*, so the
-  MRR bridge (start + movements = end) still holds exactly. A gap still open at the end of the data
-  that is not yet as long as the window counts as a churn from its first day (*provisional*): if the
-  account comes back within the window, a later run restates it as contraction + expansion. We chose
-  this over waiting because waiting would hide the most recent churn for ``window`` days and bias the
-  latest month's churn rate down.
+Account-month MRR, churn and the reactivation window are defined once, in
+:mod:`csresearch.core.revenue` (the data contract's month-end rule); this module only adds the
+report's attributes (value band, plan, acquisition cohort, account splits) to those rows.
 """
 
 from __future__ import annotations
