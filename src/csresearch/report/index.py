@@ -1,34 +1,23 @@
-"""The month's index page: headline KPIs, then one card per report with status, duration and link."""
+"""The month's index page is the monthly brief a head of Customer Success opens first: the month in six
+numbers (each with its change on last month, its interval and a 12-month line), where to act this month,
+one card per report with a one-sentence headline and its status, and links to earlier months.
+
+Numbers come from :mod:`.brief` (series computed from the run's data, the reports' summaries and CSVs);
+sentences from :mod:`.brief_words`. Every data value is escaped; the page makes no request to another
+host (inline CSS and SVG, no script).
+"""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any, Mapping
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Customer success reports — {month}</title>
-<style>
- body {{ font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; max-width: 1000px; margin: 24px auto;
-        color: #222; padding: 0 12px; }}
- h1 {{ font-size: 24px; margin-bottom: 4px; }} .sub {{ color: #666; margin-top: 0; }}
- .card {{ border: 1px solid #ddd; border-radius: 8px; padding: 12px 16px; margin: 12px 0; }}
- .card h2 {{ font-size: 17px; margin: 0 0 6px 0; }} .card h2 a {{ color: #2E5A88; text-decoration: none; }}
- .ok {{ color: #2f7d32; font-weight: 600; }} .failed {{ color: #D1495B; font-weight: 600; }}
- .stale {{ color: #B26B00; font-weight: 600; }}
- .kpis {{ display: flex; flex-wrap: wrap; gap: 10px; margin: 8px 0; }}
- .kpi {{ background: #f5f7fa; border-radius: 6px; padding: 6px 10px; min-width: 150px; }}
- .kpi .n {{ font-size: 12px; color: #555; }} .kpi .v {{ font-size: 15px; font-weight: 600; }}
- .meta {{ color: #777; font-size: 12px; }} .headline {{ font-size: 15px; margin: 4px 0 8px 0; }}
- .files a {{ font-size: 12px; margin-right: 8px; }}
-</style></head><body>
-<h1>Customer success reports — {month}</h1>
-<p class="sub">{status_line}</p>
-{cards}
-<p class="meta">Data: {source} (fingerprint {fingerprint})
- · rows read {rows_read:,} = used {rows_used:,} + rejected {rows_rejected:,}
- · generated {generated} · <a href="manifest.json">manifest.json</a></p>
-</body></html>
-"""
+import pandas as pd
+
+from ..text import day, money, month_label, pct, plural
+from . import brief
+from . import brief_words as words
 
 TITLES = {
     "00_data_overview": "Data overview",
@@ -39,72 +28,249 @@ TITLES = {
     "05_churn_postmortem": "Churn postmortem",
 }
 
+# red = worse, green = better, grey = within noise or nothing to compare with (the product's one meaning)
+TONE = {"better": "#2f7d32", "worse": "#c62828", "noise": "#6b7280", "flat": "#6b7280"}
 
-STATUS_TEXT = {"ok": "✓ ok", "failed": "✗ failed", "stale": "⚠ stale: this run failed, last good report shown",
-               "not enough data": "– not enough data"}
+_CSS = """
+ * { box-sizing: border-box; }
+ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328; margin: 0;
+        padding: 10px 20px 24px; max-width: 1340px; margin: 0 auto; font-size: 14px; line-height: 1.35; }
+ a { color: #1d4f91; }
+ header { display: flex; align-items: baseline; gap: 14px; flex-wrap: wrap; margin-bottom: 6px; }
+ h1 { font-size: 21px; margin: 0; } .status { color: #4b5563; font-size: 13px; }
+ h2 { font-size: 15px; margin: 12px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: #374151; }
+ .nums { display: grid; grid-template-columns: repeat(6, 1fr); gap: 8px; }
+ .num { border: 1px solid #e5e7eb; border-radius: 8px; padding: 7px 10px 6px; background: #fafafa; }
+ .lab { font-size: 12px; color: #4b5563; } .big { font-size: 24px; font-weight: 650; margin: 1px 0; }
+ .ci { font-size: 11.5px; color: #4b5563; min-height: 15px; } .chg { font-size: 12.5px; font-weight: 600; margin-top: 2px; }
+ .why { font-size: 11.5px; color: #6b7280; margin-top: 3px; } svg.spark { display: block; margin-top: 3px; }
+ .better { color: #2f7d32; } .worse { color: #c62828; } .noise, .flat { color: #6b7280; }
+ .act { display: grid; grid-template-columns: 1.45fr 1fr; gap: 16px; }
+ table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+ th { text-align: left; font-weight: 600; color: #4b5563; border-bottom: 1px solid #d1d5db; padding: 3px 6px; }
+ td { border-bottom: 1px solid #eef0f2; padding: 3px 6px; vertical-align: top; text-align: left; }
+ td.n, th.n { text-align: right; white-space: nowrap; } .id { color: #6b7280; font-size: 11.5px; }
+ .side p { margin: 0 0 7px; } .side h3 { font-size: 13px; margin: 0 0 2px; color: #374151; }
+ .note { font-size: 12px; color: #6b7280; margin: 4px 0 0; }
+ .reports { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }
+ .card { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 12px; }
+ .card h3 { font-size: 14px; margin: 0 0 3px; } .card h3 a { text-decoration: none; }
+ .card p { margin: 3px 0 0; font-size: 13px; }
+ .badge { font-size: 11px; font-weight: 600; border-radius: 10px; padding: 1px 8px; margin-left: 6px; }
+ .b-ok { background: #e8f5e9; color: #2f7d32; } .b-failed { background: #fdecea; color: #c62828; }
+ .b-stale { background: #fff4e5; color: #8a4b00; } .b-thin { background: #f3f4f6; color: #4b5563; }
+ details { font-size: 12px; color: #4b5563; margin-top: 4px; }
+ .months a { margin-right: 10px; } .meta { color: #6b7280; font-size: 11.5px; margin-top: 14px; }
+ @media print { .nums { grid-template-columns: repeat(3, 1fr); } .act, .reports { grid-template-columns: 1fr 1fr; } }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def sparkline(values: list, tone: str, label: str, months: list[str], fmt, width: int = 150,
+              height: int = 30) -> str:
+    """An inline SVG line of ``values`` (None breaks the line), its last point a dot in the change's colour.
+    Its title names the first and last months' values, for a reader hovering and for screen readers."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(points) < 2:
+        return ""
+    low, high = min(v for _, v in points), max(v for _, v in points)
+    span = (high - low) or abs(high) or 1.0
+    pad = 3
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = pad + i * (width - 2 * pad) / max(len(values) - 1, 1)
+        y = height - pad - (v - low) / span * (height - 2 * pad) if high != low else height / 2
+        return round(x, 1), round(y, 1)
+
+    runs: list[list[tuple[float, float]]] = []
+    run: list[tuple[float, float]] = []
+    for i, v in enumerate(values):
+        if v is None:
+            if run:
+                runs.append(run)
+            run = []
+        else:
+            run.append(xy(i, v))
+    if run:
+        runs.append(run)
+    lines = "".join(f'<polyline fill="none" stroke="#5b6b82" stroke-width="1.5" points="{" ".join(f"{x},{y}" for x, y in r)}"/>'
+                    for r in runs if len(r) > 1)
+    x, y = xy(*points[-1])
+    first_i, first_v = points[0]
+    title = (f"{label}: {_month_short(months[first_i])} {fmt(first_v)}, lowest {fmt(low)}, highest {fmt(high)}, "
+             f"{_month_short(months[points[-1][0]])} {fmt(points[-1][1])}")
+    return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{_e(title)}"><title>{_e(title)}</title>{lines}'
+            f'<circle cx="{x}" cy="{y}" r="3" fill="{TONE.get(tone, TONE["flat"])}"/></svg>')
+
+
+def _month_short(month: str) -> str:
+    return pd.Period(month, "M").strftime("%b %Y")
+
+
+_FORMAT = {"logo_churn": pct, "grr_12m": pct, "nrr_12m": pct, "arr": lambda v: money(v, compact=True)}
+
+
+def _number_card(card: Mapping, months: list[str]) -> str:
+    tone = card.get("tone", "flat")
+    parts = [f'<div class="num"><div class="lab">{_e(card["label"])}</div>']
+    if card.get("value") is None:
+        parts.append(f'<div class="big flat">—</div><div class="why">Not computed: {_e(card.get("why"))}.</div></div>')
+        return "".join(parts)
+    parts.append(f'<div class="big">{_e(card["value"])}</div>')
+    parts.append(f'<div class="ci">{_e(card.get("interval") or "")}</div>')
+    change = _e(card.get("change") or "")
+    if card.get("change_interval"):
+        change = f'<span title="{_e(card["change_interval"])}">{change}</span>'
+    parts.append(f'<div class="chg {tone}">{change}</div>')
+    if card.get("series") and months:
+        line = sparkline(card["series"], tone, card["label"], months, _FORMAT.get(card["key"], str))
+        span = f'<div class="why">{_e(_month_short(months[0]))} – {_e(_month_short(months[-1]))}</div>'
+        parts.append(line + span if line else '<div class="why">Too few months of data for a trend line.</div>')
+    elif card.get("no_trend"):
+        parts.append(f'<div class="why">{_e(card["no_trend"][0].upper() + card["no_trend"][1:])}.</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _call_table(rows: list[dict], manifest: Mapping) -> str:
+    risk = brief.entries(manifest).get(brief.RISK_NOTEBOOK)
+    if not rows:
+        why = words._why_no_summary(manifest, brief.RISK_NOTEBOOK, "the churn drivers report")
+        if risk and risk.get("status") in ("ok", "stale"):
+            why = "the churn drivers report recorded no at-risk list this month"
+        return f'<p class="note">No accounts to list: {_e(why)}.</p>'
+    owner, renewal = rows[0]["has_owner"], rows[0]["has_renewal"]
+    head = ("<tr><th>Account</th>" + ("<th>CSM owner</th>" if owner else "")
+            + ("<th>Renewal</th>" if renewal else "") + '<th class="n">ARR at risk</th><th>Why</th></tr>')
+    body = []
+    for r in rows:
+        name = _e(r["account_name"] or r["account_id"] or "unnamed account")
+        ident = f' <span class="id">{_e(r["account_id"])}</span>' if r["account_name"] and r["account_id"] else ""
+        cells = [f"<td>{name}{ident}</td>"]
+        if owner:
+            cells.append(f'<td>{_e(r["csm_owner"]) if r["csm_owner"] else "<span class=id>no owner</span>"}</td>')
+        if renewal:
+            cells.append(f"<td>{_e(_renewal(r['renewal_date']))}</td>")
+        cells.append(f'<td class="n">{_e(money(r["arr_at_risk"])) if r["arr_at_risk"] is not None else "not scored"}</td>')
+        cells.append(f"<td>{_e('; '.join(r['reasons']) or 'no reason recorded')}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    missing = [what for what, has in (("CSM owner", owner), ("renewal date", renewal)) if not has]
+    note = (f'<p class="note">The at-risk list carries no {" or ".join(missing)} yet.</p>' if missing else "")
+    page = (risk or {}).get("html") or f"{brief.RISK_NOTEBOOK}.html"
+    link = (f'<p class="note">The top {len(rows)} by ARR at risk; the full list: '
+            f'<a href="{_e(page)}">the at-risk report</a> · '
+            f'<a href="{_e(brief.RISK_NOTEBOOK)}/at_risk_accounts.csv">at_risk_accounts.csv</a></p>')
+    return f"<table>{head}{''.join(body)}</table>{note}{link}"
+
+
+def _renewal(value: str | None) -> str:
+    if not value:
+        return "none on file"
+    try:
+        return day(value)
+    except (ValueError, TypeError):
+        return value
+
+
+def _side(manifest: Mapping) -> str:
+    post = brief.summary_of(manifest, brief.POSTMORTEM_NOTEBOOK)
+    alerts = _e(words.alerts_sentence(manifest))
+    if post and post.get("new_alerts"):
+        alerts += f' <a href="{_e(brief.POSTMORTEM_NOTEBOOK)}/alerts.csv">alerts.csv</a>'
+    experiments = "".join(f"<p>{_e(line)}</p>" for line in words.experiment_lines(manifest))
+    return (f'<div class="side"><h3>What moved churn</h3><p>{_e(words.driver_sentence(manifest))}</p>'
+            f"<h3>Experiments that ended</h3>{experiments}"
+            f"<h3>Alerts raised</h3><p>{alerts}</p></div>")
+
+
+def _report_card(entry: Mapping, month: str) -> str:
+    name, status = entry["notebook"], entry["status"]
+    summary = entry.get("summary") or {}
+    title = summary.get("title") or TITLES.get(name, name)
+    badge = {"ok": ("b-ok", "ok"), "stale": ("b-stale", "stale"), "failed": ("b-failed", "failed"),
+             "not enough data": ("b-thin", "not enough data")}.get(status, ("b-thin", status))
+    text = words.report_headline(entry, month)
+    extra = ""
+    if status == "stale":
+        kept = entry.get("kept_from")
+        when = f" (from {day(kept)})" if kept else ""
+        extra = (f'<p class="note">This month\'s run failed; the last good report{_e(when)} is shown. '
+                 f'<a href="{_e(entry.get("failed_html") or "")}">What failed</a>.</p>')
+    if status in ("failed", "stale") and entry.get("error"):
+        extra += f"<details><summary>Error</summary>{_e(entry['error'])}</details>"
+    return (f'<div class="card"><h3><a href="{_e(entry["html"])}">{_e(title)}</a>'
+            f'<span class="badge {badge[0]}">{_e(badge[1])}</span></h3><p>{_e(text)}</p>{extra}</div>')
 
 
 def _adhoc_list(runs: list[dict]) -> str:
     if not runs:
         return ""
     items = "".join(
-        f'<li><a href="{html.escape(r["path"])}/index.html">{html.escape(r["path"])}</a> '
-        f'<span class="meta">{html.escape(r["generated_at"])} · '
-        f'{html.escape(", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k != "output_dir"))}</span></li>'
+        f'<li><a href="{_e(r["path"])}/index.html">{_e(r["path"])}</a> '
+        f'<span class="id">{_e(r["generated_at"])} · '
+        f'{_e(", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k != "output_dir"))}</span></li>'
         for r in runs)
-    return f'<div class="card"><h2>Reviews and ad-hoc runs this month</h2><ul>{items}</ul></div>'
+    return f"<h2>Reviews and ad-hoc runs this month</h2><ul>{items}</ul>"
 
 
-def _card(entry: dict) -> str:
-    name, status = entry["notebook"], entry["status"]
-    summary = entry.get("summary") or {}
-    title = summary.get("title") or TITLES.get(name, name)
-    kpis = "".join(
-        f'<div class="kpi"><div class="n">{html.escape(str(k["name"]))}</div>'
-        f'<div class="v">{html.escape(str(k["display"]))}</div></div>'
-        for k in summary.get("kpis", [])[:6]
-    )
-    files = "".join(f'<a href="{name}/{html.escape(f)}">{html.escape(f)}</a>' for f in summary.get("tables", []))
-    links = summary.get("links", [])
-    files += "".join(f'<a href="{html.escape(link["href"])}">{html.escape(link["text"])}</a>' for link in links)
-    headline = summary.get("headline")
-    return (
-        f'<div class="card"><h2><a href="{html.escape(entry["html"])}">{html.escape(title)}</a></h2>'
-        f'<span class="{status}">{STATUS_TEXT.get(status, status)}</span>'
-        f' <span class="meta">{entry["seconds"]:.0f}s · {name}</span>'
-        + (f'<p class="headline">{html.escape(headline)}</p>' if headline else "")
-        + (f'<p class="failed">{html.escape(entry["error"] or "")}</p>' if status == "failed" else "")
-        + (f'<p class="meta">{html.escape(entry["error"] or "")}</p>' if status == "not enough data" else "")
-        + (f'<p class="failed">This month\'s run of this report failed ({html.escape(entry["error"] or "")}); '
-           f'the report shown is the last good one ({html.escape(str(entry.get("kept_from") or "an earlier run"))}). '
-           f'<a href="{html.escape(entry.get("failed_html") or "")}">The failure</a>.</p>' if status == "stale" else "")
-        + (f'<div class="kpis">{kpis}</div>' if kpis else "")
-        + (f'<div class="files">Tables: {files}</div>' if files else "")
-        + "</div>"
-    )
+def _earlier(months: list[str], up: str) -> str:
+    if not months:
+        return '<h2>Earlier months</h2><p class="note">No earlier month has been published in this folder.</p>'
+    links = "".join(f'<a href="{_e(up)}{_e(m)}/index.html">{_e(month_label(m))}</a>' for m in months)
+    return f'<h2>Earlier months</h2><p class="months">{links}</p>'
 
 
-def write(path: Path, manifest: dict, adhoc: list[dict] | None = None) -> Path:
-    notebooks = manifest["notebooks"]
-    failed = [n["notebook"] for n in notebooks if n["status"] not in ("ok", "not enough data")]
-    status_line = (f"All {len(notebooks)} reports rendered." if not failed
-                   else f"{len(failed)} of {len(notebooks)} reports failed: {', '.join(failed)}.")
+def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: list[dict] | None = None) -> str:
+    """The page for ``manifest``; ``folder`` holds the month's outputs (CSVs read for the call list),
+    ``reports`` the published months (earlier months, last month's summaries)."""
+    month = manifest["month"]
+    period = pd.Period(month, "M")
+    series = manifest.get("brief") or {"error": "this run recorded no trend lines"}
+    previous = {}
+    if reports is not None:
+        previous = {nb: brief.previous_summary(reports, period, nb)
+                    for nb in (brief.RISK_NOTEBOOK, brief.POSTMORTEM_NOTEBOOK)}
+    cards = words.number_cards(series, manifest, previous)
+    months = series.get("months") or []
+    status = words.status_line(manifest)
     cover = (manifest.get("data") or {}).get("coverage") or {}
     if cover.get("partial_month"):
-        status_line = (f"Partial month: the data covers {manifest['month']} only to {cover.get('last')}; "
-                       "every number is to that day. ") + status_line
+        status = f"Partial month: the data covers {month_label(period)} only to {day(cover.get('last'))}. " + status
     if manifest.get("adhoc"):
-        status_line = f"Ad-hoc run ({manifest['adhoc']}), published apart from the monthly reports. " + status_line
-    quality = manifest["data"].get("quality") or []
-    path.write_text(_PAGE.format(
-        month=html.escape(manifest["month"]),
-        status_line=html.escape(status_line),
-        cards="".join(_card(n) for n in notebooks) + _adhoc_list(adhoc or []),
-        source=html.escape(str(manifest["data"]["source"])),
-        fingerprint=manifest["data"].get("fingerprint"),
-        rows_read=sum(q["rows_read"] for q in quality),
-        rows_used=sum(q["rows_used"] for q in quality),
-        rows_rejected=sum(q["rows_rejected"] for q in quality),
-        generated=manifest["generated_at"],
-    ), encoding="utf-8")
+        status = f"Ad-hoc run ({manifest['adhoc']}), published apart from the monthly reports. " + status
+    table = brief.read_table(folder, manifest, brief.RISK_NOTEBOOK, "at_risk_accounts.csv")
+    rows = brief.call_list(table)
+    quality = (manifest.get("data") or {}).get("quality") or []
+    read = sum(q["rows_read"] for q in quality)
+    used = sum(q["rows_used"] for q in quality)
+    rejected = sum(q["rows_rejected"] for q in quality)
+    up = "../../../" if manifest.get("adhoc") else "../"
+    earlier = brief.earlier_months(reports, period) if reports is not None and not manifest.get("adhoc") else []
+    body = (
+        f'<header><h1>Customer success brief — {_e(month_label(period))}</h1>'
+        f'<span class="status">{_e(status)}</span></header>'
+        f'<div class="nums">{"".join(_number_card(c, months) for c in cards)}</div>'
+        f'<h2>Where to act this month</h2><div class="act"><div><h3 style="font-size:13px;margin:0 0 2px">'
+        f"Accounts to call first</h3>{_call_table(rows, manifest)}</div>{_side(manifest)}</div>"
+        f'<h2>The reports</h2><div class="reports">'
+        + "".join(_report_card(e, month) for e in manifest.get("notebooks") or []) + "</div>"
+        + _adhoc_list(adhoc or []) + (_earlier(earlier, up) if not manifest.get("adhoc") else "")
+        + f'<p class="meta">Data: {_e((manifest.get("data") or {}).get("source"))} '
+        f'(fingerprint {_e((manifest.get("data") or {}).get("fingerprint"))}) · '
+        f"{plural(read, 'row')} read = {used:,} used + {rejected:,} rejected · "
+        f'generated {_e(manifest.get("generated_at"))} · <a href="manifest.json">manifest.json</a></p>'
+    )
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>Customer success brief — {_e(month_label(period))}</title><style>{_CSS}</style></head>"
+            f"<body>{body}</body></html>\n")
+
+
+def write(path: Path, manifest: dict, adhoc: list[dict] | None = None, reports: Path | None = None) -> Path:
+    """Write the brief for ``manifest`` to ``path`` (the month's outputs are beside it)."""
+    path.write_text(render(manifest, path.parent, reports, adhoc), encoding="utf-8")
     return path

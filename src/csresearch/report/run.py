@@ -29,6 +29,7 @@ from ..analyses.base import ReportSettings
 from ..errors import CsresearchError, ParameterError
 from ..period import check_month, resolve_month
 from ..text import month_label
+from . import brief as brief_numbers
 from . import index as index_page
 from .lock import ReportsLock
 from .params import RUN_KEY, defaults, notebook_parameters
@@ -171,6 +172,7 @@ def run_month(
     # 2. the data, validated once, and the dates it covers: the default month is the last month the
     #    data covers completely; a month it does not cover is refused
     from ..data import open_dataset
+    from ..notebook.session import check_currency_column
 
     run_started = time.perf_counter()
     mapping = resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root)
@@ -179,7 +181,9 @@ def run_month(
                       engine=overrides.get("engine", settings.get("engine")))
     try:
         covered = ds.data_coverage(overrides.get("data_as_of", settings.get("data_as_of")))
+        check_currency_column(ds, overrides.get("currency", settings.get("currency")) or "USD")
         fingerprint, quality, source = ds.fingerprint, ds.quality.to_dict(orient="records"), ds.source
+        brief_tables = (ds.table("subscriptions"), ds.table("accounts"))  # the brief's trend lines, below
     finally:
         ds.con.close()
     period = resolve_month(asked_month) if asked_month is not None else covered.last_complete_month
@@ -189,6 +193,7 @@ def run_month(
     parameters = {name: _parameters_for(name, declared[name], overrides, root) for name in names}
     coverage = {"first": str(covered.first.date()), "last": str(covered.last.date()), "source": covered.source,
                 "partial_month": not covered.covers(period)}
+    brief_series = brief_numbers.safe_month_series(*brief_tables, period, _churn_parameters(names, parameters, root))
     ensure_kernel(kernel)
 
     # 3. one run at a time per reports folder; then run into staging and publish
@@ -200,7 +205,7 @@ def run_month(
         try:
             return _run_and_publish(names, parameters, root, staging, final, month_folder, period, kernel, timeout,
                                     jobs, only, adhoc, source, fingerprint, quality, overrides, run_started,
-                                    run_settings, progress, coverage)
+                                    run_settings, progress, coverage, brief_series)
         except OSError as exc:
             raise PublishError(f"cannot write the reports folder {reports_dir}: {exc.strerror or exc}; "
                                "the reports published before are unchanged") from None
@@ -210,7 +215,7 @@ def run_month(
 
 def _run_and_publish(names, parameters, root, staging, final, month_folder, period, kernel, timeout, jobs, only,
                      adhoc, source, fingerprint, quality, overrides, run_started, run_settings,
-                     progress, coverage) -> tuple[bool, Path]:
+                     progress, coverage, brief_series=None) -> tuple[bool, Path]:
     staging.mkdir(parents=True)
     if only and not adhoc and final.exists():  # a partial rerun keeps the other notebooks' last reports
         shutil.copytree(final, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ADHOC_FOLDERS))
@@ -268,18 +273,29 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
         "python": platform.python_version(),
         "packages": {p: _version(p) for p in KEY_PACKAGES},
         "ok": all(n["status"] in ("ok", NOT_ENOUGH) for n in ordered),
+        "brief": brief_series,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-    index_page.write(staging / "index.html", manifest, adhoc_runs(final) if not adhoc else [])
+    index_page.write(staging / "index.html", manifest, adhoc_runs(final) if not adhoc else [], month_folder.parent)
     swap_in(staging, final)
     if adhoc and (month_folder / "manifest.json").exists():  # the month's index lists its ad-hoc runs
         month_manifest = json.loads((month_folder / "manifest.json").read_text())
         tmp = month_folder / ".index.html.tmp"
-        index_page.write(tmp, month_manifest, adhoc_runs(month_folder))
+        index_page.write(tmp, month_manifest, adhoc_runs(month_folder), month_folder.parent)
         tmp.replace(month_folder / "index.html")
     ok = all(r.status in ("ok", NOT_ENOUGH) for r in results.values())
     progress(f"{'done' if ok else 'FAILED'} in {manifest['seconds']:.0f}s: {final / 'index.html'}")
     return ok, final
+
+
+def _churn_parameters(names: list[str], parameters: Mapping[str, dict], root: Path) -> dict:
+    """Report 01's parameters (its churn conventions shape the brief's trend lines), also when it is not
+    in this run."""
+    name = brief_numbers.CHURN_NOTEBOOK
+    if name in parameters:
+        return dict(parameters[name])
+    path = root / "notebooks" / f"{name}.ipynb"
+    return notebook_parameters(name, declared_parameters(path), {}, root) if path.exists() else {}
 
 
 def _previous(final: Path, period, name: str, adhoc: str | None) -> dict:
