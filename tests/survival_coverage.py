@@ -35,18 +35,23 @@ def ttv_hazard_ratio_run(seed: int, ttv_hazard_ratio: float = 1.8, **world) -> t
     within 30 days vs none by day 90, on a synthetic world of ``seed`` with a planted
     ``ttv_hazard_ratio``; the report runs with its default settings (concordance bootstrap off: it
     does not touch the hazard ratio). The world is cached like every test world."""
-    import pandas as pd
-
-    from csresearch.analyses.onboarding_survival import report
     from csresearch.data import open_dataset
 
     params = {**WORLD, **world, "seed": seed, "ttv_hazard_ratio": ttv_hazard_ratio}
     path = world_path(**params)
-    truth = truth_of(path)["churn"]
-    result = report.build(open_dataset(path), pd.Period(params["end_month"], "M"), report.Settings(),
-                          concordance_boot=0)
+    return ttv_hazard_ratio_on(open_dataset(path), params["end_month"], truth_of(path))
+
+
+def ttv_hazard_ratio_on(ds, end_month: str, truth: dict) -> tuple[float, float, float, float]:
+    """:func:`ttv_hazard_ratio_run` on a dataset already open (``truth``: the world's truth JSON), for
+    callers that read several estimators from one world (``benchmarks/coverage.py``)."""
+    import pandas as pd
+
+    from csresearch.analyses.onboarding_survival import report
+
+    result = report.build(ds, pd.Period(end_month, "M"), report.Settings(), concordance_boot=0)
     hr = result.fast_hazard_ratio()
-    return hr["hazard_ratio"], hr["lower"], hr["upper"], 1.0 / truth["ttv_hazard_ratio"]
+    return hr["hazard_ratio"], hr["lower"], hr["upper"], 1.0 / truth["churn"]["ttv_hazard_ratio"]
 
 
 def summarise(runs: list[tuple[float, float, float, float]]) -> dict[str, float]:
