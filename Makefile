@@ -6,9 +6,12 @@ KERNEL := csresearch
 MONTH  ?=
 DATA   ?=
 DEMO   := data/demo.duckdb
+DEMO_JA := data/demo_ja.duckdb
+# the Japanese demo's value bands: the English bands' dollar edges in yen (x120, as its list prices)
+JA_BANDS := [0,120000,600000,2400000,6000000]
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo report lab test lint benchmark clean
+.PHONY: setup demo demo-ja report lab test lint benchmark clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +30,16 @@ demo: $(STAMP) $(DEMO)
 	$(BIN)/csresearch run $(if $(MONTH),--month $(MONTH),)
 	@echo "open reports/$$(ls -t reports | grep -v '^\.' | head -1)/index.html"
 
+# The same demo in Japanese and in yen (a make target, not LANG=ja: LANG is the shell's locale variable
+# and would switch the report language of anyone whose terminal is Japanese). Reports go to reports/ja/.
+$(DEMO_JA): | $(STAMP)
+	$(BIN)/csresearch synth --locale ja --out $(DEMO_JA)
+
+demo-ja: $(STAMP) $(DEMO_JA)
+	$(BIN)/csresearch run --data $(DEMO_JA) --reports reports/ja $(if $(MONTH),--month $(MONTH),) \
+		-p language=ja -p currency=JPY -p 'value_bands=$(JA_BANDS)'
+	@echo "open reports/ja/$$(ls -t reports/ja | grep -v '^\.' | head -1)/index.html"
+
 report: $(STAMP)
 	$(BIN)/csresearch run $(if $(MONTH),--month $(MONTH),) $(if $(DATA),--data $(DATA),)
 
@@ -37,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests tools benchmarks
 	$(BIN)/mypy
 	$(BIN)/python tools/notebooks.py check
+	$(BIN)/python tools/i18n.py check
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2

@@ -2,7 +2,7 @@
 imports on its own, every analysis has the same inner shape and offers the same contract, every
 notebook reads the same way, and the settings models are the single source of defaults.
 
-Floors (docs/developing.md): ground (errors, period, text, style) < data < core < analyses <
+Floors (docs/developing.md): ground (errors, period, text, i18n, style) < data < core < analyses <
 notebook/report < cli. A module may import its own floor or lower; an analysis may import
 ``analyses.base`` and its own package, never another analysis.
 """
@@ -23,7 +23,7 @@ from csresearch.analyses.base import ReportSettings
 
 SRC = ROOT / "src" / "csresearch"
 MAX_LINES = 800
-GROUND = {"errors", "period", "text", "style", "__init__"}
+GROUND = {"errors", "period", "text", "style", "i18n", "__init__"}
 FLOORS = {"ground": 0, "data": 1, "core": 2, "analyses": 3, "notebook": 4, "report": 4, "cli": 5}
 SHAPE = ("settings.py", "result.py", "words.py", "charts.py", "report.py", "__init__.py")
 

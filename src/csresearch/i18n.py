@@ -60,9 +60,14 @@ def check_language(language: str) -> str:
 
 
 def set_language(language: str | None) -> None:
-    """The language of everything this process writes from now on (None: English)."""
+    """The language of everything this process writes from now on (None: English): the catalog's
+    words here, and the numbers, months and days of :mod:`csresearch.text` (its currency is kept)."""
     global _current
     _current = check_language(language or SOURCE_LANGUAGE)
+    from . import text
+
+    if hasattr(text, "use_locale"):
+        text.use_locale(_current)
 
 
 def get_language() -> str:
@@ -104,8 +109,10 @@ def read_catalog(language: str):
             if not message.id:
                 continue
             have = merged.get(message.id, message.context)
-            if have is None or not _translated(have.string) or have.fuzzy:
-                merged[message.id] = message
+            if have is None:
+                merged.add(message.id, message.string, flags=message.flags, context=message.context)
+            elif not _translated(have.string) or have.fuzzy:   # (Catalog[...] = would keep the old string)
+                have.string, have.flags = message.string, set(message.flags)
     return merged
 
 

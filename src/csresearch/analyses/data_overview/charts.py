@@ -1,11 +1,10 @@
-"""Charts of the data overview, on the shared style."""
+"""Charts of the data overview, on the shared style (titles and labels in the run's language)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
 from ... import style
-from ...text import words as in_words
 from . import words
 from .result import ATTRIBUTES, Result
 
@@ -14,8 +13,8 @@ def mrr_trend(result: Result):
     trend = result.trend
     ax = style.line(trend, "month_end", "mrr", words.trend_title(result), "MRR", fmt="money")
     ax2 = ax.twinx()
-    ax2.plot(trend["month_end"], trend["paying_accounts"], color="#6C757D", ls="--", label="paying accounts")
-    ax2.set_ylabel("paying accounts (dashed)")
+    ax2.plot(trend["month_end"], trend["paying_accounts"], color="#6C757D", ls="--", label=words.paying_accounts_label())
+    ax2.set_ylabel(words.paying_accounts_axis())
     ax2.grid(False)
     return ax
 
@@ -25,8 +24,8 @@ def accounts_by_attribute(result: Result):
     for ax, column in zip(axes, ATTRIBUTES):
         counts = result.by_attribute[column]
         ax.barh(counts[column], counts["accounts"], color=style.PALETTE[0])
-        ax.set_title(f"Accounts by {in_words(column)}")
-        ax.set_xlabel("accounts")
+        style.set_title(ax, words.attribute_title(column))
+        ax.set_xlabel(words.accounts_axis())
         ax.invert_yaxis()
     fig.tight_layout()
     return fig
