@@ -14,7 +14,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from ...style import PALETTE, money, percent
+from ...style import NEUTRAL, PALETTE, money, percent, set_suptitle, set_title
 from ...text import number, pct, points
 from .compute_effects import power_at
 from .compute_readout import Readout
@@ -64,7 +64,7 @@ def balance(balance: pd.DataFrame, weighted: pd.DataFrame | None = None, title: 
     ax.set_yticks(ypos.to_numpy(), list(order), fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("standardised mean difference (treated minus control); dashed: ±0.1")
-    ax.set_title(title or "Covariate balance between arms")
+    set_title(ax, title or "Covariate balance between arms")
     fig.tight_layout()
     return ax
 
@@ -92,8 +92,8 @@ def effects(effects: pd.DataFrame, title: str = ""):
             ax.set_xlabel(f"effect on {label} (95% CI)")
         else:
             ax.set_xlabel(f"effect on {label} ({rows['unit_label'].iloc[0]}, 95% CI)".replace(" (, ", " ("))
-        ax.set_title(label[0].upper() + label[1:], fontsize=10, loc="left")
-    fig.suptitle(title or "Effects with 95% intervals (primary estimator in blue)", x=0.01, ha="left",
+        set_title(ax, label[0].upper() + label[1:], fontsize=10, loc="left")
+    set_suptitle(fig, title or "Effects with 95% intervals (primary estimator in blue)", x=0.01, ha="left",
                  fontweight="bold", fontsize=12)
     fig.tight_layout()
     return axes[0, 0]
@@ -116,7 +116,7 @@ def survival(result: dict, horizon_days: float, title: str = ""):
     percent(ax)
     ax.set_xlabel("days since assignment")
     ax.set_ylabel("share of accounts still paying")
-    ax.set_title(title or "Still paying, by arm (Kaplan-Meier, 95% bands)")
+    set_title(ax, title or "Still paying, by arm (Kaplan-Meier, 95% bands)")
     with np.errstate(all="ignore"):
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"], fontsize=8)
     fig.tight_layout()
@@ -135,7 +135,7 @@ def event_study(es: pd.DataFrame, title: str = "", ylabel: str = "difference in 
     ax.axvline(-0.5, color="#999", ls="--", lw=1)
     ax.set_xlabel("30-day periods relative to adoption (0 = first period after)")
     ax.set_ylabel(ylabel)
-    ax.set_title(title or "Event study: users minus non-users, change since the period before adoption")
+    set_title(ax, title or "Event study: users minus non-users, change since the period before adoption")
     ax.legend(fontsize=8)
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     fig.tight_layout()
@@ -152,7 +152,7 @@ def observational(table: pd.DataFrame, title: str = ""):
         est, low, high = ((rows["relative"], rows["relative_low"], rows["relative_high"]) if relative
                           else (rows["estimate"], rows["low"], rows["high"]))
         ypos = np.arange(len(rows))
-        colors = [PALETTE[1] if e.startswith("naive") else PALETTE[0] for e in rows["estimator"]]
+        colors = [NEUTRAL if e.startswith("naive") else PALETTE[0] for e in rows["estimator"]]
         _intervals(ax, est, low, high, ypos, colors)
         ax.axvline(0, color="#333", lw=0.8)
         ax.set_yticks(ypos, rows["estimator"], fontsize=8)
@@ -163,7 +163,7 @@ def observational(table: pd.DataFrame, title: str = ""):
         else:
             _points(ax)
             ax.set_xlabel(f"effect on {outcome} (percentage points, 95% CI)")
-    fig.suptitle(title or "Naive comparison (red) vs adjusted estimates (blue)", x=0.01, ha="left",
+    set_suptitle(fig, title or "Naive comparison (grey) vs adjusted estimates (blue)", x=0.01, ha="left",
                  fontweight="bold", fontsize=12)
     fig.tight_layout()
     return axes[0, 0]
@@ -183,7 +183,7 @@ def qini(curves: pd.DataFrame, chosen: str, title: str = "", binary: bool = True
     percent(ax, "x")
     ax.set_xlabel("share of held-out accounts targeted, highest predicted uplift first")
     ax.set_ylabel("incremental retained accounts (Qini)" if binary else "incremental outcome (Qini)")
-    ax.set_title(title or "Qini curves on held-out accounts")
+    set_title(ax, title or "Qini curves on held-out accounts")
     ax.legend(fontsize=8, ncol=2)
     part = curves[(curves["model"] == chosen) & (curves["share_targeted"] >= 0.05)]
     flat = curves[(curves["model"] == "random") & (curves["share_targeted"] >= 0.05)]
@@ -194,7 +194,7 @@ def qini(curves: pd.DataFrame, chosen: str, title: str = "", binary: bool = True
         _points(ax2, "y")
     ax2.set_xlabel("share targeted")
     ax2.set_ylabel("uplift among the targeted")
-    ax2.set_title("Uplift curve of the chosen model", fontsize=10)
+    set_title(ax2, "Uplift curve of the chosen model", fontsize=10)
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return ax
@@ -216,7 +216,7 @@ def top_k(top: pd.DataFrame, overall: float | None = None, binary: bool = True, 
         _points(ax, "y")
     ax.set_xlabel("accounts targeted by predicted uplift (held-out half)")
     ax.set_ylabel("observed uplift (treated minus control)")
-    ax.set_title(title or "Does the model find the accounts that benefit? Observed uplift in the top k%")
+    set_title(ax, title or "Does the model find the accounts that benefit? Observed uplift in the top k%")
     fig.tight_layout()
     return ax
 
@@ -235,7 +235,7 @@ def segments(table: pd.DataFrame, binary: bool = True, title: str = ""):
     if binary:
         _points(ax)
     ax.set_xlabel("effect on the primary outcome (treated minus control)")
-    ax.set_title(title or "Effect by segment")
+    set_title(ax, title or "Effect by segment")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return ax
@@ -253,7 +253,7 @@ def targeting(table: pd.DataFrame, title: str = ""):
     money(ax)
     ax.set_xlabel("share of accounts treated")
     ax.set_ylabel("incremental retained ARR minus cost")
-    ax.set_title(title or "Net value of treating more accounts, by targeting policy (95% bands)")
+    set_title(ax, title or "Net value of treating more accounts, by targeting policy (95% bands)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return ax
@@ -276,7 +276,7 @@ def power_curve(se: float, n_treated: int, n_control: int, observed: float, mde:
         _points(ax)
     ax.set_xlabel("true effect size")
     ax.set_ylabel("power (chance to detect)")
-    ax.set_title(title or "How large an effect could this experiment detect?")
+    set_title(ax, title or "How large an effect could this experiment detect?")
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return ax

@@ -360,35 +360,72 @@ def _event_outcomes(ds, settings: ExperimentSettings, assignments: str) -> pd.Da
 def usage_panel(ds, frame: pd.DataFrame, as_of: pd.Timestamp, periods_before: int = 6, periods_after: int = 6,
                 period_days: int = 30) -> pd.DataFrame:
     """Events per account in ``period_days`` bins relative to assignment (period 0 = the first bin
-    after it), aggregated in DuckDB. A bin is NaN (unobserved, not zero) when it starts before the
-    account's first payment, ends after its churn or ends after ``as_of``: the panel measures usage
-    while a customer, so churn (a different outcome) does not masquerade as a usage drop."""
+    after it), aggregated in DuckDB, divided by the account's size in that bin: its seats on the bin's
+    first day (``subscriptions.seats``), or else its active users in the bin (distinct ``user_id``),
+    or else nothing (raw events). Adopters also add seats, so raw counts would credit the feature
+    with growth it did not cause. ``panel.attrs["per"]`` says which ("seat", "active user" or "").
+
+    A bin is NaN (unobserved, not zero) when it starts before the account's first payment, ends after
+    its churn or ends after ``as_of``: the panel measures usage while a customer, so churn (a
+    different outcome) does not masquerade as a usage drop."""
     as_of = pd.Timestamp(as_of).normalize()
     asg = frame[["account_id", "assigned_at", "treated", "tenure_days", "churn_date"]].copy()
+    has_seats = "seats" in ds.table("subscriptions").columns and ds.table("subscriptions")["seats"].notna().any()
+    has_users = "user_id" in ds.table("usage_events").columns
+    per = "seat" if has_seats else "active user" if has_users else ""
+    grid = pd.MultiIndex.from_product([asg["account_id"], range(-periods_before, periods_after)],
+                                      names=["account_id", "period"]).to_frame(index=False)
+    grid = grid.merge(asg[["account_id", "assigned_at"]], on="account_id")
+    grid["bin_start"] = grid["assigned_at"] + pd.to_timedelta(grid["period"] * period_days, unit="D")
     name = f"_uplift_panel_{next(_NAMES)}"
+    bins = f"_uplift_bins_{next(_NAMES)}"
     ds.con.register(name, asg[["account_id", "assigned_at"]])
+    ds.con.register(bins, grid[["account_id", "period", "bin_start"]])
     try:
+        users = "count(DISTINCT e.user_id)" if has_users else "NULL"
         counts = ds.sql(
             f"""
             SELECT a.account_id,
                    CAST(floor(date_diff('second', CAST(a.assigned_at AS TIMESTAMP), e.event_time)
                         / ({period_days} * 86400.0)) AS INTEGER) AS period,
-                   count(*) AS y
+                   count(*) AS events, {users} AS active_users
             FROM {name} a JOIN usage_events e ON e.account_id = a.account_id
              AND e.event_time >= a.assigned_at - INTERVAL {period_days * periods_before} DAY
              AND e.event_time < a.assigned_at + INTERVAL {period_days * periods_after} DAY
             GROUP BY 1, 2
             """
         )
+        if has_seats:
+            seats = ds.sql(
+                f"""
+                SELECT b.account_id, b.period, max(s.seats) AS seats
+                FROM {bins} b JOIN subscriptions s ON s.account_id = b.account_id AND s.mrr > 0
+                 AND s.start_date <= b.bin_start AND (s.end_date IS NULL OR s.end_date > b.bin_start)
+                GROUP BY 1, 2
+                """
+            )
+        else:
+            seats = pd.DataFrame(columns=["account_id", "period", "seats"])
     finally:
         ds.con.unregister(name)
-    grid = pd.MultiIndex.from_product([asg["account_id"], range(-periods_before, periods_after)],
-                                      names=["account_id", "period"]).to_frame(index=False)
-    panel = grid.merge(asg, on="account_id").merge(counts, on=["account_id", "period"], how="left")
-    panel["y"] = panel["y"].fillna(0.0).astype(float)
+        ds.con.unregister(bins)
+    panel = (grid.merge(asg[["account_id", "treated", "tenure_days", "churn_date"]], on="account_id")
+                 .merge(counts, on=["account_id", "period"], how="left")
+                 .merge(seats, on=["account_id", "period"], how="left"))
+    events = panel["events"].astype(float).fillna(0.0)
+    if per == "seat":
+        size = pd.to_numeric(panel["seats"], errors="coerce").astype(float)
+    elif per == "active user":
+        size = pd.to_numeric(panel["active_users"], errors="coerce").astype(float)
+    else:
+        size = pd.Series(1.0, index=panel.index)
+    # a bin without seats (or without a single active user) has no rate to compare
+    panel["y"] = events / size.where(size > 0)
     bin_start_days = panel["period"] * period_days
     bin_end = panel["assigned_at"] + pd.to_timedelta(bin_start_days + period_days, unit="D")
     unobserved = ((bin_start_days < -panel["tenure_days"].fillna(0)) | (bin_end > as_of)
                   | (panel["churn_date"].notna() & (bin_end > panel["churn_date"])))
     panel.loc[unobserved, "y"] = np.nan
-    return panel[["account_id", "treated", "period", "y"]]
+    out = panel[["account_id", "treated", "period", "y"]].copy()
+    out.attrs["per"] = per
+    return out

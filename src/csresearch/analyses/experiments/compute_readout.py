@@ -47,6 +47,7 @@ from .compute_design import (
     usage_panel,
 )
 from .compute_effects import average_effect, survival_by_arm
+from .compute_trials import TrialEstimate, sequential_trials
 from .compute_uplift import (
     cross_fitted_uplift,
     effects_by_segment,
@@ -93,6 +94,7 @@ class Readout:
     uplift: dict | None = None
     segments: pd.DataFrame = field(default_factory=pd.DataFrame)
     targeting: pd.DataFrame | None = None
+    trials: TrialEstimate | None = None   # not randomised: adoption as a time-varying exposure (retention)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -183,6 +185,8 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
                                     ds.has("usage_events"), r.as_of)
         rows += got
         missing += lost
+    if not settings.randomized and "retention" in settings.outcomes:
+        rows = _with_trials(r, ds, rows, alpha, power, seed, reactivation_window_days, segment_column)
     if rows:
         r.effects = holm_across_arms(pd.DataFrame(rows))
     if missing:
@@ -191,7 +195,9 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
                                   order, alpha)
 
     paying = frame["paying_at_assignment"] & (frame["duration_days"] > 0)
-    if paying.sum() > 10 and frame.loc[paying, "churn_event"].sum() >= 5:
+    if not settings.randomized:
+        pass  # churn curves of users vs never-users would carry the immortal time: the trials' curves instead
+    elif paying.sum() > 10 and frame.loc[paying, "churn_event"].sum() >= 5:
         sub = frame[paying]
         weights = None
         if propensity is not None:
@@ -210,7 +216,10 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
     primary = settings.outcome(settings.primary)
     if not settings.randomized:
         r.observational = _observational(r, ds, event_study_periods)
-        r.segments = _observational_segments(frame, primary, propensity, x, seed, alpha)
+        if primary.kind == "retention":
+            r.segments = r.trials.segments if r.trials is not None else pd.DataFrame()
+        else:
+            r.segments = _observational_segments(frame, primary, propensity, x, seed, alpha)
     elif uplift_models and len(comparisons) == 1:
         r.uplift = _heterogeneity(r, primary, x, uplift_models, uplift_folds, uplift_n_estimators, alpha, seed,
                                   targeting_shares)
@@ -219,6 +228,37 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
                        f"with {len(comparisons)} comparisons each arm's average effect is read above instead (uplift "
                        "models per arm would split the sample too thinly to rank accounts).")
     return r
+
+
+TRIALS = "sequential trials (adopters vs not-yet-adopters)"
+
+
+def _with_trials(r: Readout, ds, rows: list[dict], alpha: float, power: float, seed: int,
+                 reactivation_window_days: int, segment_column: str) -> list[dict]:
+    """Retention of a non-randomised study: the sequential-trial estimate (adoption as a time-varying
+    exposure) replaces the propensity-weighted and doubly robust comparisons with accounts that never
+    adopted (a group defined by the future); the naive comparison stays, labelled as such."""
+    from .compute_arms import effect_row
+
+    s = r.settings
+    spec = s.outcome("retention")
+    te = sequential_trials(ds, s.experiment_id, s.control_arm, r.arms, r.as_of, s.horizon_days, s.cuped_pre_days,
+                           reactivation_window_days, alpha, seed, segment_column=segment_column)
+    kept = [row for row in rows if row["outcome"] != "retention" or row["estimator"].startswith("naive")]
+    for row in kept:
+        if row["outcome"] == "retention":
+            row["primary"] = False
+    if te is None:
+        r.notes.append("No account adopted by the report date with anyone left to compare it with: the effect on "
+                       "retention cannot be estimated.")
+        return kept
+    r.trials = te
+    r.balance_weighted = te.balance
+    name = r.comparisons[0] if r.comparisons else r.arms[0]
+    comparisons = len({row["arm"] for row in rows}) or 1
+    row = effect_row(s, spec, name, TRIALS, te.effect, alpha, alpha / comparisons, power, comparisons,
+                     primary=s.primary == "retention")
+    return [*kept, row]
 
 
 def _balance(frame: pd.DataFrame, control: str, arms: Sequence[str], covariates: Sequence[str]) -> pd.DataFrame:
@@ -241,9 +281,14 @@ def _observational(r: Readout, ds, periods: tuple[int, int]) -> pd.DataFrame:
         r.event_study = event_study(panel, -1, r.alpha)
         r.pretrend = pretrend_test(panel, -1)
         post = range(0, max(1, min(after, math.ceil(s.horizon_days / 30))))
-        naive, naive_rel = naive_relative(frame[frame["mature"]], "usage_post", r.alpha)
+        # both rows in the panel's unit: events per seat (or per active user) per 30 days, since adopters
+        # also add seats and raw counts would credit the feature with that growth
+        after_levels = (panel[panel["period"].isin(post)].groupby(["account_id", "treated"])["y"].mean()
+                        .reset_index(name="usage_after").dropna())
+        naive, naive_rel = naive_relative(after_levels, "usage_after", r.alpha)
         did, did_rel = did_relative(panel, range(-before, 0), post, r.alpha)
-        label = "usage (events per 30 paying days)"
+        per = panel.attrs.get("per", "")
+        label = f"usage (events per {per} per 30 days)" if per else "usage (events per account per 30 days)"
         rows.append({"outcome": label, "estimator": "naive: users vs non-users after", "estimate": naive.estimate,
                      "low": naive.low, "high": naive.high, "relative": naive_rel["estimate"],
                      "relative_low": naive_rel["low"], "relative_high": naive_rel["high"],
@@ -268,9 +313,8 @@ def _observational(r: Readout, ds, periods: tuple[int, int]) -> pd.DataFrame:
         assumption = {
             "naive users vs non-users": "users and non-users have the same churn risk otherwise (they do not: "
                                         "engaged accounts adopt)",
-            "inverse-propensity weighted": "no unmeasured confounding given the pre-period covariates, and "
-                                           "every account could have adopted (overlap)",
-            "doubly robust (AIPW)": "as IPW, but consistent if either the propensity or the outcome model is right",
+            TRIALS: "no unmeasured confounding given the covariates on each index date, and later adopters' "
+                    "adoption explained by the same covariates (censoring weights)",
         }.get(e["estimator"], "")
         rows.append({"outcome": e["outcome_label"], "estimator": e["estimator"], "estimate": e["estimate"],
                      "low": e["low"], "high": e["high"], "relative": np.nan, "relative_low": np.nan,

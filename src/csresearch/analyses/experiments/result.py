@@ -32,7 +32,8 @@ class Result(AnalysisResult):
                 "arm_outcomes": arm_table(self.readouts),
                 "effects_by_segment": _stack(self.readouts, lambda r: r.segments),
                 "qini": _stack(self.readouts, lambda r: r.uplift["qini"].assign(half="evaluation") if r.uplift else None),
-                "targeting": _stack(self.readouts, lambda r: r.targeting)}
+                "targeting": _stack(self.readouts, lambda r: r.targeting),
+                "adoption_trials": _stack(self.readouts, lambda r: r.trials.trials if r.trials else None)}
 
     def summary(self) -> dict[str, Any]:
         return {"experiments": [record(r) for r in self.readouts],
@@ -129,6 +130,14 @@ def record(r: Readout) -> dict:
                                 for row in r.observational.drop(columns="assumption").to_dict(orient="records")]
     if r.pretrend:
         out["pretrend_p"] = r.pretrend["p_value"]
+    if r.trials:
+        te = r.trials
+        out["sequential_trials"] = {
+            "horizon_days": te.horizon_days, "adopters": te.adopters, "control_accounts": te.control_accounts,
+            "control_rows": te.control_rows, "retention_adopters": te.effect.mean_treated,
+            "retention_not_yet_adopters": te.effect.mean_control, "churn_risk_ratio": te.risk_ratio,
+            "churn_risk_ratio_interval": [te.risk_ratio_low, te.risk_ratio_high], "e_value": te.e_value,
+            "e_value_interval": te.e_value_interval, "bootstrap_replicates": te.bootstrap}
     if r.uplift:
         out["uplift_model"] = r.uplift["chosen"]
         out["qini_evaluation"] = r.uplift["qini_interval"]

@@ -29,7 +29,7 @@ from ..base import Confidence, ReactivationWindowDays, ReportSettings
 BUILTIN_OUTCOMES: dict[str, tuple[bool, str, str, str]] = {
     "retention": (True, "{h}-day retention", "points", ""),
     "usage_change": (False, "change in usage over {h} days (events per 30 days)", "number", "events per 30 days"),
-    "expansion_mrr": (False, "expansion MRR within {h} days ($ per account)", "money", "MRR per account"),
+    "expansion_mrr": (False, "expansion MRR within {h} days (per account)", "money", "MRR per account"),
 }
 EVENT_KINDS = ("yes_no", "count", "amount")
 UpliftModel = Literal["S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest"]

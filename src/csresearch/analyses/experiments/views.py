@@ -30,6 +30,7 @@ from .words import (
     qbr_summary,
     section_title,
     segment_sentence,
+    sensitivity_sentence,
     srm_sentence,
     survival_sentence,
     targeting_sentence,
@@ -42,8 +43,9 @@ from .words_effects import arm_value, effect_interval, effect_text, unmeasured_s
 FMT_EFFECTS = {"n_treated": "{:,}", "n_control": "{:,}"}
 FMT_OBSERVATIONAL = {"estimate": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}", "relative": "{:+.1%}",
                      "relative_low": "{:+.1%}", "relative_high": "{:+.1%}"}
-FMT_ADOPTION_SEGMENTS = {"naive": "{:+.3f}", "effect": "{:+.3f}", "low": "{:+.3f}", "high": "{:+.3f}",
-                         "accounts": "{:,}"}
+FMT_ADOPTION_SEGMENTS = {"retention_treated": "{:.3f}", "retention_control": "{:.3f}", "effect": "{:+.3f}",
+                         "low": "{:+.3f}", "high": "{:+.3f}", "accounts": "{:,}", "n_treated": "{:,}",
+                         "n_control": "{:,}"}
 
 _POLICY_SHORT = {"top k% by predicted uplift": "highest predicted uplift", "top k% by churn risk": "highest churn risk",
                  "random k%": "random"}
@@ -186,6 +188,9 @@ def readout_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
     blocks += ["### Average effects\n" + (EXPLAIN["effects"] if s.randomized else EXPLAIN["effects_observational"]),
                figures["effects"],
                "\n\n".join(effect_sentence(row, name, r.alpha, r.power, s.randomized) for _, row in prim.iterrows())]
+    if r.trials is not None:
+        blocks += [sensitivity_sentence(r), Table(r.trials.trials, "The monthly trials: adopters, not-yet-adopters "
+                                                  "compared with them, and later adopters censored when they adopted")]
     if len(r.unmeasured):
         blocks.append(" ".join(unmeasured_sentence(u, s.control_arm, r.as_of) for _, u in r.unmeasured.iterrows()))
     if s.randomized:
@@ -254,7 +259,8 @@ def _adoption_blocks(r: Readout, figures: Mapping[str, object]) -> list[Block]:
         blocks += ["#### Event study\n" + EXPLAIN["event_study"], figures["event_study"],
                    pretrend_sentence(r.pretrend)]
     if len(r.segments):
-        blocks += ["#### Effect by segment (doubly robust)\n" + EXPLAIN["segments"],
+        how = "sequential trials" if r.trials is not None else "doubly robust"
+        blocks += [f"#### Effect by segment ({how})\n" + EXPLAIN["segments"],
                    Table(_p_values(r.segments), "Effect on the treated by segment (p_holm: Holm-adjusted)",
                          FMT_ADOPTION_SEGMENTS),
                    segment_sentence(r.segments, _unit(r), 1 - r.alpha)]

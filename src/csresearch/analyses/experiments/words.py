@@ -172,6 +172,41 @@ def pretrend_sentence(pretrend: Mapping | None) -> str:
             "assumption.")
 
 
+def _usage_unit(r: Readout) -> str:
+    rows = r.observational[r.observational["outcome"].str.startswith("usage")] if r.observational is not None else None
+    if rows is None or rows.empty:
+        return "seat"
+    label = str(rows["outcome"].iloc[0])
+    return "active user" if "per active user" in label else "seat" if "per seat" in label else "account"
+
+
+def _e_value_clause(r: Readout) -> str:
+    te = r.trials
+    if te is None or is_missing(te.e_value):
+        return ""
+    return (f"; an unmeasured confounder would need a risk ratio of {number(te.e_value, 1)} with both adoption "
+            "and churn to explain it away")
+
+
+def sensitivity_sentence(r: Readout) -> str:
+    """The E-value statement of a non-randomised retention estimate (VanderWeele & Ding 2017)."""
+    te = r.trials
+    if te is None or any(is_missing(v) for v in (te.risk_ratio, te.risk_ratio_low, te.risk_ratio_high, te.e_value)):
+        return ""
+    level = 1 - r.alpha
+    rr = (f"{number(te.risk_ratio, 2)} times that of comparable accounts not adopting yet "
+          f"({interval(te.risk_ratio_low, te.risk_ratio_high, 'number', 2, confidence=level)})")
+    text = (f"**Sensitivity.** Adopters' chance of churning within {te.horizon_days} days is {rr}. An unmeasured "
+            f"confounder would need a risk ratio of {number(te.e_value, 2)} with both adoption and churn, beyond the "
+            "measured covariates, to explain this difference away (E-value, VanderWeele & Ding 2017)")
+    if te.e_value_interval <= 1:
+        text += "; the interval already includes no difference."
+    else:
+        text += f", and {number(te.e_value_interval, 2)} to move its interval to include no difference."
+    return text + (" Such a confounder could push the estimate up or down: the data cannot tell which, so this is "
+                   "neither an upper nor a lower bound.")
+
+
 def observational_sentence(table: pd.DataFrame, confidence: float = 0.95) -> str:
     parts = []
     for outcome, rows in table.groupby("outcome", sort=False):
@@ -196,8 +231,8 @@ def observational_sentence(table: pd.DataFrame, confidence: float = 0.95) -> str
     if not parts:
         return ""
     return ("Users are not a random group: " + "; ".join(parts) + ". The adjusted estimates remove the measured "
-            "differences only; anything unmeasured that drives both adoption and the outcome still biases them, "
-            "usually upwards.")
+            "differences only; anything unmeasured that drives both adoption and the outcome still biases them, in "
+            "a direction the data cannot tell.")
 
 
 def uplift_sentence(u: Mapping, confidence: float = 0.95) -> str:
@@ -331,7 +366,8 @@ def qbr_summary(r: Readout) -> str:
     else:
         lines.append("**Can we trust it?** Users chose to adopt, so this is not a controlled experiment. "
                      + observational_sentence(r.observational if r.observational is not None else pd.DataFrame(
-                         columns=["outcome", "estimator"]), 1 - r.alpha))
+                         columns=["outcome", "estimator"]), 1 - r.alpha)
+                     + (" " + sensitivity_sentence(r).replace("**Sensitivity.** ", "") if r.trials else ""))
     main_row = r.primary_effect()
     if len(r.segments) and main_row is not None:
         lines.append("**Who benefits.** " + segment_sentence(r.segments, main_row, 1 - r.alpha))
@@ -406,9 +442,17 @@ def method_notes(r: Readout) -> str:
                      "treat and the effect on the exposed (assignment as instrument; assumes assignment changes the "
                      "outcome only through exposure).")
     else:
-        notes.append("- **Selection bias**: users chose to adopt. Non-users get index dates drawn from the users' "
-                     "adoption dates (so neither group gets 'immortal' time), and the estimates adjust for pre-period "
-                     "usage, MRR, tenure, tickets and account attributes only; unmeasured engagement still biases them.")
+        notes.append("- **Selection bias and immortal time**: users chose to adopt, and an account counts as a "
+                     "never-user only if it never adopted, a status the future decides. Retention is therefore read "
+                     "from a sequence of monthly trials: each month's adopters against the accounts paying on the "
+                     "same dates that had not adopted yet (a later adopter is a control until it adopts, then "
+                     "censored, with censoring weights), covariates measured on each index date, non-adopters "
+                     "weighted by their odds of adopting that month; the interval is a cluster bootstrap over "
+                     "accounts with the weights held as fitted. The adjustment covers measured usage, seats, MRR, "
+                     "tenure, tickets, NPS and account attributes only: see the sensitivity statement (E-value). The "
+                     "usage comparison is a difference-in-differences of events per "
+                     + ("seat" if r.observational is None or not len(r.observational) else _usage_unit(r))
+                     + ", with non-users given index dates drawn from the users' adoption dates.")
     return "\n".join(notes)
 
 
@@ -426,10 +470,11 @@ EXPLAIN = {
                 "it actually reached'."),
     "effects_observational": (
         "Each dot is an estimate of the difference between users and non-users (users minus non-users), with its "
-        "95% interval. The naive comparison takes the groups as they are; inverse-propensity weighting reweights "
-        "non-users to look like users on everything measured before adoption; the doubly robust estimate also "
-        "models the outcome, and is right if either model is. Only the blue (doubly robust) one is used in the "
-        "summary."),
+        "95% interval. The naive comparison takes the groups as they are (never-users include accounts that churned "
+        "before they could adopt, so it flatters the feature). For retention, the sequential-trial estimate compares "
+        "each month's adopters with accounts paying on the same dates that had not adopted yet, weighted to look "
+        "like the adopters on everything measured that day; it is the one used in the summary. Other outcomes are "
+        "read by inverse-propensity weighting and the doubly robust estimate."),
     "arms": ("Each arm on its own: the share of accounts with the outcome, or its mean per account, with its 95% "
              "interval. The differences above are these levels minus the control's."),
     "survival": ("The share of accounts still paying, day by day after assignment, per arm. A gap that opens and "
@@ -517,9 +562,10 @@ def _clause(r: Readout) -> str:
     if not r.settings.randomized:
         row = rows.iloc[0]
         if is_detected(row, r.alpha):
-            return (f"{name} users had {row['outcome_label']} {effect_text(row)} "
-                    f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable non-users "
-                    f"({effect_interval(row, level)}; not randomised, so an upper bound more than a proof)")
+            who = "accounts not yet adopting" if str(row["estimator"]).startswith("sequential trials") else "non-users"
+            return (f"{name} adopters had {row['outcome_label']} {effect_text(row)} "
+                    f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable {who} "
+                    f"({effect_interval(row, level)}; not randomised{_e_value_clause(r)})")
         return (f"{name}: no detectable difference in {row['outcome_label']} between users and comparable non-users "
                 "at this sample size")
     parts = []

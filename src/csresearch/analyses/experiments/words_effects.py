@@ -151,13 +151,17 @@ def effect_sentence(row: Mapping, name: str, alpha: float = 0.05, power: float =
         return f"{_subject(row, name)}: {label} could not be estimated."
     ci = effect_interval(row, 1 - alpha)
     if not randomized:
+        trials = str(row.get("estimator", "")).startswith("sequential trials")
+        users = f"accounts that adopted {name}" if trials else f"users of {name}"
+        others = ("comparable accounts that had not adopted yet on the same dates" if trials
+                  else "comparable non-users")
         if is_detected(row, alpha):
             more = "higher" if row["estimate"] > 0 else "lower"
-            return (f"After adjusting for measured differences, users of {name} had {label} "
-                    f"{effect_text(row)} {more} than comparable non-users ({ci}). Not randomised: "
-                    "unmeasured differences such as engagement may remain and usually inflate this.")
-        return (f"No detectable difference in {label} between users of {name} and comparable non-users at this "
-                f"sample size: {effect_text(row, signed=True)} ({ci}); {_mde(row, power, 'difference it')}.")
+            return (f"After adjusting for measured differences, {users} had {label} {effect_text(row)} {more} than "
+                    f"{others} ({ci}). Not randomised: unmeasured differences such as engagement may remain, and "
+                    "they could move this in either direction.")
+        return (f"No detectable difference in {label} between {users} and {others} at this sample size: "
+                f"{effect_text(row, signed=True)} ({ci}); {_mde(row, power, 'difference it')}.")
     subject = _subject(row, name)
     holm = _holm(row)
     if is_detected(row, alpha):
