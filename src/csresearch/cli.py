@@ -21,7 +21,8 @@ console = Console(stderr=True)
 
 @app.command()
 def synth(
-    out: Path = typer.Option(Path("data/demo.duckdb"), help="a .duckdb file, or a folder for Parquet/CSV"),
+    out: Optional[Path] = typer.Option(None, help=(
+        "a .duckdb file, or a folder for Parquet/CSV (default: data/demo.duckdb, data/demo_ja.duckdb for --locale ja)")),
     accounts: int = typer.Option(5000, help="number of accounts"),
     months: int = typer.Option(36, help="months of history"),
     seed: int = typer.Option(7, help="random seed: the same seed gives the same world"),
@@ -29,17 +30,28 @@ def synth(
     ttv_hazard_ratio: float = typer.Option(1.8, help="planted churn hazard ratio of slow time to value (1 = no effect)"),
     fmt: Optional[str] = typer.Option(None, "--format", help="parquet or csv when OUT is a folder"),
     email_experiment: bool = typer.Option(False, help="add a three-arm randomised e-mail experiment"),
+    locale: str = typer.Option("en", help=(
+        "en, or ja: the same world (same seed, same accounts, events and planted truths) with Japanese names, "
+        "plans, churn comments and survey answers, and yen prices; report it with -p language=ja -p currency=JPY")),
 ):
     """Build the synthetic B2B SaaS world with planted truths (written beside it as JSON)."""
     import time
 
     from .data.synth import build_world, save_world
+    from .data.synth.vocab import LOCALES
+
+    if locale not in LOCALES:
+        console.print(f"[red]error:[/red] --locale {locale!r}: choose one of {', '.join(LOCALES)}")
+        raise typer.Exit(2)
+    if out is None:
+        out = Path("data/demo.duckdb" if locale == "en" else f"data/demo_{locale}.duckdb")
 
     started = time.perf_counter()
     from .period import resolve_month
 
     world = build_world(accounts=accounts, months=months, seed=seed, end_month=str(resolve_month(end_month)),
-                        ttv_hazard_ratio=ttv_hazard_ratio, **({"email_experiment": True} if email_experiment else {}))
+                        ttv_hazard_ratio=ttv_hazard_ratio, locale=locale,
+                        **({"email_experiment": True} if email_experiment else {}))
     path = save_world(world, out, fmt=fmt)
     sizes = ", ".join(f"{k} {len(v):,}" for k, v in world.tables.items())
     console.print(f"wrote {path} in {time.perf_counter() - started:.1f}s: {sizes}")

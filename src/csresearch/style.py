@@ -37,17 +37,12 @@ def set_theme() -> None:
 
 
 def money(ax, axis: str = "y", thousands: bool = False) -> None:
-    """Money ticks with a true minus sign: \u2212$20k, $1.2M (``thousands``: always $1,750k)."""
+    """Money ticks in the run's currency with a true minus sign: \u2212$20k, $1.2M, 2.6億円 (``thousands``:
+    always $1,750k / 175万円); see :func:`csresearch.text.money_tick`."""
+    from .text import money_tick
+
     def fmt(x, _):
-        sign = "\u2212" if x < 0 else ""
-        a = abs(x)
-        if thousands:
-            return f"{sign}${a / 1e3:,.0f}k"
-        if a >= 1e6:
-            return f"{sign}${a / 1e6:.1f}M"
-        if a >= 1e3:
-            return f"{sign}${a / 1e3:.0f}k"
-        return f"{sign}${a:.0f}"
+        return money_tick(x, thousands)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(fmt))
 
 

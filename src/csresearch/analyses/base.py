@@ -79,6 +79,20 @@ HealthScoreFile = Annotated[str, Field(min_length=1, description=(
 Confidence = Annotated[float, Field(gt=0.5, lt=1.0, description="interval level (1 - significance level)")]
 
 
+def _currency(value: str) -> str:
+    from ..text import check_currency
+
+    return check_currency(value)
+
+
+Currency = Annotated[str, AfterValidator(_currency), Field(description=(
+    "ISO 4217 code of the money in the data (USD, EUR, JPY...): symbol and decimals of every amount; a "
+    "subscriptions currency column must agree"))]
+CsvEncoding = Annotated[Literal["utf-8", "utf-8-sig"] | None, Field(description=(
+    "encoding of the CSVs written beside each report: utf-8, or utf-8-sig (with a byte-order mark, so Excel "
+    "opens Japanese text correctly); None: utf-8-sig when the language is ja, else utf-8"))]
+
+
 class ReportSettings(BaseModel):
     """What every report notebook takes from a run: where the data is, which month, where outputs go.
 
@@ -108,6 +122,8 @@ class ReportSettings(BaseModel):
     csv_formula_guard: bool = Field(True, description=(
         "CSV cells starting with = + - @ tab or CR get a leading ' so a spreadsheet never runs them as formulas "
         "(numbers stay numbers); false for BI loaders that read the raw text"))
+    currency: Currency = "USD"
+    csv_encoding: CsvEncoding = None
 
     @classmethod
     def run_keys(cls) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import text
 from ..analyses.base import AnalysisResult, Kpi, ReportSettings
 from ..data import Dataset, open_dataset
 from ..errors import ParameterError
@@ -92,6 +93,7 @@ class Session:
         mapping = paths.resolve_path(column_mapping) if column_mapping else None
         self.dataset = open_dataset(source, mapping=mapping, reject_invalid_rows=reject_invalid_rows,
                                     tables=tables, engine=engine)
+        check_currency_column(self.dataset, text.currency())
         self._cover(self.dataset)
         quality = self.dataset.quality
         self.summary["data_quality"] = {
@@ -183,7 +185,9 @@ class Session:
         """Write a table as ``<name>.csv`` next to the report; returns it unchanged."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
         guard = bool(getattr(self.settings, "csv_formula_guard", True))
-        (neutralise_formulas(df) if guard else df).to_csv(self.output_dir / f"{name}.csv", index=index)
+        encoding = text.csv_encoding(getattr(self.settings, "csv_encoding", None), getattr(self.settings, "language", None))
+        (neutralise_formulas(df) if guard else df).to_csv(self.output_dir / f"{name}.csv", index=index,
+                                                          encoding=encoding)
         self.summary.setdefault("tables", [])
         if f"{name}.csv" not in self.summary["tables"]:
             self.summary["tables"].append(f"{name}.csv")
@@ -221,6 +225,23 @@ class Session:
         path = self.output_dir / "summary.json"
         path.write_text(json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False))
         return path
+
+
+def check_currency_column(ds: Dataset, currency: str) -> None:
+    """The run's ``currency`` must be the one the subscriptions say they are in (when they carry a
+    ``currency`` column): yen amounts are never shown with a dollar sign. The loader has already refused
+    more than one currency."""
+    if not ds.has("subscriptions"):
+        return
+    subscriptions = ds.table("subscriptions")
+    if "currency" not in subscriptions:
+        return
+    found = sorted({str(c).strip().upper() for c in subscriptions["currency"].dropna().unique()})
+    currency = text.check_currency(currency)
+    if found and found != [currency]:
+        raise ParameterError(
+            f"currency = {currency!r}, but the subscriptions are in {', '.join(found)}: run with "
+            f"-p currency={found[0]} (or set currency in params/defaults.yml)")
 
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -301,6 +322,7 @@ def start(settings_cls: type[ReportSettings], namespace: Mapping[str, Any] | Non
     pd.set_option("display.width", 200)
     style.set_theme()
     settings = settings_from(settings_cls, namespace or {})
+    text.use_locale(getattr(settings, "language", "en"), getattr(settings, "currency", "USD"))
     name = notebook or settings_cls.notebook
     out_dir = output_dir if output_dir is not None else settings.output_dir
     out = Path(out_dir) if out_dir else paths.lab_output(name)

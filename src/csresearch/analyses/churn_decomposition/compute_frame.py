@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.revenue import CONVENTIONS, _check_choice, _connect, movements, paying_spells
-from ...text import money_edge
+from ...text import money_band, money_edge
 
 DEFAULT_VALUE_BANDS = (0, 1_000, 5_000, 20_000, 50_000)
 ACCOUNT_SPLITS = ("segment", "touch_tier", "region")
@@ -23,7 +23,7 @@ def value_band(annual_value: pd.Series, edges=DEFAULT_VALUE_BANDS) -> pd.Series:
     edges = sorted(float(e) for e in edges)
     inner = [e for e in edges if e > 0]
     labels = [f"<{money_edge(inner[0])}"]
-    labels += [f"{money_edge(a)}-{money_edge(b)[1:]}" for a, b in zip(inner, inner[1:])]
+    labels += [money_band(a, b) for a, b in zip(inner, inner[1:])]
     labels += [f">={money_edge(inner[-1])}"]
     bins = [-np.inf, *inner, np.inf]
     return pd.cut(annual_value, bins=bins, labels=labels, right=False)

@@ -179,7 +179,7 @@ def alert_audit(checks: Checks, churn_dates: pd.DataFrame, as_of: pd.Timestamp, 
 
 def read_previous_list(path: Path) -> pd.DataFrame | None:
     """An earlier run's at-risk list, if it has the columns an alert needs (else None: recompute)."""
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(path, encoding="utf-8-sig")  # a Japanese run writes a byte-order mark
     needed = {"account_id", "health_band", "health_score", "churn_probability"}
     return frame if needed <= set(frame.columns) else None
 

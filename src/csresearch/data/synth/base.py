@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .params import _RNG_STREAMS
+from .vocab import Vocab, vocab_for
 
 
 class _BuilderBase:
@@ -28,6 +29,7 @@ class _BuilderBase:
 
     def __init__(self, p: dict):
         self.p = p
+        self.vocab: Vocab = vocab_for(p.get("locale", "en"))  # labels and currency only, never a draw
         self.n = p["accounts"]
         self.months = p["months"]
         end_m = np.datetime64(p["end_month"], "M")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .base import _BuilderBase
 from .helpers import _days_to_dt, _iso, _secs_to_dt
-from .params import _RNG_STREAMS, EMAIL_EXPERIMENT_DEFAULTS, EMAIL_ID
+from .params import _EMAIL_STREAM, EMAIL_EXPERIMENT_DEFAULTS, EMAIL_ID
 
 _ARM_KEYS = ("split", "visit_rate", "purchase_rate_given_visit")
 
@@ -64,7 +64,7 @@ class _EmailCampaignMixin(_BuilderBase):
     def _email_experiment(self) -> None:
         e = self.p["email_experiment"]
         # its own stream: the existing streams are children 0..14 of the seed; this is child 15
-        rng = np.random.default_rng(np.random.SeedSequence(self.p["seed"]).spawn(len(_RNG_STREAMS) + 1)[-1])
+        rng = np.random.default_rng(np.random.SeedSequence(self.p["seed"]).spawn(_EMAIL_STREAM + 1)[_EMAIL_STREAM])
         g = self._month_index(e["month"]) if e["month"] else self.months - 3
         if not 1 <= g <= self.months - 1:
             raise ValueError("email_experiment month must fall inside the data window (after its first month)")
@@ -91,7 +91,8 @@ class _EmailCampaignMixin(_BuilderBase):
         b_idx = np.flatnonzero(bought)
         b_time = np.minimum(first[b_idx] + rng.integers(0, 3600, size=len(b_idx)), stop_s - 1)
         sd = float(e["spend_log_sd"])
-        amount = np.round(rng.lognormal(np.log(float(e["spend_mean"])) - sd ** 2 / 2, sd, size=len(b_idx)), 2)
+        amount = np.round(rng.lognormal(np.log(float(e["spend_mean"])) - sd ** 2 / 2, sd, size=len(b_idx)),
+                          self.vocab.money_decimals)
         ids = self.ids[eligible]
         events = pd.DataFrame({
             "account_id": np.concatenate([ids[v_acc], ids[b_idx]]),
@@ -130,6 +131,7 @@ class _EmailCampaignMixin(_BuilderBase):
             return {a: rates[a] - rates[control] for a in treated}
 
         h = int(e["horizon_days"])
+        unit = "$" if self.vocab.currency == "USD" else self.vocab.currency
         return {
             "type": f"randomized ({len(arms)} arms)",
             "arms": arms,
@@ -147,7 +149,7 @@ class _EmailCampaignMixin(_BuilderBase):
                 "visited": f"at least one 'visit' event in [assigned_at, assigned_at + {h} days)",
                 "visits": f"number of 'visit' events in [assigned_at, assigned_at + {h} days)",
                 "purchased": f"at least one 'purchase' event in [assigned_at, assigned_at + {h} days)",
-                "spend": f"sum of the quantity ($) of 'purchase' events in [assigned_at, assigned_at + {h} days)",
+                "spend": f"sum of the quantity ({unit}) of 'purchase' events in [assigned_at, assigned_at + {h} days)",
             },
             "visit_rate_by_arm": visit,
             "purchase_rate_by_arm": purchase,

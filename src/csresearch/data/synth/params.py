@@ -183,3 +183,7 @@ _RNG_STREAMS = (
     "accounts", "names", "ttv", "tickets", "util", "loop", "usage", "events", "support",
     "cs", "surveys", "reasons", "experiment", "adoption", "onboarding",
 )
+# Optional parts draw from their own children of the seed, after those of _RNG_STREAMS (SeedSequence
+# children are keyed by their index, so an optional part never moves another part's draws).
+_EMAIL_STREAM = len(_RNG_STREAMS)        # 15: the e-mail experiment
+_TEXTS_STREAM = len(_RNG_STREAMS) + 1    # 16: the survey answers

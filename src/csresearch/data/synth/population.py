@@ -49,11 +49,8 @@ class _PopulationMixin(_BuilderBase):
         self.ids = np.array([f"A{i + 1:05d}" for i in range(n)], dtype=object)
         # CSM book: high-touch and low-touch pools; tech-touch is pooled "Digital CS"
         rn = self.rng["names"]
-        first = ["Ava", "Ben", "Chloe", "Diego", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara",
-                 "Liam", "Maya", "Nikhil", "Olivia", "Pavel", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor"]
-        last = ["Adams", "Brooks", "Chen", "Duarte", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen",
-                "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Patel", "Rossi", "Silva", "Tanaka", "Weber"]
-        people = [f"{a} {b}" for a in first for b in last]
+        v = self.vocab
+        people = [v.person(a, b) for a in range(len(v.csm_first)) for b in range(len(v.csm_last))]
         picks = rn.choice(len(people), size=22, replace=False)
         high_pool = [people[k] for k in picks[:12]]
         low_pool = [people[k] for k in picks[12:]]
@@ -61,7 +58,7 @@ class _PopulationMixin(_BuilderBase):
         hi, lo = self.tier == 0, self.tier == 1
         owner[hi] = np.array(high_pool, dtype=object)[rn.integers(0, len(high_pool), hi.sum())]
         owner[lo] = np.array(low_pool, dtype=object)[rn.integers(0, len(low_pool), lo.sum())]
-        owner[self.tier == 2] = "Digital CS"
+        owner[self.tier == 2] = v.digital_cs
         self.owner = owner
         self.account_names = self._company_names(rn)
         self.tables["accounts"] = pd.DataFrame({
@@ -69,7 +66,7 @@ class _PopulationMixin(_BuilderBase):
             "created_at": _days_to_dt(self.created),
             "account_name": self.account_names,
             "segment": np.array(SEGMENTS, dtype=object)[self.seg],
-            "industry": np.array(INDUSTRIES, dtype=object)[self.industry],
+            "industry": np.array(self.vocab.industries, dtype=object)[self.industry],
             "region": np.array(REGIONS, dtype=object)[self.region],
             "acquisition_channel": np.array(CHANNELS, dtype=object)[self.channel],
             "csm_owner": owner,
@@ -77,21 +74,13 @@ class _PopulationMixin(_BuilderBase):
         })
 
     def _company_names(self, rn) -> np.ndarray:
-        a = ["Acme", "Apex", "Arbor", "Atlas", "Aurora", "Beacon", "Birch", "Blue", "Bright", "Cedar",
-             "Cobalt", "Copper", "Crest", "Delta", "Ember", "Evergreen", "Falcon", "Fern", "Granite",
-             "Harbor", "Horizon", "Iron", "Juniper", "Keystone", "Lumen", "Maple", "Meridian", "Nimbus",
-             "North", "Nova", "Oak", "Orbit", "Peak", "Pine", "Prairie", "Quartz", "Raven", "Ridge",
-             "River", "Sage", "Silver", "Summit", "Terra", "Tidal", "Vertex", "Willow", "Zenith"]
-        b = ["Analytics", "Bio", "Capital", "Cloud", "Data", "Dynamics", "Energy", "Foods", "Health",
-             "Logic", "Logistics", "Media", "Metrics", "Networks", "Partners", "Robotics", "Security",
-             "Software", "Solutions", "Studios", "Systems", "Tech", "Works", "Ventures", "Labs"]
-        c = ["Inc", "LLC", "Ltd", "GmbH", "Group", "Co", "Corp", "SA", "BV", "Pty"]
-        total = len(a) * len(b) * len(c)
+        v = self.vocab
+        na, nb, nc = len(v.company_a), len(v.company_b), len(v.company_forms)
+        total = na * nb * nc
         k = rn.choice(total, size=self.n, replace=self.n > total)
-        ia, rest = np.divmod(k, len(b) * len(c))
-        ib, ic = np.divmod(rest, len(c))
-        names = [f"{a[x]} {b[y]} {c[w]}" for x, y, w in zip(ia, ib, ic)]
-        return np.array(names, dtype=object)
+        ia, rest = np.divmod(k, nb * nc)
+        ib, ic = np.divmod(rest, nc)
+        return np.array([v.company(x, y, w) for x, y, w in zip(ia, ib, ic)], dtype=object)
 
     # -------------------------------------------------------------------------- time to value
     def _onboarding_latent(self):

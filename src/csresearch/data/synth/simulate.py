@@ -32,8 +32,10 @@ class _SimulateMixin(_BuilderBase):
         addon_price = float(p["list_price_per_seat"][ADDON])
         disc = np.where(self.annual, 1.0 - p["annual_discount"], 1.0)
 
+        dec = self.vocab.money_decimals
+
         def mrr_of(plan, seats, who):
-            return np.round(prices[plan] * seats * disc[who], 2)
+            return np.round(prices[plan] * seats * disc[who], dec)
 
         rows = {k: [] for k in ("acc", "product", "start", "end", "seats", "mrr")}
 
@@ -121,7 +123,7 @@ class _SimulateMixin(_BuilderBase):
                 emit(ci, plan[ci], main_start[ci], b[ci], seats[ci], mrr_of(plan[ci], seats[ci], ci))
                 ca = ci[addon[ci]]
                 emit(ca, np.full(len(ca), -1), addon_start[ca], b[ca], addon_seats[ca],
-                     np.round(addon_price * addon_seats[ca] * disc[ca], 2))
+                     np.round(addon_price * addon_seats[ca] * disc[ca], dec))
                 addon[ci] = False
                 active[ci] = False
                 spells["acc"].append(ci)
@@ -172,7 +174,7 @@ class _SimulateMixin(_BuilderBase):
             drop = np.flatnonzero(evaluate & addon & (ud < pdrop))
             if len(drop):
                 emit(drop, np.full(len(drop), -1), addon_start[drop], b[drop], addon_seats[drop],
-                     np.round(addon_price * addon_seats[drop] * disc[drop], 2))
+                     np.round(addon_price * addon_seats[drop] * disc[drop], dec))
                 addon[drop] = False
             if len(buy):
                 addon[buy] = True
@@ -228,7 +230,7 @@ class _SimulateMixin(_BuilderBase):
         emit(oi, plan[oi], main_start[oi], np.full(len(oi), -1), seats[oi], mrr_of(plan[oi], seats[oi], oi))
         oa = oi[addon[oi]]
         emit(oa, np.full(len(oa), -1), addon_start[oa], np.full(len(oa), -1), addon_seats[oa],
-             np.round(addon_price * addon_seats[oa] * disc[oa], 2))
+             np.round(addon_price * addon_seats[oa] * disc[oa], dec))
         spells["acc"].append(oi)
         spells["start"].append(spell_start[oi])
         spells["end"].append(np.full(len(oi), -1))

@@ -9,7 +9,9 @@ import pandas as pd
 
 from .base import _BuilderBase
 from .helpers import _choice_by_row, _days_to_dt, _probs, _secs_to_dt, _vec
-from .params import ADDON, FEATURES, PLANS, REGION_UTC_OFFSET_H, TICKET_CATEGORIES, TIERS
+from .params import _TEXTS_STREAM, FEATURES, REGION_UTC_OFFSET_H, TICKET_CATEGORIES, TIERS
+
+SURVEY_COMMENT_SHARE = 0.35  # respondents who write a free-text answer
 
 
 class _ActivityTablesMixin(_BuilderBase):
@@ -21,7 +23,7 @@ class _ActivityTablesMixin(_BuilderBase):
         order = np.lexsort((rw["product"] == -1, rw["start"], rw["acc"]))
         acc = rw["acc"][order]
         prod = rw["product"][order]
-        names = np.array(list(PLANS) + [ADDON], dtype=object)[np.where(prod < 0, 3, prod)]
+        names = np.array(list(self.vocab.plans) + [self.vocab.addon], dtype=object)[np.where(prod < 0, 3, prod)]
         k = len(order)
         self.tables["subscriptions"] = pd.DataFrame({
             "subscription_id": np.array([f"S{i + 1:07d}" for i in range(k)], dtype=object),
@@ -32,7 +34,7 @@ class _ActivityTablesMixin(_BuilderBase):
             "mrr": rw["mrr"][order].astype(float),
             "billing_period": np.where(self.annual[acc], "annual", "monthly").astype(object),
             "seats": rw["seats"][order].astype(np.int64),
-            "currency": np.full(k, "USD", dtype=object),
+            "currency": np.full(k, self.vocab.currency, dtype=object),
         })
 
     def _usage(self):
@@ -211,3 +213,24 @@ class _ActivityTablesMixin(_BuilderBase):
             "survey_type": kind[order],
             "score": score[order].astype(np.int64),
         })
+        if self.p.get("survey_comments"):
+            self.tables["surveys"]["comment"] = self._survey_answers(kind[order], score[order])
+
+    def _survey_answers(self, kind: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Free-text answers to "why that score?": about a third of respondents write one, in the tone of
+        their score (NPS 9-10 / CSAT 5 positive, NPS 0-6 / CSAT 1-2 negative, the rest neutral). Drawn
+        from their own stream, so the rest of the world is the same with or without them."""
+        r = np.random.default_rng(np.random.SeedSequence(self.p["seed"]).spawn(_TEXTS_STREAM + 1)[_TEXTS_STREAM])
+        k = len(score)
+        answers = self.vocab.survey_answers
+        nps = kind == "nps"
+        tone = np.where(nps, np.where(score >= 9, 0, np.where(score <= 6, 2, 1)),
+                        np.where(score >= 5, 0, np.where(score <= 2, 2, 1)))
+        pools = [answers["positive"], answers["neutral"], answers["negative"]]
+        writes = r.random(k) < SURVEY_COMMENT_SHARE
+        pick = r.integers(0, 1000, k)
+        out = np.full(k, None, dtype=object)
+        for x in np.flatnonzero(writes):
+            pool = pools[tone[x]]
+            out[x] = pool[pick[x] % len(pool)]
+        return out

@@ -48,70 +48,19 @@ class _OutcomeTablesMixin(_BuilderBase):
             "support": ["slow_response", "unresolved_bugs", "poor_quality"],
             "company_closed": ["went_out_of_business", "acquired", "restructuring"],
         }
-        templates = {
-            "low_usage": [
-                "We just weren't using it enough to justify the cost.",
-                "Only {n} people on the team logged in regularly, adoption never took off.",
-                "The tool never became part of our daily workflow.",
-                "Our champion left and nobody else on the team was using it.",
-            ],
-            "onboarding_failure": [
-                "Onboarding took too long and we never got to value.",
-                "We could not finish the setup, the {integration} integration stalled.",
-                "Implementation dragged on for months and we never went live.",
-                "Nobody internally owned the rollout so the project never got off the ground.",
-            ],
-            "budget": [
-                "Budget cuts this {period}, we have to reduce software spend.",
-                "The price increase at renewal was too much for us.",
-                "Finance asked us to consolidate tools to save costs.",
-                "We can't afford it anymore given our budget this {period}.",
-            ],
-            "competitor": [
-                "Switching to {competitor}, it is cheaper for our size.",
-                "We moved to {competitor} because it has the features we need.",
-                "{competitor} came bundled with our suite so we consolidated.",
-                "Went with {competitor} after an evaluation, better fit for the team.",
-            ],
-            "product_gaps": [
-                "Missing the {integration} integration we need.",
-                "Reporting is too limited for what we need, we need custom dashboards.",
-                "The product lacks features we need, like {feature}.",
-                "No {feature} support, a dealbreaker for our team.",
-            ],
-            "support": [
-                "Support was too slow, tickets stayed open for weeks.",
-                "Too many bugs that never got fixed despite our tickets.",
-                "We were frustrated with the support experience and response times.",
-                "Recurring outages and slow support responses.",
-            ],
-            "company_closed": [
-                "Our company is shutting down.",
-                "We were acquired and the parent company uses another tool.",
-                "Company is winding down operations.",
-                "Restructuring, the team that used the product no longer exists.",
-            ],
-        }
-        leads = ["", "", "", "Honestly, ", "To be frank: ", "Feedback from the admin: ", "Per the account owner, "]
-        tails = ["", "", "", " Thanks for the help.", " We may come back later.", " No hard feelings.",
-                 " Please cancel at the end of the term."]
-        fills = {
-            "integration": ["Salesforce", "HubSpot", "Zendesk", "Snowflake", "Jira", "NetSuite"],
-            "feature": ["SSO", "a mobile app", "custom roles", "audit logs", "scheduled exports"],
-            "period": ["quarter", "year", "fiscal year"],
-            "n": ["two", "three", "a couple of", "very few"],
-        }
+        v = self.vocab
+        templates, leads, tails, fills = v.churn_templates, v.leads, v.tails, v.fills
         rows_acc, rows_day, rows_reason, rows_sub, rows_comp, rows_comment = [], [], [], [], [], []
         ti = r.integers(0, 4, k)
         li = r.integers(0, len(leads), k)
         tl = r.integers(0, len(tails), k)
         si = r.integers(0, 3, k)
-        ci = r.integers(0, len(COMPETITORS), k)
+        ci = r.integers(0, len(COMPETITORS), k)  # the same draw in every locale: same list length
         fi = r.integers(0, 1000, (k, 4))
         nocomment = r.random(k) < 0.1
         for x in np.flatnonzero(covered):
             name = CHURN_REASONS[reason[x]]
-            comp = COMPETITORS[ci[x]] if name == "competitor" else None
+            comp = v.competitors[ci[x]] if name == "competitor" else None
             text = templates[name][ti[x]].format(
                 competitor=comp or "",
                 integration=fills["integration"][fi[x, 0] % 6],
@@ -119,7 +68,7 @@ class _OutcomeTablesMixin(_BuilderBase):
                 period=fills["period"][fi[x, 2] % 3],
                 n=fills["n"][fi[x, 3] % 4],
             )
-            if leads[li[x]] and not (comp and text.startswith(comp)):
+            if v.lowercase_after_lead and leads[li[x]] and not (comp and text.startswith(comp)):
                 text = text[0].lower() + text[1:]
             text = leads[li[x]] + text + tails[tl[x]]
             rows_acc.append(acc[x])

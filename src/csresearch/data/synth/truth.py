@@ -10,7 +10,7 @@ import numpy as np
 
 from .base import _BuilderBase
 from .helpers import _iso
-from .params import ADDON, ADOPT_ID, CHURN_REASONS, EXP_ID, FEATURES, MILESTONES, SEGMENTS, SYNTH_VERSION
+from .params import ADOPT_ID, CHURN_REASONS, EXP_ID, FEATURES, MILESTONES, SEGMENTS, SYNTH_VERSION
 
 
 class _TruthMixin(_BuilderBase):
@@ -236,7 +236,7 @@ class _TruthMixin(_BuilderBase):
             "expansion_seat_growth": [1.1, 1.6],
             "contraction_seat_factor": [0.6, 0.9],
             "plan_upgrade_share_on_expansion": p["plan_upgrade_share_on_expansion"],
-            "addon": {"product": ADDON, "monthly_purchase_prob": p["addon_monthly_purchase_prob"],
+            "addon": {"product": self.vocab.addon, "monthly_purchase_prob": p["addon_monthly_purchase_prob"],
                       "purchase_engagement_log_slope": 0.3, "monthly_drop_prob": p["addon_monthly_drop_prob"]},
             "expansions": int(self.expansions),
             "contractions": int(self.contractions),
