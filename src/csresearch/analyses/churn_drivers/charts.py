@@ -7,22 +7,19 @@ decimals the step needs (``csresearch.style.percent``)."""
 
 from __future__ import annotations
 
-import textwrap
-
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from ...style import PALETTE, money, percent
+from ...style import BAND_COLORS, BETTER, NEUTRAL, PALETTE, REFERENCE, WORSE, money, percent, set_suptitle, set_title, wrap_text
 from ...text import count, num, p_value, pct, plural, words
 
-BAND_COLORS = {"green": "#66A182", "yellow": "#EDAE49", "red": "#D1495B"}
-RISK_COLOR, SAFE_COLOR, NEUTRAL = "#D1495B", "#2E5A88", "#6C757D"
+RISK_COLOR = WORSE
 
 
 def _wrap(text: str, width: int = 38) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    return wrap_text(str(text), width)  # by display width: Japanese labels wrap too
 
 
 def _err(center, low, high):
@@ -60,15 +57,15 @@ def deciles(result, metrics: list[str] | None = None, columns: int = 3):
         ax.bar(x, d["churn_rate"], color=PALETTE[0], alpha=0.85)
         ax.errorbar(x, d["churn_rate"], yerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
-        ax.axhline(base_rate, color=RISK_COLOR, ls="--", lw=1)
+        ax.axhline(base_rate, color=REFERENCE, ls="--", lw=1)
         ax.set_xticks(x, [num(v) for v in d["value_high"]], rotation=60, fontsize=7)
-        ax.set_title(_wrap(d["label"].iloc[0], 40), fontsize=10)
+        set_title(ax, d["label"].iloc[0], fontsize=10)
         ax.set_xlabel("decile (upper edge of each bin)", fontsize=8)
         ax.set_ylabel(f"churned within {horizon_days} days", fontsize=8)
         _percent(ax)
     for ax in list(axes.flat)[len(metrics):]:
         ax.set_axis_off()
-    fig.suptitle(f"Churn rate by decile of each metric (dashed: all accounts, {pct(base_rate)}; bars: 95% CI)",
+    set_suptitle(fig, f"Churn rate by decile of each metric (dashed: all accounts, {pct(base_rate)}; bars: 95% CI)",
                  fontsize=12, fontweight="bold", x=0.01, ha="left")
     fig.tight_layout()
     return fig
@@ -88,15 +85,15 @@ def categories(result, columns: int = 3):
         ax.barh(y, d["churn_rate"], color=PALETTE[0], alpha=0.85)
         ax.errorbar(d["churn_rate"], y, xerr=_err(d["churn_rate"], d["ci_low"], d["ci_high"]),
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
-        ax.axvline(base_rate, color=RISK_COLOR, ls="--", lw=1)
+        ax.axvline(base_rate, color=REFERENCE, ls="--", lw=1)
         ax.set_yticks(y, [f"{lvl} (n={count(n)})" for lvl, n in zip(d["level"], d["accounts"])], fontsize=8)
         p = d["p_value_holm"].iloc[0] if "p_value_holm" in d else np.nan
-        ax.set_title(words(attribute) + (f" (Holm-corrected {p_value(p)})" if pd.notna(p) else ""), fontsize=10)
+        set_title(ax, words(attribute) + (f" (Holm-corrected {p_value(p)})" if pd.notna(p) else ""), fontsize=10)
         ax.set_xlabel(f"churned within {horizon_days} days", fontsize=8)
         _percent(ax, axis="x")
     for ax in list(axes.flat)[len(attributes):]:
         ax.set_axis_off()
-    fig.suptitle("Churn rate by account attribute (dashed: all accounts; bars: 95% CI)", fontsize=12,
+    set_suptitle(fig, "Churn rate by account attribute (dashed: all accounts; bars: 95% CI)", fontsize=12,
                  fontweight="bold", x=0.01, ha="left")
     fig.tight_layout()
     return fig
@@ -112,7 +109,7 @@ def thresholds(result, top: int = 8):
     fig, ax = plt.subplots(figsize=(10, 0.6 * len(d) + 1.6))
     y = np.arange(len(d))
     ax.errorbar(d["churn_rate_rest"], y - 0.12, xerr=_err(d["churn_rate_rest"], d["rest_low"], d["rest_high"]),
-                fmt="o", color=SAFE_COLOR, capsize=2, label="the rest")
+                fmt="o", color=NEUTRAL, capsize=2, label="the rest")
     ax.errorbar(d["churn_rate_risky"], y + 0.12, xerr=_err(d["churn_rate_risky"], d["risky_low"], d["risky_high"]),
                 fmt="o", color=RISK_COLOR, capsize=2, label="past the threshold")
     labels = [_wrap(f"{'≤' if s == 'under' else '≥'} {num(t)} {lbl} ({pct(sh, 0)} of accounts)", 60)
@@ -120,7 +117,7 @@ def thresholds(result, top: int = 8):
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(left=0)
     ax.set_xlabel(f"churned within {result.horizon_days} days, on the later months (95% CI)")
-    ax.set_title("Thresholds: churn past each line vs the rest (chosen on earlier months, tested on later ones)")
+    set_title(ax, "Thresholds: churn past each line vs the rest (chosen on earlier months, tested on later ones)")
     ax.legend(fontsize=8, loc="lower right")
     _percent(ax, axis="x")
     fig.tight_layout()
@@ -133,7 +130,8 @@ def driver_importance(result, top: int = 12):
         return None
     d = result.drivers.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(d) + 1.4))
-    colors = [RISK_COLOR if "lower" in x else SAFE_COLOR if "higher" in x else NEUTRAL for x in d["direction"]]
+    # more of a metric is better when lower means more churn (green), worse when higher does (red)
+    colors = [BETTER if "lower" in x else WORSE if "higher" in x else NEUTRAL for x in d["direction"]]
     y = np.arange(len(d))
     ax.barh(y, d["importance"], color=colors, alpha=0.85)
     ax.errorbar(d["importance"], y, xerr=[(d["importance"] - d["importance_low"]).clip(lower=0),
@@ -142,7 +140,8 @@ def driver_importance(result, top: int = 12):
     ax.axvline(0, color="black", lw=0.6)
     ax.set_yticks(y, [_wrap(f"{lbl} — {dr}", 60) for lbl, dr in zip(d["label"], d["direction"])], fontsize=8)
     ax.set_xlabel("AUC lost when the driver is shuffled (95% interval)")
-    ax.set_title("What predicts churn: drivers ranked by importance (red: lower means more churn, blue: higher)")
+    set_title(ax, "What predicts churn: drivers ranked by importance "
+                  "(green: more of it, less churn; red: more of it, more churn)")
     fig.tight_layout()
     return fig
 
@@ -165,7 +164,7 @@ def calibration(result):
     _percent(ax)
     _percent(ax, axis="x")
     check = "backtest" if result.check_kind == "time-ordered" else "across accounts"
-    ax.set_title(f"Calibration of the {model} model ({check})")
+    set_title(ax, f"Calibration of the {model} model ({check})")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
@@ -185,7 +184,7 @@ def health_bands(result):
     ax.set_xticks(x, [f"{b}\n(n={count(n)})" for b, n in zip(d["band"], d["accounts"])])
     ax.set_ylabel(f"churned within {horizon_days} days")
     ax.set_xlabel("health band at the observation date")
-    ax.set_title("Does the health score separate churners? Churn by band")
+    set_title(ax, "Does the health score separate churners? Churn by band")
     _percent(ax)
     fig.tight_layout()
     return fig
@@ -204,7 +203,7 @@ def red_lead_times(result):
     never = int(lead["days_red_before_churn"].isna().sum())
     ax.set_xlabel("days from turning red (and staying red) to the churn date")
     ax.set_ylabel("churned accounts")
-    ax.set_title(f"Early warning: red before churn ({plural(len(days), 'account')}; {count(never)} "
+    set_title(ax, f"Early warning: red before churn ({plural(len(days), 'account')}; {count(never)} "
                  f"{'was' if never == 1 else 'were'} not red)")
     fig.tight_layout()
     return fig
@@ -226,7 +225,7 @@ def weights(result):
     ax.set_xticks(x, [words(c) for c in table["component"]], rotation=20)
     ax.set_ylabel("weight (% of the score)")
     ax.set_xlabel("health-score component")
-    ax.set_title("Health-score weights: configured vs suggested by a regression on realised churn")
+    set_title(ax, "Health-score weights: configured vs suggested by a regression on realised churn")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -250,14 +249,14 @@ def arr_at_risk(result):
     ax1.set_xscale("log")
     ax1.set_xlabel("accounts, riskiest ARR first (log scale)")
     ax1.set_ylabel("share of expected ARR loss")
-    ax1.set_title("Whom to call: cumulative share of ARR at risk")
+    set_title(ax1, "Whom to call: cumulative share of ARR at risk")
     _percent(ax1)
     by_band = at_risk.groupby("health_band")["arr_at_risk"].sum()
     by_band = by_band.reindex([b for b in ("green", "yellow", "red", "unscored") if b in by_band.index])
     ax2.bar(by_band.index, by_band.to_numpy(), color=[BAND_COLORS.get(b, NEUTRAL) for b in by_band.index])
     ax2.set_ylabel("expected ARR loss")
     ax2.set_xlabel("health band today")
-    ax2.set_title("Where the expected ARR loss sits, by health band")
+    set_title(ax2, "Where the expected ARR loss sits, by health band")
     money(ax2)
     fig.tight_layout()
     return fig

@@ -8,7 +8,6 @@ and an account review draws only that account's story: its timeline and its look
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any, Mapping
 
 import matplotlib.dates as mdates
@@ -16,22 +15,34 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...style import PALETTE, money, percent
+from ...style import (
+    BAND_COLORS,
+    BETTER,
+    CAUTION,
+    NEUTRAL,
+    PALETTE,
+    WORSE,
+    WORSE_CMAP,
+    WORSE_DARK,
+    money,
+    percent,
+    set_suptitle,
+    set_title,
+    wrap_text,
+)
 from ...text import number, words
 from . import words as report_words
 from .result import Result
 
-BAND_COLORS = {"green": "#66A182", "yellow": "#EDAE49", "amber": "#EDAE49", "orange": "#F28F3B",
-               "red": "#D1495B"}
-FLAG_COLOR = "#D1495B"
+FLAG_COLOR = WORSE  # a warning: health red, on the risk list, an alert
 CHURN_COLOR = "#222222"
-COMPARABLE_COLOR = "#2E5A88"
-PRIORITY_COLORS = {"urgent": "#8B1E2D", "critical": "#8B1E2D", "high": "#D1495B", "normal": "#EDAE49",
-                   "medium": "#EDAE49", "low": "#66A182", "unknown": "#6C757D"}
+COMPARABLE_COLOR = BETTER  # retained look-alikes, beside the churned in red
+PRIORITY_COLORS = {"urgent": WORSE_DARK, "critical": WORSE_DARK, "high": WORSE, "normal": CAUTION,
+                   "medium": CAUTION, "low": "#C4C9CE", "unknown": NEUTRAL}
 
 
 def _label(text: str, width: int = 28) -> str:
-    return "\n".join(textwrap.wrap(words(text), width)) or str(text)
+    return wrap_text(words(text), width) or str(text)  # by display width: Japanese labels wrap too
 
 
 def _empty(ax, message: str, title: str | None = None) -> None:
@@ -39,7 +50,7 @@ def _empty(ax, message: str, title: str | None = None) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
-        ax.set_title(title)
+        set_title(ax, title)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -63,7 +74,7 @@ def reasons_pareto(result: Result, by: str = "reason", title_suffix: str = ""):
         x = np.arange(len(order))
         ax.bar(x, order[value], color=PALETTE[1] if fmt == "money" else PALETTE[0])
         ax.set_xticks(x, labels, rotation=35, ha="right", rotation_mode="anchor", fontsize=8.5)
-        ax.set_title(title + title_suffix)
+        set_title(ax, title + title_suffix)
         ax.set_ylabel("ARR lost" if fmt == "money" else "churned accounts")
         ax.set_xlabel("reason (cancellation form)")
         if fmt == "money":
@@ -87,8 +98,8 @@ def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (c
     if not result.is_month or table.empty or table.shape[0] < 2 and table.shape[1] < 2:
         return None
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(table), 3) + 1.2))
-    sns.heatmap(table, annot=True, fmt=".0f", cmap="Reds", cbar=False, linewidths=0.5, ax=ax)
-    ax.set_title(title)
+    sns.heatmap(table, annot=True, fmt=".0f", cmap=WORSE_CMAP, cbar=False, linewidths=0.5, ax=ax)
+    set_title(ax, title)
     ax.set_xlabel("segment")
     ax.set_ylabel("reason")
     ax.set_yticklabels([_label(t.get_text(), 22) for t in ax.get_yticklabels()], rotation=0)
@@ -105,7 +116,7 @@ def themes(result: Result, title: str = "Themes in the churn comments"):
     fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(themes_table), 2) + 1.2))
     frame = themes_table.iloc[::-1]
     ax.barh([_label(t, 40) for t in frame["theme"]], frame["comments"], color=PALETTE[3])
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("comments")
     ax.set_ylabel("theme (top terms)")
     fig.tight_layout()
@@ -191,7 +202,7 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
         _mark(ax, panel.churn_date, panel.flagged_since)
         if start is not None and end is not None:
             ax.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
-        ax.set_title(_label(panel.label, 34), fontsize=8.5, fontweight="normal")
+        set_title(ax, _label(panel.label, 34), fontsize=8.5, fontweight="normal")
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
@@ -204,7 +215,7 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
                Patch(color=FLAG_COLOR, alpha=0.3, label="flagged (health red or on the risk list)"),
                Line2D([], [], color=FLAG_COLOR, ls="--", label=STANDING),
                Line2D([], [], color=CHURN_COLOR, label="churn date")]
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    set_suptitle(fig, title, x=0.01, ha="left", fontweight="bold", fontsize=12)
     fig.legend(handles=handles, loc="upper right", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(1, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 0.97 if rows > 2 else 0.93))
     return fig
@@ -259,7 +270,7 @@ def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: M
         last.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
     _date_axis(last)
     last.set_xlabel("date")
-    fig.suptitle(label, x=0.01, ha="left", fontweight="bold", fontsize=13)
+    set_suptitle(fig, label, x=0.01, ha="left", fontweight="bold", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig
 
@@ -271,7 +282,7 @@ def _mrr_panel(ax, mrr: pd.DataFrame) -> None:
         ax.step(mrr["month_end"], mrr["mrr"], where="post", color=PALETTE[0])
         ax.fill_between(mrr["month_end"], mrr["mrr"], step="post", alpha=0.15, color=PALETTE[0])
         money(ax)
-        ax.set_title("MRR at month end")
+        set_title(ax, "MRR at month end")
     ax.set_ylabel("MRR")
 
 
@@ -283,7 +294,7 @@ def _usage_panels(ax_use, ax_users, weekly: pd.DataFrame) -> None:
         for i, (name, part) in enumerate(usage.groupby("metric", sort=False)):
             ax_use.plot(part["week"], part["value"], color=PALETTE[i % len(PALETTE)], lw=1.3, label=words(name))
         ax_use.legend(fontsize=8, ncol=4, loc="upper left")
-        ax_use.set_title("Weekly usage of key events")
+        set_title(ax_use, "Weekly usage of key events")
         ax_use.set_ylim(bottom=0)
     ax_use.set_ylabel("events / week")
     users = weekly[weekly["metric"] == "active users"] if not weekly.empty else weekly
@@ -291,7 +302,7 @@ def _usage_panels(ax_use, ax_users, weekly: pd.DataFrame) -> None:
         _empty(ax_users, "no active users recorded in this window", "Weekly active users")
     else:
         ax_users.plot(users["week"], users["value"], color=PALETTE[3], lw=1.3)
-        ax_users.set_title("Weekly active users")
+        set_title(ax_users, "Weekly active users")
         ax_users.set_ylim(bottom=0)
     ax_users.set_ylabel("users / week")
 
@@ -307,7 +318,7 @@ def _tickets_panel(ax, tickets: pd.DataFrame) -> None:
                    color=PRIORITY_COLORS.get(str(prio).lower(), "#6C757D"))
             bottom += wide[prio].to_numpy()
         ax.legend(fontsize=8, ncol=4, loc="upper left")
-        ax.set_title("Support tickets by priority (per month)")
+        set_title(ax, "Support tickets by priority (per month)")
     ax.set_ylabel("tickets")
 
 
@@ -315,10 +326,10 @@ def _nps_panel(ax, nps: pd.DataFrame) -> None:
     if nps.empty:
         _empty(ax, "no NPS answers in this window", "NPS answers")
     else:
-        colors = np.where(nps["score"] >= 9, "#66A182", np.where(nps["score"] >= 7, "#EDAE49", "#D1495B"))
+        colors = np.where(nps["score"] >= 9, BETTER, np.where(nps["score"] >= 7, NEUTRAL, WORSE))
         ax.scatter(nps["answered_at"], nps["score"], c=colors, s=25, zorder=3)
         ax.set_ylim(-0.5, 10.5)
-        ax.set_title("NPS answers (green promoter, amber passive, red detractor)")
+        set_title(ax, "NPS answers (green promoter, grey passive, red detractor)")
     ax.set_ylabel("score 0-10")
 
 
@@ -332,7 +343,7 @@ def _activities_panel(ax, acts: pd.DataFrame) -> None:
             ax.scatter(part["occurred_at"], np.full(len(part), i), s=22, color=PALETTE[i % len(PALETTE)])
         ax.set_yticks(range(len(kinds)), kinds, fontsize=8)
         ax.set_ylim(-0.7, len(kinds) - 0.3)
-        ax.set_title("CSM activities")
+        set_title(ax, "CSM activities")
     ax.set_ylabel("type")
 
 
@@ -348,13 +359,13 @@ def _checks_panel(ax, health: pd.DataFrame, checks: pd.DataFrame, churn_date) ->
         ax.plot(scored["observation_date"], scored["health_score"], color="#444", lw=1)
         band_colors = [BAND_COLORS.get(str(b).lower(), "#6C757D") for b in scored["health_band"]]
         ax.scatter(scored["observation_date"], scored["health_score"], c=band_colors, s=18, zorder=3)
-        ax.set_title(f"Health score (dots coloured by band); {title}")
+        set_title(ax, f"Health score (dots coloured by band); {title}")
         ax.set_ylabel("health score")
     elif len(risk):
         ax.plot(risk["observation_date"], risk["churn_probability"], color="#444", lw=1, marker="o", ms=3)
         ax.step(risk["observation_date"], risk["risk_threshold"], where="post", color=FLAG_COLOR, lw=0.8, ls=":")
         percent(ax)
-        ax.set_title(f"Churn risk at the monthly checks (dotted: the risk threshold); {title}")
+        set_title(ax, f"Churn risk at the monthly checks (dotted: the risk threshold); {title}")
         ax.set_ylabel("churn risk")
     else:
         _empty(ax, "the account was not scored in this window", "Monthly checks")
@@ -383,7 +394,7 @@ def lead_times(result: Result, title: str = "How long had the warning stood when
         if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
             ax.axvspan(lo, hi, color="#222", alpha=0.08, label=report_words.days_ci(lo, hi) + " days")
     not_warned = summary.get("checked", 0) - summary.get("warned", 0)
-    ax.set_title(title + f" (not flagged at the last check: {not_warned} of {summary.get('checked', 0)}, not shown)")
+    set_title(ax, title + f" (not flagged at the last check: {not_warned} of {summary.get('checked', 0)}, not shown)")
     ax.set_xlabel("days from the start of the standing warning to the churn")
     ax.set_ylabel("churned accounts")
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
@@ -411,7 +422,7 @@ def comparable_usage(result: Result, title: str = "Usage before churn: churned a
         ax.plot(stats.index, stats[0.5], color=color, lw=1.8, label=f"{group} (median of {n})")
         ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.12)
     ax.axhline(100, color="#999", lw=0.8)
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("weeks before the churned account's last paid day")
     ax.set_ylabel("usage index (100 = own earlier level)")
     ax.legend(fontsize=8, loc="lower left")
@@ -440,7 +451,7 @@ def rollup(result: Result, title: str = "Churn reasons and missed signals over r
     ax.set_ylabel("ARR lost")
     ax.set_xlabel("churn month")
     money(ax)
-    ax.set_title(title)
+    set_title(ax, title)
     artists, labels = ax.get_legend_handles_labels()
     handles: list[Any] = list(artists)  # legend entries: bars and, below, an errorbar container
     if not missed.empty:
@@ -470,7 +481,7 @@ def alerts_by_type(result: Result, title: str = "New alerts this month by type")
     fig, ax = plt.subplots(figsize=(8, 2.8))
     counts = alerts["alert"].str.split("; ").explode().value_counts()
     ax.barh(counts.index[::-1], counts.to_numpy()[::-1], color=FLAG_COLOR)
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("accounts")
     ax.set_ylabel("alert type")
     fig.tight_layout()

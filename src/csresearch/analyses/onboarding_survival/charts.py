@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...period import DAYS_PER_MONTH
-from ...style import PALETTE, money, percent
+from ...style import PALETTE, money, percent, set_title
 from . import words
 from .result import Result
 
@@ -91,7 +91,7 @@ def km_chart(fitters: Mapping, title: str, xlabel: str = "months since first pay
         warnings.simplefilter("ignore")
         for color, (label, kmf) in zip(PALETTE * 3, shown.items()):
             kmf.plot_survival_function(ax=ax, ci_show=True, ci_alpha=0.12, color=color, show_censors=False)
-        ax.set_title(title)
+        set_title(ax, title)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("share still paying")
         percent(ax)
@@ -119,7 +119,7 @@ def cif_chart(fitters: Mapping, title: str, days: float = 180, max_curves: int =
         ax.step(cif.index[keep], cif[keep], where="post", color=color, label=label)
         ax.fill_between(ci.index[ci.index <= days], ci.iloc[:, 0][ci.index <= days], ci.iloc[:, 1][ci.index <= days],
                         step="post", color=color, alpha=0.12)
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("days since first payment")
     ax.set_ylabel("share that reached first value")
     ax.set_xlim(0, days)
@@ -141,7 +141,7 @@ def value_by_cohort_chart(table: pd.DataFrame, days: int, title: str):
     ax.errorbar(x, data[col], yerr=[data[col] - data[col + "_lower"], data[col + "_upper"] - data[col]],
                 fmt="o", color=PALETTE[0], capsize=3)
     ax.set_xticks(x, data["cohort"], rotation=45, ha="right")
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("onboarding cohort (first paid day)")
     ax.set_ylabel(f"reached first value by day {days}")
     ax.set_ylim(0, 1)
@@ -168,7 +168,7 @@ def forest_chart(summary: pd.DataFrame, title: str):
     ax.set_xticks(ticks)
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("hazard ratio of churn (log scale; < 1 = churns less)")
     fig.tight_layout()
     return fig, ax
@@ -190,7 +190,7 @@ def ltv_chart(table: pd.DataFrame, by: str, title: str):
                 fmt="none", ecolor="#333333", capsize=3)
     ax.set_yticks(y, data[by])
     ax.invert_yaxis()
-    ax.set_title(title)
+    set_title(ax, title)
     ax.set_xlabel("revenue per account over the horizon (RMST x average MRR)")
     money(ax, "x")
     fig.tight_layout()
