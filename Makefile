@@ -7,8 +7,6 @@ MONTH  ?=
 DATA   ?=
 DEMO   := data/demo.duckdb
 DEMO_JA := data/demo_ja.duckdb
-# the Japanese demo's value bands: the English bands' dollar edges in yen (x120, as its list prices)
-JA_BANDS := [0,120000,600000,2400000,6000000]
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo demo-ja report lab test lint benchmark clean
@@ -37,7 +35,7 @@ $(DEMO_JA): | $(STAMP)
 
 demo-ja: $(STAMP) $(DEMO_JA)
 	$(BIN)/csresearch run --data $(DEMO_JA) --reports reports/ja $(if $(MONTH),--month $(MONTH),) \
-		-p language=ja -p currency=JPY -p 'value_bands=$(JA_BANDS)'
+		-p language=ja -p currency=JPY
 	@echo "open reports/ja/$$(ls -t reports/ja | grep -v '^\.' | head -1)/index.html"
 
 report: $(STAMP)
