@@ -61,6 +61,11 @@ def test_japanese_terms_keep_content_words_in_dictionary_form():
     # 使い + にくい is "hard to use", not "use"
     assert T.japanese_terms("不具合が多く、未対応のまま") == ["不具合", "多い", "未対応"]
     assert T.japanese_terms("画面が使いにくい") == ["画面", "使いにくい"]
+    # a loanword UniDic cuts in two is one word again; two katakana nouns with a particle between are not
+    assert T.japanese_terms("定期的にログインしていた") == ["定期", "ログイン"]
+    assert T.japanese_terms("サポートのサービス") == ["サポート", "サービス"]
+    # the cancellation form's courtesy boilerplate carries no theme ("frankly, at the end of the term")
+    assert T.japanese_terms("率直に申し上げると、契約期間の終了をもって解約をお願いします。") == []
     # Latin words in a Japanese comment (product names) are kept, lower-cased, unless a stop word
     assert T.japanese_terms("Slackとの連携がないのでHubSpotへ移行した", frozenset({"the"})) == \
         ["slack", "連携", "hubspot", "移行"]

@@ -63,7 +63,11 @@ JAPANESE_STOP_WORDS = frozenset({
     "こと", "事", "もの", "物", "ため", "為", "よう", "様", "方", "ところ", "感じ", "点", "中", "時", "際", "等", "他",
     "する", "ある", "いる", "なる", "できる", "思う", "考える", "言う", "行う", "いう", "よる", "おる", "頂く", "いただく",
     "解約", "契約", "今回", "今後", "弊社", "当社", "御社", "貴社", "結果", "理由", "判断", "検討", "状況", "部分", "場合",
-    "まま", "世話", "感謝", "期待", "残念", "お願い", "願う", "申し訳", "ありがとう",
+    "まま", "世話", "感謝", "期待", "残念", "お願い", "願う", "申し訳", "ありがとう", "わけ", "自体", "本当",
+    # the form's boilerplate: "per the account owner" (担当者によると, 管理者より), "frankly" (率直に申し上げると,
+    # 正直なところ), "at the end of the term" (契約期間の終了をもって), "no hard feelings" (不満があるわけではない),
+    # "maybe again later" (また機会があれば)
+    "担当", "管理", "率直", "正直", "申し上げる", "期間", "終了", "もつ", "不満", "機会",
 })
 
 # Prefixes that negate the noun after them (不具合 "defect" is not 具合 "condition").
@@ -71,6 +75,7 @@ NEGATING_PREFIXES = frozenset({"不", "未", "非", "無"})
 # Hiragana, katakana (with the prolonged sound mark) and CJK ideographs, incl. the half-width katakana.
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _LATIN_WORD = re.compile(r"^[a-zA-Z][a-zA-Z]+$")
+_KATAKANA_WORD = re.compile(r"^[\u30a0-\u30ff]+$")
 
 
 def has_japanese(text: str) -> bool:
@@ -95,10 +100,12 @@ def japanese_terms(text: str, stop_words: frozenset[str] = frozenset()) -> list[
     terms: list[str] = []
     negation = ""  # a negating prefix (不具合, 未対応) stays on its noun: 具合 alone means the opposite
     verb_stem = ""  # the verb just kept, as written (使い), in case an adjectival suffix follows
+    katakana = False  # the word just kept is a katakana noun: UniDic cuts loanwords (ログ+イン) apart
     for word in _tagger()(text):
         surface = word.surface
         feature = word.feature
         pos1 = getattr(feature, "pos1", None)
+        after_katakana, katakana = katakana, False
         if _LATIN_WORD.match(surface):
             lower = surface.lower()
             if lower not in stop_words:
@@ -119,6 +126,10 @@ def japanese_terms(text: str, stop_words: frozenset[str] = frozenset()) -> list[
         if pos1 not in JAPANESE_CONTENT_POS or getattr(feature, "pos2", None) in JAPANESE_FUNCTION_POS2:
             continue
         base = getattr(feature, "orthBase", None) or surface
+        if pos1 == "名詞" and after_katakana and _KATAKANA_WORD.match(surface):
+            terms[-1] += surface  # ログ + イン = ログイン, カスタマー + サクセス = カスタマーサクセス
+            katakana = True
+            continue
         if pos1 == "名詞" and prefix:
             base = prefix + base
         elif base in JAPANESE_STOP_WORDS or surface in JAPANESE_STOP_WORDS:
@@ -127,6 +138,7 @@ def japanese_terms(text: str, stop_words: frozenset[str] = frozenset()) -> list[
             continue  # a lone kana is a fragment, not a word
         terms.append(base)
         verb_stem = surface if pos1 == "動詞" else ""
+        katakana = pos1 == "名詞" and bool(_KATAKANA_WORD.match(base))
     return terms
 
 
