@@ -117,7 +117,9 @@ TABLES: dict[str, Table] = {
                 _c("mrr", "number", True, True, "monthly recurring revenue, one currency"),
                 _c("billing_period", "string", description="monthly, quarterly, annual, multi_year"),
                 _c("seats", "integer", description="a whole number"),
-                _c("currency", "string"),
+                _c("currency", "string", description=(
+                    "ISO 4217 code; one per run, and the run's `currency` setting (default USD): yen data "
+                    "runs with -p currency=JPY")),
             ),
             required=True,
             key=("subscription_id",),

@@ -73,7 +73,8 @@ class EventOutcome(BaseModel):
         "days after assignment the events are counted over (None: the experiment's horizon_days)"))
     label: str = Field("", description="how the report names the outcome (empty: generated from the events)")
     unit: str = Field("", description=(
-        "a count's or amount's unit as the report writes it ('visits'); '$' writes money"))
+        "a count's or amount's unit as the report writes it ('visits'); 'money' (or '$') writes money in the run's "
+        "currency"))
 
     def spec(self, name: str, experiment_horizon_days: int) -> OutcomeSpec:
         h = self.horizon_days or experiment_horizon_days
@@ -81,7 +82,7 @@ class EventOutcome(BaseModel):
         if self.kind == "yes_no":
             label = self.label or f"share of accounts with a {what} within {h} days"
             return OutcomeSpec(name, "yes_no", label, True, "points", "", h, self.events)
-        money = self.unit == "$"
+        money = self.unit in ("$", "money")  # either way in the run's currency (text.money): ¥ for JPY
         if self.kind == "count":
             unit = self.unit or f"{what} events"
             label = self.label or f"{what} events per account within {h} days"
