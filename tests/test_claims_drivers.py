@@ -47,7 +47,8 @@ def expected_from_csvs(folder: Path, primary: str = "gbm", top_n: int = 20) -> d
     at_risk = pd.read_csv(folder / "at_risk_accounts.csv")
     n, arr = len(at_risk), float(at_risk["arr"].sum())
     red = int((at_risk["health_band"] == "red").sum())
-    out: dict = {"n": n, "arr": arr, "red": red, "red_arr": float(at_risk.loc[at_risk["health_band"] == "red", "arr"].sum())}
+    out: dict = {"n": n, "arr": arr, "red": red, "red_arr": float(at_risk.loc[at_risk["health_band"] == "red", "arr"].sum()),
+                 "at_risk": int(at_risk["at_risk"].sum())}
     if "arr_at_risk" in at_risk:
         risk = float(at_risk["arr_at_risk"].sum())
         top = float(at_risk["arr_at_risk"].sort_values(ascending=False).head(top_n).sum())
@@ -87,7 +88,48 @@ def check_kpis(kpis: list[dict], e: dict) -> None:
         assert k["value"] == pytest.approx(e["pooled"]["auc"]) and k["display"] == auc_text(e["pooled"])
     else:
         assert not auc
-    assert set(by_name) <= {"ARR at risk", "Red accounts", "Model AUC (backtest)", "Model AUC (across accounts)"}
+    if "risk" in e:  # at risk: a churn probability at or above the threshold the summary records
+        assert by_name["Accounts at risk"]["value"] == e["at_risk"]
+        assert by_name["Accounts at risk"]["display"].startswith(f"{count(e['at_risk'])} of {count(e['n'])} (churn "
+                                                                 "risk ")
+    else:
+        assert "Accounts at risk" not in by_name  # no model: at risk is red, the red KPI says it
+    assert set(by_name) <= {"ARR at risk", "Accounts at risk", "Red accounts", "Model AUC (backtest)",
+                            "Model AUC (across accounts)"}
+
+
+def check_call_list(folder: Path, summary: dict, days: int = 90) -> None:
+    """The call list's files agree with at_risk_accounts.csv: each account in exactly one owner's CSV
+    (rows = sum of the owners'), the owners' table sums them, the renewals calendar is the list's term
+    renewals in the window, soonest first, and the at_risk flag is the threshold the summary records."""
+    calls = pd.read_csv(folder / "at_risk_accounts.csv", parse_dates=["renewal_date"])
+    for column in ("account_id", "account_name", "csm_owner", "segment", "arr", "renewal_date", "days_to_renewal",
+                   "health_score", "health_band", "health_triggers", "playbook", "touch_tier", "at_risk"):
+        assert column in calls, column
+    assert calls["csm_owner"].notna().all()
+    owners = pd.read_csv(folder / "at_risk_by_owner.csv")
+    parts = {f: pd.read_csv(folder / f) for f in owners["file"]}
+    assert sorted(str(p.relative_to(folder)) for p in (folder / "at_risk_by_owner").iterdir()) == sorted(parts)
+    assert sum(len(p) for p in parts.values()) == len(calls) == owners["accounts"].sum()
+    joined = pd.concat(parts.values())
+    assert joined["account_id"].is_unique and set(joined["account_id"]) == set(calls["account_id"])
+    for f, part in parts.items():
+        assert part["csm_owner"].nunique() == 1 and part["rank"].is_monotonic_increasing, f
+    assert sorted(summary["owner_files"].values()) == sorted(parts)
+    assert owners["at_risk_accounts"].sum() == calls["at_risk"].sum()
+    if "churn_probability" in calls:
+        threshold = summary["risk_threshold"]
+        assert (calls["at_risk"] == (calls["churn_probability"] >= threshold)).all()
+        assert owners["arr_at_risk"].sum() == pytest.approx(calls["arr_at_risk"].sum())
+    else:
+        assert summary["risk_threshold"] is None and (calls["at_risk"] == (calls["health_band"] == "red")).all()
+    as_of = pd.Timestamp(summary["as_of"])
+    renewals = pd.read_csv(folder / f"renewals_next_{days}_days.csv", parse_dates=["renewal_date"])
+    due = calls[(calls["renewal_date"] >= as_of) & (calls["renewal_date"] < as_of + pd.Timedelta(days=days))]
+    assert sorted(renewals["account_id"]) == sorted(due["account_id"])
+    assert renewals["renewal_date"].is_monotonic_increasing
+    assert (calls.loc[calls["billing_period"] == "monthly", "renewal_date"].isna()).all()
+    assert summary["renewals"]["contracts"] == len(renewals) and owners["renewals_due"].sum() == len(renewals)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -101,6 +143,7 @@ def test_headline_and_kpis_of_the_notebook_come_from_its_csvs(small_world_path, 
     assert summary["model_check"] == "time-ordered" and e["folds"]  # this world supports a backtest
     check_headline_with_model(summary["headline"], e)
     check_kpis(summary["kpis"], e)
+    check_call_list(folder, summary)
     # the summary's numbers are the tables' numbers too
     assert summary["arr_at_risk"] == pytest.approx(e["risk"], abs=0.01) and summary["red_accounts"] == e["red"]
     validation = pd.read_csv(folder / "health_score_validation.csv")
@@ -131,6 +174,7 @@ def build_and_write(tables: dict[str, pd.DataFrame], months: int, shape: str, sc
     out = folder / "csv"
     out.mkdir()
     for name, table in result.tables().items():
+        (out / f"{name}.csv").parent.mkdir(parents=True, exist_ok=True)  # at_risk_by_owner/<owner>.csv
         table.to_csv(out / f"{name}.csv", index=False)
     return result, out
 
@@ -153,6 +197,7 @@ def test_without_a_model_the_headline_counts_red_accounts_from_the_list(matrix_t
                              f"({money(e['red_arr'], compact=True)} of {money(e['arr'], compact=True)} ARR) "
                              f"{'is' if e['red'] == 1 else 'are'} red.")
     check_kpis([k.as_dict() for k in words.kpis(result)], e)
+    check_call_list(folder, json.loads(json.dumps(result.summary(), default=str)))
     # the list is the health score's order: lowest score first
     at_risk = pd.read_csv(folder / "at_risk_accounts.csv")
     assert at_risk["health_score"].is_monotonic_increasing

@@ -3,8 +3,10 @@ statistics helpers on small known cases, and recovery of the drivers planted in 
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -146,8 +148,8 @@ def test_health_scores_hand_computed():
     assert s.loc["a", "triggered"] == "" and s.loc["a", "playbook"] == "carry on"
     assert s.loc["b", "triggered"] == "" and s.loc["b", "playbook"] == "carry on"
     # c: both fired; the heavier (adoption) sets the playbook and comes first in the text
-    assert s.loc["c", "triggered"].startswith("few seats in use (0.10 active users per seat)")
-    assert "ticket burden (3 high-priority tickets)" in s.loc["c", "triggered"]
+    assert s.loc["c", "triggered"].startswith("few seats in use (active users per seat: 0.10)")
+    assert "ticket burden (high-priority tickets: 3)" in s.loc["c", "triggered"]
     assert s.loc["c", "playbook"] == "train the team"
     # d: only tickets fired (2 is at the red threshold); a missing adoption value does not trigger
     assert s.loc["d", "triggered"].startswith("ticket burden") and s.loc["d", "playbook"] == "escalate"
@@ -909,7 +911,7 @@ def test_health_triggers_text_matches_the_row_by_row_join():
     texts = []
     for c in used:
         values = features[c.metric].astype(float)
-        text = c.reason + " (" + values.map(num) + " " + _short(feat.describe(c.metric)) + ")"
+        text = c.reason + " (" + _short(feat.describe(c.metric)) + ": " + values.map(num) + ")"
         texts.append(text.where(c.triggered(features[c.metric]), ""))
     expected = pd.concat(texts, axis=1).apply(lambda r: "; ".join(t for t in r if t), axis=1)
     assert got.tolist() == expected.tolist()
@@ -1041,3 +1043,234 @@ def test_percent_axes_label_their_ticks_exactly(top):
         shown = float(label.get_text().replace("%", "").replace("\u2212", "-"))
         assert shown == pytest.approx(tick * 100, abs=1e-9), (tick, label.get_text())
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------------
+# The call list (issue 17.2): owner, renewal date, one list per owner, the renewals calendar
+# --------------------------------------------------------------------------------------------------
+AS_OF = d("2026-12-01")  # the observation date of report month 2026-11
+HOSTILE_OWNERS = ["../x", "=cmd|' /C calc'!A0", "佐藤 花子", "Ann Lee", "ann-lee", "CON", "..", "\u202e\u200b",
+                  "<script>alert(1)</script>", "a/b\\c:d*e?f\"g<h>i|j", "x" * 300]
+
+
+def call_list_world() -> dict:
+    """Nine hand-made accounts paying on 30 Nov 2026 (one that stopped), each with a known next renewal
+    and owner (worked out in :func:`test_renewal_dates_hand_computed`)."""
+    ids = [f"A{i}" for i in range(1, 10)]
+    accounts = pd.DataFrame({
+        "account_id": ids, "created_at": d("2024-01-01"),
+        "account_name": ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Cyberdyne"],
+        "segment": ["SMB", "Enterprise", "SMB", "Mid-Market", "Enterprise", "SMB", "SMB", "SMB", "SMB"],
+        "csm_owner": ["Ann Lee", "ann-lee", None, "  ", "../x", "=cmd", "佐藤 花子", "Ann Lee", "Ann Lee"],
+    })
+    sub = [  # account, start, end, mrr, billing period
+        ("A1", "2025-03-15", None, 100.0, "annual"),      # 20 months in: renews 2027-03-15 (104 days)
+        ("A2", "2024-01-31", None, 300.0, "annual"),      # 33 months in (30 Nov < 31st): 2027-01-31 (61 days)
+        ("A3", "2026-05-10", None, 50.0, "monthly"),      # no term: no date
+        ("A4", "2026-08-31", None, 80.0, "quarterly"),    # 31 Aug + 3 months clamps to 30 Nov, passed: 2027-02-28
+        ("A5", "2025-12-01", None, 500.0, "multi_year"),  # 2027-12-01 (365 days)
+        ("A6", "2025-12-01", None, 120.0, "annual"),      # renews on the observation date itself (0 days)
+        ("A7", "2025-06-01", None, 50.0, "annual"),       # the main line is the larger monthly add-on below
+        ("A7", "2026-01-01", None, 200.0, "monthly"),
+        ("A8", "2024-02-10", "2026-10-01", 90.0, "annual"),  # stopped: not paying, not listed
+        ("A9", "2026-02-20", None, 70.0, None),            # billing period unknown
+    ]
+    subscriptions = pd.DataFrame({
+        "subscription_id": [f"S{i}" for i in range(len(sub))], "account_id": [s[0] for s in sub],
+        "product": "Core", "start_date": [d(s[1]) for s in sub], "end_date": [d(s[2]) if s[2] else pd.NaT for s in sub],
+        "mrr": [s[3] for s in sub], "billing_period": [s[4] for s in sub],
+    })
+    return {"accounts": accounts, "subscriptions": subscriptions}
+
+
+@pytest.fixture(scope="module")
+def call_list_ds(tmp_path_factory):
+    return open_dataset(write_tables(call_list_world(), tmp_path_factory.mktemp("calls")))
+
+
+def test_renewal_dates_hand_computed(call_list_ds):
+    from csresearch.analyses.churn_drivers.compute_calllist import renewal_dates
+
+    r = renewal_dates(call_list_ds, AS_OF).set_index("account_id")
+    assert sorted(r.index) == ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A9"]  # A8 stopped paying
+    expected = {"A1": ("2027-03-15", 104), "A2": ("2027-01-31", 61), "A4": ("2027-02-28", 89),
+                "A5": ("2027-12-01", 365), "A6": ("2026-12-01", 0)}
+    for account, (date, days) in expected.items():
+        assert r.loc[account, "renewal_date"] == d(date), account
+        assert r.loc[account, "days_to_renewal"] == days, account
+    for account in ("A3", "A7", "A9"):  # monthly main line (A7's larger add-on), unknown period
+        assert pd.isna(r.loc[account, "renewal_date"]) and pd.isna(r.loc[account, "days_to_renewal"]), account
+    assert r.loc["A7", "billing_period"] == "monthly" and r.loc["A9", "billing_period"] == "unknown"
+    # the whole months to each date agree with the model's months_to_renewal feature (same main line)
+    features = feat.account_features(call_list_ds, [AS_OF]).set_index("account_id")
+    assert features.loc["A1", "months_to_renewal"] == 4 and features.loc["A2", "months_to_renewal"] == 3
+    assert features.loc["A6", "months_to_renewal"] == 1 and features.loc["A5", "months_to_renewal"] == 13
+
+
+def hand_at_risk(ids, probabilities, threshold=0.2) -> pd.DataFrame:
+    """An at-risk list as core.risk.at_risk_list returns it (ranked by ARR at risk)."""
+    n = len(ids)
+    arr = np.array([1200.0 * (i + 1) for i in range(n)])
+    out = pd.DataFrame({"account_id": ids, "account_name": [f"Name {i}" for i in ids], "segment": "SMB",
+                        "observation_date": AS_OF, "mrr": arr / 12, "arr": arr, "churn_probability": probabilities})
+    out["arr_at_risk"] = out["arr"] * out["churn_probability"]
+    out = out.assign(health_score=50.0, health_band="yellow", top_reasons="r", health_triggers="none",
+                     touch_tier="low", suggested_touch_tier="low", playbook="Value review: do it",
+                     playbook_source="none (healthy)")
+    out = out.sort_values(["arr_at_risk", "account_id"], ascending=[False, True]).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, n + 1))
+    out.attrs["risk_threshold"] = threshold
+    return out
+
+
+@pytest.fixture(scope="module")
+def calls(call_list_ds):
+    from csresearch.analyses.churn_drivers.compute_calllist import call_list
+
+    ids = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A9"]
+    return call_list(hand_at_risk(ids, [0.5, 0.1, 0.3, 0.2, 0.05, 0.6, 0.25, 0.19]), call_list_ds, AS_OF)
+
+
+def test_call_list_carries_owner_renewal_and_the_at_risk_flag(calls):
+    from csresearch.analyses.churn_drivers.compute_calllist import CALL_LIST_COLUMNS, UNASSIGNED
+
+    c = calls.set_index("account_id")
+    assert list(calls.columns[:len(CALL_LIST_COLUMNS)]) == list(CALL_LIST_COLUMNS)
+    assert c.loc["A1", "csm_owner"] == "Ann Lee" and c.loc["A2", "csm_owner"] == "ann-lee"
+    assert c.loc["A3", "csm_owner"] == UNASSIGNED and c.loc["A4", "csm_owner"] == UNASSIGNED  # missing, blank
+    assert c.loc["A7", "csm_owner"] == "佐藤 花子"
+    assert c.loc["A2", "renewal_date"] == d("2027-01-31") and pd.isna(c.loc["A3", "renewal_date"])
+    assert str(calls["days_to_renewal"].dtype) == "Int64"  # whole days in the CSV, empty for a monthly plan
+    # at risk: probability at or above the threshold (0.2): A1 .5, A3 .3, A4 .2, A6 .6, A7 .25; not A9 at .19
+    assert sorted(c.index[c["at_risk"]]) == ["A1", "A3", "A4", "A6", "A7"]
+    assert calls["rank"].tolist() == list(range(1, 9)) and calls.attrs["risk_threshold"] == 0.2
+
+
+def test_owner_lists_partition_the_call_list(calls):
+    from csresearch.analyses.churn_drivers.compute_calllist import owner_files, owner_lists, owner_summary
+
+    lists = owner_lists(calls)
+    # ARR = 1,200 x position in the id list, x probability: A1 600, A2 240, A3 1,080, A4 960, A5 300,
+    # A6 4,320, A7 2,100, A9 1,824; by owner: =cmd 4,320 (A6), Ann Lee 2,424 (A1 + A9), 佐藤 花子 2,100 (A7),
+    # unassigned 2,040 (A3 + A4), ../x 300 (A5), ann-lee 240 (A2)
+    assert list(lists) == ["=cmd", "Ann Lee", "佐藤 花子", "unassigned", "../x", "ann-lee"]
+    assert sum(len(v) for v in lists.values()) == len(calls)
+    together = pd.concat(lists.values())
+    assert sorted(together["account_id"]) == sorted(calls["account_id"]) and together["account_id"].is_unique
+    for owner, rows in lists.items():
+        assert (rows["csm_owner"] == owner).all() and rows["rank"].is_monotonic_increasing
+    assert lists["Ann Lee"]["account_id"].tolist() == ["A9", "A1"]  # A9 ranks above A1 (1,824 vs 600 at risk)
+    files = owner_files(lists)
+    summary = owner_summary(lists, files, pd.DataFrame(columns=["csm_owner", "arr"]))
+    assert summary["accounts"].sum() == len(calls) and summary["at_risk_accounts"].sum() == calls["at_risk"].sum()
+    assert summary["arr_at_risk"].sum() == pytest.approx(calls["arr_at_risk"].sum())
+    ann = summary.set_index("csm_owner").loc["Ann Lee"]
+    assert ann["accounts"] == 2 and ann["at_risk_accounts"] == 1 and ann["arr_at_risk"] == pytest.approx(2424.0)
+
+
+def test_owner_files_are_safe_and_distinct_for_hostile_names():
+    from csresearch.analyses.churn_drivers.compute_calllist import SLUG_MAX, owner_files, owner_slug
+
+    files = owner_files(HOSTILE_OWNERS)
+    stems = list(files.values())
+    assert len(set(stems)) == len(HOSTILE_OWNERS)  # Ann Lee and ann-lee collide as ann-lee: hashed apart
+    for stem in stems:
+        assert re.fullmatch(r"\w[\w-]*", stem) and len(stem) <= SLUG_MAX, stem
+        assert stem.casefold() not in {"con", "prn", "aux", "nul"} and ".." not in stem and "/" not in stem
+    assert owner_slug("../x") == "x" and owner_slug("=cmd|' /C calc'!A0") == "cmd-c-calc-a0"
+    assert owner_slug("佐藤 花子") == "佐藤-花子" and owner_slug("CON") == "owner-con"
+    assert owner_slug("..") == "owner" and owner_slug("\u202e\u200b") == "owner"
+    assert files["Ann Lee"].startswith("ann-lee-") and files["ann-lee"].startswith("ann-lee-")
+    assert owner_files(["Ann Lee", "Ben"]) == {"Ann Lee": "ann-lee", "Ben": "ben"}  # no hash without a collision
+
+
+def test_owner_csvs_are_written_in_their_folder_with_the_formula_guard(calls, tmp_path):
+    from csresearch.analyses.churn_drivers.compute_calllist import OWNER_FOLDER, owner_files, owner_lists
+    from csresearch.notebook.session import Session
+
+    lists = owner_lists(calls)
+    files = owner_files(lists)
+    nb = Session("03_churn_drivers", tmp_path, pd.Period("2026-11", "M"), settings=report.Settings())
+    for owner, rows in lists.items():
+        nb.table(rows, f"{OWNER_FOLDER}/{files[owner]}")
+    written = sorted(p.name for p in (tmp_path / OWNER_FOLDER).iterdir())
+    assert written == sorted(f"{s}.csv" for s in files.values()) and len(written) == 6
+    assert not any(p.is_file() for p in tmp_path.iterdir())  # nothing escaped the folder ("../x" -> x.csv)
+    cmd = pd.read_csv(tmp_path / OWNER_FOLDER / "cmd.csv", keep_default_na=False)
+    assert cmd["csm_owner"].tolist() == ["'=cmd"]  # a spreadsheet shows the text, never runs it
+    back = pd.concat(pd.read_csv(tmp_path / OWNER_FOLDER / f) for f in written)
+    assert len(back) == len(calls) and sorted(back["account_id"]) == sorted(calls["account_id"])
+
+
+def test_renewals_calendar_window_order_and_weeks(calls):
+    from csresearch.analyses.churn_drivers.compute_calllist import renewals_calendar
+
+    r = renewals_calendar(calls, AS_OF, 90)
+    # in [1 Dec 2026, 1 Mar 2027): A6 today, A2 31 Jan, A4 28 Feb; not A1 (15 Mar), A5, monthly or unknown
+    assert r["account_id"].tolist() == ["A6", "A2", "A4"]
+    assert r["days_to_renewal"].tolist() == [0, 61, 89]
+    assert r["week_of"].tolist() == [d("2026-11-30"), d("2027-01-25"), d("2027-02-22")]  # Mondays
+    assert r["month"].tolist() == ["2026-12", "2027-01", "2027-02"]
+    assert r["csm_owner"].tolist() == ["=cmd", "ann-lee", "unassigned"]
+    assert renewals_calendar(calls, AS_OF, 61)["account_id"].tolist() == ["A6"]  # 31 Jan is day 61: outside
+    assert renewals_calendar(calls, AS_OF, 62)["account_id"].tolist() == ["A6", "A2"]
+
+
+def test_call_list_words_and_tables_read_from_the_numbers(calls):
+    from types import SimpleNamespace
+
+    from csresearch.analyses.churn_drivers import views
+    from csresearch.analyses.churn_drivers.compute_calllist import (
+        owner_files,
+        owner_lists,
+        owner_summary,
+        renewals_calendar,
+    )
+    from csresearch.notebook.display import markdown_html
+
+    lists = owner_lists(calls)
+    files = owner_files(lists)
+    renewals = renewals_calendar(calls, AS_OF, 90)
+    result = SimpleNamespace(at_risk=calls, owners=owner_summary(lists, files, renewals), owner_lists=lists,
+                             owner_files=files, renewals=renewals, settings=report.Settings(), has_model=True,
+                             risk_threshold=0.2, horizon_days=90, renewals_window_days=90, as_of=AS_OF,
+                             renewals_table_name="renewals_next_90_days")
+    sentence = words.at_risk_sentence(result)
+    # five at risk (A1, A3, A4, A6, A7): ARR 1,200 + 3,600 + 4,800 + 7,200 + 8,400 = 25,200, and
+    # 600 + 1,080 + 960 + 4,320 + 2,100 = 9,060 of the 11,424 ARR at risk (79%); probabilities sum to 1.85
+    assert sentence.startswith("5 of 8 paying accounts are at risk, meaning a 90-day churn probability of 20.0% "
+                               "or more"), sentence
+    assert ": $25k ARR, $9,060 of it expected to churn (79% of the $11k ARR at risk); about 2 of them" in sentence
+    # renewing: A6 (7,200, at risk), A2 (2,400), A4 (4,800, at risk at exactly 0.2)
+    assert words.renewals_sentence(result).startswith("3 term contracts ($14k ARR) renew in the next 90 days "
+                                                     "(1 Dec 2026 to 28 Feb 2027); 2 of them are at risk, with "
+                                                     "$5,280 ARR at risk. The first at-risk renewal is Name A6 on "
+                                                     "1 Dec 2026 (owner \\=cmd)")
+    shown = views.at_risk_display(calls, 25)
+    assert shown.loc[shown["account ID"] == "A2", "renewal"].item() == "31 Jan 2027 (in 61 days)"
+    assert shown.loc[shown["account ID"] == "A3", "renewal"].item() == "monthly plan (any month end)"
+    assert shown.loc[shown["account ID"] == "A6", "renewal"].item() == "1 Dec 2026 (today)"
+    assert shown["playbook"].eq("Value review").all() and "**Value review**: do it" in views.playbooks_legend(calls)
+    assert shown.set_index("account ID")["at risk"].to_dict() == {
+        "A6": "yes", "A9": "no", "A7": "yes", "A3": "yes", "A4": "yes", "A1": "yes", "A5": "no", "A2": "no"}
+    weeks = views.renewal_weeks(renewals)
+    assert weeks["renewals"].sum() == len(renewals) and weeks["at risk"].sum() == 2
+    # an owner's name is text in the page, never markup
+    for owner in HOSTILE_OWNERS[:3] + ["*x* [y](javascript:z)", "<b>x</b>"]:
+        page = markdown_html(words.owner_heading(owner))
+        assert "<a" not in page and "<em>" not in page and "<b>" not in page, page
+    blocks = views.owners(result)
+    assert len(blocks) == 2 + 3 * len(lists)
+
+
+def test_trigger_and_reason_texts_read_as_label_then_value():
+    """The issue's garbled "low NPS answers (4 NPS answer)": the label comes first, then the value."""
+    config = load_health_config(HEALTH_FILE)
+    features = pd.DataFrame({"account_id": ["a"], "observation_date": d("2026-01-01"), "nps_score": [4.0],
+                             "usage_trend": [-0.5], "events_per_seat": [1.0]})
+    text = health_scores(features, config).loc[0, "triggered"]
+    assert "low NPS answers (NPS answer: 4)" in text and "low product usage per seat (events per seat: 1)" in text
+    assert "usage is falling (last 30 days vs the 30 before) (usage trend: " in text
+    model = SimpleNamespace(categorical_=[], reference_={"events_per_seat": 3.5})
+    row = pd.Series({"events_per_seat": 1.3})
+    assert _reason_text(model, "events_per_seat", row, row) == "events per seat 1.30 (typical 3.50)"

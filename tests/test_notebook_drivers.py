@@ -9,7 +9,8 @@ import pytest
 from conftest import execute_notebook
 
 OUTPUTS = ("drivers.csv", "cohorts.csv", "model_backtest.csv", "health_score_validation.csv",
-           "at_risk_accounts.csv", "expansion_candidates.csv", "summary.json")
+           "at_risk_accounts.csv", "at_risk_by_owner.csv", "renewals_next_90_days.csv", "expansion_candidates.csv",
+           "summary.json")
 
 
 @pytest.mark.slow
@@ -32,10 +33,16 @@ def test_drivers_notebook_on_the_small_world(small_world_path, tmp_path):
     at_risk = pd.read_csv(out / "at_risk_accounts.csv")
     assert len(at_risk) == summary["paying_accounts"] and at_risk["account_id"].is_unique
     assert at_risk["arr_at_risk"].is_monotonic_decreasing
-    for column in ("account_name", "churn_probability", "health_score", "health_band", "top_reasons",
+    for column in ("account_name", "csm_owner", "churn_probability", "health_score", "health_band", "top_reasons",
                    "arr_at_risk", "suggested_touch_tier", "playbook"):
         assert at_risk[column].notna().all(), column
     assert at_risk["churn_probability"].between(0, 1).all() and at_risk["health_score"].between(0, 100).all()
+    # every owner's CSV is written and listed; the small world's annual contracts carry a renewal date
+    assert all(f in summary["tables"] for f in summary["owner_files"].values())
+    assert all((out / f).exists() for f in summary["owner_files"].values())
+    annual = at_risk["billing_period"] == "annual"
+    assert annual.any() and at_risk.loc[annual, "renewal_date"].notna().all()
+    assert at_risk.loc[at_risk["billing_period"] == "monthly", "renewal_date"].isna().all()
     drivers_csv = pd.read_csv(out / "drivers.csv")
     assert drivers_csv["importance"].is_monotonic_decreasing and drivers_csv["statement"].str.len().gt(20).all()
     validation = pd.read_csv(out / "health_score_validation.csv")

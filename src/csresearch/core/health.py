@@ -219,7 +219,7 @@ def health_scores(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame:
             continue
         values = features[c.metric].iloc[hit].astype(float)
         unit = _short(feat.describe(c.metric))
-        text = format_each(values, lambda v: f"{c.reason} ({num(v)} {unit})")
+        text = format_each(values, lambda v: f"{c.reason} ({unit}: {num(v)})")  # "low NPS answers (NPS answer: 4)"
         before = joined[hit]
         joined[hit] = np.where(before == "", text, before + "; " + text)
     out["triggered"] = joined

@@ -29,7 +29,7 @@ from ..errors import NotEnoughData
 from ..period import DAYS_PER_MONTH
 from ..text import count, format_each, num
 from . import features as feat
-from .health import HealthConfig, load_health_config, scores_or_none
+from .health import HealthConfig, _short, load_health_config, scores_or_none
 from .revenue import movements, paying_spells
 from .stats import _allocate
 
@@ -635,7 +635,7 @@ def _reason_texts(model: ChurnModel, group: str, frame: pd.DataFrame, rows: np.n
         monthly = (frame["billing_period"].iloc[rows].astype(str) == "monthly").to_numpy()
         return np.where(monthly, "monthly plan: can cancel at any month end", due).astype(object)
     typical = num(model.reference_.get(group, np.nan))
-    label = feat.describe(group)
+    label = _short(feat.describe(group))  # "events per seat 1.30 (typical 3.50)": windows in the conventions
     return format_each(value, lambda v: f"{label} {num(v)} (typical {typical})")
 
 
@@ -651,7 +651,7 @@ def _reason_text(model: ChurnModel, group: str, x: pd.Series, row: pd.Series) ->
             return "monthly plan: can cancel at any month end"
         return f"renewal due in {num(value)} month{'s' if value != 1 else ''}"
     typical = model.reference_.get(group, np.nan)
-    return f"{feat.describe(group)} {num(value)} (typical {num(typical)})"
+    return f"{_short(feat.describe(group))} {num(value)} (typical {num(typical)})"
 
 
 RENEWAL_PLAYBOOK = ("Renewal preparation: open the renewal conversation now; confirm the value delivered, "
@@ -763,6 +763,7 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     out = out.sort_values(["arr_at_risk", "account_id"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out.attrs["horizon_days"] = horizon_days
+    out.attrs["risk_threshold"] = float(risk_threshold)  # at or above it an account is "at risk" (a likely churner)
     return out
 
 

@@ -182,8 +182,9 @@ class Session:
 
     # ---- outputs ---------------------------------------------------------------------------------
     def table(self, df: pd.DataFrame, name: str, index: bool = False) -> pd.DataFrame:
-        """Write a table as ``<name>.csv`` next to the report; returns it unchanged."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        """Write a table as ``<name>.csv`` next to the report (``folder/<name>``: in that subfolder);
+        returns it unchanged."""
+        (self.output_dir / f"{name}.csv").parent.mkdir(parents=True, exist_ok=True)
         guard = bool(getattr(self.settings, "csv_formula_guard", True))
         encoding = text.csv_encoding(getattr(self.settings, "csv_encoding", None), getattr(self.settings, "language", None))
         (neutralise_formulas(df) if guard else df).to_csv(self.output_dir / f"{name}.csv", index=index,

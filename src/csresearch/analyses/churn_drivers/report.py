@@ -13,6 +13,7 @@ from ...data import Dataset
 from ...errors import NotEnoughData
 from . import words
 from .compute_backtest import Backtest, calibration_table, check_model
+from .compute_calllist import call_list, owner_files, owner_lists, owner_summary, renewals_calendar
 from .compute_cohorts import (
     COHORT_ATTRIBUTES,
     COHORT_METRICS,
@@ -114,6 +115,10 @@ def build(ds: Dataset, month, settings: Settings, *, health_config: HealthConfig
     else:
         raise NotEnoughData(f"No churn model ({reasons['model']}) and no health score (none of its metrics is in "
                             "the data): nothing to rank the accounts by.")
+    at_risk = call_list(at_risk, ds, T)
+    lists = owner_lists(at_risk)
+    files = owner_files(lists)
+    renewals = renewals_calendar(at_risk, T, s.renewals_window_days)
     try:
         expansion = expansion_candidates(ds, T, frame, scores, None, horizon_days, lead_days, display_names,
                                          max_rows=s.max_train_rows, groups=groups)
@@ -131,6 +136,7 @@ def build(ds: Dataset, month, settings: Settings, *, health_config: HealthConfig
         backtest=bt, calibration=calibration, drivers=table, deciles=deciles, categories=categories,
         cohorts=cohorts_table(deciles, categories),
         base_rate=float(independent["churned"].mean()) if len(independent) else float("nan"),
-        thresholds=found, profile=profile, validation=validation, at_risk=at_risk, expansion=expansion,
+        thresholds=found, profile=profile, validation=validation, at_risk=at_risk, owner_lists=lists,
+        owner_files=files, owners=owner_summary(lists, files, renewals), renewals=renewals, expansion=expansion,
         notes=notes, sampling=sampling, importance_rows=importance_rows, reasons=reasons,
     )

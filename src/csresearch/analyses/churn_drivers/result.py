@@ -11,6 +11,7 @@ from ...core.health import HealthConfig
 from ...core.risk import Sampling
 from ..base import AnalysisResult
 from .compute_backtest import BACKTEST_COLUMNS, Backtest
+from .compute_calllist import OWNER_FOLDER
 from .compute_drivers import DRIVER_COLUMNS
 from .compute_expansion import EXPANSION_COLUMNS
 from .compute_health import HealthValidation
@@ -34,7 +35,13 @@ class Result(AnalysisResult):
     thresholds: pd.DataFrame = field(default_factory=pd.DataFrame)
     profile: pd.DataFrame = field(default_factory=pd.DataFrame)
     validation: HealthValidation | None = None
+    # the call list: every paying account, riskiest ARR first, with owner, renewal and the at_risk flag
+    # (compute_calllist); one list per CSM owner (and each owner's file stem); term renewals due soon
     at_risk: pd.DataFrame = field(default_factory=pd.DataFrame)
+    owner_lists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    owner_files: dict[str, str] = field(default_factory=dict)
+    owners: pd.DataFrame = field(default_factory=pd.DataFrame)    # one row per owner (owner_summary)
+    renewals: pd.DataFrame = field(default_factory=pd.DataFrame)  # renewals_calendar
     expansion: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)   # data gaps and skipped sections, in words
     sampling: dict[str, Sampling | None] = field(default_factory=dict)
@@ -65,6 +72,20 @@ class Result(AnalysisResult):
         return self.backtest.pooled(self.primary_model) if self.backtest is not None else None
 
     @property
+    def risk_threshold(self) -> float | None:
+        """The churn probability from which an account counts as at risk (None: no model, red band)."""
+        value = self.at_risk.attrs.get("risk_threshold")
+        return None if value is None else float(value)
+
+    @property
+    def renewals_window_days(self) -> int:
+        return int(self.settings.renewals_window_days)
+
+    @property
+    def renewals_table_name(self) -> str:
+        return f"renewals_next_{self.renewals_window_days}_days"
+
+    @property
     def expansion_skipped(self) -> bool:
         return not len(self.expansion)
 
@@ -85,8 +106,12 @@ class Result(AnalysisResult):
         metrics = self.backtest.metrics if self.backtest is not None else pd.DataFrame(columns=BACKTEST_COLUMNS)
         validation = (self.validation.table if self.validation is not None
                       else pd.DataFrame(columns=["section", "item", "value", "ci_low", "ci_high", "n"]))
+        owners = {f"{OWNER_FOLDER}/{self.owner_files[o]}": d for o, d in self.owner_lists.items()}
         return {
             "at_risk_accounts": self.at_risk,
+            OWNER_FOLDER: self.owners,
+            **owners,
+            self.renewals_table_name: self.renewals,
             "drivers": drivers,
             "cohorts": self.cohorts,
             "model_backtest": metrics,
@@ -109,6 +134,14 @@ class Result(AnalysisResult):
             "paying_accounts": int(len(at_risk)),
             "arr": float(at_risk["arr"].sum()), "arr_at_risk": arr_at_risk,
             "red_accounts": int((at_risk["health_band"] == "red").sum()),
+            "at_risk_accounts": int(at_risk["at_risk"].sum()) if "at_risk" in at_risk else None,
+            "risk_threshold": self.risk_threshold,
+            "csm_owners": int(len(self.owners)),
+            "owner_files": {o: f"{OWNER_FOLDER}/{f}.csv" for o, f in self.owner_files.items()},
+            "renewals": {"days": self.renewals_window_days, "file": f"{self.renewals_table_name}.csv",
+                         "contracts": int(len(self.renewals)), "arr": float(self.renewals["arr"].sum())
+                         if len(self.renewals) else 0.0,
+                         "at_risk": int(self.renewals["at_risk"].sum()) if len(self.renewals) else 0},
             "model_check": self.check_kind,
             "backtest": {m: {k: float(pooled.loc[m, k]) for k in ("auc", "auc_low", "auc_high", "pr_auc",
                                                                     "top_decile_lift", "brier")}

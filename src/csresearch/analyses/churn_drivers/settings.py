@@ -56,6 +56,12 @@ class Settings(ReportSettings):
         "\"long-lived\" in the loyal vs churned profile"))
     at_risk_rows_shown: int = Field(25, ge=1, le=10_000, description=(
         "rows of the at-risk list shown in the report (the CSV holds every account)"))
+    owner_rows_shown: int = Field(5, ge=1, le=10_000, description=(
+        "rows of each CSM owner's list shown in the report (at_risk_by_owner/<owner>.csv holds all)"))
+    renewals_window_days: int = Field(90, ge=1, le=366, description=(
+        "the renewals calendar: term contracts renewing within this many days of the observation date"))
+    renewal_rows_shown: int = Field(40, ge=1, le=10_000, description=(
+        "at-risk renewals listed in the report (the calendar's CSV holds every renewal)"))
     # scale caps (None: no cap); a step that hits one says so in the report
     max_train_rows: int | None = Field(100_000, ge=100, description=(
         "scale cap (None: no cap): every model trains on at most this many rows, all churned rows plus a "

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ...core import features as feat
 from ...core.health import _short
-from ...text import day, interval, money, num, number, pct
+from ...text import day, interval, money, month_label, num, number, pct, plural
 from ..base import Table
 from . import words
 
@@ -51,21 +51,112 @@ def _digits(*values: float) -> int:
     return 0 if largest >= 100 else 1 if largest >= 10 else 2
 
 
-def at_risk_display(at_risk: pd.DataFrame, rows: int = 25) -> pd.DataFrame:
-    """The at-risk list as shown; without a model (no probability column) the health score's columns only."""
+def playbook_name(playbook: str) -> str:
+    """A playbook's name for a table cell: the words before its first colon ("Renewal preparation"),
+    the whole text when it has no short name (the legend under the table spells each one out)."""
+    text = str(playbook)
+    name, colon, _ = text.partition(":")
+    return name.strip() if colon and 0 < len(name.strip()) <= 40 else text
+
+
+def renewal_text(d: pd.DataFrame) -> pd.Series:
+    """``15 Jan 2027 (in 45 days)``; a monthly plan: ``monthly plan (any month end)``; an unknown
+    billing period: ``billing period unknown``."""
+    def one(date, days, period) -> str:
+        if pd.notna(date):
+            return f"{day(date)} ({'today' if int(days) == 0 else 'in ' + plural(int(days), 'day')})"
+        if str(period) == "monthly":
+            return "monthly plan (any month end)"
+        return "billing period unknown" if str(period) in ("unknown", "", "nan") else f"{period}: no date"
+    return pd.Series([one(a, b, c) for a, b, c in zip(d["renewal_date"], d["days_to_renewal"], d["billing_period"])],
+                     index=d.index, dtype=object)
+
+
+def _name(d: pd.DataFrame) -> pd.Series:
+    return d["account_name"].where(d["account_name"].notna(), d["account_id"])
+
+
+def at_risk_display(at_risk: pd.DataFrame, rows: int = 25, owner: bool = True, triggers: bool = True) -> pd.DataFrame:
+    """The call list as shown; without a model (no probability column) the health score's columns only.
+    ``owner``, ``triggers``: with the CSM owner and the health triggers (an owner's own list leaves
+    both out: the owner is its heading, the triggers are in the full list and the CSVs)."""
     d = at_risk.head(rows)
     health = np.where(d["health_score"].notna(),
                       d["health_score"].map(lambda v: number(v, 0)) + " " + d["health_band"], d["health_band"])
-    out = {"#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
-           "ARR": _each(d["arr"], money)}
+    out = {"#": d["rank"], "account": _name(d), "account ID": d["account_id"]}
+    if owner:
+        out["CSM owner"] = d["csm_owner"]
+    out.update({"segment": d["segment"], "ARR": _each(d["arr"], money), "renewal": renewal_text(d)})
+    out["at risk"] = d["at_risk"].map({True: "yes", False: "no"})
     if "churn_probability" in d:
         out.update({"churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
-                    "ARR at risk": _each(d["arr_at_risk"], money), "health": health,
-                    "why (model)": d["top_reasons"], "health triggers": d["health_triggers"],
-                    "touch tier now → suggested": d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"]})
+                    "ARR at risk": _each(d["arr_at_risk"], money), "why (model)": d["top_reasons"]})
+    out["health"] = health
+    if triggers:
+        out["health triggers"] = d["health_triggers"]
+    out["playbook"] = d["playbook"].map(playbook_name)
+    if "suggested_touch_tier" in d:
+        out["touch tier now → suggested"] = d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"]
     else:
-        out.update({"health": health, "health triggers": d["health_triggers"], "touch tier": d["touch_tier"]})
-    out["playbook"] = d["playbook"]
+        out["touch tier"] = d["touch_tier"]
+    return pd.DataFrame(out)
+
+
+def playbooks_legend(*tables: pd.DataFrame) -> str:
+    """The playbooks the shown rows name, each spelled out once (markdown)."""
+    plays = pd.unique(pd.concat([t["playbook"] for t in tables if len(t)], ignore_index=True)) if any(
+        len(t) for t in tables) else []
+    lines = [f"- **{playbook_name(p)}**: {str(p).partition(':')[2].strip()}" for p in plays
+             if playbook_name(p) != str(p)]
+    return ("**Playbooks** named above:\n" + "\n".join(lines)) if lines else ""
+
+
+def owners_display(owners: pd.DataFrame, model: bool) -> pd.DataFrame:
+    out = {"CSM owner": owners["csm_owner"], "accounts": owners["accounts"],
+           "at risk": owners["at_risk_accounts"], "ARR": _each(owners["arr"], money)}
+    if model:
+        out["ARR at risk"] = _each(owners["arr_at_risk"], money)
+    out.update({"renewals due": owners["renewals_due"], "ARR renewing": _each(owners["arr_renewing"], money),
+                "file": owners["file"]})
+    return pd.DataFrame(out)
+
+
+def owner_display(rows: pd.DataFrame, shown: int) -> pd.DataFrame:
+    """One owner's list as shown: the call list's columns without the owner, segment, health triggers
+    and touch tiers (each owner's section stays short; the owner's CSV has every column)."""
+    out = at_risk_display(rows, shown, owner=False, triggers=False)
+    return out.drop(columns=[c for c in out if c.startswith("touch tier") or c == "segment"])
+
+
+def renewal_weeks(renewals: pd.DataFrame) -> pd.DataFrame:
+    """The renewals calendar by week (Monday): contracts, ARR renewing, at risk, ARR at risk, riskiest."""
+    if renewals.empty:
+        return pd.DataFrame()
+    key = "arr_at_risk" if "arr_at_risk" in renewals else "arr"
+    rows = []
+    for week, d in renewals.groupby("week_of", sort=True):
+        risky = d[d["at_risk"]]
+        top = risky.sort_values(key, ascending=False).iloc[0] if len(risky) else None
+        row = {"month": month_label(pd.Period(d["renewal_date"].min(), "M")), "week of": day(week),
+               "renewals": len(d), "ARR renewing": money(float(d["arr"].sum())), "at risk": int(len(risky))}
+        if "arr_at_risk" in d:
+            row["ARR at risk"] = money(float(d["arr_at_risk"].sum()))
+        row["riskiest at-risk renewal (owner)"] = (
+            f"{top['account_name'] if pd.notna(top['account_name']) else top['account_id']} ({top['csm_owner']})"
+            if top is not None else "none at risk")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def renewals_display(renewals: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """The at-risk renewals, soonest first."""
+    d = renewals[renewals["at_risk"]].head(rows)
+    out = {"renewal date": d["renewal_date"].map(day), "account": _name(d), "account ID": d["account_id"],
+           "CSM owner": d["csm_owner"], "ARR": _each(d["arr"], money)}
+    if "churn_probability" in d:
+        out.update({"churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
+                    "ARR at risk": _each(d["arr_at_risk"], money)})
+    out.update({"health": d["health_band"], "playbook": d["playbook"].map(playbook_name)})
     return pd.DataFrame(out)
 
 
@@ -120,7 +211,42 @@ def expansion_display(expansion: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
 
 # ---- the tables as the notebook shows them (None: the section has nothing to show) -----------------
 def at_risk(result) -> Table:
-    return Table(at_risk_display(result.at_risk, result.settings.at_risk_rows_shown), words.at_risk_caption(result))
+    return Table(at_risk_display(result.at_risk, result.settings.at_risk_rows_shown), words.at_risk_caption(result),
+                 max_rows=result.settings.at_risk_rows_shown)
+
+
+def call_list(result) -> list:
+    """The call list's blocks: the table and the playbooks it names (the sentence opens the report)."""
+    shown = result.at_risk.head(result.settings.at_risk_rows_shown)
+    return [at_risk(result), playbooks_legend(shown)]
+
+
+def owners(result) -> list:
+    """"My accounts": the owners' table, then per owner a heading, a sentence and the first rows."""
+    if result.owners.empty:
+        return []
+    shown = result.settings.owner_rows_shown
+    blocks: list = [words.owners_sentence(result),
+                    Table(owners_display(result.owners, result.has_model), words.owners_caption(result),
+                          max_rows=max(40, len(result.owners)))]
+    for owner, rows in result.owner_lists.items():
+        blocks += [words.owner_heading(owner), words.owner_sentence(result, owner),
+                   Table(owner_display(rows, shown), None, max_rows=shown)]
+    return blocks
+
+
+def renewals(result) -> list:
+    """The renewals calendar: the sentence, the weeks, the at-risk renewals soonest first."""
+    blocks: list = [words.renewals_sentence(result)]
+    if result.renewals.empty:
+        return blocks
+    shown = result.settings.renewal_rows_shown
+    blocks.append(Table(renewal_weeks(result.renewals), words.renewal_weeks_caption(result)))
+    if result.renewals["at_risk"].any():
+        blocks.append(Table(renewals_display(result.renewals, shown),
+                            words.renewals_caption(result, min(shown, int(result.renewals["at_risk"].sum()))),
+                            max_rows=shown))
+    return blocks
 
 
 def drivers(result) -> Table | None:

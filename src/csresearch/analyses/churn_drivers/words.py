@@ -7,6 +7,7 @@ could not be computed is one sentence saying why (``result.reasons``), never a m
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from ...core.risk import Sampling, sampling_sentence
 from ...text import count, day, format_each, interval, money, num, number, pct, plural, points
 from ..base import Kpi, kpi
 from .compute_backtest import MIN_EVENTS_FOR_INTERVAL
+from .compute_calllist import UNASSIGNED
 
 
 # ==================================================================================================
@@ -223,21 +225,59 @@ def headline(result, top_n: int = 20) -> str:
             f"{pct(top / risk, 0)} of it{red_text}.{why}{trust}")
 
 
+def _md(text) -> str:
+    """Data (an account or owner name) as literal markdown text: every ASCII punctuation character
+    backslash-escaped, so a name like ``*x* [y](z)`` shows as typed and never becomes emphasis or a link."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
+
+
+def at_risk_definition(result) -> str:
+    """What "at risk" means in this report, with the number that draws the line."""
+    if result.risk_threshold is None:
+        return "red on the health score (no churn model this month)"
+    return (f"a {result.horizon_days}-day churn probability of {pct(result.risk_threshold)} or more "
+            "(1.5 times the churn rate of the observations the model learned from)")
+
+
 def at_risk_sentence(result, top_n: int = 10) -> str:
-    top = result.at_risk.head(top_n)
+    """Accounts at risk (likely churners: :func:`at_risk_definition`), then the top of the call list."""
+    calls = result.at_risk
+    top = calls.head(top_n)
     if top.empty:
         return "No paying accounts."
+    n, k = len(calls), int(calls["at_risk"].sum())
+    flagged = calls[calls["at_risk"]]
     first = top.iloc[0]
+    name = _md(first["account_name"] if pd.notna(first["account_name"]) else first["account_id"])
     plays = top["playbook"].value_counts()
     common = f"Most common playbook among them: \"{plays.index[0]}\" ({plural(int(plays.iloc[0]), 'account')})."
+    verb = "is" if k == 1 else "are"
     if not result.has_model:
-        return (f"With no churn model, the list ranks by the health score, lowest first; the first is "
-                f"{first['account_name']} ({money(first['arr'], compact=True)} ARR, score {number(first['health_score'], 0)}"
-                f", {first['health_band']}: {first['health_triggers']}). {common}")
+        return (f"{count(k)} of {plural(n, 'paying account')} {verb} at risk, meaning {at_risk_definition(result)} "
+                f"({money(float(flagged['arr'].sum()), compact=True)} ARR). With no churn model the list ranks by the "
+                f"health score, lowest first; the first is {name} ({money(first['arr'], compact=True)} ARR, score "
+                f"{number(first['health_score'], 0)}, {first['health_band']}: {first['health_triggers']}). {common}")
+    risk = float(calls["arr_at_risk"].sum())
+    held = float(flagged["arr_at_risk"].sum())
+    expected = float(flagged["churn_probability"].sum())
+    share = f" ({pct(held / risk, 0)} of the {money(risk, compact=True)} ARR at risk)" if risk > 0 else ""
+    if k == 0:
+        at_risk = f"No paying account is at risk, meaning {at_risk_definition(result)}. "
+    else:
+        at_risk = (f"{count(k)} of {plural(n, 'paying account')} {verb} at risk, meaning {at_risk_definition(result)}: "
+                   f"{money(float(flagged['arr'].sum()), compact=True)} ARR, {money(held, compact=True)} of it "
+                   f"expected to churn{share}")
+        churners = round(expected)
+        if k > 1:  # the expected number of churners among them: the sum of their probabilities
+            at_risk += ("; fewer than one of them is" if churners < 1 else
+                        f"; about {count(churners)} of them {'is' if churners == 1 else 'are'}")
+            at_risk += f" expected to churn within {result.horizon_days} days"
+        at_risk += ". "
     carry = "carries" if len(top) == 1 else "carry"
-    return (f"The top {plural(len(top), 'account')} {carry} {money(top['arr_at_risk'].sum(), compact=True)} of "
-            f"expected ARR loss; the first is {first['account_name']} ({money(first['arr'], compact=True)} ARR, "
-            f"{pct(first['churn_probability'], 0)} churn probability: {first['top_reasons']}). {common}")
+    return (f"{at_risk}The top {plural(len(top), 'account')} of the call list {carry} "
+            f"{money(top['arr_at_risk'].sum(), compact=True)} of expected ARR loss; the first is {name} "
+            f"({money(first['arr'], compact=True)} ARR, {pct(first['churn_probability'], 0)} churn probability: "
+            f"{first['top_reasons']}). {common}")
 
 
 def at_risk_caption(result) -> str:
@@ -246,7 +286,96 @@ def at_risk_caption(result) -> str:
         return (f"Top {shown} of {plural(len(result.at_risk), 'paying account')} by health score, lowest first (no "
                 "churn model this month); every account in at_risk_accounts.csv")
     return (f"Top {shown} of {plural(len(result.at_risk), 'paying account')} by ARR at risk "
-            f"({result.horizon_days}-day churn probability x ARR); every account in at_risk_accounts.csv")
+            f"({result.horizon_days}-day churn probability × ARR); every account in at_risk_accounts.csv")
+
+
+def _link(result, file: str) -> str:
+    """A markdown link from the report page to a file beside it (the page sits next to its folder)."""
+    return f"[{file}](<{result.settings.notebook}/{file}>)"
+
+
+def owners_sentence(result) -> str:
+    """How the call list splits across CSM owners, and who holds the most risk."""
+    owners, calls = result.owners, result.at_risk
+    if owners.empty:
+        return ""
+    if (calls["csm_owner"] == UNASSIGNED).all():
+        return (f"No account has a CSM owner in the accounts table (no `csm_owner` values), so all "
+                f"{plural(len(calls), 'paying account')} are in one list, {_link(result, owners['file'].iloc[0])}.")
+    named = owners[owners["csm_owner"] != UNASSIGNED]
+    lead = owners.iloc[0]
+    key = "ARR at risk" if result.has_model else "accounts at risk"
+    amount = (money(lead["arr_at_risk"], compact=True) if result.has_model
+              else count(int(lead["at_risk_accounts"])))
+    unassigned = calls["csm_owner"] == UNASSIGNED
+    gap_text = (f" {plural(int(unassigned.sum()), 'account')} {'has' if unassigned.sum() == 1 else 'have'} no CSM "
+                f"owner in the accounts table and {'is' if unassigned.sum() == 1 else 'are'} listed as "
+                f"{UNASSIGNED}." if unassigned.any() else "")
+    return (f"The call list splits across {plural(len(named), 'CSM owner')}; the most {key} sits with "
+            f"{_md(lead['csm_owner'])} ({amount}; {count(int(lead['at_risk_accounts']))} of "
+            f"{plural(int(lead['accounts']), 'account')} at risk).{gap_text}")
+
+
+def owners_caption(result) -> str:
+    return (f"CSM owners, most {'ARR at risk' if result.has_model else 'accounts at risk'} first; renewals: term "
+            f"contracts renewing in the next {result.renewals_window_days} days (at_risk_by_owner.csv)")
+
+
+def owner_heading(owner: str) -> str:
+    return f"#### My accounts: {_md(owner)}"
+
+
+def owner_sentence(result, owner: str) -> str:
+    """One owner's list in a sentence: accounts, at risk, ARR at risk, renewals due, and the file."""
+    row = result.owners.set_index("csm_owner").loc[owner]
+    shown = min(result.settings.owner_rows_shown, int(row["accounts"]))
+    risk = f", {money(row['arr_at_risk'], compact=True)} ARR at risk" if result.has_model else ""
+    due = int(row["renewals_due"])
+    renewals = (f"{plural(due, 'term renewal')} in the next {result.renewals_window_days} days "
+                f"({money(row['arr_renewing'], compact=True)} ARR)" if due else
+                f"no term renewal in the next {result.renewals_window_days} days")
+    order = "by ARR at risk" if result.has_model else "by health score, lowest first"
+    rest = f"the first {shown} {order} below; all in {_link(result, row['file'])}" if shown < row["accounts"] else \
+        f"all below and in {_link(result, row['file'])}"
+    return (f"{plural(int(row['accounts']), 'account')}, {count(int(row['at_risk_accounts']))} at risk{risk}; "
+            f"{renewals}: {rest}.")
+
+
+def renewals_sentence(result) -> str:
+    """The renewals calendar in a sentence: contracts, ARR, those at risk and the first of them."""
+    r, days = result.renewals, result.renewals_window_days
+    end = result.as_of + pd.Timedelta(days=days - 1)
+    window = f"the next {days} days ({day(result.as_of)} to {day(end)})"
+    monthly = int((result.at_risk["billing_period"] == "monthly").sum())
+    monthly_text = (f" {plural(monthly, 'account')} on monthly plans {'has' if monthly == 1 else 'have'} no renewal "
+                    "date: they can leave at any month end." if monthly else "")
+    if r.empty:
+        return f"No term contract renews in {window}.{monthly_text}"
+    risky = r[r["at_risk"]]
+    text = (f"{plural(len(r), 'term contract')} ({money(float(r['arr'].sum()), compact=True)} ARR) "
+            f"{'renews' if len(r) == 1 else 'renew'} in {window}; {count(len(risky))} of them "
+            f"{'is' if len(risky) == 1 else 'are'} at risk")
+    if "arr_at_risk" in r and len(risky):
+        text += f", with {money(float(risky['arr_at_risk'].sum()), compact=True)} ARR at risk"
+    if len(risky):
+        first = risky.iloc[0]
+        name = _md(first["account_name"] if pd.notna(first["account_name"]) else first["account_id"])
+        text += (f". The first at-risk renewal is {name} on {day(first['renewal_date'])} "
+                 f"(owner {_md(first['csm_owner'])})")
+    return f"{text}.{monthly_text}"
+
+
+def renewals_caption(result, shown: int) -> str:
+    r = result.renewals
+    risky = int(r["at_risk"].sum()) if len(r) else 0
+    what = f"the first {shown} of {count(risky)}" if shown < risky else f"all {count(risky)}"
+    return (f"At-risk renewals in the next {result.renewals_window_days} days, soonest first: {what} "
+            f"(every renewal in {result.renewals_table_name}.csv)")
+
+
+def renewal_weeks_caption(result) -> str:
+    return (f"Term renewals by week, next {result.renewals_window_days} days (weeks start on Monday; the first "
+            "and last may be partial)")
 
 
 def drivers_sentence(result) -> str:
@@ -499,6 +628,9 @@ def conventions(result) -> tuple[dict, dict]:
         **{k: getattr(s, k) for k in ("reactivation_window_days", "value_milestone", "count_same_month_churn",
                                       "annualisation", "churn_convention")},
         "model training rows": _training_rows_value(result, s.max_train_rows),
+        "accounts at risk": (f"churn probability {pct(result.risk_threshold)} or more" if result.risk_threshold
+                             is not None else "red on the health score (no model)"),
+        "renewals calendar": f"the {result.renewals_window_days} days from {day(result.as_of)}",
     }
     notes = {
         "horizon_days": "label: churn within this many days after the lead time",
@@ -511,6 +643,9 @@ def conventions(result) -> tuple[dict, dict]:
         "annualisation": "not used: rates here are over the horizon; ARR = 12 x MRR",
         "churn_convention": "labels use day-level paying spells (the contract's month-end rule)",
         "model training rows": "max_train_rows: above it, all churned rows + a stratified, weighted sample of the rest",
+        "accounts at risk": ("likely churners: 1.5 times the churn rate the model learned from; ARR at risk sums "
+                             "probability x ARR over every account"),
+        "renewals calendar": "term contracts: the next anniversary of the main subscription line's start",
     }
     return values, notes
 
@@ -537,6 +672,9 @@ def kpis(result) -> list[Kpi]:
     if result.has_model:
         arr_at_risk = float(at_risk["arr_at_risk"].sum())
         out.append(kpi("ARR at risk", arr_at_risk, f"{money(arr_at_risk)} of {money(arr)} ARR"))
+        flagged = int(at_risk["at_risk"].sum())
+        out.append(kpi("Accounts at risk", flagged, f"{count(flagged)} of {count(paying)} (churn risk "
+                       f"{pct(result.risk_threshold)} or more)"))
     if _scored(result):
         red = _red(result)[0]
         out.append(kpi("Red accounts", red, f"{count(red)} of {count(paying)}"))
