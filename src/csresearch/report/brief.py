@@ -211,10 +211,13 @@ def read_table(folder: Path, manifest: Mapping, notebook: str, name: str) -> pd.
 
 
 def call_list(table: pd.DataFrame | None, top: int = 5) -> list[dict]:
-    """The first ``top`` accounts of 03's at-risk list: name, id, owner, renewal date, ARR at risk, the first
-    two reasons; a column the list does not carry is None (the page says it is not in the list)."""
+    """The first ``top`` flagged accounts of 03's at-risk list (by its rank: ARR at risk): name, id, owner,
+    renewal date, ARR at risk, the first two reasons; a column the list does not carry is None (the page
+    says it is not in the list)."""
     if table is None or table.empty:
         return []
+    if "at_risk" in table:  # the list may hold every paying account, flagged or not: call the flagged ones
+        table = table[table["at_risk"].str.strip().str.lower().isin(["true", "1", "yes"])]
     if "rank" in table:
         table = table.assign(_rank=pd.to_numeric(table["rank"], errors="coerce")).sort_values("_rank", kind="stable")
     rows = []
@@ -226,6 +229,7 @@ def call_list(table: pd.DataFrame | None, top: int = 5) -> list[dict]:
         reasons = [r.strip() for r in (get("top_reasons") or "").split(";") if r.strip()]
         rows.append({"account_id": get("account_id"), "account_name": get("account_name"),
                      "csm_owner": get("csm_owner"), "renewal_date": get("renewal_date"),
+                     "billing_period": get("billing_period"),
                      "arr_at_risk": _finite(get("arr_at_risk")), "churn_probability": _finite(get("churn_probability")),
                      "reasons": reasons[:2], "has_owner": "csm_owner" in table, "has_renewal": "renewal_date" in table})
     return rows

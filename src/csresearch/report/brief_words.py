@@ -143,7 +143,7 @@ def number_cards(series: Mapping, manifest: Mapping, previous: Mapping[str, Mapp
             card["change"] = f"{'+' if change > 0 else ''}{num(change)} on {_month_name(month - 1)}"
             card["tone"] = "flat" if change == 0 else ("worse" if change > 0 else "better")
         elif _ok(band.get("alerts_per_month")) and band.get("first_month") and band.get("last_month"):
-            card["change"] = (f"{num(round(band['alerts_per_month']))} a month in "
+            card["change"] = (f"{num(round(band['alerts_per_month']))} a month on average, "
                               f"{window_label(pd.Period(band['first_month'], 'M'), pd.Period(band['last_month'], 'M'))}")
             card["tone"] = "flat"
         else:

@@ -154,7 +154,7 @@ def _call_table(rows: list[dict], manifest: Mapping) -> str:
         if owner:
             cells.append(f'<td>{_e(r["csm_owner"]) if r["csm_owner"] else "<span class=id>no owner</span>"}</td>')
         if renewal:
-            cells.append(f"<td>{_e(_renewal(r['renewal_date']))}</td>")
+            cells.append(f"<td>{_e(_renewal(r['renewal_date'], r.get('billing_period')))}</td>")
         cells.append(f'<td class="n">{_e(money(r["arr_at_risk"])) if r["arr_at_risk"] is not None else "not scored"}</td>')
         cells.append(f"<td>{_e('; '.join(r['reasons']) or 'no reason recorded')}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -167,9 +167,9 @@ def _call_table(rows: list[dict], manifest: Mapping) -> str:
     return f"<table>{head}{''.join(body)}</table>{note}{link}"
 
 
-def _renewal(value: str | None) -> str:
+def _renewal(value: str | None, billing_period: str | None = None) -> str:
     if not value:
-        return "none on file"
+        return "monthly, no term" if billing_period == "monthly" else "none on file"
     try:
         return day(value)
     except (ValueError, TypeError):

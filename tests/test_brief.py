@@ -1,0 +1,354 @@
+"""The monthly brief (the index page, issue 17.1).
+
+- its trend lines are the package's own numbers as of each month end: the last point of logo churn,
+  12-month GRR and NRR equals the churn decomposition report's, every monthly logo churn point equals
+  the report's rates table, and GRR, NRR and ARR equal a recomputation straight from the subscriptions
+  (pandas, MRR on the last day of each month) at an earlier month too;
+- the change's interval: the paired delta-method interval of two overlapping ratios agrees with an
+  account-level bootstrap, and collapses to zero width for identical cohorts;
+- the card prints the series' last point; a change is coloured red/green only outside noise;
+- each report's headline is one sentence under 25 words whose numbers are its summary's;
+- a failed notebook, a missing table or missing trend lines are said in words (no nan/None/n/a), data
+  values are escaped, alerts.csv is linked once, plurals are right, earlier months are linked, and the
+  page stays under 100 KB.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from csresearch.report import brief, brief_words, index
+from csresearch.text import money, pct
+
+MONTH = pd.Period("2026-10", "M")
+BAD_WORDS = re.compile(r"\bnan\b|\bNone\b|n/a|\binf\b|NaN")
+
+
+# --- the trend lines ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tables(small_dataset):
+    return small_dataset.table("subscriptions"), small_dataset.table("accounts")
+
+
+@pytest.fixture(scope="module")
+def series(tables):
+    return brief.month_series(*tables, MONTH)
+
+
+@pytest.fixture(scope="module")
+def churn_result(tables):
+    from csresearch.analyses.churn_decomposition.report import Settings, churn_report
+
+    return churn_report(*tables, MONTH, Settings(trend_months=12))
+
+
+def _mrr_at(subscriptions: pd.DataFrame, month: pd.Period) -> pd.Series:
+    """MRR per account on the month's last day, straight from the contract's definition."""
+    last_day = month.to_timestamp(how="end").normalize()
+    active = (subscriptions["start_date"] <= last_day) & (
+        subscriptions["end_date"].isna() | (subscriptions["end_date"] > last_day))
+    return subscriptions[active].groupby("account_id")["mrr"].sum()
+
+
+def _cohort_by_hand(subscriptions: pd.DataFrame, month: pd.Period) -> tuple[float, float]:
+    then, now = _mrr_at(subscriptions, month - 12), _mrr_at(subscriptions, month)
+    then = then[then > 0]
+    now = now.reindex(then.index).fillna(0.0)
+    return now.sum() / then.sum(), np.minimum(now, then).sum() / then.sum()
+
+
+def test_the_last_points_are_the_churn_reports_numbers(series, churn_result):
+    summary = churn_result.summary()
+    assert series["months"][-1] == "2026-10" and len(series["months"]) == 12
+    assert series["logo_churn"]["value"][-1] == pytest.approx(summary["logo_churn_rate"], abs=1e-12)
+    assert series["grr_12m"]["value"][-1] == pytest.approx(summary["grr_12m"], abs=1e-12)
+    assert series["nrr_12m"]["value"][-1] == pytest.approx(summary["nrr_12m"], abs=1e-12)
+    assert [series["grr_12m"]["low"][-1], series["grr_12m"]["high"][-1]] == pytest.approx(summary["grr_12m_ci"])
+
+
+def test_every_logo_churn_point_is_the_reports_monthly_rate(series, churn_result):
+    rates = churn_result.rates
+    monthly = rates[rates["window_months"] == 1].set_index("month")["logo_churn_rate"]
+    for label, value in zip(series["months"], series["logo_churn"]["value"]):
+        assert value == pytest.approx(monthly[pd.Period(label, "M")], abs=1e-12), label
+
+
+def test_retention_and_arr_equal_a_recomputation_from_the_subscriptions(series, tables):
+    subscriptions = tables[0]
+    for k in (-1, -7):  # the report month and one half a year earlier: each point is as of its own month end
+        month = pd.Period(series["months"][k], "M")
+        nrr, grr = _cohort_by_hand(subscriptions, month)
+        assert series["nrr_12m"]["value"][k] == pytest.approx(nrr, rel=1e-12), month
+        assert series["grr_12m"]["value"][k] == pytest.approx(grr, rel=1e-12), month
+        assert series["arr"]["value"][k] == pytest.approx(12 * _mrr_at(subscriptions, month).sum(), abs=0.01)
+    arr = series["arr"]["value"]
+    assert series["arr"]["change"] == pytest.approx(arr[-1] - arr[-2])
+    assert series["arr"]["change_low"] is None, "ARR is a count of money billed: its change is exact"
+
+
+def test_the_logo_churn_change_has_newcombes_interval(series):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    logo = series["logo_churn"]
+    low, high = confint_proportions_2indep(logo["churned"][-1], logo["at_risk"][-1], logo["churned"][-2],
+                                           logo["at_risk"][-2], method="newcomb", compare="diff")
+    assert (logo["change_low"], logo["change_high"]) == pytest.approx((low, high))
+    assert logo["change_low"] < logo["change"] < logo["change_high"]
+    json.dumps(series)  # the manifest holds it: plain JSON values only
+
+
+def test_the_paired_ratio_difference_interval_agrees_with_a_bootstrap():
+    rng = np.random.default_rng(3)
+    n = 800
+    then_a = rng.lognormal(6, 1, n)
+    then_b = np.where(rng.random(n) < 0.9, then_a * rng.uniform(0.95, 1.05, n), 0.0)  # 90% shared accounts
+    now_a = then_a * rng.uniform(0.5, 1.3, n) * (rng.random(n) > 0.1)
+    now_b = np.where(then_b > 0, now_a * rng.uniform(0.9, 1.1, n), 0.0)
+    low, high = brief.ratio_difference_interval(now_a, then_a, now_b, then_b)
+    diff = now_a.sum() / then_a.sum() - now_b.sum() / then_b.sum()
+    assert low < diff < high
+    picks = rng.integers(0, n, size=(2000, n))
+    boot = now_a[picks].sum(1) / then_a[picks].sum(1) - now_b[picks].sum(1) / then_b[picks].sum(1)
+    # 2,000 resamples estimate the bootstrap's standard error to about 1.6%; the delta method's linearisation
+    # adds a few percent at 800 lognormal accounts: 10% apart would mean a wrong formula, not noise
+    assert (high - low) / 2 / 1.959964 == pytest.approx(boot.std(ddof=1), rel=0.10)
+    # identical cohorts: no difference and no spread; too few accounts: no interval
+    same = brief.ratio_difference_interval(now_a, then_a, now_a, then_a)
+    assert same == pytest.approx((0.0, 0.0), abs=1e-15)
+    assert brief.ratio_difference_interval([1.0], [1.0], [1.0], [2.0]) == (None, None)
+
+
+# --- the cards ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, low, high, higher_better, exact, tone", [
+    (-0.005, -0.013, 0.003, False, False, "noise"),   # churn down, interval holds 0
+    (-0.005, -0.009, -0.001, False, False, "better"),  # churn down for sure
+    (0.004, 0.001, 0.007, False, False, "worse"),
+    (0.006, 0.001, 0.011, True, False, "better"),     # GRR up
+    (-583.0, None, None, True, True, "worse"),        # ARR down (exact)
+    (0.006, None, None, True, False, "flat"),         # no interval, not exact: not coloured
+    (0.0, None, None, True, True, "flat"),
+])
+def test_a_change_is_coloured_only_outside_noise(change, low, high, higher_better, exact, tone):
+    assert brief_words.change_class(change, low, high, higher_better, exact) == tone
+
+
+def _manifest(series: dict, notebooks: list[dict], month: str = "2026-10") -> dict:
+    return {"month": month, "generated_at": "2026-11-02T06:00:00+00:00", "adhoc": None, "brief": series,
+            "data": {"source": "demo.duckdb", "fingerprint": "f00", "coverage": {"partial_month": False},
+                     "quality": [{"table": "accounts", "rows_read": 10, "rows_used": 10, "rows_rejected": 0}]},
+            "notebooks": notebooks}
+
+
+def _entry(name: str, summary: dict | None, status: str = "ok", error: str | None = None) -> dict:
+    return {"notebook": name, "status": status, "seconds": 12.3, "html": f"{name}.html", "parameters": {},
+            "error": error, "summary": summary or {}}
+
+
+def test_each_card_prints_its_series_last_point(series, churn_result):
+    cards = {c["key"]: c for c in brief_words.number_cards(series, _manifest(series, []), {})}
+    summary = churn_result.summary()
+    assert cards["logo_churn"]["value"] == pct(summary["logo_churn_rate"])
+    assert cards["grr_12m"]["value"] == pct(summary["grr_12m"])
+    assert cards["nrr_12m"]["value"] == pct(summary["nrr_12m"])
+    assert cards["arr"]["value"] == money(series["arr"]["value"][-1], compact=True)
+    for key in ("logo_churn", "grr_12m", "nrr_12m", "arr"):
+        assert cards[key]["series"][-1] == series[key]["value"][-1], key
+        assert "on September" in cards[key]["change"]
+    assert cards["arr_at_risk"]["value"] is None and "not run" in cards["arr_at_risk"]["why"]
+
+
+def test_sparkline_draws_the_values_and_breaks_at_gaps():
+    svg = index.sparkline([1.0, 2.0, None, 2.0, 3.0], "worse", "x", [f"2026-0{i}" for i in range(1, 6)], str,
+                          width=100, height=30)
+    assert svg.count("<polyline") == 2, "a month with no value breaks the line"
+    # the last value is the highest: its dot sits at the top padding, in the colour of a worse change
+    assert re.search(r'<circle cx="97.0" cy="3.0" r="3" fill="#c62828"/>', svg)
+    assert index.sparkline([None, 1.0], "flat", "x", ["2026-01", "2026-02"], str) == ""
+
+
+# --- one sentence per report ---------------------------------------------------------------------------------
+
+SUMMARIES = {
+    "00_data_overview": {"kpis": [{"name": "MRR at month end", "value": 1717570.0, "display": "$1,717,570"},
+                                  {"name": "Paying accounts", "value": 3158, "display": "3,158"}],
+                         "data_quality": {"rows_read": 3713867, "rows_used": 3713867, "rows_rejected": 0}},
+    "01_churn_decomposition": {"logo_churn_rate": 0.022446, "logo_churn_ci": [0.017775, 0.028309],
+                               "nrr_12m": 0.949143, "grr_12m": 0.784035, "window_months": 3,
+                               "change_driver": {"segment": "SMB · monthly", "total_effect": 0.00196,
+                                                 "total_change": -0.00079, "total_ci": [-0.0024, 0.0063]}},
+    "02_onboarding_survival": {"overall": {"survival_12m": 0.7122}, "ttv_buckets_days": [30, 90],
+                               "fast_value_hazard_ratio": {"hazard_ratio": 0.6839, "lower": 0.5764, "upper": 0.8114}},
+    "03_churn_drivers": {"arr_at_risk": 781149.6, "arr": 20610840.0, "horizon_days": 90, "red_accounts": 566,
+                         "paying_accounts": 3158, "backtest": {"gbm": {"auc": 0.8402}}},
+    "04_uplift_experiments": {
+        "experiments": [{"experiment_id": "exp_a", "status": "ended 2026-09"},
+                        {"experiment_id": "exp_b", "status": "running"}],
+        "kpis": [{"name": "Proactive CSM outreach: 182-day retention", "experiment_id": "exp_a",
+                  "value": 0.0529, "display": "+5.3 pt (95% CI 2.7–7.8 pt)"},
+                 {"name": "Onboarding webinar: 90-day retention", "experiment_id": "exp_b",
+                  "value": 0.01, "display": "+1.0 pt (95% CI −2.0 to +4.0 pt)"}]},
+    "05_churn_postmortem": {"churned_accounts": 69, "arr_lost": 225903.0, "new_alerts": 41,
+                            "alerts_by_type": {"entered the top risk band": 41},
+                            "warning_record": {"last_check": {"churns": 69, "churns_flagged": 55}},
+                            "alert_rule_audit": {"band": {"alerts_per_month": 33.6, "first_month": "2026-01",
+                                                          "last_month": "2026-08"}}},
+}
+EXPECTED = {  # the numbers each headline must carry, as the summary holds them
+    "00_data_overview": ["3,158 paying accounts", "$1,717,570"],
+    "01_churn_decomposition": ["2.2%", "95% CI 1.8–2.8%", "NRR 94.9%", "GRR 78.4%"],
+    "02_onboarding_survival": ["71%", "30 days", "0.68", "0.58–0.81"],
+    "03_churn_drivers": ["$781k", "$20.6M", "90 days", "566 of 3,158", "AUC 0.84"],
+    "04_uplift_experiments": ["2 experiments", "+5.3 pt (95% CI 2.7–7.8 pt)"],
+    "05_churn_postmortem": ["69 accounts", "$226k", "55 of 69"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUMMARIES))
+def test_each_headline_is_one_short_sentence_with_the_summarys_numbers(name):
+    text = brief_words.report_headline(_entry(name, SUMMARIES[name]), MONTH)
+    assert brief_words.word_count(text) <= brief_words.HEADLINE_WORDS, text
+    assert text.endswith(".") and text.count(". ") == 0, text
+    for piece in EXPECTED[name]:
+        assert piece in text, (piece, text)
+    assert not BAD_WORDS.search(text)
+
+
+def test_a_headline_without_its_numbers_falls_back_in_words():
+    long = " ".join(["word"] * 40)
+    assert brief_words.report_headline(_entry("07_new", {"headline": "Short; and more."}), MONTH) == "Short; and more."
+    assert brief_words.report_headline(_entry("07_new", {"headline": long + "; rest"}), MONTH).startswith("The report")
+    assert brief_words.report_headline(_entry("07_new", {"headline": long, "kpis": [
+        {"name": "Things", "display": "12"}]}), MONTH) == "Things: 12."
+    failed = brief_words.report_headline(_entry("03_churn_drivers", None, "failed", "Boom"), MONTH)
+    assert "failed" in failed
+    thin = brief_words.report_headline(
+        _entry("02_onboarding_survival", None, "not enough data", "6 months of history: a curve needs 12."), MONTH)
+    assert thin == "Not enough data: 6 months of history: a curve needs 12."
+
+
+def test_where_to_act_sentences():
+    manifest = _manifest({}, [_entry(n, s) for n, s in SUMMARIES.items()])
+    driver = brief_words.driver_sentence(manifest)
+    assert driver == ("Logo churn moved −0.1 pt from May–Jul 2026 to Aug–Oct 2026; SMB · monthly moved it most, "
+                      "+0.2 pt (95% CI −0.2 to +0.6 pt), within noise.")
+    lines = brief_words.experiment_lines(manifest)
+    assert lines == ["Proactive CSM outreach: 182-day retention: +5.3 pt (95% CI 2.7–7.8 pt), ended Sep 2026."]
+    assert brief_words.alerts_sentence(manifest) == "41 accounts raised a new alert: 41 entered the top risk band."
+    one = _manifest({}, [_entry("05_churn_postmortem", {**SUMMARIES["05_churn_postmortem"], "new_alerts": 1,
+                                                         "alerts_by_type": {"entered the top risk band": 1}})])
+    assert brief_words.alerts_sentence(one).startswith("1 account raised")
+
+
+@pytest.mark.parametrize("statuses, line", [
+    (["ok"] * 6, "All 6 reports are up to date."),
+    (["ok"], "The report is up to date."),
+    (["ok", "failed"], "1 of 2 reports failed."),
+    (["ok", "stale", "not enough data"], "1 of 3 reports failed; 1 had not enough data."),
+    (["ok", "not enough data"], "1 of 2 reports had not enough data."),
+])
+def test_status_line_plurals(statuses, line):
+    manifest = _manifest({}, [_entry(f"0{i}_x", {}, s) for i, s in enumerate(statuses)])
+    assert brief_words.status_line(manifest) == line
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+
+PAYLOAD = "<script>alert('CSR-XSS')</script>"
+
+
+def _write_month(folder: Path, manifest: dict, at_risk: pd.DataFrame | None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if at_risk is not None:
+        (folder / "03_churn_drivers").mkdir(exist_ok=True)
+        at_risk.to_csv(folder / "03_churn_drivers" / "at_risk_accounts.csv", index=False)
+    return index.write(folder / "index.html", manifest, [], folder.parent)
+
+
+def _at_risk(with_owner: bool) -> pd.DataFrame:
+    rows = pd.DataFrame({
+        "rank": range(1, 8), "account_id": [f"A{i:05d}" for i in range(1, 8)],
+        "account_name": [f"Acme {PAYLOAD}"] + [f"Account {i}" for i in range(2, 8)],
+        "arr_at_risk": [13455.58, 10892.07, 7832.38, 7766.0, 7352.0, 100.0, 50.0],
+        "top_reasons": ["renewal due in 1 month; low usage; low NPS"] * 7})
+    if with_owner:  # the list as 03 writes it now: every paying account, the flagged ones marked
+        rows["at_risk"] = [True, True, True, False, True, True, True]
+        rows["csm_owner"] = ["Dana <b>Ito</b>", "", "Li", "Li", "Kim", "Kim", "Kim"]
+        rows["renewal_date"] = ["2026-12-15", "", "2027-01-02", "2027-01-02", "2027-02-01", "", ""]
+    return rows
+
+
+def test_the_brief_on_a_full_month(tmp_path, series):
+    summaries = {**SUMMARIES, "04_uplift_experiments": {**SUMMARIES["04_uplift_experiments"], "kpis": [
+        {**SUMMARIES["04_uplift_experiments"]["kpis"][0], "name": f"Outreach {PAYLOAD}"}]}}
+    manifest = _manifest(series, [_entry(n, s) for n, s in summaries.items()])
+    reports = tmp_path / "reports"
+    for earlier in ("2026-08", "2026-09", "2026-11"):  # a later month is not an earlier one
+        (reports / earlier).mkdir(parents=True)
+        (reports / earlier / "index.html").write_text("x")
+    (reports / "lab").mkdir()
+    (reports / "2026-09" / "03_churn_drivers").mkdir()
+    (reports / "2026-09" / "03_churn_drivers" / "summary.json").write_text(json.dumps({"arr_at_risk": 700000.0}))
+    page = _write_month(reports / "2026-10", manifest, _at_risk(with_owner=True))
+    text = page.read_text()
+    assert page.stat().st_size < 100_000
+    assert "<script" not in text and "&lt;script&gt;" in text, "data values are escaped"
+    assert "Dana &lt;b&gt;Ito&lt;/b&gt;" in text
+    assert len(re.findall(r'href="[^"]*alerts\.csv"', text)) == 1, "one link to alerts.csv"
+    assert "All 6 reports are up to date." in text
+    assert not BAD_WORDS.search(re.sub(r"<[^>]+>", " ", text))
+    # the call list: the top 5 flagged accounts by rank, owner and renewal date shown, a blank owner said in words
+    assert "Account 5" in text and "Account 6" in text and "Account 4" not in text and "Account 7" not in text
+    assert "15 Dec 2026" in text and "no owner" in text and "none on file" in text
+    assert "carries no CSM owner" not in text
+    # the change on last month of the model's ARR at risk reads last month's published summary
+    assert "+$81k on September" in text
+    # earlier months, newest first; not the later month, not the lab folder
+    assert re.findall(r'href="\.\./(\d{4}-\d{2})/index.html"', text) == ["2026-09", "2026-08"]
+    # six cards, four with a line whose last dot is the card's change colour
+    assert text.count('class="num"') == 6 and text.count("<svg") == 4
+    # no run times or notebook ids in the text a reader sees
+    visible = re.sub(r"<[^>]+>", " ", text)
+    assert "12.3" not in visible and "03_churn_drivers" not in visible.replace("03_churn_drivers/at_risk", "")
+
+
+def test_the_brief_when_a_notebook_failed_and_a_table_is_missing(tmp_path, series):
+    notebooks = [
+        _entry("00_data_overview", SUMMARIES["00_data_overview"]),
+        _entry("01_churn_decomposition", None, "failed", "RuntimeError: planted <b>failure</b>"),
+        _entry("03_churn_drivers", SUMMARIES["03_churn_drivers"]),  # its at-risk CSV is missing
+        _entry("04_uplift_experiments", None, "not enough data", "no experiments table: nothing to read out."),
+        {**_entry("05_churn_postmortem", SUMMARIES["05_churn_postmortem"], "stale", "WorkerDied"),
+         "failed_html": "05_churn_postmortem.failed.html", "kept_from": "2026-11-01T06:00:00+00:00"},
+    ]
+    page = _write_month(tmp_path / "reports" / "2026-10", _manifest(series, notebooks), None)
+    text = page.read_text()
+    visible = re.sub(r"<[^>]+>", " ", text)
+    assert not BAD_WORDS.search(visible), BAD_WORDS.search(visible)
+    assert "2 of 5 reports failed; 1 had not enough data." in text
+    assert "The churn decomposition failed this month." in text, "the churn driver is said missing in words"
+    assert "The experiments report had not enough data this month." in text
+    assert "No accounts to list: the churn drivers report recorded no at-risk list this month." in text
+    assert "05_churn_postmortem.failed.html" in text and "stale" in text
+    assert "planted &lt;b&gt;failure&lt;/b&gt;" in text
+    # the trend lines come from the data, so the churn numbers stand without report 01
+    assert pct(series["logo_churn"]["value"][-1]) in text
+    assert "No earlier month has been published" in text
+
+
+def test_the_brief_without_trend_lines_or_an_owner_column(tmp_path):
+    manifest = _manifest({"error": "no subscription with MRR above zero started by the end of 2026-10"},
+                         [_entry("03_churn_drivers", SUMMARIES["03_churn_drivers"])])
+    text = _write_month(tmp_path / "reports" / "2026-10", manifest, _at_risk(with_owner=False)).read_text()
+    visible = re.sub(r"<[^>]+>", " ", text)
+    assert visible.count("Not computed: no subscription with MRR above zero") == 4
+    assert "The at-risk list carries no CSM owner or renewal date yet." in text
+    assert "The report is up to date." in text
+    assert not BAD_WORDS.search(visible)
