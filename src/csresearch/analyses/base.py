@@ -34,6 +34,7 @@ import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..errors import ParameterError
+from ..i18n import _, check_language
 from ..period import check_month
 
 
@@ -76,6 +77,9 @@ ValueMilestone = Annotated[str, Field(min_length=1, description=(
     "the onboarding milestone that counts as reaching value"))]
 HealthScoreFile = Annotated[str, Field(min_length=1, description=(
     "the health-score definition (components, thresholds, weights, playbooks), relative to the project"))]
+ReportLanguage = Annotated[str, AfterValidator(check_language), Field(description=(
+    "the language of every heading, sentence, table and chart: en, or any language with a catalog in "
+    "csresearch/locale (ja)"))]
 Confidence = Annotated[float, Field(gt=0.5, lt=1.0, description="interval level (1 - significance level)")]
 
 
@@ -122,6 +126,7 @@ class ReportSettings(BaseModel):
     csv_formula_guard: bool = Field(True, description=(
         "CSV cells starting with = + - @ tab or CR get a leading ' so a spreadsheet never runs them as formulas "
         "(numbers stay numbers); false for BI loaders that read the raw text"))
+    language: ReportLanguage = "en"
     currency: Currency = "USD"
     csv_encoding: CsvEncoding = None
 
@@ -185,3 +190,20 @@ class Table:
 # words/charts may return a list of blocks for a repeated section (one per experiment, one per
 # account); the notebook shows them with ``display.show_blocks``.
 Block = Any
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and the paragraph under it, written in English and marked ``N_`` where defined; a
+    notebook shows it translated with ``nb.section(words.section("bridge"))``. ``anchor`` is the
+    stable link target of the page's table of contents (the same in every language); a section with no
+    heading is a paragraph between two charts."""
+
+    anchor: str
+    heading: str
+    text: str = ""
+    level: int = 2
+
+    def translated(self) -> "Section":
+        return Section(self.anchor, _(self.heading) if self.heading else "", _(self.text) if self.text else "",
+                       self.level)

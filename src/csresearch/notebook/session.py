@@ -25,8 +25,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .. import text
-from ..analyses.base import AnalysisResult, Kpi, ReportSettings
+from .. import i18n, text
+from ..analyses.base import AnalysisResult, Kpi, ReportSettings, Section
 from ..data import Dataset, open_dataset
 from ..errors import ParameterError
 from ..period import resolve_month
@@ -117,9 +117,10 @@ class Session:
                                     "source": covered.source, "partial_month": not covered.covers(self.month)}
         if not covered.covers(self.month):
             kept = ds.censor_subscriptions_at(covered.last)
-            md(f"**Partial month.** The data covers {self.month.strftime('%B %Y')} only to {covered.last.date()} "
-               f"({covered.source}); every number for this month is to that day, and {kept:,} subscription end "
-               "dates on or after it are read as the export stopping, not as churn.")
+            md(i18n._("**Partial month.** The data covers {month} only to {day} ({source}); every number for this "
+                      "month is to that day, and {kept} subscription end dates on or after it are read as the export "
+                      "stopping, not as churn.").format(month=text.month_label(self.month), day=covered.last.date(),
+                                                        source=covered.source, kept=f"{kept:,}"))
 
     def show_quality(self, ds: Dataset | None = None) -> None:
         """The data-quality section: rows read = used + rejected, per table, with reasons."""
@@ -129,13 +130,14 @@ class Session:
         read, used, rejected = (int(q[c].sum()) for c in ("rows_read", "rows_used", "rows_rejected"))
         missing = [t for t in ("usage_events", "onboarding", "support_tickets", "cs_activities", "surveys",
                                "experiments", "churn_reasons") if not ds.has(t)]
-        text = (f"**Data quality.** Source `{ds.source}`: {read:,} rows read = {used:,} used + "
-                f"{rejected:,} rejected.")
+        said = i18n._("**Data quality.** Source `{source}`: {read} rows read = {used} used + {rejected} rejected.").format(
+            source=ds.source, read=f"{read:,}", used=f"{used:,}", rejected=f"{rejected:,}")
         if rejected:
-            text += " Rejected rows broke a contract rule and were dropped because `reject_invalid_rows` is on; reasons below."
+            said += " " + i18n._("Rejected rows broke a contract rule and were dropped because `reject_invalid_rows` is "
+                                 "on; reasons below.")
         if missing:
-            text += f" Optional tables not provided: {', '.join(missing)}."
-        md(text)
+            said += " " + i18n._("Optional tables not provided: {tables}.").format(tables=i18n._(", ").join(missing))
+        md(said)
         q["reasons"] = q["reasons"].replace("", "–")
         show_table(q, formats={"rows_read": "{:,}", "rows_used": "{:,}", "rows_rejected": "{:,}"})
 
@@ -150,7 +152,7 @@ class Session:
         )
         show_html(
             '<div style="border:1px solid #bbb;border-radius:6px;padding:8px 12px;background:#f7f7f9;">'
-            "<b>Conventions used in this report</b>"
+            + "<b>" + html.escape(i18n._("Conventions used in this report")) + "</b>"
             f'<table style="margin-top:4px">{rows}</table></div>'
         )
         self.summary["conventions"] = dict(conventions)
@@ -202,6 +204,17 @@ class Session:
         """The report's first sentence, generated from the numbers; shown here and on the index page."""
         self.summary["headline"] = text
         md(f"### {text}")
+
+    def section(self, section: Section) -> None:
+        """A heading (and its paragraph) of the report, from the catalog in the run's language; the
+        heading carries a stable ``id`` so the page's table of contents links to it in every language."""
+        from .display import markdown_html
+
+        shown = section.translated()
+        level = min(max(section.level, 1), 6)
+        heading = (f'<h{level} id="{html.escape(section.anchor)}">{html.escape(shown.heading)}</h{level}>'
+                   if shown.heading else "")
+        show_html(heading + (markdown_html(shown.text) if shown.text else ""))
 
     def record(self, **values: Any) -> None:
         """Extra numbers for summary.json (tests and other notebooks read them)."""
@@ -323,6 +336,7 @@ def start(settings_cls: type[ReportSettings], namespace: Mapping[str, Any] | Non
     pd.set_option("display.width", 200)
     style.set_theme()
     settings = settings_from(settings_cls, namespace or {})
+    i18n.set_language(settings.language)   # every word from here on, in the run's language
     text.use_locale(getattr(settings, "language", "en"), getattr(settings, "currency", "USD"))
     name = notebook or settings_cls.notebook
     out_dir = output_dir if output_dir is not None else settings.output_dir

@@ -9,16 +9,18 @@ import matplotlib.ticker as mticker
 import numpy as np
 import seaborn as sns
 
-from ...style import MOVEMENT_COLORS, PALETTE, money, percent
+from ...i18n import _, ngettext
+from ...style import BETTER_WORSE_CMAP, MOVEMENT_COLORS, NEUTRAL, PALETTE, WORSE, money, percent, set_suptitle, set_title
+from ...text import confidence_label, month_label, number, pct, points
 from ...text import money as money_label
-from ...text import month_label, number, pct, points
 from .compute_rates import BRIDGE_MOVEMENTS
 from .result import Result
-from .words import SPLIT_LABELS, span_label
+from .views import BRIDGE_HEADERS
+from .words import short_month, span_label, split_label, tick_month
 
 BRIDGE_ORDER = BRIDGE_MOVEMENTS
-FLAG_COLOR = "#D1495B"
-BASE_COLOR = "#2E5A88"
+FLAG_COLOR = WORSE  # significantly above the rest
+BASE_COLOR = NEUTRAL  # not: within noise of the rest, or below it
 
 
 def waterfall(result: Result):
@@ -29,7 +31,7 @@ def waterfall(result: Result):
     if rows.empty:
         return None
     row = rows.iloc[0]
-    labels = ["starting MRR", *BRIDGE_ORDER, "ending MRR"]
+    labels = [_("starting MRR"), *(_(BRIDGE_HEADERS[m]) for m in BRIDGE_ORDER), _("ending MRR")]
     fig, ax = plt.subplots(figsize=(9, 4.2))
     level = row["starting_mrr"]
     ax.bar(0, level, color="#6C757D")
@@ -49,7 +51,8 @@ def waterfall(result: Result):
     if high > low:  # a month with no MRR at all keeps matplotlib's default limits
         ax.set_ylim(low, high)
     ax.set_xticks(range(len(labels)), labels)
-    ax.set_title(f"MRR bridge, {month_label(month)}: from starting to ending MRR (y axis does not start at 0)")
+    set_title(ax, _("MRR bridge, {month}: from starting to ending MRR (y axis does not start at 0)").format(
+        month=month_label(month)))
     ax.set_ylabel("MRR")
     ax.set_xlabel("")
     money(ax, thousands=True)
@@ -69,19 +72,19 @@ def movements_over_time(result: Result):
     for name in BRIDGE_ORDER:
         values = frame[name].to_numpy(dtype=float)
         if name in ("contraction", "churn"):
-            ax.bar(x, values, bottom=down, color=MOVEMENT_COLORS[name], label=name, width=0.8)
+            ax.bar(x, values, bottom=down, color=MOVEMENT_COLORS[name], label=_(BRIDGE_HEADERS[name]), width=0.8)
             down += values
         else:
-            ax.bar(x, values, bottom=up, color=MOVEMENT_COLORS[name], label=name, width=0.8)
+            ax.bar(x, values, bottom=up, color=MOVEMENT_COLORS[name], label=_(BRIDGE_HEADERS[name]), width=0.8)
             up += values
     net = frame["ending_mrr"].to_numpy() - frame["starting_mrr"].to_numpy()
-    ax.plot(x, net, color="black", marker="o", markersize=3, lw=1.2, label="net change")
+    ax.plot(x, net, color="black", marker="o", markersize=3, lw=1.2, label=_("net change"))
     ax.axhline(0, color="black", lw=0.6)
     step = max(1, len(frame) // 12)
-    ax.set_xticks(x[::step], [m.strftime("%b %y") for m in frame["month"]][::step])
-    ax.set_title("MRR movements per month: gains above zero, losses below")
-    ax.set_ylabel("MRR change per month")
-    ax.set_xlabel("month")
+    ax.set_xticks(x[::step], [tick_month(m) for m in frame["month"]][::step])
+    set_title(ax, _("MRR movements per month: gains above zero, losses below"))
+    ax.set_ylabel(_("MRR change per month"))
+    ax.set_xlabel(_("month"))
     money(ax)
     ax.legend(ncol=6, loc="upper left", bbox_to_anchor=(0, -0.15), fontsize=9)
     fig.tight_layout()
@@ -98,32 +101,32 @@ def rates_over_time(result: Result):
         return None
     x1 = one["month"].dt.to_timestamp()
     ax1.fill_between(x1, one["logo_churn_low"], one["logo_churn_high"], color=PALETTE[0], alpha=0.15,
-                     label=f"monthly, {pct(confidence, 0)} CI")
-    ax1.plot(x1, one["logo_churn_rate"], color=PALETTE[0], marker="o", markersize=3, lw=1, label="monthly")
+                     label=_("monthly, {ci_label}").format(ci_label=confidence_label(confidence)))
+    ax1.plot(x1, one["logo_churn_rate"], color=PALETTE[0], marker="o", markersize=3, lw=1, label=_("monthly"))
     for window, color in ((3, PALETTE[1]), (12, PALETTE[3])):
         w = rates[rates["window_months"] == window].sort_values("month")
         if len(w):
             ax1.plot(w["month"].dt.to_timestamp(), w["logo_churn_rate"], color=color, lw=2,
-                     label=f"trailing {window} months")
-    ax1.set_title("Logo churn: paying accounts lost per month")
-    ax1.set_ylabel("accounts lost / paying at start")
-    ax1.set_xlabel("month")
+                     label=ngettext("trailing {n} month", "trailing {n} months", window).format(n=window))
+    set_title(ax1, _("Logo churn: paying accounts lost per month"))
+    ax1.set_ylabel(_("accounts lost / paying at start"))
+    ax1.set_xlabel(_("month"))
     ax1.set_ylim(bottom=0)
     percent(ax1, decimals=1)
     ax1.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.28), ncol=2)
     w3 = rates[rates["window_months"] == 3].sort_values("month")
-    for frame, style, suffix in ((one, ":", "monthly"), (w3, "-", "trailing 3 months")):
+    for frame, style, suffix in ((one, ":", _("monthly")), (w3, "-", _("trailing {n} months").format(n=3))):
         if frame.empty:
             continue
         x = frame["month"].dt.to_timestamp()
         ax2.plot(x, frame["gross_revenue_churn_rate"], color=PALETTE[1], ls=style, lw=1.8 if style == "-" else 1,
-                 label=f"gross revenue churn, {suffix}")
+                 label=_("gross revenue churn, {window}").format(window=suffix))
         ax2.plot(x, frame["net_revenue_churn_rate"], color=PALETTE[4], ls=style, lw=1.8 if style == "-" else 1,
-                 label=f"net revenue churn, {suffix}")
+                 label=_("net revenue churn, {window}").format(window=suffix))
     ax2.axhline(0, color="black", lw=0.6)
-    ax2.set_title("Revenue churn: starting MRR lost per month")
-    ax2.set_ylabel("MRR lost / starting MRR\n(net below 0 = negative churn)")
-    ax2.set_xlabel("month")
+    set_title(ax2, _("Revenue churn: starting MRR lost per month"))
+    ax2.set_ylabel(_("MRR lost / starting MRR\n(net below 0 = negative churn)"))
+    ax2.set_xlabel(_("month"))
     percent(ax2, decimals=1)
     ax2.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.28), ncol=2)
     for ax in (ax1, ax2):
@@ -140,7 +143,7 @@ def split_small_multiples(result: Result):
     if splits.empty:
         return None
     overall_rate = result.rate("logo_churn_rate", s.window_months)
-    labels, min_at_risk, confidence = SPLIT_LABELS, s.min_segment_size, s.confidence
+    min_at_risk, confidence = s.min_segment_size, s.confidence
     columns = list(dict.fromkeys(splits["split"]))
     n = len(columns)
     cols = min(3, n)
@@ -159,13 +162,14 @@ def split_small_multiples(result: Result):
         ax.axvline(overall_rate, color="black", ls="--", lw=0.8)
         ax.set_yticks(y, [f"{v} (n={n:,})" for v, n in zip(part["value"], part["accounts_at_risk"])], fontsize=8)
         ax.invert_yaxis()
-        ax.set_title(f"by {labels.get(column, column)}", fontsize=10)
-        ax.set_xlabel("logo churn per month")
+        set_title(ax, _("by {split}").format(split=split_label(column)), fontsize=10)
+        ax.set_xlabel(_("logo churn per month"))
         percent(ax, axis="x", decimals=1)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    fig.suptitle(f"Logo churn by segment ({pct(confidence, 0)} CI; red = significantly above the rest; "
-                 "dashed = overall; n = account-months at risk)", x=0.01, ha="left", fontsize=11, fontweight="bold")
+    set_suptitle(fig, _("Logo churn by segment ({ci_label}; red = significantly above the rest; dashed = overall; "
+                        "n = account-months at risk)").format(ci_label=confidence_label(confidence)),
+                 x=0.01, ha="left", fontsize=11, fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -180,18 +184,18 @@ def cohort_heatmaps(result: Result):
     logo = frame.pivot(index="cohort", columns="months_since_start", values="logo_retention")
     revenue = frame.pivot(index="cohort", columns="months_since_start", values="net_mrr_retention")
     sizes = frame.drop_duplicates("cohort").set_index("cohort")["cohort_accounts"]
-    ylabels = [f"{c.strftime('%b %Y')} (n={int(sizes[c]):,})" for c in logo.index]
+    ylabels = [f"{short_month(c)} (n={int(sizes[c]):,})" for c in logo.index]
     fig, axes = plt.subplots(1, 2, figsize=(14, 0.28 * len(logo) + 2.2))
     for ax, matrix, title, cmap, (vmin, vmax) in (
-        (axes[0], logo, "Logo retention: share of the cohort still paying", "Blues", (0.5, 1.0)),
-        (axes[1], revenue, "Net MRR retention: cohort MRR / its first-month MRR", "RdYlGn", (0.6, 1.4)),
+        (axes[0], logo, _("Logo retention: share of the cohort still paying"), "Blues", (0.5, 1.0)),
+        (axes[1], revenue, _("Net MRR retention: cohort MRR / its first-month MRR"), BETTER_WORSE_CMAP.reversed(), (0.6, 1.4)),
     ):
         sns.heatmap(matrix, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax,
                     linewidths=0.2, linecolor="white")
-        ax.set_title(title, fontsize=10)
+        set_title(ax, title, fontsize=10)
         ax.grid(False)
-        ax.set_xlabel("months since start")
-        ax.set_ylabel("start month (accounts)")
+        ax.set_xlabel(_("months since start"))
+        ax.set_ylabel(_("start month (accounts)"))
         ax.set_yticks(np.arange(len(ylabels)) + 0.5, ylabels, fontsize=7, rotation=0)
         cbar = ax.collections[0].colorbar
         cbar.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: pct(v, 0)))
@@ -208,26 +212,28 @@ def decomposition_bars(result: Result, top: int = 8):
         return None
     metrics = list(dict.fromkeys(decomposition["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(6.2 * len(metrics), 4.4), squeeze=False)
-    titles = {"logo_churn": "Change in logo churn", "gross_revenue_churn": "Change in gross revenue churn"}
+    titles = {"logo_churn": _("Change in logo churn"), "gross_revenue_churn": _("Change in gross revenue churn")}
     for ax, metric in zip(axes.flat, metrics):
         part = decomposition[decomposition["metric"] == metric]
         part = part.reindex(part["total_effect"].abs().sort_values(ascending=False).index).head(top)
         y = np.arange(len(part))
         ax.barh(y - 0.2, part["mix_effect"] * 100, height=0.4, color=PALETTE[2],
-                label="mix (share moved, against the overall rate)")
-        ax.barh(y + 0.2, part["rate_effect"] * 100, height=0.4, color=PALETTE[0], label="rate (own churn moved)")
+                label=_("mix (share moved, against the overall rate)"))
+        ax.barh(y + 0.2, part["rate_effect"] * 100, height=0.4, color=PALETTE[0], label=_("rate (own churn moved)"))
         err = np.clip(np.vstack([part["total_effect"] - part["total_low"], part["total_high"] - part["total_effect"]]),
                       0, None) * 100
         ax.errorbar(part["total_effect"] * 100, y, xerr=err, fmt="o", color="black", ms=4, lw=0.9, capsize=2,
-                    zorder=3, label=f"total ({pct(result.settings.confidence, 0)} CI, all segments at once)")
+                    zorder=3, label=_("total ({ci_label}, all segments at once)").format(
+                        ci_label=confidence_label(result.settings.confidence)))
         ax.axvline(0, color="black", lw=0.6)
         ax.set_yticks(y, part["segment"], fontsize=8)
         ax.invert_yaxis()
         total = part["total_change"].iloc[0] if len(part) else 0.0
         window = (f"{span_label(part['window_before'].iloc[0])} \u2192 {span_label(part['window_after'].iloc[0])}"
                   if len(part) else "")
-        ax.set_title(f"{titles.get(metric, metric)}: {points(total, 2, signed=True)} ({window})", fontsize=10)
-        ax.set_xlabel("contribution to the change (percentage points)")
+        set_title(ax, _("{metric}: {change} ({window})").format(metric=titles.get(metric, metric),
+                  change=points(total, 2, signed=True), window=window), fontsize=10)
+        ax.set_xlabel(_("contribution to the change (percentage points)"))
         ax.xaxis.set_major_locator(mticker.MaxNLocator(6))
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: number(v, 2, signed=True)))
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2)

@@ -14,6 +14,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
+from ...i18n import _
 from ...period import DAYS_PER_MONTH
 from ...style import PALETTE, money, percent, set_title
 from . import words
@@ -75,7 +76,7 @@ def spread(labels: Sequence[str], k: int) -> list[str]:
     return [labels[i] for i in picks]
 
 
-def km_chart(fitters: Mapping, title: str, xlabel: str = "months since first payment",
+def km_chart(fitters: Mapping, title: str, xlabel: str | None = None,
              max_curves: int = 6, at_risk: bool = True, xmax: float | None = None, start: float = 0.0,
              min_follow_up: float = 0.0):
     """Kaplan-Meier curves with 95% bands and, under the chart, the accounts at risk per curve.
@@ -90,10 +91,11 @@ def km_chart(fitters: Mapping, title: str, xlabel: str = "months since first pay
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for color, (label, kmf) in zip(PALETTE * 3, shown.items()):
-            kmf.plot_survival_function(ax=ax, ci_show=True, ci_alpha=0.12, color=color, show_censors=False)
+            kmf.plot_survival_function(ax=ax, ci_show=True, ci_alpha=0.12, color=color, show_censors=False,
+                                       label=words.group_label(label))
         set_title(ax, title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("share still paying")
+        ax.set_xlabel(xlabel or _("months since first payment"))
+        ax.set_ylabel(_("share still paying"))
         percent(ax)
         last = xmax or max(float(k.durations.max()) for k in shown.values())
         ax.set_xlim(start, last)
@@ -101,7 +103,8 @@ def km_chart(fitters: Mapping, title: str, xlabel: str = "months since first pay
         ax.set_xticks(ticks)
         ax.legend(loc="lower left", fontsize=9)
         if at_risk:
-            add_at_risk_counts(*shown.values(), ax=ax, rows_to_show=["At risk"], xticks=list(ticks))
+            add_at_risk_counts(*shown.values(), ax=ax, rows_to_show=["At risk"], xticks=list(ticks),
+                               labels=[words.group_label(k) for k in shown])
     fig.tight_layout()
     return fig, ax
 
@@ -120,12 +123,12 @@ def cif_chart(fitters: Mapping, title: str, days: float = 180, max_curves: int =
         ax.fill_between(ci.index[ci.index <= days], ci.iloc[:, 0][ci.index <= days], ci.iloc[:, 1][ci.index <= days],
                         step="post", color=color, alpha=0.12)
     set_title(ax, title)
-    ax.set_xlabel("days since first payment")
-    ax.set_ylabel("share that reached first value")
+    ax.set_xlabel(_("days since first payment"))
+    ax.set_ylabel(_("share that reached first value"))
     ax.set_xlim(0, days)
     ax.set_ylim(0, 1)
     percent(ax)
-    ax.legend(loc="lower right", fontsize=9, title="onboarding cohort")
+    ax.legend(loc="lower right", fontsize=9, title=_("onboarding cohort"))
     fig.tight_layout()
     return fig, ax
 
@@ -142,8 +145,8 @@ def value_by_cohort_chart(table: pd.DataFrame, days: int, title: str):
                 fmt="o", color=PALETTE[0], capsize=3)
     ax.set_xticks(x, data["cohort"], rotation=45, ha="right")
     set_title(ax, title)
-    ax.set_xlabel("onboarding cohort (first paid day)")
-    ax.set_ylabel(f"reached first value by day {days}")
+    ax.set_xlabel(_("onboarding cohort (first paid day)"))
+    ax.set_ylabel(_("reached first value by day {days}").format(days=days))
     ax.set_ylim(0, 1)
     percent(ax)
     fig.tight_layout()
@@ -159,7 +162,8 @@ def forest_chart(summary: pd.DataFrame, title: str):
         color = PALETTE[1] if row.variable == "outcome" else PALETTE[0]
         ax.errorbar(row.hazard_ratio, yi, xerr=[[row.hazard_ratio - row.lower], [row.upper - row.hazard_ratio]],
                     fmt="o", color=color, capsize=3)
-    labels = [f"{c}  (vs {r})" if r else c for c, r in zip(data["covariate"], data["reference"])]
+    labels = [_("{term}  (vs {reference})").format(term=words.group_label(c), reference=words.group_label(r))
+              if r else words.group_label(c) for c, r in zip(data["covariate"], data["reference"])]
     ax.set_yticks(y, labels, fontsize=9)
     ax.axvline(1.0, color="#6C757D", ls="--", lw=1)
     ax.set_xscale("log")
@@ -169,7 +173,7 @@ def forest_chart(summary: pd.DataFrame, title: str):
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
     set_title(ax, title)
-    ax.set_xlabel("hazard ratio of churn (log scale; < 1 = churns less)")
+    ax.set_xlabel(_("hazard ratio of churn (log scale; < 1 = churns less)"))
     fig.tight_layout()
     return fig, ax
 
@@ -191,7 +195,7 @@ def ltv_chart(table: pd.DataFrame, by: str, title: str):
     ax.set_yticks(y, data[by])
     ax.invert_yaxis()
     set_title(ax, title)
-    ax.set_xlabel("revenue per account over the horizon (RMST x average MRR)")
+    ax.set_xlabel(_("revenue per account over the horizon (RMST x average MRR)"))
     money(ax, "x")
     fig.tight_layout()
     return fig, ax

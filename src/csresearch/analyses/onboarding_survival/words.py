@@ -3,15 +3,105 @@ read from its result."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ...text import day, format_each, interval, money, number, p_value, pct, plural, words
-from ..base import Kpi, Table, kpi
+from ...i18n import N_, _, get_language, ngettext, pgettext
+from ...text import day, format_each, interval, money, number, p_value, pct
+from ..base import Kpi, Section, Table, kpi
 from .compute_value import bucket_labels
 from .result import Result
+
+# the notebook's headings and the paragraphs under them: nb.section(words.section("cohorts"))
+SECTIONS = {
+    "intro": Section("onboarding-survival", N_("Onboarding survival: does a fast time to value keep customers?"), N_(
+        "How long customers stay, whether that is changing across onboarding cohorts, and whether accounts that "
+        "reach first value quickly stay longer than those that do not, once segment, plan, billing period, seats "
+        "and touch tier are held fixed. Every estimate comes with a 95% interval."), level=1),
+    "quality": Section("data-quality", N_("Data quality"), N_(
+        "Every row read is either used or rejected with a reason: nothing is dropped silently.")),
+    "cohorts": Section("survival-by-cohort", N_("How long customers stay, by onboarding cohort"), N_(
+        "Each line is the share of a cohort (accounts whose first payment fell in that period) still paying after "
+        "a given number of months, with its 95% band; the table under the chart counts the accounts still followed "
+        "at each tenure, so a line resting on a few dozen accounts is read with care. Steps at 12 and 24 months are "
+        "annual contracts that did not renew. Up to six cohorts followed for at least six months are drawn; every "
+        "cohort is in the table below and in `km_by_cohort.csv`.")),
+    "table": Section("survival-table", N_("Survival table"), N_(
+        "Share still paying at fixed tenures, median lifetime (the tenure by which half have churned) and "
+        "restricted mean survival time: the average number of paid months out of the first 12 or 24 (the "
+        "survival-based measure that, unlike the median, always exists). A dash means the group has not been "
+        "followed that long: nothing is extrapolated. All accounts and segments include the late entrants (left "
+        "truncated); cohorts start inside the window.")),
+    "outcome": Section("survival-by-onboarding-outcome", N_("Survival by onboarding outcome"), N_(
+        "Accounts still paying on the landmark day, grouped by how fast they reached first value, followed from "
+        "that day on. This is the comparison a CS leader asks for, done without letting survival earn the "
+        "onboarding credit.")),
+    "value": Section("time-to-value", N_("Time to value"), N_(
+        "Reaching first value is itself an event in time: the curves show the share of each cohort that reached it "
+        "by each day after the first payment (Aalen-Johansen cumulative incidence). An account that churned before "
+        "reaching value can no longer reach it, so churn is a *competing risk* rather than censoring (which would "
+        "overstate how many get there). The second chart asks whether onboarding is getting faster.")),
+    "cox": Section("cox-model", N_("What goes with churn: Cox model after the landmark"), N_(
+        "Hazard ratios of churn after the landmark day (below 1: churns less than the reference), each adjusted for "
+        "the others. The onboarding groups are fixed on the landmark day, so no account is credited with value it "
+        "had not reached yet. Associations, not proof of cause: accounts that onboard fast may differ in ways not "
+        "recorded here.")),
+    "ltv": Section("lifetime-value", N_("Survival-based lifetime value"), N_(
+        "Revenue an account brings in over its first months: the restricted mean number of paid months to the "
+        "horizon times the group's average MRR per paying month. Intervals combine both uncertainties (delta "
+        "method). Cohorts younger than the horizon have no value here: it would have to be extrapolated.")),
+}
+TITLE = N_("Onboarding survival")  # Settings.title, shown by the runner
+
+
+def section(key: str) -> Section:
+    return SECTIONS[key]
+
+
+def _count(n: float) -> str:
+    return f"{int(n):,}"
+
+
+def _accounts(n: float) -> str:
+    """'1 account', '1,234 accounts' (ja: 1,234社)."""
+    return ngettext("{n} account", "{n} accounts", int(n)).format(n=_count(n))
+
+
+def paren(text: str) -> str:
+    """`` (text)``: a space and round brackets in English, full-width brackets in Japanese."""
+    return _(" ({text})").format(text=text)
+
+
+def group_label(group: str) -> str:
+    """A group as a reader names it: 'value in 0-30 days', 'no value by day 90', 'all accounts' in the run's
+    language; segments and cohorts are the data's own names."""
+    found = re.fullmatch(r"value in (\d+)-(\d+) days", str(group))
+    if found:
+        return _("value in {low}-{high} days").format(low=found[1], high=found[2])
+    found = re.fullmatch(r"no value by day (\d+)", str(group))
+    if found:
+        return _("no value by day {day}").format(day=found[1])
+    if group == "all accounts":
+        return _("all accounts")
+    return str(group)
+
+
+def _slow(result: Result) -> str:
+    """The slowest onboarding group in a sentence: 'no first value by day 90'."""
+    found = re.fullmatch(r"no value by day (\d+)", result.slow_group)
+    return _("no first value by day {day}").format(day=found[1]) if found else group_label(result.slow_group)
+
+
+def _term(code: str) -> str:
+    """A model term in words: ``billing_period`` -> billing period (ja: 請求サイクル)."""
+    names = {"segment": pgettext("model term", "segment"), "product": pgettext("model term", "product"),
+             "billing_period": pgettext("model term", "billing period"), "seats": pgettext("model term", "seats"),
+             "touch_tier": pgettext("model term", "touch tier"), "start_year": pgettext("model term", "start year"),
+             "outcome": pgettext("model term", "outcome"), "region": pgettext("model term", "region")}
+    return names.get(str(code), str(code).replace("_", " "))
 
 
 def _finite(*values: Any) -> bool:
@@ -33,14 +123,18 @@ def _decimals(low: float, high: float, kind: str, decimals: int) -> int:
 
 
 def _with_interval(value: float | None, low: float | None, high: float | None, kind: str = "pct",
-                   decimals: int = 0, none: str = "interval not estimable", extra: str = "") -> str:
+                   decimals: int = 0, none: str | None = None, extra: str = "") -> str:
     """'76% (74–79%)', '0.68 (0.58–0.81)', '$1,200 ($1,000–$1,400)': an estimate and its interval
     (``extra`` follows it inside the brackets). A narrow interval gets the digits that keep its bounds
     apart; one of zero width (or not finite) is replaced by ``none``, the words saying why."""
     if not _finite(low, high) or float(low) == float(high):  # type: ignore[arg-type]
-        return f"{_shown(value, kind, decimals)} ({none}{extra})"
+        return _shown(value, kind, decimals) + paren((none or _not_estimable()) + extra)
     d = _decimals(float(low), float(high), kind, decimals)  # type: ignore[arg-type]
-    return f"{_shown(value, kind, d)} ({interval(low, high, kind, d)}{extra})"
+    return _shown(value, kind, d) + paren(interval(low, high, kind, d) + extra)
+
+
+def _not_estimable() -> str:
+    return _("interval not estimable")
 
 
 def _share(row: Mapping[str, Any], key: str) -> str:
@@ -51,8 +145,8 @@ def _share(row: Mapping[str, Any], key: str) -> str:
 
 
 def _share_of(value: float, low: float, high: float) -> str:
-    none = ("no churn by then" if value == 1 else "every account followed that long churned" if value == 0
-            else "interval not estimable")
+    none = (_("no churn by then") if value == 1 else _("every account followed that long churned") if value == 0
+            else _not_estimable())
     return _with_interval(value, low, high, none=none)
 
 
@@ -64,22 +158,22 @@ def _ratio(hr: Mapping[str, Any]) -> str:
 def _hr_interval(hr: Mapping[str, Any]) -> str:
     low, high = hr.get("lower"), hr.get("upper")
     if not _finite(low, high) or low == high:
-        return "interval not estimable"
+        return _not_estimable()
     return interval(low, high, "number", _decimals(float(low), float(high), "number", 2))  # type: ignore[arg-type]
 
 
 def months_text(value: float, decimals: int = 0) -> str:
     """'1 month', '1.5 months', '24 months'."""
     shown = number(value, decimals)
-    return f"{shown} month" if shown == "1" else f"{shown} months"
+    return _("{n} month").format(n=shown) if shown == "1" else _("{n} months").format(n=shown)
 
 
 def _median_interval(low: float, high: float, unit: str = "") -> str:
     """The interval of a median lifetime in months; its upper end may not be reached yet."""
     if not _finite(low) or (_finite(high) and low == high):
-        return "interval not estimable"
+        return _not_estimable()
     if not _finite(high):
-        return f"{number(low, 0)} or more{unit}"
+        return _("{n} or more{unit}").format(n=number(low, 0), unit=unit)
     return interval(low, high, "number", _decimals(low, high, "number", 0)) + unit
 
 
@@ -87,8 +181,8 @@ def _median(row: Mapping[str, Any]) -> str:
     """'24 months (24–26 months)', '1.5 months (interval not estimable)': a median lifetime, with one
     decimal below 10 months."""
     value = float(row["median_months"])
-    spread = _median_interval(row["median_lower"], row["median_upper"], " months")
-    return f"{months_text(value, 0 if value >= 10 else 1)} ({spread})"
+    spread = _median_interval(row["median_lower"], row["median_upper"], _(" months"))
+    return months_text(value, 0 if value >= 10 else 1) + paren(spread)
 
 
 def _latest_month(row: pd.Series, months: Sequence[float], prefer: float = 12) -> float | None:
@@ -114,9 +208,10 @@ def _comparison(result: Result, month: float = 12) -> str | None:
         return None
     key = f"survival_{m:g}m"
     edge = result.buckets_days[0]
-    return (f"Of accounts still paying on day {result.landmark_days}, those that reached first value within "
-            f"{edge} days keep {_share(f, key)} at {m:g} months vs {_share(s, key)} for those with "
-            f"{slow.replace('no value', 'no first value')}.")
+    return _("Of accounts still paying on day {landmark}, those that reached first value within {edge} days keep "
+             "{fast} at {months} months vs {slow} for those with {slow_group}.").format(
+        landmark=result.landmark_days, edge=edge, fast=_share(f, key), months=f"{m:g}", slow=_share(s, key),
+        slow_group=_slow(result))
 
 
 def headline(result: Result) -> str:
@@ -124,10 +219,10 @@ def headline(result: Result) -> str:
     onboarding data allow it, otherwise overall survival."""
     text = _comparison(result)
     if text is None:
-        return "Customer lifetimes: " + overall_sentence(result)
+        return _("Customer lifetimes: {sentence}").format(sentence=overall_sentence(result))
     hr = result.fast_hazard_ratio()
     if _finite(hr.get("hazard_ratio")):
-        text = text.rstrip(".") + f"; adjusted hazard ratio {_ratio(hr)}."
+        text = _("{sentence}; adjusted hazard ratio {ratio}.").format(sentence=text.rstrip(".。"), ratio=_ratio(hr))
     return text
 
 
@@ -135,22 +230,24 @@ def overall_sentence(result: Result) -> str:
     row = result.overall
     m = _latest_month(row, result.survival_months, 12)
     end = result.km_overall.ends.get("all accounts") if hasattr(result.km_overall, "ends") else None
-    text = f"{plural(int(row['accounts']), 'account')}, {int(row['churned']):,} churned so far"
+    text = _("{accounts}, {churned} churned so far").format(accounts=_accounts(row["accounts"]),
+                                                            churned=_count(row["churned"]))
     if m is not None:
         key = f"survival_{m:g}m"
-        text += (f"; {_share(row, key)} are still paying "
-                 f"{m:g} months after their first payment")
+        text += _("; {share} are still paying {months} months after their first payment").format(
+            share=_share(row, key), months=f"{m:g}")
     elif end is not None:
-        return text + (f"; after {months_text(end, 1)} of tenure fewer than {result.min_at_risk} accounts remain at "
-                       f"risk, so the survival curve stops there, before {min(result.survival_months):g} months.")
+        return text + _("; after {tenure} of tenure fewer than {at_risk} accounts remain at risk, so the survival curve "
+                        "stops there, before {months} months.").format(
+            tenure=months_text(end, 1), at_risk=result.min_at_risk, months=f"{min(result.survival_months):g}")
     if np.isfinite(row["median_months"]):
-        text += f"; half are gone by {_median(row)}"
+        text += _("; half are gone by {median}").format(median=_median(row))
     elif end is not None:
-        text += (f"; more than half are still paying at {months_text(end, 1)}, where the curve stops (fewer than "
-                 f"{result.min_at_risk} accounts remain at risk after it)")
+        text += _("; more than half are still paying at {tenure}, where the curve stops (fewer than {at_risk} accounts "
+                  "remain at risk after it)").format(tenure=months_text(end, 1), at_risk=result.min_at_risk)
     else:
-        text += "; the median lifetime is not reached (more than half are still paying at the longest follow-up)"
-    return text + "."
+        text += _("; the median lifetime is not reached (more than half are still paying at the longest follow-up)")
+    return text + _(".")
 
 
 def size_rule_sentence(result: Result) -> str:
@@ -160,13 +257,23 @@ def size_rule_sentence(result: Result) -> str:
                          ("onboarding group", result.km_outcome)):
         small = {**getattr(curves, "too_small", {}), **getattr(curves, "no_curve", {})}
         if small:
-            names = ", ".join(f"{g} ({plural(n, 'account')})" for g, n in small.items())
-            left.append(f"{kind} {names}" if len(small) == 1 else f"{kind}s {names}")
-    text = (f"A group needs at least {result.min_accounts} accounts for a curve, and a curve stops at the first "
-            f"tenure after which fewer than {result.min_at_risk} accounts remain at risk: nothing past it is estimated.")
+            names = _(", ").join(_("{group} ({accounts})").format(group=group_label(g), accounts=_accounts(n))
+                                 for g, n in small.items())
+            left.append(_kind_names(kind, len(small)).format(names=names))
+    text = _("A group needs at least {min_accounts} accounts for a curve, and a curve stops at the first tenure after "
+             "which fewer than {at_risk} accounts remain at risk: nothing past it is estimated.").format(
+        min_accounts=result.min_accounts, at_risk=result.min_at_risk)
     if left:
-        text += " Left out for that reason: " + "; ".join(left) + "."
+        text += " " + _("Left out for that reason: {groups}.").format(groups=_("; ").join(left))
     return text
+
+
+def _kind_names(kind: str, n: int) -> str:
+    if kind == "segment":
+        return ngettext("segment {names}", "segments {names}", n)
+    if kind == "cohort":
+        return ngettext("cohort {names}", "cohorts {names}", n)
+    return ngettext("onboarding group {names}", "onboarding groups {names}", n)
 
 
 def cohort_sentence(result: Result) -> str:
@@ -175,12 +282,14 @@ def cohort_sentence(result: Result) -> str:
     lr = result.cohort_logrank
     if not lr or not np.isfinite(lr.get("p_value", np.nan)):
         if len(result.km_cohort) < 2:
-            return "Only one onboarding cohort has a curve: nothing to compare."
-        return "No account of the onboarding cohorts has churned yet: their survival cannot be compared."
-    verdict = ("Cohorts differ in survival more than chance would explain" if lr["p_value"] < 0.05
-               else "Cohorts do not differ in survival more than chance would explain")
-    return (f"{verdict} (log-rank test across {lr['groups']} cohorts at equal tenure: chi-square "
-            f"{number(lr['test_statistic'])} on {lr['degrees_of_freedom']} df, {p_value(lr['p_value'])}).")
+            return _("Only one onboarding cohort has a curve: nothing to compare.")
+        return _("No account of the onboarding cohorts has churned yet: their survival cannot be compared.")
+    text = (_("Cohorts differ in survival more than chance would explain (log-rank test across {groups} cohorts at "
+              "equal tenure: chi-square {chi2} on {df} df, {p}).") if lr["p_value"] < 0.05 else
+            _("Cohorts do not differ in survival more than chance would explain (log-rank test across {groups} cohorts "
+              "at equal tenure: chi-square {chi2} on {df} df, {p})."))
+    return text.format(groups=lr["groups"], chi2=number(lr["test_statistic"]), df=lr["degrees_of_freedom"],
+                       p=p_value(lr["p_value"]))
 
 
 def outcome_sentence(result: Result, month: float = 12) -> str:
@@ -189,18 +298,21 @@ def outcome_sentence(result: Result, month: float = 12) -> str:
     if not result.has_onboarding:
         return result.unavailable.get("onboarding", "")
     text = _comparison(result, month)
-    return text if text is not None else (
-        f"Follow-up from day {result.landmark_days} is too short to compare survival by onboarding outcome at "
-        f"{min(result.survival_months):g} months or more.")
+    return text if text is not None else _(
+        "Follow-up from day {landmark} is too short to compare survival by onboarding outcome at {months} months or "
+        "more.").format(landmark=result.landmark_days, months=f"{min(result.survival_months):g}")
 
 
 def outcome_logrank_sentence(result: Result) -> str:
     lr = result.outcome_logrank
     if not lr or not np.isfinite(lr.get("p_value", np.nan)):
         return ""
-    verdict = "differ" if lr["p_value"] < 0.05 else "do not clearly differ"
-    return (f"The onboarding groups {verdict} in survival after day {result.landmark_days} (log-rank chi-square "
-            f"{number(lr['test_statistic'])} on {lr['degrees_of_freedom']} df, {p_value(lr['p_value'])}; unadjusted).")
+    text = (_("The onboarding groups differ in survival after day {landmark} (log-rank chi-square {chi2} on {df} df, "
+              "{p}; unadjusted).") if lr["p_value"] < 0.05 else
+            _("The onboarding groups do not clearly differ in survival after day {landmark} (log-rank chi-square {chi2} "
+              "on {df} df, {p}; unadjusted)."))
+    return text.format(landmark=result.landmark_days, chi2=number(lr["test_statistic"]), df=lr["degrees_of_freedom"],
+                       p=p_value(lr["p_value"]))
 
 
 def naive_warning(result: Result) -> str:
@@ -208,15 +320,16 @@ def naive_warning(result: Result) -> str:
     nv, hr = result.naive, result.fast_hazard_ratio()
     if not nv or not np.isfinite(nv.get("hazard_ratio", np.nan)):
         return ""
-    return ("**Why a landmark.** An account has to stay long enough to reach value, so comparing 'reached value' "
-            "with 'did not' from day 1 credits onboarding with survival it did not cause (*immortal-time bias*). "
-            f"That naive comparison gives a hazard ratio of {_ratio(nv)}. Here every group is fixed on day "
-            f"{result.landmark_days} using only what had happened by then, and accounts that churned or were censored "
-            f"before day {result.landmark_days} are left out of the comparison; 'later' and 'never' are one group, "
-            f"because on day {result.landmark_days} nobody can tell them apart. "
-            + (f"The landmark estimate is {_ratio(hr)}." if _finite(hr.get("hazard_ratio"))
-               else "The landmark estimate could not be made: "
-               + _lower_first(result.unavailable.get("cox", "too few accounts in a group."))))
+    text = _("**Why a landmark.** An account has to stay long enough to reach value, so comparing 'reached value' "
+             "with 'did not' from day 1 credits onboarding with survival it did not cause (*immortal-time bias*). "
+             "That naive comparison gives a hazard ratio of {naive}. Here every group is fixed on day {landmark} using "
+             "only what had happened by then, and accounts that churned or were censored before day {landmark} are "
+             "left out of the comparison; 'later' and 'never' are one group, because on day {landmark} nobody can "
+             "tell them apart.").format(naive=_ratio(nv), landmark=result.landmark_days)
+    if _finite(hr.get("hazard_ratio")):
+        return text + " " + _("The landmark estimate is {ratio}.").format(ratio=_ratio(hr))
+    return text + " " + _("The landmark estimate could not be made: {reason}").format(
+        reason=_lower_first(result.unavailable.get("cox", _("too few accounts in a group."))))
 
 
 def _lower_first(sentence: str) -> str:
@@ -226,18 +339,19 @@ def _lower_first(sentence: str) -> str:
 def trend_sentence(result: Result) -> str:
     t = result.trend
     if not t or not _finite(t.get("hazard_ratio"), t.get("lower"), t.get("upper")):
-        return result.unavailable.get("trend", "Too few cohorts to tell whether onboarding is getting faster.")
-    unit = {"quarter": "quarterly", "month": "monthly"}[result.cohort_frequency]
+        return result.unavailable.get("trend", _("Too few cohorts to tell whether onboarding is getting faster."))
+    unit = {"quarter": pgettext("cohort frequency", "quarterly"),
+            "month": pgettext("cohort frequency", "monthly")}[result.cohort_frequency]
     rate = abs(t["hazard_ratio"] - 1)
     if t["lower"] > 1:
-        head = (f"Onboarding is getting faster: each {unit} cohort reaches first value at a {pct(rate, 0)} higher rate "
-                "than the one before")
+        text = _("Onboarding is getting faster: each {unit} cohort reaches first value at a {rate} higher rate than the "
+                 "one before (hazard ratio per cohort {ratio}, {interval}).")
     elif t["upper"] < 1:
-        head = (f"Onboarding is getting slower: each {unit} cohort reaches first value at a {pct(rate, 0)} lower rate "
-                "than the one before")
+        text = _("Onboarding is getting slower: each {unit} cohort reaches first value at a {rate} lower rate than the "
+                 "one before (hazard ratio per cohort {ratio}, {interval}).")
     else:
-        head = "No clear trend in onboarding speed across cohorts"
-    return f"{head} (hazard ratio per cohort {number(t['hazard_ratio'], 2)}, {_hr_interval(t)})."
+        text = _("No clear trend in onboarding speed across cohorts (hazard ratio per cohort {ratio}, {interval}).")
+    return text.format(unit=unit, rate=pct(rate, 0), ratio=number(t["hazard_ratio"], 2), interval=_hr_interval(t))
 
 
 def cox_sentence(result: Result) -> str:
@@ -246,17 +360,24 @@ def cox_sentence(result: Result) -> str:
         return result.unavailable.get("cox", "")
     hr = result.fast_hazard_ratio()
     if not _finite(hr.get("hazard_ratio"), hr.get("lower"), hr.get("upper")):
-        return "The Cox model could not estimate the effect of fast onboarding (a compared group has no variation left)."
-    held = [words(c) for c in result.data.covariates if c not in result.cox.strata]
-    strata = [words(c) for c in result.cox.strata]
-    fixed = ", ".join(held + strata) or "nothing else"
-    direction = ("lower" if hr["upper"] < 1 else "higher" if hr["lower"] > 1 else "no clearly different")
+        return _("The Cox model could not estimate the effect of fast onboarding (a compared group has no variation "
+                 "left).")
+    held = [_term(c) for c in result.data.covariates if c not in result.cox.strata]
+    strata = [_term(c) for c in result.cox.strata]
+    fixed = _(", ").join(held + strata) or _("nothing else")
     change = abs(1 - hr["hazard_ratio"])
-    what = (f"a {pct(change, 0)} {direction} churn hazard" if direction != "no clearly different"
-            else "no clearly different churn hazard")
-    return (f"Comparing accounts alike in {fixed}, reaching first value within {result.buckets_days[0]} days goes "
-            f"with {what} after day {result.landmark_days} than {result.slow_group.replace('no value', 'no first value')}: "
-            f"hazard ratio {number(hr['hazard_ratio'], 2)} ({_hr_interval(hr)}, {p_value(hr['p_value'])}).")
+    if hr["upper"] < 1:
+        text = _("Comparing accounts alike in {fixed}, reaching first value within {days} days goes with a {change} "
+                 "lower churn hazard after day {landmark} than {slow_group}: hazard ratio {ratio} ({interval}, {p}).")
+    elif hr["lower"] > 1:
+        text = _("Comparing accounts alike in {fixed}, reaching first value within {days} days goes with a {change} "
+                 "higher churn hazard after day {landmark} than {slow_group}: hazard ratio {ratio} ({interval}, {p}).")
+    else:
+        text = _("Comparing accounts alike in {fixed}, reaching first value within {days} days goes with no clearly "
+                 "different churn hazard after day {landmark} than {slow_group}: hazard ratio {ratio} ({interval}, {p}).")
+    return text.format(fixed=fixed, days=result.buckets_days[0], change=pct(change, 0), landmark=result.landmark_days,
+                       slow_group=_slow(result), ratio=number(hr["hazard_ratio"], 2), interval=_hr_interval(hr),
+                       p=p_value(hr["p_value"]))
 
 
 def cox_checks_sentence(result: Result) -> str:
@@ -266,56 +387,63 @@ def cox_checks_sentence(result: Result) -> str:
         return ""
     tests = cox.ph_tests
     bad = tests[tests["violated"]]
-    text = (f"**Model checks.** {cox.accounts:,} accounts paying on day {cox.landmark_days}, {cox.events:,} churns after "
-            f"it. Proportional hazards were tested for each of {len(tests)} terms (Schoenfeld residuals against rank of "
-            "time, Holm-corrected for the number of tests). ")
+    text = _("**Model checks.** {accounts} accounts paying on day {landmark}, {events} churns after it. Proportional "
+             "hazards were tested for each of {terms} terms (Schoenfeld residuals against rank of time, Holm-corrected "
+             "for the number of tests). ").format(accounts=_count(cox.accounts), landmark=cox.landmark_days,
+                                                  events=_count(cox.events), terms=len(tests))
     if len(bad):
-        names = ", ".join(sorted({words(v) for v in bad["variable"]}))
-        text += f"Violated: {names}. "
+        names = _(", ").join(sorted({_term(v) for v in bad["variable"]}))
+        text += _("Violated: {terms}. ").format(terms=names)
         if cox.strata:
-            text += (f"The model is therefore stratified by {', '.join(words(s) for s in cox.strata)} "
-                     "(each group gets its own baseline hazard, so no hazard ratio is shown for it). ")
+            text += _("The model is therefore stratified by {terms} (each group gets its own baseline hazard, so no "
+                      "hazard ratio is shown for it). ").format(terms=_(", ").join(_term(s) for s in cox.strata))
         if "outcome" in set(bad["variable"]):
-            text += ("The onboarding effect itself changes over tenure, so its hazard ratio is an average over "
-                     "follow-up. ")
+            text += _("The onboarding effect itself changes over tenure, so its hazard ratio is an average over "
+                      "follow-up. ")
     else:
-        text += "No term violates the assumption. "
+        text += _("No term violates the assumption. ")
     if result.cox_left_out:
-        text += ("Left out of the model for having fewer than "
-                 f"{result.min_accounts} accounts: "
-                 + ", ".join(f"{g} ({plural(n, 'account')})" for g, n in result.cox_left_out.items()) + ". ")
-    ci = (_hr_interval({"lower": cox.concordance_lower, "upper": cox.concordance_upper}) + ", bootstrap over accounts "
-          "with the model fixed") if _finite(cox.concordance_lower, cox.concordance_upper) else (
-        "no bootstrap interval" if not _finite(cox.concordance_lower) else "interval not estimable")
-    text += (f"Concordance {number(cox.concordance, 2)} ({ci}): 0.5 is a coin flip, 1 a perfect ranking of who "
-             "churns first.")
+        text += _("Left out of the model for having fewer than {min_accounts} accounts: {groups}. ").format(
+            min_accounts=result.min_accounts,
+            groups=_(", ").join(_("{group} ({accounts})").format(group=group_label(g), accounts=_accounts(n))
+                                for g, n in result.cox_left_out.items()))
+    if _finite(cox.concordance_lower, cox.concordance_upper):
+        ci = _("{interval}, bootstrap over accounts with the model fixed").format(
+            interval=_hr_interval({"lower": cox.concordance_lower, "upper": cox.concordance_upper}))
+    else:
+        ci = _("no bootstrap interval") if not _finite(cox.concordance_lower) else _not_estimable()
+    text += _("Concordance {concordance} ({ci}): 0.5 is a coin flip, 1 a perfect ranking of who churns first.").format(
+        concordance=number(cox.concordance, 2), ci=ci)
     return text
 
 
 def ltv_sentence(result: Result) -> str:
     ltv = result.ltv_segment
-    horizon = f"{result.horizon_months:g}-month"
+    months = f"{result.horizon_months:g}"
     if ltv is None:
-        return f"No segment column (or no MRR): no {horizon} lifetime value by segment."
+        return _("No segment column (or no MRR): no {months}-month lifetime value by segment.").format(months=months)
     small = {**getattr(result.km_segment, "too_small", {})}
-    left = ("" if not small else " Left out for having fewer than "
-            f"{result.min_accounts} accounts: " + ", ".join(f"{g} ({plural(n, 'account')})" for g, n in small.items())
-            + ".")
+    left = ("" if not small else " " + _("Left out for having fewer than {min_accounts} accounts: {groups}.").format(
+        min_accounts=result.min_accounts,
+        groups=_(", ").join(_("{group} ({accounts})").format(group=g, accounts=_accounts(n)) for g, n in small.items())))
     shown = ltv.dropna(subset=["lifetime_value", "lifetime_value_lower", "lifetime_value_upper"])
     if ltv.empty:
-        return f"No segment has {result.min_accounts} accounts: no {horizon} lifetime value by segment." + left
+        return _("No segment has {min_accounts} accounts: no {months}-month lifetime value by segment.").format(
+            min_accounts=result.min_accounts, months=months) + left
     if shown.empty:
-        return (f"No segment is followed for {result.horizon_months:g} months with at least {result.min_at_risk} "
-                f"accounts at risk: a {horizon} lifetime value would have to be extrapolated." + left)
+        return _("No segment is followed for {months} months with at least {at_risk} accounts at risk: a {months}-month "
+                 "lifetime value would have to be extrapolated.").format(months=months, at_risk=result.min_at_risk) + left
     shown = shown.sort_values("lifetime_value", ascending=False)
-    parts = [f"{r.segment} " + _with_interval(r.lifetime_value, r.lifetime_value_lower, r.lifetime_value_upper, "money",
-                                              extra=f"; {number(r.rmst_months)} paid months x {money(r.average_mrr)} MRR")
-             for r in shown.itertuples()]
+    parts = [_("{segment} {value}").format(segment=r.segment, value=_with_interval(
+        r.lifetime_value, r.lifetime_value_lower, r.lifetime_value_upper, "money",
+        extra=_("; {months} paid months x {mrr} MRR").format(months=number(r.rmst_months), mrr=money(r.average_mrr))))
+        for r in shown.itertuples()]
     short = [r.segment for r in ltv.itertuples() if r.segment not in set(shown["segment"])]
-    text = f"Revenue per account over its first {result.horizon_months:g} months: " + ", ".join(parts) + "."
+    text = _("Revenue per account over its first {months} months: {segments}.").format(
+        months=months, segments=_(", ").join(parts))
     if short:
-        text += (f" Not followed {result.horizon_months:g} months with {result.min_at_risk} accounts at risk (no "
-                 "extrapolation): " + ", ".join(short) + ".")
+        text += " " + _("Not followed {months} months with {at_risk} accounts at risk (no extrapolation): "
+                        "{segments}.").format(months=months, at_risk=result.min_at_risk, segments=_(", ").join(short))
     return text + left
 
 
@@ -327,29 +455,35 @@ def missing_onboarding_note(result: Result) -> str:
 def conventions(result: Result) -> tuple[dict, dict]:
     """The conventions box: values and a note on each."""
     sd = result.data
+    cut_off, window, buckets, cohorts, horizon, smallest = (
+        _("data cut-off"), _("data window starts"), _("time-to-value buckets"), _("cohorts"),
+        _("lifetime value horizon"), _("smallest group"))
     values = {
-        "data cut-off": day(sd.as_of),
-        "data window starts": day(sd.window_start),
+        cut_off: day(sd.as_of),
+        window: day(sd.window_start),
         "reactivation_window_days": result.reactivation_window_days,
         "count_same_month_churn": result.count_same_month_churn,
         "value_milestone": result.value_milestone,
-        "landmark": f"day {result.landmark_days}",
-        "time-to-value buckets": ", ".join(bucket_labels(result.buckets_days)),
-        "cohorts": result.cohort_frequency,
-        "lifetime value horizon": f"{result.horizon_months:g} months",
-        "smallest group": f"{result.min_accounts} accounts; {result.min_at_risk} at risk",
+        "landmark": _("day {n}").format(n=result.landmark_days),
+        buckets: _(", ").join(group_label(g) for g in bucket_labels(result.buckets_days)),
+        cohorts: {"quarter": _("quarter"), "month": pgettext("cohort frequency", "month")}.get(
+            result.cohort_frequency, result.cohort_frequency),
+        horizon: _("{n} months").format(n=f"{result.horizon_months:g}"),
+        smallest: _("{min_accounts} accounts; {at_risk} at risk").format(min_accounts=result.min_accounts,
+                                                                          at_risk=result.min_at_risk),
     }
     notes = {
-        "data cut-off": "accounts still paying are censored here",
-        "data window starts": "accounts paying before this enter late (left truncation)",
-        "reactivation_window_days": "a zero-MRR gap shorter than this is not a churn (csresearch.core.revenue.paying_spells)",
-        "count_same_month_churn": "false: accounts that joined and left without paying at a month end are left out",
-        "value_milestone": "time to value = days from the first paid day to this milestone",
-        "landmark": "onboarding groups are fixed on this day; survival is compared from it on",
-        "cohorts": "onboarding cohort = period of the first paid day",
-        "lifetime value horizon": "restricted mean paid months to the horizon x average MRR",
-        "smallest group": ("a smaller segment, cohort or onboarding group gets no curve; a curve stops where fewer "
-                           "accounts remain at risk"),
+        cut_off: _("accounts still paying are censored here"),
+        window: _("accounts paying before this enter late (left truncation)"),
+        "reactivation_window_days": _("a zero-MRR gap shorter than this is not a churn "
+                                      "(csresearch.core.revenue.paying_spells)"),
+        "count_same_month_churn": _("false: accounts that joined and left without paying at a month end are left out"),
+        "value_milestone": _("time to value = days from the first paid day to this milestone"),
+        "landmark": _("onboarding groups are fixed on this day; survival is compared from it on"),
+        cohorts: _("onboarding cohort = period of the first paid day"),
+        horizon: _("restricted mean paid months to the horizon x average MRR"),
+        smallest: _("a smaller segment, cohort or onboarding group gets no curve; a curve stops where fewer accounts "
+                    "remain at risk"),
     }
     return values, notes
 
@@ -357,24 +491,26 @@ def conventions(result: Result) -> tuple[dict, dict]:
 def method_note(result: Result) -> str:
     """How lifetimes were built, with the counts: late entry, reactivations, censoring."""
     n = result.data.notes
-    text = (f"**How a lifetime is measured.** From an account's first paid day to its first churn (MRR to zero, the "
-            f"shared definition in `csresearch.core.revenue`), in paid days shown as months. {n['accounts']:,} accounts: "
-            f"{n['churned']:,} churned, the other {n['accounts'] - n['churned']:,} are still paying and are *censored* "
-            f"at {day(result.data.as_of)} (counted as at risk until then, never as churned). "
-            f"{n['late_entry']:,} accounts were already paying when the data window opened on "
-            f"{day(result.data.window_start)}: they are *left truncated*, entering the risk set at the tenure they "
-            "had then, because customers who churned before the window are missing from the data and counting the "
-            "survivors from day 0 would overstate retention. ")
+    text = _("**How a lifetime is measured.** From an account's first paid day to its first churn (MRR to zero, the "
+             "shared definition in `csresearch.core.revenue`), in paid days shown as months. {accounts} accounts: "
+             "{churned} churned, the other {paying} are still paying and are *censored* at {cut_off} (counted as at "
+             "risk until then, never as churned). {late} accounts were already paying when the data window opened on "
+             "{window}: they are *left truncated*, entering the risk set at the tenure they had then, because "
+             "customers who churned before the window are missing from the data and counting the survivors from day 0 "
+             "would overstate retention. ").format(
+        accounts=_count(n["accounts"]), churned=_count(n["churned"]), paying=_count(n["accounts"] - n["churned"]),
+        cut_off=day(result.data.as_of), late=_count(n["late_entry"]), window=day(result.data.window_start))
     if n["reactivated"]:
-        text += (f"{n['reactivated']:,} accounts churned and later came back: their first churn counts and the return "
-                 "is not a new lifetime (onboarding is about the first life). ")
+        text += _("{n} accounts churned and later came back: their first churn counts and the return is not a new "
+                  "lifetime (onboarding is about the first life). ").format(n=_count(n["reactivated"]))
     if n["provisional_churn"]:
-        text += (f"{n['provisional_churn']:,} churns are provisional (the gap is still shorter than the reactivation "
-                 "window) and may be restated next month. ")
+        text += _("{n} churns are provisional (the gap is still shorter than the reactivation window) and may be "
+                  "restated next month. ").format(n=_count(n["provisional_churn"]))
     if n["ended_before_window"]:
-        text += f"{n['ended_before_window']:,} lifetimes ended before the window opened and are left out. "
-    text += ("Onboarding sections use the accounts whose first paid day is inside the window, so their onboarding "
-             "is observed from its first day.")
+        text += _("{n} lifetimes ended before the window opened and are left out. ").format(
+            n=_count(n["ended_before_window"]))
+    text += _("Onboarding sections use the accounts whose first paid day is inside the window, so their onboarding "
+              "is observed from its first day.")
     return text
 
 
@@ -383,20 +519,22 @@ def display_survival(table: pd.DataFrame, months: Sequence[float], rmst_months: 
     """The survival table as a reader sees it: 'estimate (low–high)' strings. ``ends``: where a
     group's curve stops because too few remain at risk (a median not reached is 'not reached by' it)."""
     ends = ends or {}
-    out = pd.DataFrame({"group": table["group"], "accounts": table["accounts"].map("{:,}".format),
-                        "churned": table["churned"].map("{:,}".format)})
+    out = pd.DataFrame({_("group"): table["group"].map(group_label), _("accounts"): table["accounts"].map("{:,}".format),
+                        _("churned"): table["churned"].map("{:,}".format)})
     for m in months:
         k = f"survival_{m:g}m"
-        out[f"paying at {m:g} mo"] = [_share_of(v, lo, hi) if np.isfinite(v) else "–"
-                                      for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
-    out["median lifetime (mo)"] = [
-        f"{number(v, 0)} ({_median_interval(lo, hi)})" if np.isfinite(v)
-        else f"not reached by {number(ends[g], 1)} mo" if g in ends else "not reached"
+        out[_("paying at {n} mo").format(n=f"{m:g}")] = [
+            _share_of(v, lo, hi) if np.isfinite(v) else "–"
+            for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
+    out[_("median lifetime (mo)")] = [
+        number(v, 0) + paren(_median_interval(lo, hi)) if np.isfinite(v)
+        else _("not reached by {n} mo").format(n=number(ends[g], 1)) if g in ends else _("not reached")
         for g, v, lo, hi in zip(table["group"], table["median_months"], table["median_lower"], table["median_upper"])]
     for h in rmst_months:
         k = f"rmst_{h:g}m"
-        out[f"paid months of first {h:g}"] = [_with_interval(v, lo, hi, "number", 1) if np.isfinite(v) else "–"
-                                             for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
+        out[_("paid months of first {n}").format(n=f"{h:g}")] = [
+            _with_interval(v, lo, hi, "number", 1) if np.isfinite(v) else "–"
+            for v, lo, hi in zip(table[k], table[k + "_lower"], table[k + "_upper"])]
     return out
 
 
@@ -406,34 +544,38 @@ def display_ltv(table: pd.DataFrame, by: str) -> pd.DataFrame:
         return [_with_interval(v, lo, hi, kind, decimals) if np.isfinite(v) else "–"
                 for v, lo, hi in zip(table[column], table[low], table[high])]
 
+    headers = {"cohort": _("cohort"), "segment": _("segment")}
     return pd.DataFrame({
-        by: table[by], "accounts": table["accounts"].map("{:,}".format),
-        "paid months (RMST)": fmt("rmst_months", "rmst_lower", "rmst_upper", "number", 1),
-        "average MRR": fmt("average_mrr", "average_mrr_lower", "average_mrr_upper", "money"),
-        "lifetime value": fmt("lifetime_value", "lifetime_value_lower", "lifetime_value_upper", "money"),
+        headers.get(by, by): table[by], _("accounts"): table["accounts"].map("{:,}".format),
+        _("paid months (RMST)"): fmt("rmst_months", "rmst_lower", "rmst_upper", "number", 1),
+        _("average MRR"): fmt("average_mrr", "average_mrr_lower", "average_mrr_upper", "money"),
+        _("lifetime value"): fmt("lifetime_value", "lifetime_value_lower", "lifetime_value_upper", "money"),
     })
 
 
 # ---- the report's sections ------------------------------------------------------------------------
 def cohort_section(result: Result) -> str:
     """Under the cohort curves: overall survival and whether cohorts differ."""
-    return overall_sentence(result) + " " + cohort_sentence(result)
+    return _("{first} {second}").format(first=overall_sentence(result), second=cohort_sentence(result))
 
 
 def survival_tables(result: Result) -> list:
     """The survival table as a reader sees it, one table each for all accounts, segments and cohorts
     (a sentence instead where a kind has no curve), then the size rules."""
     blocks: list = []
+    captions = {"all accounts": _("all accounts"), "segment": pgettext("survival table", "segment"),
+                "cohort": pgettext("survival table", "cohort")}
     for kind in ["all accounts", "segment", "cohort"]:
         rows = result.survival_of(kind)
         if len(rows):
             curves = {"all accounts": result.km_overall, "segment": result.km_segment, "cohort": result.km_cohort}[kind]
             blocks.append(Table(display_survival(rows, result.survival_months, result.rmst_months,
-                                                 getattr(curves, "ends", {})), caption=kind))
+                                                 getattr(curves, "ends", {})), caption=captions[kind]))
         elif kind == "cohort":
-            blocks.append(result.unavailable.get("cohorts", "No onboarding cohort has a curve."))
+            blocks.append(result.unavailable.get("cohorts", _("No onboarding cohort has a curve.")))
         elif kind == "segment":
-            blocks.append(f"No segment has a curve (at least {result.min_accounts} accounts each).")
+            blocks.append(_("No segment has a curve (at least {min_accounts} accounts each).").format(
+                min_accounts=result.min_accounts))
     blocks.append(size_rule_sentence(result))
     return blocks
 
@@ -446,8 +588,8 @@ def outcome_blocks(result: Result) -> list:
     return [
         Table(display_survival(result.survival_of("onboarding"), result.survival_months, result.rmst_months,
                                getattr(result.km_outcome, "ends", {})),
-              caption=f"survival from day {result.landmark_days}, by onboarding outcome"),
-        outcome_sentence(result) + " " + outcome_logrank_sentence(result),
+              caption=_("survival from day {landmark}, by onboarding outcome").format(landmark=result.landmark_days)),
+        _("{first} {second}").format(first=outcome_sentence(result), second=outcome_logrank_sentence(result)),
         naive_warning(result),
     ]
 
@@ -462,9 +604,10 @@ def value_blocks(result: Result) -> list:
     if table is not None and len(table):
         small = table[table["accounts"] < result.min_accounts]
         if len(small):
-            blocks.append(f"Cohorts with fewer than {result.min_accounts} accounts get no curve and are left out of the "
-                          "trend: " + ", ".join(f"{r.cohort} ({plural(int(r.accounts), 'account')})"
-                                               for r in small.itertuples()) + ".")
+            blocks.append(_("Cohorts with fewer than {min_accounts} accounts get no curve and are left out of the trend: "
+                            "{cohorts}.").format(min_accounts=result.min_accounts, cohorts=_(", ").join(
+                                _("{group} ({accounts})").format(group=r.cohort, accounts=_accounts(r.accounts))
+                                for r in small.itertuples())))
     return blocks
 
 
@@ -475,11 +618,16 @@ def cox_blocks(result: Result) -> list:
     tests = result.cox.ph_tests[["covariate", "test_statistic", "p_value", "p_holm", "violated"]].copy()
     for column in ("p_value", "p_holm"):
         tests[column] = format_each(tests[column], p_value)
+    if get_language() != "en":  # the English table keeps the model's own column names
+        tests["violated"] = tests["violated"].map(lambda v: _("yes") if bool(v) else _("no"))
+        tests = tests.rename(columns={"covariate": _("term"), "test_statistic": _("test statistic"),
+                                      "p_value": _("p value"), "p_holm": _("Holm-adjusted p"),
+                                      "violated": _("violated")})
     return [
         cox_sentence(result),
         cox_checks_sentence(result),
-        Table(tests, caption="proportional-hazards test per term (before stratifying)",
-              formats={"test_statistic": "{:.2f}"}),
+        Table(tests, caption=_("proportional-hazards test per term (before stratifying)"),
+              formats={tests.columns[1]: "{:.2f}"}),
     ]
 
 
@@ -488,40 +636,45 @@ def ltv_blocks(result: Result) -> list:
     blocks: list = [ltv_sentence(result)]
     cohorts = result.ltv_cohort
     if cohorts is not None and cohorts["lifetime_value"].notna().any():
-        blocks.append(Table(display_ltv(cohorts, "cohort"), caption=(
-            f"lifetime value to {result.horizon_months:g} months by onboarding cohort (95% intervals)")))
+        blocks.append(Table(display_ltv(cohorts, "cohort"), caption=_(
+            "lifetime value to {months} months by onboarding cohort (95% intervals)").format(
+                months=f"{result.horizon_months:g}")))
     elif cohorts is not None:
-        blocks.append(f"No onboarding cohort of at least {result.min_accounts} accounts is followed for "
-                      f"{result.horizon_months:g} months with {result.min_at_risk} accounts at risk: no lifetime value "
-                      "by cohort (it would have to be extrapolated).")
+        blocks.append(_("No onboarding cohort of at least {min_accounts} accounts is followed for {months} months with "
+                        "{at_risk} accounts at risk: no lifetime value by cohort (it would have to be "
+                        "extrapolated).").format(min_accounts=result.min_accounts, months=f"{result.horizon_months:g}",
+                                                 at_risk=result.min_at_risk))
     return blocks
 
 
 # ---- chart titles ---------------------------------------------------------------------------------
 def cohort_chart_title(result: Result) -> str:
     if not result.km_cohort:  # the chart shows all accounts and the segments instead
-        return "Share still paying by months since first payment: all accounts and segments (no cohort curve)"
-    return "Share of each onboarding cohort still paying, by months since first payment"
+        return _("Share still paying by months since first payment: all accounts and segments (no cohort curve)")
+    return _("Share of each onboarding cohort still paying, by months since first payment")
 
 
 def outcome_chart_title(result: Result) -> str:
-    return f"Share still paying by time to first value (accounts paying on day {result.landmark_days})"
+    return _("Share still paying by time to first value (accounts paying on day {landmark})").format(
+        landmark=result.landmark_days)
 
 
 def value_incidence_title(result: Result) -> str:
-    return "Share of each cohort that reached first value, by days since first payment"
+    return _("Share of each cohort that reached first value, by days since first payment")
 
 
 def value_by_cohort_title(result: Result) -> str:
-    return f"Share of each cohort reaching first value within {result.buckets_days[0]} days"
+    return _("Share of each cohort reaching first value within {days} days").format(days=result.buckets_days[0])
 
 
 def forest_title(result: Result) -> str:
-    return f"Hazard ratio of churn after day {result.landmark_days}, with 95% intervals"
+    return _("Hazard ratio of churn after day {landmark}, with 95% intervals").format(landmark=result.landmark_days)
 
 
 def ltv_segment_title(result: Result) -> str:
-    return f"Revenue per account over its first {result.horizon_months:g} months, by segment"
+    return _("Revenue per account over its first {months} months, by segment").format(
+        months=f"{result.horizon_months:g}")
+
 
 
 # ---- KPIs for the index page ----------------------------------------------------------------------
@@ -533,10 +686,10 @@ def kpis(result: Result) -> list[Kpi]:
     m = _latest_month(overall, result.survival_months, 12)
     if m is not None:
         k = f"survival_{m:g}m"
-        out.append(kpi(f"Still paying at {m:g} months", float(overall[k]),
+        out.append(kpi(_("Still paying at {months} months").format(months=f"{m:g}"), float(overall[k]),
                        _share(overall, k)))
     hr = result.fast_hazard_ratio()
     if np.isfinite(hr.get("hazard_ratio", np.nan)):
-        out.append(kpi(f"Churn hazard ratio, value within {result.buckets_days[0]} days", hr["hazard_ratio"],
-                       _ratio(hr)))
+        out.append(kpi(_("Churn hazard ratio, value within {days} days").format(days=result.buckets_days[0]),
+                       hr["hazard_ratio"], _ratio(hr)))
     return out
