@@ -178,7 +178,8 @@ def test_data_overview_reads_the_same_in_english_and_naturally_in_japanese():
 
 
 # Latin-script words a Japanese CS report keeps as they are: acronyms, units and the data's own names
-KEPT = {"MRR", "ARR", "NRR", "GRR", "CSM", "TTV", "AUC", "CI", "ACV", "pt"}
+KEPT = {"MRR", "ARR", "NRR", "GRR", "CSM", "CS", "TTV", "LTV", "AUC", "CI", "ACV", "RMST", "pt",
+        "Cox", "Aalen", "Johansen", "Holm", "Wilson", "Fisher", "Kitagawa", "Schoenfeld"}   # methods keep their names
 
 
 def _english_words(texts) -> list[str]:
@@ -186,3 +187,52 @@ def _english_words(texts) -> list[str]:
     for text in texts:
         found |= {w for w in re.findall(r"[A-Za-z]{2,}", str(text)) if w not in KEPT}
     return sorted(found)
+
+
+# ---- the churn decomposition and onboarding survival in Japanese ---------------------------------
+def test_churn_driver_and_month_sentences_in_japanese_carry_the_same_numbers():
+    """The hand-computed cases of tests/test_churn.py, read in Japanese: same numbers, Japanese order."""
+    from test_churn import five_accounts, segment_frame
+
+    from csresearch.analyses.churn_decomposition.compute_change import change_interval, churn_change_decomposition
+    from csresearch.analyses.churn_decomposition.compute_frame import account_month_churn
+    from csresearch.analyses.churn_decomposition.compute_rates import churn_rates, mrr_bridge
+    from csresearch.analyses.churn_decomposition.words import driver_sentence, month_sentences
+
+    before = segment_frame({"SMB": (10, 200), "ENT": (2, 200)}, "2026-09")
+    after = segment_frame({"SMB": (24, 300), "ENT": (2, 100)}, "2026-10")
+    frame = pd.concat([before, after], ignore_index=True)
+    table = churn_change_decomposition(frame, ["segment"], "2026-10", window_months=1)
+    rates = churn_rates(frame, windows=(1,))
+    english = driver_sentence(table, rates, change_ci=change_interval(table))
+    with i18n.using("ja"):
+        japanese = driver_sentence(table, rates, change_ci=change_interval(table))
+        accounts = account_month_churn(five_accounts(), None, "2026-04", "2026-05")
+        month = " ".join(month_sentences(mrr_bridge(accounts), churn_rates(accounts, windows=(1,)), "2026-05"))
+    # 3.0% -> 6.5% (+3.5 pt), 66% of it SMB's +2.3 pt: the numbers of the English sentence, in Japanese order
+    assert english.startswith("Logo churn rose to 6.5% in October 2026")
+    assert japanese.startswith("2026年10月の解約率は6.5%")
+    assert "2026年9月の3.0%から上昇しました（+3.5pt、変化の95%信頼区間" in japanese
+    assert "上昇の66%はSMBによるもので、+2.3pt（95%信頼区間" in japanese
+    assert "2026年5月の解約率は0.0%" in month and "有料顧客3社のうち0社が解約しました" in month
+    assert "ネット売上解約率は\u22128.5%（ネガティブチャーン" in month               # (30 - 60) / 355
+    assert "MRRは$355から$385へ推移しました" in month
+    assert _english_words([japanese, month]) == ["SMB"]              # the data's own segment name
+
+
+def test_every_heading_of_the_three_reports_reads_in_japanese():
+    from csresearch.analyses.churn_decomposition import words as churn
+    from csresearch.analyses.data_overview import words as overview
+    from csresearch.analyses.onboarding_survival import words as survival
+
+    sections = [*overview.SECTIONS.values(), *churn.SECTIONS.values(), *survival.SECTIONS.values()]
+    anchors = [s.anchor for s in sections]
+    assert all(re.fullmatch(r"[a-z0-9-]+", a) for a in anchors)      # links that read the same in every language
+    with i18n.using("ja"):
+        shown = [s.translated() for s in sections]
+        groups = [survival.group_label(g) for g in ("value in 0-30 days", "no value by day 90", "all accounts")]
+    assert [s.heading for s in shown][:2] == ["データ概要", "データ品質"]
+    assert groups == ["0〜30日で到達", "90日目までに未到達", "全顧客"]
+    # code spans (`accounts`, km_by_cohort.csv) and method names are the only Latin script left
+    prose = [re.sub(r"`[^`]*`|\*[A-Za-z ]+\*", "", s.heading + s.text) for s in shown]
+    assert not _english_words(prose), _english_words(prose)

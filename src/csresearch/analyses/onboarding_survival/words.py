@@ -89,6 +89,20 @@ def group_label(group: str) -> str:
     return str(group)
 
 
+def covariate_label(covariate: str) -> str:
+    """A model term as the forest plot and the checks table show it: 'billing_period: annual' (ja:
+    請求サイクル：annual), 'seats (per doubling)'; English keeps the model's own names."""
+    if get_language() == "en" or not isinstance(covariate, str):
+        return covariate
+    found = re.fullmatch(r"([a-z_]+): (.*)", covariate)
+    if found:
+        return _("{term}: {level}").format(term=_term(found[1]), level=group_label(found[2]))
+    found = re.fullmatch(r"([a-z_]+) \(per doubling\)", covariate)
+    if found:
+        return _("{term} (per doubling)").format(term=_term(found[1]))
+    return _term(covariate)
+
+
 def _slow(result: Result) -> str:
     """The slowest onboarding group in a sentence: 'no first value by day 90'."""
     found = re.fullmatch(r"no value by day (\d+)", result.slow_group)
@@ -619,6 +633,7 @@ def cox_blocks(result: Result) -> list:
     for column in ("p_value", "p_holm"):
         tests[column] = format_each(tests[column], p_value)
     if get_language() != "en":  # the English table keeps the model's own column names
+        tests["covariate"] = tests["covariate"].map(covariate_label)
         tests["violated"] = tests["violated"].map(lambda v: _("yes") if bool(v) else _("no"))
         tests = tests.rename(columns={"covariate": _("term"), "test_statistic": _("test statistic"),
                                       "p_value": _("p value"), "p_holm": _("Holm-adjusted p"),
