@@ -116,7 +116,7 @@ def read_catalog(language: str):
     return merged
 
 
-def _translated(value: str | tuple[str, ...] | None) -> bool:
+def _translated(value: str | tuple[str, ...] | list[str] | None) -> bool:
     if isinstance(value, (tuple, list)):
         return bool(value) and all(value)
     return bool(value)

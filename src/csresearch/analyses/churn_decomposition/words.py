@@ -143,14 +143,14 @@ def rate_with_ci(rate, low, high, confidence: float | None, why_no_interval: str
 def _how(lead: pd.Series, metric: str) -> str:
     """Through its own rate or through its share of the base, with the numbers that show it."""
     if abs(lead["rate_effect"]) >= abs(lead["mix_effect"]):
-        rates = dict(before=pct(lead["rate_before"], 2), after=pct(lead["rate_after"], 2))
+        levels = dict(before=pct(lead["rate_before"], 2), after=pct(lead["rate_after"], 2))
         if metric == "logo_churn":
             text = (_("its own churn rate rose from {before} to {after}") if lead["rate_effect"] > 0
                     else _("its own churn rate fell from {before} to {after}"))
         else:
             text = (_("its own revenue churn rate rose from {before} to {after}") if lead["rate_effect"] > 0
                     else _("its own revenue churn rate fell from {before} to {after}"))
-        return text.format(**rates)
+        return text.format(**levels)
     base = pgettext("share of", "the base") if metric == "logo_churn" else pgettext("share of", "starting MRR")
     grew = lead["share_after"] > lead["share_before"]
     rates = [r for r in (lead["rate_before"], lead["rate_after"]) if not pd.isna(r)]
