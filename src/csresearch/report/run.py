@@ -173,6 +173,7 @@ def run_month(
     #    data covers completely; a month it does not cover is refused
     from ..data import open_dataset
     from ..notebook.session import check_currency_column
+    from ..text import use_locale
 
     run_started = time.perf_counter()
     mapping = resolve_path(overrides.get("column_mapping") or settings.get("column_mapping"), root)
@@ -181,7 +182,10 @@ def run_month(
                       engine=overrides.get("engine", settings.get("engine")))
     try:
         covered = ds.data_coverage(overrides.get("data_as_of", settings.get("data_as_of")))
-        check_currency_column(ds, overrides.get("currency", settings.get("currency")) or "USD")
+        run_currency = overrides.get("currency", settings.get("currency")) or "USD"
+        check_currency_column(ds, run_currency)
+        # the index and the runner's own lines speak the run's language and currency, as the kernels do
+        use_locale(overrides.get("language", settings.get("language")) or "en", run_currency)
         fingerprint, quality, source = ds.fingerprint, ds.quality.to_dict(orient="records"), ds.source
         brief_tables = (ds.table("subscriptions"), ds.table("accounts"))  # the brief's trend lines, below
     finally:
