@@ -215,6 +215,8 @@ def experiment_lines(manifest: Mapping) -> list[str]:
             when = status.removeprefix("ended").strip()
             label = f", ended {pd.Period(when, 'M').strftime('%b %Y')}" if when else ""
             lines.append(f"{kpi['name']}: {kpi['display']}{label}.")
+    if not lines and not s.get("experiments") and not s.get("experiments_in_data"):
+        return ["No experiment in the data to read out."]
     if not lines:
         running = len(s.get("experiments") or [])
         month = pd.Period(manifest["month"], "M")

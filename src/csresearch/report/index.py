@@ -45,11 +45,12 @@ _CSS = """
  .ci { font-size: 11.5px; color: #4b5563; min-height: 15px; } .chg { font-size: 12.5px; font-weight: 600; margin-top: 2px; }
  .why { font-size: 11.5px; color: #6b7280; margin-top: 3px; } svg.spark { display: block; margin-top: 3px; }
  .better { color: #2f7d32; } .worse { color: #c62828; } .noise, .flat { color: #6b7280; }
- .act { display: grid; grid-template-columns: 1.45fr 1fr; gap: 16px; }
+ .act { display: grid; grid-template-columns: 1.6fr 1fr; gap: 16px; }
  table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
  th { text-align: left; font-weight: 600; color: #4b5563; border-bottom: 1px solid #d1d5db; padding: 3px 6px; }
  td { border-bottom: 1px solid #eef0f2; padding: 3px 6px; vertical-align: top; text-align: left; }
- td.n, th.n { text-align: right; white-space: nowrap; } .id { color: #6b7280; font-size: 11.5px; }
+ td.n, th.n, td.nw { text-align: right; white-space: nowrap; } td.nw { text-align: left; }
+ .id { color: #6b7280; font-size: 11.5px; }
  .side p { margin: 0 0 7px; } .side h3 { font-size: 13px; margin: 0 0 2px; color: #374151; }
  .note { font-size: 12px; color: #6b7280; margin: 4px 0 0; }
  .reports { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; }
@@ -150,11 +151,11 @@ def _call_table(rows: list[dict], manifest: Mapping) -> str:
     for r in rows:
         name = _e(r["account_name"] or r["account_id"] or "unnamed account")
         ident = f' <span class="id">{_e(r["account_id"])}</span>' if r["account_name"] and r["account_id"] else ""
-        cells = [f"<td>{name}{ident}</td>"]
+        cells = [f'<td class="nw">{name}{ident}</td>']
         if owner:
-            cells.append(f'<td>{_e(r["csm_owner"]) if r["csm_owner"] else "<span class=id>no owner</span>"}</td>')
+            cells.append(f'<td class="nw">{_e(r["csm_owner"]) if r["csm_owner"] else "<span class=id>no owner</span>"}</td>')
         if renewal:
-            cells.append(f"<td>{_e(_renewal(r['renewal_date'], r.get('billing_period')))}</td>")
+            cells.append(f'<td class="nw">{_e(_renewal(r["renewal_date"], r.get("billing_period")))}</td>')
         cells.append(f'<td class="n">{_e(money(r["arr_at_risk"])) if r["arr_at_risk"] is not None else "not scored"}</td>')
         cells.append(f"<td>{_e('; '.join(r['reasons']) or 'no reason recorded')}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
