@@ -12,8 +12,9 @@ import pandas as pd
 
 from ...data import Dataset
 from ...errors import NotEnoughData
+from ...i18n import _, ngettext
 from ...period import DAYS_PER_MONTH
-from ...text import day, plural
+from ...text import day
 from .compute_cox import cox_model, cox_sample, naive_hazard_ratio
 from .compute_km import Curves, fit_km, km_curves, lifetime_value, logrank, survival_table
 from .compute_lifetimes import SurvivalData, average_mrr, prepare
@@ -35,7 +36,7 @@ def build(ds: Dataset, month: pd.Period, settings: Settings, *, min_accounts: in
     for none) and ``seed``."""
     s = settings
     if ds.sql("SELECT count(*) AS n FROM subscriptions WHERE mrr > 0")["n"].iloc[0] == 0:
-        raise NotEnoughData("No subscription with a positive MRR: there is no customer lifetime to measure.")
+        raise NotEnoughData(_("No subscription with a positive MRR: there is no customer lifetime to measure."))
     sd = prepare(ds, month, s.data_window_start, s.reactivation_window_days, s.count_same_month_churn,
                  s.cohort_frequency, s.value_milestone, s.covariates)
     mrr = average_mrr(ds.table("subscriptions"), sd.lifetimes, sd.window_start.to_period("M"), month)
@@ -53,13 +54,15 @@ def analyse(sd: SurvivalData, settings: Settings, mrr: pd.Series | None = None, 
     survival_months, rmst_months = list(s.survival_months), list(s.rmst_months)
     life, inside = sd.lifetimes, sd.onboarded
     if life.empty:
-        raise NotEnoughData(f"No account was paying between {day(sd.window_start)} and {day(sd.as_of)}: "
-                            "there is no customer lifetime to measure.")
+        raise NotEnoughData(_("No account was paying between {start} and {end}: there is no customer lifetime to "
+                              "measure.").format(start=day(sd.window_start), end=day(sd.as_of)))
     km_overall = fit_km(life, min_at_risk=min_at_risk)
     if not km_overall:
-        raise NotEnoughData(f"{plural(len(life), 'account')}, {plural(int(life['churned'].sum()), 'churn')}: a "
-                            f"survival curve needs at least {min_at_risk} accounts at risk from the first paid day "
-                            "on, and fewer are.")
+        churns = int(life["churned"].sum())
+        raise NotEnoughData(_("{accounts}, {churns}: a survival curve needs at least {at_risk} accounts at risk from the "
+                              "first paid day on, and fewer are.").format(
+            accounts=_accounts(len(life)), at_risk=min_at_risk,
+            churns=ngettext("{n} churn", "{n} churns", churns).format(n=f"{churns:,}")))
     km_segment = fit_km(life, by="segment", min_accounts=min_accounts, min_at_risk=min_at_risk) \
         if "segment" in life else Curves()
     km_cohort = fit_km(inside, by="cohort", entry=None, order=sorted(inside["cohort"].unique()),
@@ -91,13 +94,13 @@ def analyse(sd: SurvivalData, settings: Settings, mrr: pd.Series | None = None, 
 
 def _no_cohort_reason(inside: pd.DataFrame, curves, min_accounts: int, min_at_risk: int) -> str:
     if inside.empty:
-        return "No account started paying inside the data window: there is no onboarding cohort to follow."
+        return _("No account started paying inside the data window: there is no onboarding cohort to follow.")
     largest = int(inside["cohort"].value_counts().max())
     if curves.too_small and not curves.no_curve:
-        return (f"Every onboarding cohort has fewer than {min_accounts} accounts (the largest has {largest}): "
-                "too few for a survival curve.")
-    return (f"No onboarding cohort keeps {min_at_risk} accounts at risk from its first paid day on: too few for a "
-            "survival curve.")
+        return _("Every onboarding cohort has fewer than {min_accounts} accounts (the largest has {largest}): too few "
+                 "for a survival curve.").format(min_accounts=min_accounts, largest=largest)
+    return _("No onboarding cohort keeps {at_risk} accounts at risk from its first paid day on: too few for a survival "
+             "curve.").format(at_risk=min_at_risk)
 
 
 def _onboarding(result: Result, sd: SurvivalData, landmark_at: int, buckets: list[int], min_accounts: int,
@@ -107,14 +110,14 @@ def _onboarding(result: Result, sd: SurvivalData, landmark_at: int, buckets: lis
     inside = sd.onboarded
     tracked = inside[inside["onboarding_tracked"]]
     if not sd.has_onboarding:
-        reason = "No onboarding table: time to value cannot be measured."
+        reason = _("No onboarding table: time to value cannot be measured.")
     elif inside.empty or tracked.empty:
-        reason = (f"The onboarding table has no row for any of the {plural(len(inside), 'account')} that started "
-                  "paying inside the data window: time to value cannot be measured.")
+        reason = _("The onboarding table has no row for any of the {accounts} that started paying inside the data "
+                   "window: time to value cannot be measured.").format(accounts=_accounts(len(inside)))
     elif not tracked["ttv_days"].notna().any():
-        reason = (f"No account in the onboarding table ({plural(len(tracked), 'account')} that started paying inside "
-                  f"the data window) reached the '{result.value_milestone}' milestone by {day(sd.as_of)}: time to "
-                  "value cannot be measured.")
+        reason = _("No account in the onboarding table ({accounts} that started paying inside the data window) reached "
+                   "the '{milestone}' milestone by {day}: time to value cannot be measured.").format(
+            accounts=_accounts(len(tracked)), milestone=result.value_milestone, day=day(sd.as_of))
     else:
         reason = ""
     if reason:
@@ -126,10 +129,10 @@ def _onboarding(result: Result, sd: SurvivalData, landmark_at: int, buckets: lis
     if not result.value_fitters:
         largest = int(tracked["cohort"].value_counts().max())
         result.unavailable["time_to_value"] = (
-            f"Every onboarding cohort has fewer than {min_accounts} accounts in the onboarding table (the largest has "
-            f"{largest}): too few for a time-to-value curve." if largest < min_accounts else
-            f"No account of an onboarding cohort of at least {min_accounts} accounts reached value yet: no "
-            "time-to-value curve.")
+            _("Every onboarding cohort has fewer than {min_accounts} accounts in the onboarding table (the largest has "
+              "{largest}): too few for a time-to-value curve.") if largest < min_accounts else
+            _("No account of an onboarding cohort of at least {min_accounts} accounts reached value yet: no "
+              "time-to-value curve.")).format(min_accounts=min_accounts, largest=largest)
     try:
         result.trend = onboarding_trend(tracked, min_accounts=min_accounts, min_events=min_events)
     except NotEnoughData as exc:
@@ -143,10 +146,12 @@ def _onboarding(result: Result, sd: SurvivalData, landmark_at: int, buckets: lis
     missing = [g for g in compared if g not in result.km_outcome]
     if missing:
         sizes = sample["outcome"].astype(str).value_counts()
-        result.unavailable["onboarding"] = (
-            f"Too few accounts paying on day {landmark_at} to compare onboarding groups: "
-            + "; ".join(f"'{g}' has {plural(int(sizes.get(g, 0)), 'account')}" for g in compared)
-            + f" (a curve needs {min_accounts} accounts and {min_at_risk} still at risk from day {landmark_at} on).")
+        result.unavailable["onboarding"] = _(
+            "Too few accounts paying on day {landmark} to compare onboarding groups: {groups} (a curve needs "
+            "{min_accounts} accounts and {at_risk} still at risk from day {landmark} on).").format(
+            landmark=landmark_at, min_accounts=min_accounts, at_risk=min_at_risk,
+            groups=_("; ").join(_("'{group}' has {accounts}").format(group=g, accounts=_accounts(sizes.get(g, 0)))
+                                for g in compared))
         result.unavailable["cox"] = result.unavailable["onboarding"]
         return []
     result.outcome_logrank = logrank(sample[sample["outcome"].astype(str).isin(list(result.km_outcome))], "outcome")
@@ -162,3 +167,7 @@ def _onboarding(result: Result, sd: SurvivalData, landmark_at: int, buckets: lis
         result.unavailable["cox"] = str(exc)
     result.naive = naive_hazard_ratio(tracked, within_days=None)
     return [table]
+
+
+def _accounts(n: int) -> str:
+    return ngettext("{n} account", "{n} accounts", int(n)).format(n=f"{int(n):,}")
