@@ -352,3 +352,27 @@ def test_the_brief_without_trend_lines_or_an_owner_column(tmp_path):
     assert "The at-risk list carries no CSM owner or renewal date yet." in text
     assert "The report is up to date." in text
     assert not BAD_WORDS.search(visible)
+
+
+def test_a_short_hand_made_history_by_hand():
+    """Three accounts (conftest.tiny_tables): A1 pays 100 from 5 Jan 2024 to 5 Jun 2024; A2 pays 1,000 from
+    1 Feb 2024; A3 pays 250 from 10 Mar 2024 plus 50 from 1 Apr to 1 Sep 2024. As of September 2024:
+    ARR 12 x 1,250 = 15,000 (August: 12 x 1,300 = 15,600); June's logo churn 1 of 3 (A1), September's 0 of 2;
+    nobody paid in September 2023, so there is no 12-month cohort, and the card says so."""
+    from conftest import tiny_tables
+
+    t = tiny_tables()
+    series = brief.month_series(t["subscriptions"], t["accounts"], "2024-09")
+    months = series["months"]
+    assert months[0] == "2023-10" and months[-1] == "2024-09"
+    logo = dict(zip(months, series["logo_churn"]["value"]))
+    assert logo["2024-06"] == pytest.approx(1 / 3) and logo["2024-09"] == 0.0 and logo["2023-10"] is None
+    assert series["arr"]["value"][-2:] == [15600.0, 15000.0] and series["arr"]["change"] == -600.0
+    assert series["grr_12m"]["value"] == [None] * 12 and "September 2023" in series["grr_12m"]["why"]
+    cards = {c["key"]: c for c in brief_words.number_cards(series, _manifest(series, [], "2024-09"), {})}
+    assert cards["grr_12m"]["value"] is None
+    assert cards["grr_12m"]["why"] == ("no account was paying at the end of September 2023, "
+                                       "so there is no 12-month cohort")
+    assert cards["logo_churn"]["value"] == "0.0%" and cards["logo_churn"]["tone"] == "flat"
+    assert cards["arr"]["change"] == "−$600 net on August" and cards["arr"]["tone"] == "worse"
+    json.dumps(series)

@@ -31,6 +31,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..text import month_label
+
 SERIES_MONTHS = 12
 CHURN_NOTEBOOK = "01_churn_decomposition"
 RISK_NOTEBOOK = "03_churn_drivers"
@@ -109,7 +111,7 @@ def month_series(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
     out: dict[str, Any] = {"months": [str(m) for m in shown], "conventions": {k: getattr(s, k) for k in CONVENTION_KEYS}}
     paid = subscriptions[(subscriptions["mrr"] > 0) & (subscriptions["start_date"] < (month + 1).to_timestamp())]
     if paid.empty:
-        why = f"no subscription with MRR above zero started by the end of {month}"
+        why = f"no subscription with MRR above zero started by the end of {month_label(month)}"
         return {**out, **{k: {"value": [None] * months, "why": why} for k in ("logo_churn", "grr_12m", "nrr_12m", "arr")}}
     frame = account_month_churn(subscriptions, accounts, first, month, convention=s.churn_convention,
                                 reactivation_window_days=s.reactivation_window_days,
@@ -135,7 +137,7 @@ def month_series(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
                                                alpha=1 - s.confidence)
         logo["change_low"], logo["change_high"] = _finite(low), _finite(high)
     if logo["value"][-1] is None:
-        logo["why"] = f"no account was paying at the start of {month}"
+        logo["why"] = f"no account was paying at the start of {month_label(month)}"
     out["logo_churn"] = logo
 
     # 12-month cohort NRR and GRR, as of each month end
@@ -152,7 +154,8 @@ def month_series(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
         if series.get("change") is not None and name in pair:
             series["change_low"], series["change_high"] = (_finite(x) for x in pair[name])
         if series["value"][-1] is None:
-            series["why"] = f"no account was paying at the end of {month - COHORT_MONTHS}, so there is no 12-month cohort"
+            series["why"] = (f"no account was paying at the end of {month_label(month - COHORT_MONTHS)}, "
+                             "so there is no 12-month cohort")
         out[name] = series
 
     # ARR at each month end (exact: no interval)
