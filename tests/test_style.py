@@ -137,6 +137,8 @@ def test_long_title_wraps_before_the_next_panel(themed):
     assert "\n" in title.get_text()
     assert title.get_window_extent(renderer).x1 < right.get_window_extent(renderer).x0
     assert short.get_text() == "Churn by band"  # a title that fits is left alone
+    # the Japanese font has one weight: a Japanese title is regular throughout, an English one stays bold
+    assert title.get_fontweight() == "normal" and short.get_fontweight() == "bold"
 
 
 def test_suptitle_wraps_to_the_figure(themed):

@@ -230,7 +230,12 @@ def _renderer(dpi: float):
 
 
 def _wrap_to(text_artist, available_px: float) -> None:
-    """Wrap a title artist's text so its rendered width (its own font, with the fallback fonts) fits."""
+    """Wrap a title artist's text so its rendered width (its own font, with the fallback fonts) fits.
+
+    A title with CJK characters is set in the regular weight: IPAexGothic has no bold, and a bold
+    title whose Latin letters and digits are bold while its Japanese is not reads as patchy."""
+    if any(_is_wide(ch) for ch in text_artist.get_text()):
+        text_artist.set_fontweight("normal")
     prop = text_artist.get_fontproperties()
     renderer = _renderer(text_artist.figure.dpi)
 
