@@ -11,22 +11,23 @@ Latin words, product names mostly, lower-cased and kept), any other through the 
 are named by their top terms, joined with "、" when they are Japanese.
 
 **Why fugashi with unidic-lite** (and not janome): both are maintained and install from PyPI with their
-dictionary, with no system MeCab. Measured here on 2,000 synthetic Japanese churn comments (~29,000
-tokens, Python 3.11, one busy core of a 2-core machine, two runs each):
+dictionary, with no system MeCab. Measured with ``benchmarks/ja_tokenizers.py`` on 2,000 synthetic
+Japanese churn comments (~29,000 tokens, each read with its part of speech; Python 3.11 on a 2-core
+machine shared with other jobs, load 15-20, four runs each, so the ratio matters more than the level):
 
-=============================  =========================  ===========================
-                               fugashi 1.5 + unidic-lite  janome 0.5
-=============================  =========================  ===========================
+=============================  ==========================  ===========================
+                               fugashi 1.5 + unidic-lite   janome 0.5
+=============================  ==========================  ===========================
 download                       0.7 MB wheel + 47 MB sdist  19.7 MB wheel
-installed                      251 MB                     203 MB
-import + dictionary load       0.04-0.05 s                0.66-0.67 s
-speed                          64,000-82,000 tokens/s     4,300-5,500 tokens/s
-=============================  =========================  ===========================
+installed                      251 MB                      203 MB
+import + dictionary load       0.04-0.07 s                 0.66-0.83 s
+speed                          55,000-82,000 tokens/s      3,900-5,500 tokens/s
+=============================  ==========================  ===========================
 
-fugashi (a Cython wrapper of MeCab, binary wheels for Linux, macOS and Windows) is ~15x faster and
-loads in a twentieth of the time, for 48 MB more on disk: a year of NPS verbatims of a large customer
-base (tens of thousands of answers) takes a second instead of minutes, and every test or report that
-touches comments pays 0.05 s, not 0.7 s. UniDic is the dictionary of Japan's national language
+fugashi (a Cython wrapper of MeCab, binary wheels for Linux, macOS and Windows) tokenises ~15x faster
+and loads ~15x faster, for 48 MB more on disk: 50,000 survey answers (~750,000 tokens) take about ten
+seconds instead of two to three minutes, and every test or report that touches comments pays 0.05 s,
+not 0.7 s. UniDic is the dictionary of Japan's national language
 institute (NINJAL) with consistent short word units and dictionary forms; janome's mecab-ipadic is
 older. janome's one advantage, pure Python, does not matter while fugashi ships wheels for the
 platforms the workbook runs on.
