@@ -504,6 +504,9 @@ def test_model_playbook_follows_the_strongest_reason():
                             "nps_score": [0.0, 0.0, 0.5]})
     got = model_playbook(model, contrib, config).tolist()
     assert got == ["train the team", RENEWAL_PLAYBOOK, RISK_PLAYBOOK]
+    # a monthly plan has no renewal to prepare: its contract-timing reason gets the risk review
+    monthly = pd.Series([True, True, False])
+    assert model_playbook(model, contrib, config, monthly).tolist() == ["train the team", RISK_PLAYBOOK, RISK_PLAYBOOK]
 
 
 def test_suggested_touch_tier_rule():
@@ -1260,7 +1263,7 @@ def test_call_list_words_and_tables_read_from_the_numbers(calls):
         page = markdown_html(words.owner_heading(owner))
         assert "<a" not in page and "<em>" not in page and "<b>" not in page, page
     blocks = views.owners(result)
-    assert len(blocks) == 2 + 3 * len(lists)
+    assert len(blocks) == 3 + 3 * len(lists) and blocks[-1].startswith("**Playbooks** named above")
 
 
 def test_trigger_and_reason_texts_read_as_label_then_value():

@@ -659,10 +659,12 @@ RENEWAL_PLAYBOOK = ("Renewal preparation: open the renewal conversation now; con
 RISK_PLAYBOOK = "Risk review: call the champion within two weeks and ask what would make them leave; log the answer."
 
 
-def model_playbook(model: ChurnModel, contributions: pd.DataFrame, config: HealthConfig) -> pd.Series:
+def model_playbook(model: ChurnModel, contributions: pd.DataFrame, config: HealthConfig,
+                   monthly: pd.Series | None = None) -> pd.Series:
     """A playbook from the model's strongest reason, for accounts the health score does not flag: the
     health component reading the same metric, the renewal playbook for contract timing, else a
-    general risk review."""
+    general risk review. ``monthly`` (True for an account on a monthly plan, which has no renewal to
+    prepare: it can leave at any month end) turns contract timing into the risk review."""
     by_metric = {c.metric: c.playbook for c in config.components}
     lookup = {}
     for group, members in model.groups_.items():
@@ -671,7 +673,10 @@ def model_playbook(model: ChurnModel, contributions: pd.DataFrame, config: Healt
             hit = RENEWAL_PLAYBOOK
         lookup[group] = hit or RISK_PLAYBOOK
     top = contributions.idxmax(axis=1)
-    return top.map(lookup).fillna(RISK_PLAYBOOK)
+    out = top.map(lookup).fillna(RISK_PLAYBOOK)
+    if monthly is not None:
+        out = out.mask(monthly.to_numpy(dtype=bool) & (out == RENEWAL_PLAYBOOK).to_numpy(), RISK_PLAYBOOK)
+    return out
 
 
 def suggest_touch_tier(arr: pd.Series, risk: pd.Series, high_value_quantile: float = 0.8,
@@ -758,7 +763,8 @@ def at_risk_list(ds: Dataset, as_of, horizon_days: int = 90, lead_days: int = 0,
     out["suggested_touch_tier"] = suggest_touch_tier(out["arr"], out["churn_probability"])
     fired = health["triggered"] != ""
     risky = now["churn_probability"] >= risk_threshold
-    out["playbook"] = health["playbook"].where(fired | ~risky, model_playbook(model, contrib, config))
+    monthly = now.get("billing_period", pd.Series("", index=now.index)).astype(str) == "monthly"
+    out["playbook"] = health["playbook"].where(fired | ~risky, model_playbook(model, contrib, config, monthly))
     out["playbook_source"] = np.select([fired, risky], ["health score", "risk model"], "none (healthy)")
     out = out.sort_values(["arr_at_risk", "account_id"], ascending=[False, True]).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))

@@ -222,7 +222,8 @@ def call_list(result) -> list:
 
 
 def owners(result) -> list:
-    """"My accounts": the owners' table, then per owner a heading, a sentence and the first rows."""
+    """"My accounts": the owners' table, then per owner a heading, a sentence and the first rows, and
+    the playbooks those rows name."""
     if result.owners.empty:
         return []
     shown = result.settings.owner_rows_shown
@@ -232,6 +233,7 @@ def owners(result) -> list:
     for owner, rows in result.owner_lists.items():
         blocks += [words.owner_heading(owner), words.owner_sentence(result, owner),
                    Table(owner_display(rows, shown), None, max_rows=shown)]
+    blocks.append(playbooks_legend(*(rows.head(shown) for rows in result.owner_lists.values())))
     return blocks
 
 
