@@ -192,12 +192,11 @@ def _english_words(texts) -> list[str]:
 # ---- the churn decomposition and onboarding survival in Japanese ---------------------------------
 def test_churn_driver_and_month_sentences_in_japanese_carry_the_same_numbers():
     """The hand-computed cases of tests/test_churn.py, read in Japanese: same numbers, Japanese order."""
-    from test_churn import five_accounts, segment_frame
-
     from csresearch.analyses.churn_decomposition.compute_change import change_interval, churn_change_decomposition
     from csresearch.analyses.churn_decomposition.compute_frame import account_month_churn
     from csresearch.analyses.churn_decomposition.compute_rates import churn_rates, mrr_bridge
     from csresearch.analyses.churn_decomposition.words import driver_sentence, month_sentences
+    from test_churn import five_accounts, segment_frame
 
     before = segment_frame({"SMB": (10, 200), "ENT": (2, 200)}, "2026-09")
     after = segment_frame({"SMB": (24, 300), "ENT": (2, 100)}, "2026-10")
@@ -236,3 +235,21 @@ def test_every_heading_of_the_three_reports_reads_in_japanese():
     # code spans (`accounts`, km_by_cohort.csv) and method names are the only Latin script left
     prose = [re.sub(r"`[^`]*`|\*[A-Za-z ]+\*", "", s.heading + s.text) for s in shown]
     assert not _english_words(prose), _english_words(prose)
+
+
+def test_update_writes_an_areas_new_strings_to_its_own_part(locale_dir, tmp_path, monkeypatch):
+    """Translators working at once: `update --part drivers --only <area>` puts the area's untranslated
+    strings in parts/drivers.po and leaves the catalog (and every other part) alone."""
+    tool = _tool()
+    monkeypatch.setattr(tool, "LOCALE_DIR", locale_dir)
+    area = tmp_path / "area"
+    area.mkdir()
+    (area / "words.py").write_text('from csresearch.i18n import _\n\ndef f():\n    return _("Hello {name}"), _("Known")\n')
+    _write(locale_dir / MAIN, {"Known": "既知"})
+    before = (locale_dir / MAIN).read_bytes()
+    assert tool.update_command("drivers", [area]) == 0
+    assert (locale_dir / MAIN).read_bytes() == before
+    part = tool._read(locale_dir / "ja" / "parts" / "drivers.po", "ja")
+    assert [m.id for m in part if m.id] == ["Hello {name}"]           # "Known" is translated already
+    found = tool.problems("ja", tool.template([area]))
+    assert len(found) == 1 and found[0].startswith("ja: not translated (") and found[0].endswith("words.py:4): Hello {name}")

@@ -104,8 +104,9 @@ def extract_command() -> int:
 
 
 def update_command(part: str | None, only: list[Path] | None) -> int:
-    pot = template()
-    _write(pot, TEMPLATE)
+    pot = template(only) if part and only else template()
+    if not (part and only):
+        _write(pot, TEMPLATE)
     for language in languages():
         main_path = catalog_files(language)[0]
         if part is None:
@@ -126,7 +127,7 @@ def update_command(part: str | None, only: list[Path] | None) -> int:
             catalog = _read(path, language) if path.exists() else Catalog(domain=DOMAIN, locale=language)
             have = {_key(m) for p in catalog_files(language) if p != path for m in _read(p, language)
                     if m.id and all(s for s in ((m.string,) if isinstance(m.string, str) else m.string))}
-            ours = template(only) if only else pot
+            ours = pot
             wanted = Catalog(domain=DOMAIN, locale=language)
             for message in ours:
                 if message.id and _key(message) not in have:
