@@ -2,16 +2,22 @@
 
 Data never becomes markup: generated markdown is rendered here with raw HTML disabled and unsafe
 link schemes refused (markdown-it-py), and every table cell, header and caption is HTML-escaped, so
-an account named ``<script>...</script>`` shows as that text and runs nothing.
+an account named ``<script>...</script>`` shows as that text and runs nothing. A long table becomes
+interactive on the page by its class alone: the page's one script reads the escaped cells from the
+DOM, so no data is ever written into a script.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
+
+from .headers import human_headers
 
 
 def markdown_html(text: str) -> str:
@@ -34,12 +40,49 @@ def show_html(markup: str) -> None:
     display(HTML(markup))
 
 
-def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[str, str] | None = None,
-               max_rows: int = 40) -> None:
-    """A readable table: formatted numbers, no index, a caption, at most ``max_rows`` rows shown."""
+INTERACTIVE_MIN_ROWS = 15
+"""A table with this many rows or more is sortable, filterable and searchable on the page (itables, see
+:mod:`csresearch.report.render`); a shorter one reads at a glance and stays a plain table."""
+
+_CELL = re.compile(r'<td id="T_[A-Za-z0-9_]+_row(\d+)_col(\d+)" class="data row\d+ col\d+" ')
+
+
+def _sort_keys(html_table: str, shown: pd.DataFrame) -> str:
+    """Each cell of a number or date column carries its raw value in ``data-order`` (what DataTables
+    sorts by), so "$1.2M" sorts above "$950k" and "3 Nov 2026" after "28 Oct 2026". Only numbers and
+    ISO dates are written: no text of the data reaches an attribute."""
+    keys: dict[int, list[str]] = {}
+    for j, column in enumerate(shown.columns):
+        values = shown.iloc[:, j]
+        if pd.api.types.is_bool_dtype(values):
+            keys[j] = ["1" if v else "0" for v in values]
+        elif pd.api.types.is_numeric_dtype(values):
+            numbers = pd.to_numeric(values, errors="coerce").astype(float)
+            keys[j] = [repr(float(v)) if np.isfinite(v) else "-1e308" for v in numbers]
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            keys[j] = [v.isoformat() if not pd.isna(v) else "" for v in values]
+
+    def one(match: re.Match) -> str:
+        i, j = int(match.group(1)), int(match.group(2))
+        if j in keys and i < len(keys[j]):
+            return f'{match.group(0)}data-order="{keys[j][i]}" '
+        return match.group(0)
+
+    return _CELL.sub(one, html_table)
+
+
+def table_html(df: pd.DataFrame, caption: str | None = None, formats: Mapping[str, str] | None = None,
+               max_rows: int = 40) -> str:
+    """The HTML of :func:`show_table`: human column headers (:mod:`.headers`; the CSV keeps the machine
+    names), formatted numbers, every cell, header and caption escaped; ``INTERACTIVE_MIN_ROWS`` rows or
+    more make it an interactive table (class ``csr-interactive``, sort keys in ``data-order``)."""
     import html
 
     shown = df.head(max_rows)
+    if not isinstance(shown.columns, pd.MultiIndex):
+        names = human_headers(shown.columns)
+        shown = shown.rename(columns=names)
+        formats = {names.get(k, k): v for k, v in formats.items()} if formats else formats
     styler = shown.style.hide(axis="index")
     if formats:
         # a dict formats every column (those it does not name with the default formatter): all escaped
@@ -52,9 +95,19 @@ def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
         styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
     if caption:
         styler = styler.set_caption(html.escape(caption))
-    from IPython.display import display
+    interactive = (len(shown) >= INTERACTIVE_MIN_ROWS and not isinstance(shown.columns, pd.MultiIndex)
+                   and shown.columns.is_unique)
+    if interactive:
+        styler = styler.set_table_attributes('class="csr-interactive"')
+    markup = styler.to_html()
+    return _sort_keys(markup, shown) if interactive else markup
 
-    display(styler)
+
+def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[str, str] | None = None,
+               max_rows: int = 40) -> None:
+    """A readable table: human headers, formatted numbers, no index, a caption, at most ``max_rows`` rows
+    shown; a long one is sortable, filterable and searchable on the page (see :func:`table_html`)."""
+    show_html(table_html(df, caption, formats, max_rows))
     if len(df) > max_rows:
         md(f"*{max_rows} of {len(df):,} rows shown; the full table is in the CSV beside this report.*")
 

@@ -31,7 +31,7 @@ from ..data import Dataset, open_dataset
 from ..errors import ParameterError
 from ..period import resolve_month
 from ..report import paths
-from .display import md, pseudonym, show_html, show_table
+from .display import markdown_html, md, pseudonym, show_html, table_html
 
 
 def _json_default(value: Any) -> Any:
@@ -137,12 +137,31 @@ class Session:
                                  "on; reasons below.")
         if missing:
             said += " " + i18n._("Optional tables not provided: {tables}.").format(tables=i18n._(", ").join(missing))
-        md(said)
         q["reasons"] = q["reasons"].replace("", "–")
-        show_table(q, formats={"rows_read": "{:,}", "rows_used": "{:,}", "rows_rejected": "{:,}"})
+        # a report that states its conventions keeps them and this section at its end (the page moves
+        # both into one collapsed section); where data quality is the subject (no conventions) it stays
+        at_end = "conventions" in self.summary
+        self._show_status(read, used, rejected, at_end)
+        show_html(f'<div class="csr-quality"{" data-csr-appendix" if at_end else ""}>' + markdown_html(said)
+                  + table_html(q, formats={"rows_read": "{:,}", "rows_used": "{:,}", "rows_rejected": "{:,}"})
+                  + "</div>")
+
+    def _show_status(self, read: int, used: int, rejected: int, at_end: bool) -> None:
+        """The one line the page shows at its top: rows read and used, the last day the data covers, and
+        where the conventions and the data-quality table are."""
+        rows = (i18n._("{read} rows read, all used").format(read=f"{read:,}") if used == read else
+                i18n._("{read} rows read, {used} used, {rejected} rejected").format(
+                    read=f"{read:,}", used=f"{used:,}", rejected=f"{rejected:,}"))
+        last = self.summary.get("coverage", {}).get("last")
+        line = i18n._("Data: {rows}; through {day}").format(rows=rows, day=text.day(last)) if last else \
+            i18n._("Data: {rows}").format(rows=rows)
+        where = (' · <a href="#csr-appendix">' + html.escape(i18n._("conventions and data quality at the end"))
+                 + "</a>") if at_end else ""
+        show_html(f'<p class="csr-status">{html.escape(line)}{where}</p>')
 
     def show_conventions(self, conventions: Mapping[str, Any], notes: Mapping[str, str] | None = None) -> None:
-        """A box at the top of the report stating which conventions produced the numbers."""
+        """A box stating which conventions produced the numbers (the page shows it in the collapsed section
+        at its end, with the data-quality table; the line at the top says so)."""
         notes = notes or {}
         rows = "".join(
             f'<tr><td style="text-align:left"><code>{html.escape(str(k))}</code></td>'
@@ -151,7 +170,8 @@ class Session:
             for k, v in conventions.items()
         )
         show_html(
-            '<div style="border:1px solid #bbb;border-radius:6px;padding:8px 12px;background:#f7f7f9;">'
+            '<div class="csr-conventions" data-csr-appendix '
+            'style="border:1px solid #bbb;border-radius:6px;padding:8px 12px;background:#f7f7f9;">'
             + "<b>" + html.escape(i18n._("Conventions used in this report")) + "</b>"
             f'<table style="margin-top:4px">{rows}</table></div>'
         )
