@@ -204,3 +204,18 @@ def test_a_japanese_table_starts_with_a_bom_and_round_trips(tmp_path):
                      settings=ReportSettings(language="ja", csv_encoding="utf-8"))
     forced.table(frame, "accounts")
     assert not (tmp_path / "forced" / "accounts.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_value_bands_in_the_runs_currency():
+    """The churn decomposition's default bands: the dollar edges, or yen edges for a yen run (the dollar
+    edges in yen would put every account of the Japanese demo in the top band)."""
+    from csresearch.analyses.churn_decomposition.compute_frame import default_value_bands, value_band
+
+    assert default_value_bands("USD") == (0, 1_000, 5_000, 20_000, 50_000)
+    assert default_value_bands("jpy") == (0, 120_000, 600_000, 2_400_000, 6_000_000)
+    annual = pd.Series([0, 119_999, 120_000, 2_500_000, 6_000_000])
+    text.use_locale("ja", "JPY")
+    bands = value_band(annual, default_value_bands("JPY"))
+    assert bands.tolist() == ["<12万円", "<12万円", "12万-60万円", "240万-600万円", ">=600万円"]
+    text.use_locale("en", "USD")
+    assert value_band(pd.Series([999, 1000]), default_value_bands("USD")).tolist() == ["<$1k", "$1k-5k"]

@@ -14,6 +14,14 @@ from ...core.revenue import CONVENTIONS, _check_choice, _connect, movements, pay
 from ...text import money_band, money_edge
 
 DEFAULT_VALUE_BANDS = (0, 1_000, 5_000, 20_000, 50_000)
+# Edges for a currency whose unit is far from a dollar (the dollar edges would put every yen account in
+# the top band): yen at about 120 to the dollar, rounded (12万, 60万, 240万, 600万円).
+VALUE_BANDS_BY_CURRENCY = {"JPY": (0, 120_000, 600_000, 2_400_000, 6_000_000)}
+
+
+def default_value_bands(currency: str) -> tuple[float, ...]:
+    """The value-band edges used when the settings give none: the currency's own, else the dollar edges."""
+    return VALUE_BANDS_BY_CURRENCY.get(str(currency).upper(), DEFAULT_VALUE_BANDS)
 ACCOUNT_SPLITS = ("segment", "touch_tier", "region")
 
 

@@ -39,7 +39,7 @@ def churn_report(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
     frame = compute_frame.account_month_churn(
         subscriptions, accounts, first, month, convention=s.churn_convention,
         reactivation_window_days=s.reactivation_window_days, count_same_month_churn=s.count_same_month_churn,
-        value_bands=s.value_bands)
+        value_bands=s.value_bands or compute_frame.default_value_bands(s.currency))
     if not ((frame["prev_mrr"] > 0) | (frame["mrr"] > 0) | frame["same_month"]).any():
         raise NotEnoughData(f"no account paid at any month end from {month_label(first)} to {month_label(month)}, "
                             "so there is no revenue or churn to decompose")

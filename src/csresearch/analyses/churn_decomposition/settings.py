@@ -44,8 +44,10 @@ class Settings(ReportSettings):
     split_columns: list[ColumnName] = Field(DEFAULT_SPLITS, min_length=1, description=(
         "where we lose: value_band, billing_period, product, acquisition_cohort are derived; the others are "
         "accounts columns (a missing one is skipped and said so)"))
-    value_bands: Annotated[list[Annotated[float, Field(ge=0)]], AfterValidator(_band_edges)] = Field(
-        DEFAULT_VALUE_BANDS, description="annual contract value (12 x MRR) band edges")
+    value_bands: Annotated[list[Annotated[float, Field(ge=0)]], AfterValidator(_band_edges)] | None = Field(
+        None, description=(
+            "annual contract value (12 x MRR) band edges in the run's currency (None: 0, 1k, 5k, 20k, 50k; for JPY "
+            "0, 120k, 600k, 2.4M, 6M yen)"))
     decomposition_columns: list[ColumnName] = Field(["segment", "billing_period"], description=(
         "the cells of the mix-vs-rate decomposition (none: the whole base as one cell)"))
     confidence: Confidence = Field(0.95, description=(
