@@ -385,9 +385,12 @@ ESTIMATORS: dict[str, Estimator] = {
 }
 
 
-def run(seeds, estimators=tuple(ESTIMATORS), worlds=WORLDS, log: Callable[[str], None] | None = None) -> pd.DataFrame:
+def run(seeds, estimators=tuple(ESTIMATORS), worlds=WORLDS, log: Callable[[str], None] | None = None,
+        save_to: Path | None = None) -> pd.DataFrame:
     """One row per (estimator, world, seed): estimate, low, high, truth, covered, width, seconds, note.
-    Seeds run in order, each world's estimators together (one synthetic world open at a time)."""
+    Seeds run in order, each world's estimators together (one synthetic world open at a time). With
+    ``save_to`` (a CSV path) the rows so far are written after every replicate: a long run stopped
+    early keeps what it measured."""
     unknown = [e for e in estimators if e not in ESTIMATORS]
     if unknown:
         raise SystemExit(f"unknown estimator(s): {', '.join(unknown)} (known: {', '.join(ESTIMATORS)})")
@@ -401,6 +404,8 @@ def run(seeds, estimators=tuple(ESTIMATORS), worlds=WORLDS, log: Callable[[str],
                              "width": r.high - r.low, "seconds": r.seconds, "cpu_seconds": r.cpu, "note": r.note})
                 if log:
                     log(_replicate_line(rows[-1]))
+                if save_to is not None:
+                    pd.DataFrame(rows).to_csv(save_to, index=False)
     return pd.DataFrame(rows)
 
 
@@ -419,7 +424,9 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             "coverage": g["covered"].mean(), "mean_width": g["width"].mean(), "seconds": g["seconds"].mean(),
             "cpu_seconds": g["cpu_seconds"].mean(),
         })
-    return pd.DataFrame(out)
+    order = {name: i for i, name in enumerate(ESTIMATORS)}
+    return (pd.DataFrame(out).sort_values(["estimator", "world"], key=lambda c: c.map(order) if c.name == "estimator"
+                                          else c.map(WORLDS.index), kind="stable").reset_index(drop=True))
 
 
 def _scaled(value: float, unit: str, signed: bool = False) -> str:
@@ -461,17 +468,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--estimators", default=",".join(ESTIMATORS),
                         help=f"comma-separated, of: {', '.join(ESTIMATORS)}")
     parser.add_argument("--out", type=Path, default=OUT, help="folder of the CSVs (default benchmarks/out)")
+    parser.add_argument("--worlds", default=",".join(WORLDS), help="effect, null or both (default)")
+    parser.add_argument("--combine", type=Path, nargs="+", metavar="CSV",
+                        help="run nothing: the table of these replicate CSVs (coverage_runs.csv of runs split by "
+                             "seeds or estimators), the first row of a repeated (estimator, world, seed) kept")
     args = parser.parse_args(argv)
+    if args.combine:
+        # keep_default_na off: the world "null" is a name, not a missing value
+        runs = pd.concat([pd.read_csv(f, keep_default_na=False, na_values=[""]) for f in args.combine],
+                         ignore_index=True)
+        runs = runs.drop_duplicates(["estimator", "world", "seed"]).sort_values(["seed"], kind="stable")
+        summary = summarise(runs)
+        args.out.mkdir(parents=True, exist_ok=True)
+        runs.to_csv(args.out / "coverage_runs.csv", index=False)
+        summary.to_csv(args.out / "coverage.csv", index=False)
+        print(format_table(summary))
+        return 0
     estimators = [e.strip() for e in args.estimators.split(",") if e.strip()]
     started = time.perf_counter()
-    runs = run(range(args.first_seed, args.first_seed + args.seeds), estimators, log=lambda s: print(s, flush=True))
-    summary = summarise(runs)
+    worlds = [w.strip() for w in args.worlds.split(",") if w.strip() in WORLDS]
     args.out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(args.out / "coverage_runs.csv", index=False)
+    runs = run(range(args.first_seed, args.first_seed + args.seeds), estimators, worlds,
+               log=lambda s: print(s, flush=True), save_to=args.out / "coverage_runs.csv")
+    summary = summarise(runs)
     summary.to_csv(args.out / "coverage.csv", index=False)
     print()
     print(format_table(summary))
-    print(f"\n{args.seeds} seeds x {len(WORLDS)} worlds in {time.perf_counter() - started:.0f} s "
+    print(f"\n{args.seeds} seeds x {len(worlds)} worlds in {time.perf_counter() - started:.0f} s "
           f"(worlds built or opened included); CSVs in {args.out}")
     return 0
 
