@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from .compute_adoption import (
-    aipw,
     cross_fitted_outcome,
     cross_fitted_propensity,
     did_relative,
@@ -35,7 +34,7 @@ from .compute_adoption import (
     naive_relative,
     pretrend_test,
 )
-from .compute_arms import POOLED, arm_outcomes, contrasts, holm_across_arms, outcome_effects
+from .compute_arms import POOLED, _unmeasured, arm_outcomes, contrasts, holm_across_arms, outcome_effects
 from .compute_design import (
     assigned_arms,
     compliance_table,
@@ -46,14 +45,14 @@ from .compute_design import (
     treatment_arms,
     usage_panel,
 )
-from .compute_effects import average_effect, survival_by_arm
+from .compute_effects import survival_by_arm
 from .compute_trials import TrialEstimate, sequential_trials
 from .compute_uplift import (
     cross_fitted_uplift,
     effects_by_segment,
     qini_curves,
     qini_interval,
-    targeting_table,
+    targeting_on_halves,
     top_k_uplift,
     uplift_scores,
 )
@@ -181,6 +180,14 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
     specs = [settings.outcome(o) for o in settings.outcomes]
     rows, missing = [], []
     for spec in specs:
+        if not settings.randomized and spec.kind != "retention":
+            # measured over the horizon after each index date and compared with accounts that never
+            # adopted: a group defined by the future (an account that would have adopted but churned
+            # first counts as a never-adopter), so the weighted and doubly robust estimates inherit the
+            # immortal-time bias the sequential trials remove for retention. Said, not estimated;
+            # usage is read per seat by the difference-in-differences of the observational table.
+            missing.append(_unmeasured(spec, None, "never-adopter comparison"))
+            continue
         got, lost = outcome_effects(frame, settings, spec, x, comparisons, propensity, alpha, power, seed,
                                     ds.has("usage_events"), r.as_of)
         rows += got
@@ -216,10 +223,9 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
     primary = settings.outcome(settings.primary)
     if not settings.randomized:
         r.observational = _observational(r, ds, event_study_periods)
-        if primary.kind == "retention":
-            r.segments = r.trials.segments if r.trials is not None else pd.DataFrame()
-        else:
-            r.segments = _observational_segments(frame, primary, propensity, x, seed, alpha)
+        # only retention has an estimate here (the sequential trials); other outcomes are not compared
+        # with never-adopters, by segment either
+        r.segments = r.trials.segments if primary.kind == "retention" and r.trials is not None else pd.DataFrame()
     elif uplift_models and len(comparisons) == 1:
         r.uplift = _heterogeneity(r, primary, x, uplift_models, uplift_folds, uplift_n_estimators, alpha, seed,
                                   targeting_shares)
@@ -355,8 +361,9 @@ def _heterogeneity(r: Readout, spec: OutcomeSpec, x: pd.DataFrame, models, folds
         risk = 1 - cross_fitted_outcome(xs.to_numpy(), y, t == 0, seed=seed, binary=True)
         arr = sub["arr_at_assignment"].to_numpy()
         population = int(frame["paying_at_assignment"].sum())
-        targeting = targeting_table(y[ev], t[ev], arr[ev], scores.loc[ev, chosen].to_numpy(), risk[ev], population,
-                                    s.cost_per_treated_account, shares, alpha)
+        # the policy and share are chosen on the selection half and valued on the evaluation half
+        targeting = targeting_on_halves(y, t, arr, scores[chosen].to_numpy(), risk, select, population,
+                                        s.cost_per_treated_account, shares, alpha)
         r.targeting = targeting
     else:
         r.notes.append(f"Targeting and ROI need retention as the primary outcome (it is {spec.label}).")
@@ -365,35 +372,6 @@ def _heterogeneity(r: Readout, spec: OutcomeSpec, x: pd.DataFrame, models, folds
     return {"outcome": outcome, "binary": binary, "unit": spec.unit, "unit_label": spec.unit_label, "scores": scores,
             "selection": choice, "evaluation": evaluation, "chosen": chosen,
             "qini": curves, "qini_interval": interval, "top_k": top, "predictions": planted}
-
-
-def _observational_segments(frame, spec: OutcomeSpec, propensity, x, seed, alpha) -> pd.DataFrame:
-    """Doubly robust effect on the treated per segment (non-randomised studies)."""
-    from statsmodels.stats.multitest import multipletests
-
-    y = frame[spec.column]
-    m = y.notna().to_numpy()
-    if m.sum() < 50 or y[m].nunique() < 2:
-        return pd.DataFrame()
-    mu0 = cross_fitted_outcome(x.to_numpy(), y.to_numpy(), (frame["treated"] == 0).to_numpy() & m, seed=seed,
-                               binary=spec.binary)
-    rows = []
-    for value, idx in frame.groupby("segment_for_report").groups.items():
-        sel = frame.index.isin(idx) & m
-        t = frame.loc[sel, "treated"]
-        if t.sum() < 5 or (1 - t).sum() < 5:
-            continue
-        if y[sel].nunique() < 2:
-            continue
-        naive = average_effect(y[sel], t, spec.binary, alpha)
-        dr = aipw(y[sel], t, propensity[sel], mu0[sel], target="att", alpha=alpha)
-        rows.append({"segment": value, "accounts": int(sel.sum()), "n_treated": dr.n_treated,
-                     "n_control": dr.n_control, "naive": naive.estimate, "effect": dr.estimate, "low": dr.low,
-                     "high": dr.high, "p_value": dr.p_value})
-    out = pd.DataFrame(rows)
-    if len(out):
-        out["p_holm"] = multipletests(out["p_value"].fillna(1.0), method="holm")[1]
-    return out
 
 
 def read_experiments(ds, month: pd.Period, experiments: Mapping[str, Experiment | Mapping] | None = None,

@@ -94,7 +94,7 @@ def windows_table(result: Result) -> Table:
 def targeting_display(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """The targeting table for reading: one interval per cell, money as money."""
     level = pct(confidence, 0)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "policy": [_POLICY_SHORT.get(p, p) if s < 1 else "everyone" for p, s in zip(table["policy"], table["share_treated"])],
         "share treated": [pct(s, 0) for s in table["share_treated"]],
         "accounts": [f"{n:,}" for n in table["accounts_treated"]],
@@ -105,7 +105,13 @@ def targeting_display(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
         "cost": [money(v) for v in table["cost"]],
         f"net value ({level} CI)": [f"{money(v)} ({interval(lo, hi, 'money')})" for v, lo, hi in
                                    zip(table["net_value"], table["net_value_low"], table["net_value_high"])],
-    }).drop_duplicates(subset=["policy", "share treated"])
+        "chosen": ["chosen on the other half" if c else "" for c in
+                   (table["chosen"].astype(bool) if "chosen" in table else [False] * len(table))],
+    })
+    # 'everyone' appears once per policy: keep the chosen copy when one of them is the chosen row
+    keep = (out.assign(_order=range(len(out))).sort_values("chosen", ascending=False, kind="stable")
+               .drop_duplicates(subset=["policy", "share treated"]).sort_values("_order"))
+    return keep.drop(columns="_order")
 
 
 def uplift_models_display(uplift: Mapping) -> pd.DataFrame:
@@ -283,7 +289,9 @@ def _uplift_blocks(r: Readout, u: Mapping, figures: Mapping[str, object]) -> lis
     if r.targeting is not None and len(r.targeting):
         blocks += ["### Targeting and ROI\n" + EXPLAIN["targeting"]
                    + f" Cost per treated account: {money(s.cost_per_treated_account)} (params).",
-                   figures["targeting"], targeting_sentence(r.targeting, s.cost_per_treated_account, confidence),
+                   figures["targeting"], targeting_sentence(r.targeting, s.cost_per_treated_account, confidence,
+                                                                     s.horizon_days),
                    Table(targeting_display(r.targeting, confidence),
-                         "Targeting policies, measured on held-out accounts (every column in targeting.csv)")]
+                         "Targeting policies, valued on the evaluation half of the held-out accounts (every column in "
+                         "targeting.csv)")]
     return blocks

@@ -216,7 +216,10 @@ def observational_sentence(table: pd.DataFrame, confidence: float = 0.95) -> str
             continue
         relative = bool(naive["relative"].notna().all())
         col = "relative" if relative else "estimate"
-        n, a = naive.iloc[0], adjusted.iloc[-1]
+        # the first adjusted row is the one whose assumption holds best: for usage the per-seat DiD
+        # (parallel trends of each account against itself), not the propensity-weighted one, whose weights
+        # compare adopters with never-adopters; for retention the sequential trials
+        n, a = naive.iloc[0], adjusted.iloc[0]
         low, high = (a["relative_low"], a["relative_high"]) if relative else (a["low"], a["high"])
         if any(is_missing(v) for v in (n[col], a[col], low, high)):
             continue
@@ -278,11 +281,14 @@ def segment_sentence(segments: pd.DataFrame, unit: Mapping, confidence: float = 
     return text
 
 
-def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.95) -> str:
+def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.95,
+                       horizon_days: int | None = None) -> str:
+    """What treating everyone, and the one policy chosen on the selection half, are worth on the
+    evaluation half (``compute_uplift.targeting_on_halves``), and the ARR horizon the values assume.
+    The best of the table's rows is never quoted: it is the luckiest of ~15 noisy estimates."""
     if table is None or table.empty:
         return ""
     everyone = table[(table["policy"] == "random k%") & (table["share_treated"] == 1.0)]
-    best = table.loc[table["net_value"].idxmax()]
     text = ""
     if len(everyone):
         e = everyone.iloc[0]
@@ -292,13 +298,21 @@ def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.9
                  f"expected to {keeps} "
                  f"({interval(e['incremental_arr_low'], e['incremental_arr_high'], 'money', confidence=confidence)}) "
                  f"for {money(e['cost'])}. ")
-    how = ("treating everyone" if best["share_treated"] >= 1 else
-           f"treating the {best['policy'].replace('k%', pct(best['share_treated'], 0))}")
-    text += (f"The best net value measured is {how}: {money(best['net_value'])} "
-             f"({interval(best['net_value_low'], best['net_value_high'], 'money', confidence=confidence)}).")
-    if best["net_value_low"] <= 0:
-        text += " Its interval includes a loss, so treat it as a lead to test, not a settled rule."
-    return text
+    chosen = table[table["chosen"].astype(bool)] if "chosen" in table else table.iloc[0:0]
+    if len(chosen):
+        c = chosen.iloc[0]
+        how = ("treating everyone" if c["share_treated"] >= 1 else
+               f"treating the {c['policy'].replace('k%', pct(c['share_treated'], 0))}")
+        text += (f"The policy with the best net value on one half of the held-out accounts is {how}; on the other "
+                 f"half, which played no part in choosing it, its net value is {money(c['net_value'])} "
+                 f"({interval(c['net_value_low'], c['net_value_high'], 'money', confidence=confidence)}).")
+        if c["net_value_low"] <= 0:
+            text += " Its interval includes a loss, so treat it as a lead to test, not a settled rule."
+    else:
+        text += "No policy could be compared on both halves of the held-out accounts, so none is recommended."
+    horizon = f"the {horizon_days}-day horizon" if horizon_days else "the experiment's horizon"
+    return text + (f" Values count one year of ARR (12 times MRR at assignment) for each extra account still paying at "
+                   f"{horizon}: revenue after that year, and any later churn, are not counted.")
 
 
 def power_sentence(row: Mapping, power: float = 0.8) -> str:
@@ -373,7 +387,7 @@ def qbr_summary(r: Readout) -> str:
         lines.append("**Who benefits.** " + segment_sentence(r.segments, main_row, 1 - r.alpha))
     if r.targeting is not None and len(r.targeting):
         lines.append("**What it is worth.** " + targeting_sentence(r.targeting, s.cost_per_treated_account,
-                                                                   1 - r.alpha))
+                                                                   1 - r.alpha, s.horizon_days))
     return "\n\n".join(lines)
 
 
@@ -494,7 +508,9 @@ EXPLAIN = {
     "targeting": ("If we roll the programme out to part of the base, whom should we treat? Net value is the retained "
                   "ARR the programme adds minus its cost, measured on held-out accounts, for three policies: the "
                   "accounts the model expects to gain most, the accounts most likely to churn, or a random share "
-                  "(the same per account as treating everyone)."),
+                  "(the same per account as treating everyone). The held-out accounts are split in two: the policy "
+                  "and share are chosen on one half and valued on the other, so the value quoted is not the luckiest "
+                  "of many noisy rows."),
     "power": ("How big an effect could this experiment have seen? The curve is the chance of detecting a true effect "
               "of each size with this many accounts; the minimum detectable effect is where it crosses 80%."),
 }

@@ -206,6 +206,13 @@ def unmeasured_sentence(u: Mapping, control: str = "control", as_of: Any = None,
     head = f"{label[0].upper() if capital else label[0]}{label[1:]} cannot be measured{where}"
     if reason == "no usage_events":
         return f"{head}: the data has no usage_events table to count it from."
+    if reason == "never-adopter comparison":
+        usage = (" Usage is read instead as events per seat by the difference-in-differences below, each "
+                 "account against its own usage before adoption." if u.get("kind") == "usage_change" else "")
+        return (f"{label[0].upper() if capital else label[0]}{label[1:]} is not estimated for a self-selected "
+                f"group: the only comparison is with accounts that never adopted, a group defined by what happened "
+                "later (an account that would have adopted but churned first counts as one), which biases the "
+                "difference." + usage)
     if reason == "not observed yet":
         when = f" (the first reach it on {day(u['observable_from'])})" if not pd.isna(u.get("observable_from")) else ""
         by = f" by {day(as_of)}" if as_of is not None else ""
