@@ -1244,6 +1244,7 @@ def test_call_list_words_and_tables_read_from_the_numbers(calls):
     assert sentence.startswith("5 of 8 paying accounts are at risk, meaning a 90-day churn probability of 20.0% "
                                "or more"), sentence
     assert ": $25k ARR, $9,060 of it expected to churn (79% of the $11k ARR at risk); about 2 of them" in sentence
+    assert sentence.endswith("Most common playbook among them: Value review (8 accounts).")
     # renewing: A6 (7,200, at risk), A2 (2,400), A4 (4,800, at risk at exactly 0.2)
     assert words.renewals_sentence(result).startswith("3 term contracts ($14k ARR) renew in the next 90 days "
                                                      "(1 Dec 2026 to 28 Feb 2027); 2 of them are at risk, with "

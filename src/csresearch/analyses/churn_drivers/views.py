@@ -51,14 +51,6 @@ def _digits(*values: float) -> int:
     return 0 if largest >= 100 else 1 if largest >= 10 else 2
 
 
-def playbook_name(playbook: str) -> str:
-    """A playbook's name for a table cell: the words before its first colon ("Renewal preparation"),
-    the whole text when it has no short name (the legend under the table spells each one out)."""
-    text = str(playbook)
-    name, colon, _ = text.partition(":")
-    return name.strip() if colon and 0 < len(name.strip()) <= 40 else text
-
-
 def renewal_text(d: pd.DataFrame) -> pd.Series:
     """``15 Jan 2027 (in 45 days)``; a monthly plan: ``monthly plan (any month end)``; an unknown
     billing period: ``billing period unknown``."""
@@ -94,7 +86,7 @@ def at_risk_display(at_risk: pd.DataFrame, rows: int = 25, owner: bool = True, t
     out["health"] = health
     if triggers:
         out["health triggers"] = d["health_triggers"]
-    out["playbook"] = d["playbook"].map(playbook_name)
+    out["playbook"] = d["playbook"].map(words.playbook_name)
     if "suggested_touch_tier" in d:
         out["touch tier now → suggested"] = d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"]
     else:
@@ -106,8 +98,8 @@ def playbooks_legend(*tables: pd.DataFrame) -> str:
     """The playbooks the shown rows name, each spelled out once (markdown)."""
     plays = pd.unique(pd.concat([t["playbook"] for t in tables if len(t)], ignore_index=True)) if any(
         len(t) for t in tables) else []
-    lines = [f"- **{playbook_name(p)}**: {str(p).partition(':')[2].strip()}" for p in plays
-             if playbook_name(p) != str(p)]
+    lines = [f"- **{words.playbook_name(p)}**: {str(p).partition(':')[2].strip()}" for p in plays
+             if words.playbook_name(p) != str(p)]
     return ("**Playbooks** named above:\n" + "\n".join(lines)) if lines else ""
 
 
@@ -156,7 +148,7 @@ def renewals_display(renewals: pd.DataFrame, rows: int) -> pd.DataFrame:
     if "churn_probability" in d:
         out.update({"churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
                     "ARR at risk": _each(d["arr_at_risk"], money)})
-    out.update({"health": d["health_band"], "playbook": d["playbook"].map(playbook_name)})
+    out.update({"health": d["health_band"], "playbook": d["playbook"].map(words.playbook_name)})
     return pd.DataFrame(out)
 
 

@@ -231,6 +231,15 @@ def _md(text) -> str:
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
+def playbook_name(playbook: str) -> str:
+    """A playbook's name for a table cell or a sentence: the words before its first colon ("Renewal
+    preparation"), the whole text when it has no short name (the legend under the table spells each one
+    out)."""
+    text = str(playbook)
+    name, colon, _ = text.partition(":")
+    return name.strip() if colon and 0 < len(name.strip()) <= 40 else text
+
+
 def at_risk_definition(result) -> str:
     """What "at risk" means in this report, with the number that draws the line."""
     if result.risk_threshold is None:
@@ -249,8 +258,8 @@ def at_risk_sentence(result, top_n: int = 10) -> str:
     flagged = calls[calls["at_risk"]]
     first = top.iloc[0]
     name = _md(first["account_name"] if pd.notna(first["account_name"]) else first["account_id"])
-    plays = top["playbook"].value_counts()
-    common = f"Most common playbook among them: \"{plays.index[0]}\" ({plural(int(plays.iloc[0]), 'account')})."
+    plays = top["playbook"].map(playbook_name).value_counts()
+    common = f"Most common playbook among them: {plays.index[0]} ({plural(int(plays.iloc[0]), 'account')})."
     verb = "is" if k == 1 else "are"
     if not result.has_model:
         return (f"{count(k)} of {plural(n, 'paying account')} {verb} at risk, meaning {at_risk_definition(result)} "
