@@ -120,6 +120,8 @@ def check_claims(summary: dict, table: pd.DataFrame, settings: Settings) -> int:
                 if row["design"] == "randomised":
                     mde = NUMBER.search(part, part.index("(MDE ") + 5)
                     assert mde and _matches(mde.group(), row["mde"], _scale(row["unit"])), (part, row["mde"])
+                elif str(row["estimator"]).startswith("sequential trials"):
+                    assert "comparable accounts not yet adopting" in part, part   # its comparator, not never-users
             checked += 1
         # the index's KPIs: one per comparison, the same numbers
         mine = [k for k in kpis if k["experiment_id"] == eid]

@@ -470,7 +470,8 @@ def test_usage_did_is_per_seat_and_recovers_the_planted_lift(adoption, demo_trut
     # issue 16.1: the "Can we trust it?" sentence quotes the per-seat DiD (each account against itself), not
     # the propensity-weighted one (+21.6% on the demo world, its interval missing 15%)
     said = words.observational_sentence(adoption.observational)
-    assert f"difference-in-differences estimate is {round(did['relative'] * 100):+d}%".replace("-", "\u2212") in said
+    shown = f"{round(did['relative'] * 100):+d}%".replace("-", "\u2212")
+    assert f"difference-in-differences estimate is {shown}" in said, said
     # usage change is not compared with never-adopters (a group defined by the future): said, not estimated
     unmeasured = adoption.unmeasured.set_index("outcome")
     assert unmeasured.loc["usage_change", "reason"] == "never-adopter comparison"

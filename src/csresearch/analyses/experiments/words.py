@@ -577,19 +577,20 @@ def _clause(r: Readout) -> str:
     level = 1 - r.alpha
     if not r.settings.randomized:
         row = rows.iloc[0]
+        who = "accounts not yet adopting" if str(row["estimator"]).startswith("sequential trials") else "non-users"
         if is_detected(row, r.alpha):
-            who = "accounts not yet adopting" if str(row["estimator"]).startswith("sequential trials") else "non-users"
-            return (f"{name} adopters had {row['outcome_label']} {effect_text(row)} "
+            # the size without its sign: the direction is the word after it ("-57 pt lower" said it twice)
+            return (f"{name} adopters had {row['outcome_label']} {effect_text(row, abs(row['estimate']))} "
                     f"{'higher' if row['estimate'] > 0 else 'lower'} than comparable {who} "
                     f"({effect_interval(row, level)}; not randomised{_e_value_clause(r)})")
-        return (f"{name}: no detectable difference in {row['outcome_label']} between users and comparable non-users "
+        return (f"{name}: no detectable difference in {row['outcome_label']} between adopters and comparable {who} "
                 "at this sample size")
     parts = []
     for _, row in rows.iterrows():
         who = f"{row['arm']} vs {row['control_arm']}" if versus(row) else name
         if is_detected(row, r.alpha):
             parts.append(f"{who} {'raised' if row['estimate'] > 0 else 'lowered'} {row['outcome_label']} by "
-                         f"{effect_text(row)} ({effect_interval(row, level)})")
+                         f"{effect_text(row, abs(row['estimate']))} ({effect_interval(row, level)})")
         else:
             parts.append(f"{who}: no detectable effect on {row['outcome_label']} at this sample size "
                          f"(MDE {effect_text(row, row['mde'])})")
