@@ -150,6 +150,17 @@ def pgettext(context: str, message: str) -> str:
     return translations(_current).pgettext(context, message)
 
 
+def join_sentences(*sentences: str) -> str:
+    """Sentences one after the other: a space between them in English, none in Japanese (empty ones left
+    out)."""
+    out = ""
+    for sentence in sentences:
+        if sentence:
+            # TRANSLATORS: two sentences one after the other (no space between them in Japanese)
+            out = _("{first} {second}").format(first=out, second=sentence) if out else sentence
+    return out
+
+
 def N_(message: str) -> str:
     """Mark a string for the catalog where it is defined (a module-level label); translate it with
     ``_(...)`` where it is shown."""

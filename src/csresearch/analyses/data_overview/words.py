@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...i18n import N_, _, get_language, ngettext, pgettext
+from ...i18n import N_, _, get_language, join_sentences, ngettext, pgettext
 from ...text import day, money, month_label, pct
 from ..base import Kpi, Section, Table, kpi
 from .result import Result
@@ -115,11 +115,12 @@ def coverage(result: Result) -> str:
                  for name in late]
         listed = _(", ").join(parts)
         if len(parts) > 1:
-            text += " " + _("These tables stop a month or more earlier, so what they feed is missing for the latest "
-                            "weeks: {tables}.").format(tables=listed)
+            late_text = _("These tables stop a month or more earlier, so what they feed is missing for the latest "
+                          "weeks: {tables}.")
         else:
-            text += " " + _("One table stops a month or more earlier, so what it feeds is missing for the latest "
-                            "weeks: {tables}.").format(tables=listed)
+            late_text = _("One table stops a month or more earlier, so what it feeds is missing for the latest "
+                          "weeks: {tables}.")
+        text = join_sentences(text, late_text.format(tables=listed))
     return text
 
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ...i18n import N_, _, get_language, ngettext, pgettext
+from ...i18n import N_, _, get_language, join_sentences, ngettext, pgettext
 from ...text import day, format_each, interval, money, number, p_value, pct
 from ..base import Kpi, Section, Table, kpi
 from .compute_value import bucket_labels
@@ -278,7 +278,7 @@ def size_rule_sentence(result: Result) -> str:
              "which fewer than {at_risk} accounts remain at risk: nothing past it is estimated.").format(
         min_accounts=result.min_accounts, at_risk=result.min_at_risk)
     if left:
-        text += " " + _("Left out for that reason: {groups}.").format(groups=_("; ").join(left))
+        text = join_sentences(text, _("Left out for that reason: {groups}.").format(groups=_("; ").join(left)))
     return text
 
 
@@ -341,9 +341,9 @@ def naive_warning(result: Result) -> str:
              "left out of the comparison; 'later' and 'never' are one group, because on day {landmark} nobody can "
              "tell them apart.").format(naive=_ratio(nv), landmark=result.landmark_days)
     if _finite(hr.get("hazard_ratio")):
-        return text + " " + _("The landmark estimate is {ratio}.").format(ratio=_ratio(hr))
-    return text + " " + _("The landmark estimate could not be made: {reason}").format(
-        reason=_lower_first(result.unavailable.get("cox", _("too few accounts in a group."))))
+        return join_sentences(text, _("The landmark estimate is {ratio}.").format(ratio=_ratio(hr)))
+    return join_sentences(text, _("The landmark estimate could not be made: {reason}").format(
+        reason=_lower_first(result.unavailable.get("cox", _("too few accounts in a group.")))))
 
 
 def _lower_first(sentence: str) -> str:
