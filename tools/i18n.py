@@ -9,6 +9,9 @@
                                               # or a translation whose {placeholders} differ from its msgid's
     python tools/i18n.py init fr              # a new language: locale/fr/LC_MESSAGES/csresearch.po
 
+``update`` and ``fold`` hold ``/tmp/catalog.lock`` (``$CSRESEARCH_CATALOG_LOCK``) while they read, merge and
+write; a script or editor that rewrites a catalog takes the same lock (``flock /tmp/catalog.lock ...``).
+
 ``make lint`` runs ``check``. Parts exist so that several people can translate different areas at the
 same time without rewriting one file under each other: the run reads a catalog and its parts as one
 (:func:`csresearch.i18n.read_catalog`).
@@ -17,7 +20,9 @@ same time without rewriting one file under each other: the run reads a catalog a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -34,6 +39,24 @@ from csresearch.i18n import DOMAIN, LOCALE_DIR, SOURCE_LANGUAGE, catalog_files, 
 
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 WIDTH = 100
+# the lock every rewrite of a catalog takes (read, merge, write), shared with `flock /tmp/catalog.lock ...`
+LOCK = os.environ.get("CSRESEARCH_CATALOG_LOCK", "/tmp/catalog.lock")
+
+
+@contextlib.contextmanager
+def locked():
+    """Hold the catalog lock: two people updating at once never write over each other's entries."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock; use parts there
+        yield
+        return
+    with open(LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _relative(path: Path) -> str:
@@ -239,9 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "extract":
         return extract_command()
     if args.command == "update":
-        return update_command(args.part, args.only)
+        with locked():
+            return update_command(args.part, args.only)
     if args.command == "fold":
-        return fold_command()
+        with locked():
+            return fold_command()
     if args.command == "check":
         return check_command()
     return init_command(args.language)
