@@ -112,3 +112,83 @@ def test_censoring_weights_restore_the_censored_controls():
     plain = ct.weighted_retention_difference(both, np.ones_like(ww), 90, n_bootstrap=50)["retention_control"]
     assert weighted == pytest.approx(0.75, abs=0.04)
     assert plain < 0.70
+
+
+# ---- the design against the generator's truth, with no confounding ------------------------------------
+# Issue 16.1 (brief A2): with no selection into adoption (adoption_logit_engagement = 0: who adopts, and
+# when, is independent of engagement and of everything else that drives churn) nothing needs adjusting,
+# so the plain (unweighted) contrast of the trials must find the truth's
+# expected_retention_effect_on_adopters up to noise: the effect on the adopters of adopting on their
+# adoption date vs never adopting, retention = no churn within 365 days of that date. The old design
+# (adopters from their adoption date vs accounts that never adopted, from the study start) is wrong
+# even here: a never-adopter is partly an account that would have adopted but churned first.
+NO_SELECTION = dict(accounts=1500, months=36, end_month="2026-10", adoption_logit_engagement=0.0)
+ADOPTION = "feature_workflow_automation"
+# effect worlds and null worlds on different seeds: a null world on an effect world's seed shares its
+# accounts, adopters and random draws, so the two estimates are far from independent
+DESIGN_WORLDS = ((1, {}), (2, {}), (3, {}), (4, {"adoption_hazard_ratio": 1.0}), (5, {"adoption_hazard_ratio": 1.0}),
+                 (6, {"adoption_hazard_ratio": 1.0}))
+HORIZON = 365
+
+
+def _adoption_rows(path):
+    """The trials' rows and the old design's rows of one world, both followed to the horizon."""
+    import duckdb
+
+    from csresearch.core.revenue import paying_spells
+
+    con = duckdb.connect(str(path), read_only=True)
+    subs = con.execute("SELECT * FROM subscriptions").df()
+    asg = con.execute("SELECT account_id, arm, assigned_at FROM experiments WHERE experiment_id = ?",
+                      [ADOPTION]).df()
+    con.close()
+    for c in ("start_date", "end_date"):
+        subs[c] = pd.to_datetime(subs[c])
+    asg["assigned_at"] = pd.to_datetime(asg["assigned_at"])
+    asg["adopted_at"] = asg["assigned_at"].where(asg["arm"] == "adopter")
+    spells = paying_spells(subs, AS_OF)
+    trials = ct.follow_up(ct.trial_rows(asg[["account_id", "adopted_at"]], spells, AS_OF), AS_OF, HORIZON)
+    # old: every account once, from its recorded date (adoption, or the study start), paying on it,
+    # never censored by adoption
+    old = asg.assign(index_date=asg["assigned_at"], treated=(asg["arm"] == "adopter").astype(int),
+                     adopted_at=pd.NaT, trial="all").reset_index(drop=True)
+    cover = old.reset_index().merge(spells, on="account_id")
+    cover = cover[(cover["start_date"] <= cover["index_date"])
+                  & (cover["end_date"].isna() | (cover["end_date"] > cover["index_date"]))]
+    cover = cover.drop_duplicates("index").set_index("index")
+    old = old.loc[cover.index].assign(spell_end=cover["end_date"], churned=cover["churned"].astype(bool))
+    old = ct.follow_up(old.reset_index(drop=True), AS_OF, HORIZON)
+    return trials[trials["duration_days"] > 0].reset_index(drop=True), old[old["duration_days"] > 0]
+
+
+def _unweighted(rows):
+    k = len(ct._edges(HORIZON)) - 1
+    return ct.weighted_retention_difference(rows.reset_index(drop=True), np.ones((len(rows), k)), HORIZON,
+                                            n_bootstrap=400, seed=1)
+
+
+@pytest.mark.slow
+def test_with_no_confounding_the_trials_find_the_truth_and_the_never_adopter_design_does_not():
+    # Six worlds: three seeds with the planted adoption hazard ratio 0.85 (truth about +2.7 pt) and three
+    # other seeds with 1.0 (truth exactly 0). Each replicate states its own standard error through its
+    # 95% interval; for an unbiased estimator with honest intervals the six z = (estimate - truth) / se
+    # are independent standard normals, so |sum z| / sqrt(6) <= 3 (fails an honest one 0.27% of the
+    # time) and at least 4 of 6 intervals cover (P(<= 3 of 6 | 95%) = 0.22%). The old design must fail
+    # the first bound: it is biased by immortal time even where nobody selects into adoption.
+    from conftest import truth_of, world_path
+
+    z_new, z_old, covered = [], [], 0
+    for seed, extra in DESIGN_WORLDS:
+        path = world_path(seed=seed, **NO_SELECTION, **extra)
+        truth = truth_of(path)["experiments"][ADOPTION]["expected_retention_effect_on_adopters"]
+        if extra:
+            assert truth == 0.0
+        trials, old = _adoption_rows(path)
+        new, before = _unweighted(trials), _unweighted(old)
+        z_new.append((new["estimate"] - truth) / new["se"])
+        z_old.append((before["estimate"] - truth) / before["se"])
+        covered += new["low"] <= truth <= new["high"]
+    n = len(z_new)
+    assert abs(sum(z_new)) / math.sqrt(n) <= 3, z_new
+    assert covered >= 4, z_new
+    assert sum(z_old) / math.sqrt(n) > 3, z_old
