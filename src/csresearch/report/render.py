@@ -34,8 +34,9 @@ _STYLE = """
          max-width: 1100px; margin: 0 auto; padding: 0 16px 48px; line-height: 1.45; font-size: 15px; }
   nav.csr-nav { display: flex; gap: 16px; font-size: 13px; padding: 10px 0; border-bottom: 1px solid var(--line); }
   nav.csr-nav a { color: #0b5cad; text-decoration: none; }
-  .csr-toc { font-size: 13px; color: var(--muted); margin: 8px 0 16px; }
-  .csr-toc a { color: var(--muted); margin-right: 12px; white-space: nowrap; }
+  .csr-toc { font-size: 13px; color: var(--muted); margin: 8px 0 16px; display: flex; flex-wrap: wrap;
+             gap: 2px 14px; }
+  .csr-toc a { white-space: nowrap; }
   h1 { font-size: 26px; margin: 16px 0 4px; } h2 { font-size: 20px; margin-top: 32px; }
   h3 { font-size: 16px; } .anchor-link { display: none; }
   .prompt, .input_prompt, .output_prompt { display: none; }
@@ -54,6 +55,8 @@ _STYLE = """
   details.csr-appendix > summary { cursor: pointer; font-weight: 600; font-size: 17px; padding: 6px 0; }
   table.dataTable { margin: 8px 0 16px !important; } table.dataTable caption { caption-side: top; }
   div.dt-container { font-size: 12.5px; margin-bottom: 16px; }
+  div.dt-layout-table { overflow-x: auto; }  /* a wide call list scrolls sideways, the page does not */
+  table.dataTable td { min-width: 4.5em; } table.dataTable td:not(.dt-type-numeric) { max-width: 28em; }
   @media print {
     nav.csr-nav, .csr-toc, div.dt-layout-row:not(.dt-layout-table), .dt-column-header .dt-column-control
       { display: none; }
@@ -101,7 +104,7 @@ def _anchor_headings(body: str) -> str:
 
 def _toc(body: str, appendix: bool = False) -> str:
     """Links to the page's section headings (h2), in order, and to the collapsed section at the end."""
-    links = []
+    links = ["<span>On this page:</span>"]
     for match in _H2.finditer(body):
         anchor = re.search(r'\sid="([^"]+)"', match.group(1) or "")
         text = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", match.group(2))
@@ -110,7 +113,7 @@ def _toc(body: str, appendix: bool = False) -> str:
             links.append(f'<a href="#{anchor.group(1)}">{text}</a>')
     if appendix:
         links.append('<a href="#csr-appendix">Conventions and data quality</a>')
-    return f'<div class="csr-toc">On this page: {"".join(links)}</div>' if links else ""
+    return f'<div class="csr-toc">{"".join(links)}</div>' if len(links) > 1 else ""
 
 
 def _nav(index_href: str | None, previous_href: str | None, previous_label: str | None) -> str:
@@ -175,14 +178,15 @@ def _dt_bundle() -> tuple[str, str]:
 
 def _dt_options() -> dict:
     """The options every interactive table gets: itables' default classes and layout, with no initial
-    re-ordering (a report's own order is the one it means), a sort and a search box on every column
-    (DataTables' ColumnControl), and text allowed to wrap (reasons are sentences)."""
+    re-ordering (a report's own order is the one it means), sorting by a click on a header, one menu per
+    column with its sort and a filter (DataTables' ColumnControl), and text allowed to wrap (reasons are
+    sentences)."""
     from itables import options
 
     classes = options.classes.split() if isinstance(options.classes, str) else list(options.classes)
     return {"classes": [c for c in classes if c != "nowrap"], "layout": dict(options.layout), "order": [],
             "pageLength": 20, "lengthMenu": [20, 50, 100, {"label": "All", "value": -1}], "autoWidth": False,
-            "columnControl": ["order", "searchDropdown"], "ordering": {"indicators": False, "handler": False},
+            "columnControl": [["orderAsc", "orderDesc", "spacer", "search"]],
             "style": {"table-layout": "auto", "width": "auto", "margin": "0", "caption-side": "top"}}
 
 
