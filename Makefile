@@ -9,7 +9,7 @@ DEMO   := data/demo.duckdb
 DEMO_JA := data/demo_ja.duckdb
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo demo-ja report lab test lint benchmark clean
+.PHONY: setup demo demo-ja report lab test lint benchmark clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q -n 2
+
+# PNGs of every page of the demo month (first screen and full page) in screenshots/, and the README's
+# docs/img/index.png; REPORTS=reports/2026-11 takes pages already rendered (needs Debian's chromium)
+screenshots: $(STAMP) $(DEMO)
+	$(BIN)/python tools/screenshots.py --readme $(if $(REPORTS),--reports $(REPORTS),--month 2026-11 --data $(DEMO))
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/time_demo.py
