@@ -82,7 +82,7 @@ def table_html(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
     if not isinstance(shown.columns, pd.MultiIndex):
         names = human_headers(shown.columns)
         shown = shown.rename(columns=names)
-        formats = {names.get(k, k): v for k, v in formats.items()} if formats else formats
+        formats = {str(names.get(k, k)): v for k, v in formats.items()} if formats else formats
     styler = shown.style.hide(axis="index")
     if formats:
         # a dict formats every column (those it does not name with the default formatter): all escaped

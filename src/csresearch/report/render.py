@@ -257,7 +257,7 @@ def _take_apart(nb: nbformat.NotebookNode) -> tuple[str, list]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        kept = []
+        kept: list = []
         for output in cell.get("outputs", []):
             markup = _html_of(output).lstrip()
             if markup.startswith('<p class="csr-status"'):
