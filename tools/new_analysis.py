@@ -80,32 +80,56 @@ class Result(AnalysisResult):
     def summary(self) -> dict[str, Any]:
         return {{"paying_accounts": self.paying_now}}
 ''',
-    "words.py": '''"""Sentences and KPI text of {title}, read from its result."""
+    "words.py": '''"""Sentences and KPI text of {title}, read from its result, in the run's language: every
+string a reader sees is marked _() / ngettext() / N_() (docs/developing.md, "Translating")."""
 
 from __future__ import annotations
 
-from ..base import Kpi, kpi
+from ...i18n import N_, _, ngettext
+from ...text import month_label
+from ..base import Kpi, Section, kpi
 from .result import Result
+
+# the notebook's headings and the paragraphs under them: nb.section(words.section("trend"))
+SECTIONS = {{
+    "intro": Section("intro", N_("{title}"), N_("<What this report answers for a CS leader, in two sentences.>"),
+                     level=1),
+    "quality": Section("data-quality", N_("Data quality"), N_(
+        "Every row read is either used or rejected with a reason: nothing is dropped silently.")),
+    "trend": Section("paying-accounts", N_("Paying accounts"), N_("<What the chart means for a CS leader.>")),
+}}
+
+
+def section(key: str) -> Section:
+    return SECTIONS[key]
 
 
 def headline(result: Result) -> str:
-    return f"{{result.paying_now:,}} paying accounts at the end of {{result.month.strftime('%B %Y')}}."
+    return ngettext("{{n}} paying account at the end of {{month}}.", "{{n}} paying accounts at the end of {{month}}.",
+                    result.paying_now).format(n=f"{{result.paying_now:,}}", month=month_label(result.month))
 
 
 def kpis(result: Result) -> list[Kpi]:
-    return [kpi("Paying accounts", result.paying_now, f"{{result.paying_now:,}}")]
+    return [kpi(_("Paying accounts"), result.paying_now, f"{{result.paying_now:,}}")]
+
+
+def trend_labels() -> tuple[str, str]:
+    """The trend chart's title and axis label."""
+    return _("Paying accounts at month end"), _("accounts")
 ''',
     "charts.py": '''"""Charts of {title}, on the shared style."""
 
 from __future__ import annotations
 
 from ... import style
+from . import words
 from .result import Result
 
 
 def trend(result: Result):
     frame = result.trend.assign(month_end=result.trend["month"].dt.to_timestamp(how="end"))
-    return style.line(frame, "month_end", "paying_accounts", "Paying accounts at month end", "accounts")
+    title, axis = words.trend_labels()
+    return style.line(frame, "month_end", "paying_accounts", title, axis)
 ''',
     "report.py": '''"""{title}: the one call a notebook makes, ``build(ds, month, settings) -> Result``."""
 
@@ -169,8 +193,12 @@ Next:
   2. Settings: add your parameters to analyses/{name}/settings.py (types, ranges, a description each), then
      `.venv/bin/python tools/notebooks.py sync` rewrites the notebook's parameters cell; put the same defaults,
      with comments, in params/{notebook}.yml (tests/test_architecture.py checks they agree).
-  3. Notebook: write the sections in notebooks/{notebook}.ipynb (markdown that says what a chart means for a
-     CS leader; one-line calls into the package); outputs stay stripped.
+  3. Notebook: write the sections in notebooks/{notebook}.ipynb: each heading and what a chart means for a CS
+     leader is a Section in words.SECTIONS shown with nb.section(...); one-line calls into the package; outputs
+     stay stripped.
+  3b. Words: every string a reader sees marked _() / ngettext() / N_(); then `.venv/bin/python tools/i18n.py
+     update`, translate the new entries of src/csresearch/locale/*/LC_MESSAGES/csresearch.po, and
+     `tools/i18n.py check` (docs/developing.md, "Translating").
   4. Add "{notebook}" to run.notebooks in params/defaults.yml to include it in the monthly run.
   5. Tests: tests/test_{name}.py against hand-computed cases and planted truths (the synthetic world in
      src/csresearch/data/synth/ can plant one); `make test` runs ruff, mypy and the architecture checks.
@@ -219,18 +247,16 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = importlib.import_module(f"csresearch.analyses.{args.name}.settings").Settings
     write(root / "notebooks" / f"{notebook}.ipynb", [
-        ("md", f"# {args.title}\n<What this report answers for a CS leader, in two sentences.>"),
         ("params", cell_source(settings)),
         ("code", f"from csresearch.analyses.{args.name} import charts, report, words\n"
                  "from csresearch.notebook import display, session\n\n"
                  "nb = session.start(report.Settings, globals())\n"
+                 'nb.section(words.section("intro"))\n'
                  "ds = nb.load()\n"
                  "result = report.build(ds, nb.month, nb.settings)\n"
                  "nb.headline(words.headline(result))"),
-        ("md", "## Data quality\nEvery row read is either used or rejected with a reason."),
-        ("code", "nb.show_quality()"),
-        ("md", "## Paying accounts\n<What the chart means for a CS leader.>"),
-        ("code", "charts.trend(result);"),
+        ("code", 'nb.section(words.section("quality"))\nnb.show_quality()'),
+        ("code", 'nb.section(words.section("trend"))\ncharts.trend(result);'),
         ("code", "nb.publish(result, words.kpis(result));"),
     ])
     written = [str(p.relative_to(root)) for p in (package, root / "notebooks" / f"{notebook}.ipynb",
