@@ -6,11 +6,13 @@
    with its interval, CUPED-adjusted (the primary estimate), the effect on the exposed when exposure is
    recorded and partial; Holm-adjusted across arms; each arm's own outcome; the outcomes that cannot
    be measured and why; churn from survival curves per arm.
-3. **Not randomised** (users vs non-users): the naive difference beside inverse-propensity and doubly
-   robust estimates, difference-in-differences with its event study and pre-trend test.
+3. **Not randomised** (users vs non-users): retention from sequential trials (adoption as a time-varying
+   exposure) beside the naive difference; usage per seat by difference-in-differences with its event study
+   and pre-trend test; other outcomes are said, not compared with never-adopters.
 4. **Heterogeneous effects** (randomised, one comparison): cross-fitted uplift models, the model chosen on one half of
    the held-out predictions and judged on the other; effect by segment.
-5. **Targeting and ROI**: incremental retained ARR against the cost of treating.
+5. **Targeting and ROI**: incremental retained ARR against the cost of treating; the policy and share
+   are chosen on the selection half and valued on the evaluation half.
 6. **Power**: the minimum detectable effect and the power for the observed effect.
 
 A section that cannot be computed on the data leaves a note saying why (``Readout.notes``) and the

@@ -312,7 +312,8 @@ def targeting_sentence(table: pd.DataFrame, cost: float, confidence: float = 0.9
         text += "No policy could be compared on both halves of the held-out accounts, so none is recommended."
     horizon = f"the {horizon_days}-day horizon" if horizon_days else "the experiment's horizon"
     return text + (f" Values count one year of ARR (12 times MRR at assignment) for each extra account still paying at "
-                   f"{horizon}: revenue after that year, and any later churn, are not counted.")
+                   f"{horizon}, as if it then pays for a full year: churn after the horizon and revenue after that "
+                   "year are not counted.")
 
 
 def power_sentence(row: Mapping, power: float = 0.8) -> str:
