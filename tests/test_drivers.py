@@ -1257,6 +1257,12 @@ def test_call_list_words_and_tables_read_from_the_numbers(calls):
     assert shown["playbook"].eq("Value review").all() and "**Value review**: do it" in views.playbooks_legend(calls)
     assert shown.set_index("account ID")["at risk"].to_dict() == {
         "A6": "yes", "A9": "no", "A7": "yes", "A3": "yes", "A4": "yes", "A1": "yes", "A5": "no", "A2": "no"}
+    # more at-risk renewals than rows: the riskiest of each week, so the table spans the whole window
+    shown, per_week = views.at_risk_renewals(renewals, 1)
+    assert per_week == 1 and shown["account_id"].tolist() == ["A6", "A4"]  # two weeks with one at risk each
+    assert views.at_risk_renewals(renewals, 5)[1] == 0  # both fit: all shown
+    assert words.renewals_caption(result, 2, 1).startswith("At-risk renewals in the next 90 days, soonest first, 2 "
+                                                          "of 2: the 1 with the most ARR at risk in each week")
     weeks = views.renewal_weeks(renewals)
     assert weeks["renewals"].sum() == len(renewals) and weeks["at risk"].sum() == 2
     # an owner's name is text in the page, never markup

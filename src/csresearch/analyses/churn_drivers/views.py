@@ -140,9 +140,22 @@ def renewal_weeks(renewals: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def at_risk_renewals(renewals: pd.DataFrame, rows: int) -> tuple[pd.DataFrame, int]:
+    """About ``rows`` at-risk renewals spread over the whole window, soonest first: every one when they
+    fit, else the ``per_week`` with the most ARR at risk (health score, lowest first, without a model) in
+    each week, ``per_week`` = rows // weeks but at least one. Returns them and ``per_week`` (0: all shown)."""
+    risky = renewals[renewals["at_risk"]]
+    if len(risky) <= rows:
+        return risky, 0
+    per_week = max(1, rows // max(1, risky["week_of"].nunique()))
+    key, ascending = ("arr_at_risk", False) if "arr_at_risk" in risky else ("health_score", True)
+    top = risky.sort_values([key, "account_id"], ascending=[ascending, True]).groupby("week_of").head(per_week)
+    return risky.loc[sorted(top.index)], per_week  # the calendar's order: soonest first
+
+
 def renewals_display(renewals: pd.DataFrame, rows: int) -> pd.DataFrame:
-    """The at-risk renewals, soonest first."""
-    d = renewals[renewals["at_risk"]].head(rows)
+    """The at-risk renewals shown (:func:`at_risk_renewals`), soonest first."""
+    d = at_risk_renewals(renewals, rows)[0]
     out = {"renewal date": d["renewal_date"].map(day), "account": _name(d), "account ID": d["account_id"],
            "CSM owner": d["csm_owner"], "ARR": _each(d["arr"], money)}
     if "churn_probability" in d:
@@ -237,9 +250,10 @@ def renewals(result) -> list:
     shown = result.settings.renewal_rows_shown
     blocks.append(Table(renewal_weeks(result.renewals), words.renewal_weeks_caption(result)))
     if result.renewals["at_risk"].any():
-        blocks.append(Table(renewals_display(result.renewals, shown),
-                            words.renewals_caption(result, min(shown, int(result.renewals["at_risk"].sum()))),
-                            max_rows=shown))
+        table = renewals_display(result.renewals, shown)
+        blocks.append(Table(table, words.renewals_caption(result, len(table), at_risk_renewals(result.renewals,
+                                                                                                shown)[1]),
+                            max_rows=len(table)))
     return blocks
 
 

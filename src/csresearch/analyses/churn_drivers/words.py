@@ -374,11 +374,14 @@ def renewals_sentence(result) -> str:
     return f"{text}.{monthly_text}"
 
 
-def renewals_caption(result, shown: int) -> str:
+def renewals_caption(result, shown: int, per_week: int = 0) -> str:
+    """``per_week``: the table shows that many at-risk renewals of each week, the most ARR at risk (0: all)."""
     r = result.renewals
     risky = int(r["at_risk"].sum()) if len(r) else 0
-    what = f"the first {shown} of {count(risky)}" if shown < risky else f"all {count(risky)}"
-    return (f"At-risk renewals in the next {result.renewals_window_days} days, soonest first: {what} "
+    most = "the most ARR at risk" if result.has_model else "the lowest health score"
+    what = (f"{count(shown)} of {count(risky)}: the {per_week} with {most} in each week" if per_week
+            else f"all {count(risky)}")
+    return (f"At-risk renewals in the next {result.renewals_window_days} days, soonest first, {what} "
             f"(every renewal in {result.renewals_table_name}.csv)")
 
 
