@@ -121,7 +121,8 @@ def number_cards(series: Mapping, manifest: Mapping, previous: Mapping[str, Mapp
         if _ok(before):
             change = risk["arr_at_risk"] - before
             card["change"] = f"{money(change, compact=True, signed=True)} on {_month_name(month - 1)}'s report"
-            card["tone"] = "flat" if change == 0 else ("worse" if change > 0 else "better")
+            # the model's expectation has no interval here: coloured by its direction, as a count is
+            card["tone"] = change_class(change, None, None, higher_is_better=False, exact=True)
         else:
             card["change"], card["tone"] = f"no {_month_name(month - 1)} report to compare with", "flat"
     else:
@@ -141,7 +142,7 @@ def number_cards(series: Mapping, manifest: Mapping, previous: Mapping[str, Mapp
         if _ok(before):
             change = int(post["new_alerts"]) - int(before)
             card["change"] = f"{'+' if change > 0 else ''}{num(change)} on {_month_name(month - 1)}"
-            card["tone"] = "flat" if change == 0 else ("worse" if change > 0 else "better")
+            card["tone"] = change_class(change, None, None, higher_is_better=False, exact=True)
         elif _ok(band.get("alerts_per_month")) and band.get("first_month") and band.get("last_month"):
             card["change"] = (f"{num(round(band['alerts_per_month']))} a month on average, "
                               f"{window_label(pd.Period(band['first_month'], 'M'), pd.Period(band['last_month'], 'M'))}")
