@@ -169,6 +169,8 @@ def test_data_overview_reads_the_same_in_english_and_naturally_in_japanese():
         assert "（前年同月比25%増）。2テーブルから1,241行を読み込み、すべて使用。" in headline
         assert words.section("quality").translated().heading == "データ品質"
         assert [k.name for k in words.kpis(result)] == ["月末MRR", "有料顧客数", "除外した行"]
+        # the index finds them by a key that does not change with the language
+        assert [k.as_dict()["key"] for k in words.kpis(result)] == ["mrr", "paying_accounts", "rows_rejected"]
         shown = [words.headline(result), words.coverage(result), words.trend_title(result),
                  *words.coverage_table(result).data.columns, *(words.attribute_title(c) for c in
                                                                  ("segment", "touch_tier", "region")),

@@ -242,12 +242,14 @@ def alerts_sentence(manifest: Mapping) -> str:
 
 # --- one sentence per report ------------------------------------------------------------------------------
 
-def _kpi(summary: Mapping, starts: str) -> dict:
-    return next((k for k in summary.get("kpis") or [] if str(k.get("name", "")).startswith(starts)), {})
+def _kpi(summary: Mapping, starts: str, key: str | None = None) -> dict:
+    """A report's KPI by its machine ``key`` (the same in every language) or, without one, its name's start."""
+    return next((k for k in summary.get("kpis") or []
+                 if (key is not None and k.get("key") == key) or str(k.get("name", "")).startswith(starts)), {})
 
 
 def _data_overview(s: Mapping, month: pd.Period) -> str | None:
-    mrr, paying = _kpi(s, "MRR").get("value"), _kpi(s, "Paying").get("value")
+    mrr, paying = _kpi(s, "MRR", "mrr").get("value"), _kpi(s, "Paying", "paying_accounts").get("value")
     quality = s.get("data_quality") or {}
     if not (_ok(mrr) and _ok(paying)):
         return None

@@ -90,10 +90,12 @@ def headline(result: Result) -> str:
 
 def kpis(result: Result) -> list[Kpi]:
     return [
-        kpi(_("MRR at month end"), result.mrr, money(result.mrr)),
-        kpi(_("Paying accounts"), result.paying_accounts, _n(result.paying_accounts)),
+        # key: the same in every language, for the index and tests (the name is translated)
+        kpi(_("MRR at month end"), result.mrr, money(result.mrr), key="mrr"),
+        kpi(_("Paying accounts"), result.paying_accounts, _n(result.paying_accounts), key="paying_accounts"),
         kpi(_("Rows rejected"), result.rows_rejected,
-            _("{rejected} of {read}").format(rejected=_n(result.rows_rejected), read=_n(result.rows_read))),
+            _("{rejected} of {read}").format(rejected=_n(result.rows_rejected), read=_n(result.rows_read)),
+            key="rows_rejected"),
     ]
 
 
