@@ -248,12 +248,19 @@ def targeting(table: pd.DataFrame, title: str = ""):
         color = POLICY_COLORS.get(policy, PALETTE[3])
         ax.plot(part["share_treated"], part["net_value"], marker="o", color=color, label=policy)
         ax.fill_between(part["share_treated"], part["net_value_low"], part["net_value_high"], color=color, alpha=0.07)
+    if "chosen" in table and table["chosen"].astype(bool).any():
+        c = table[table["chosen"].astype(bool)].iloc[0]
+        ax.errorbar([c["share_treated"]], [c["net_value"]],
+                    yerr=[[c["net_value"] - c["net_value_low"]], [c["net_value_high"] - c["net_value"]]],
+                    fmt="o", ms=11, mfc="none", mec="#333", ecolor="#333", capsize=4, lw=1.2,
+                    label="chosen on the other half")
     ax.axhline(0, color="#333", lw=0.8)
     percent(ax, "x")
     money(ax)
     ax.set_xlabel("share of accounts treated")
     ax.set_ylabel("incremental retained ARR minus cost")
-    set_title(ax, title or "Net value of treating more accounts, by targeting policy (95% bands)")
+    set_title(ax, title or "Net value of treating more accounts, by targeting policy (95% bands; values on the "
+                           "evaluation half)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return ax
