@@ -1027,7 +1027,8 @@ def test_an_account_review_reports_the_warning_dates_of_the_month_review(small_d
     assert [charts.reasons_pareto(one), charts.reasons_by_segment(one), charts.themes(one), charts.lead_times(one),
             charts.rollup(one), charts.alerts_by_type(one)] == [None] * 6
     assert [views.themes(one), views.missed(one), views.alerts(one), views.lessons(one)] == [None] * 4
-    assert all(words.fleet_section(one, key) == "" for key in ("themes", "missed", "alerts", "lessons"))
+    assert all(not words.fleet_section(one, key).heading and not words.fleet_section(one, key).text
+               for key in ("themes", "missed", "alerts", "lessons"))
     assert [words.audit_window(one), words.missed(one), words.false_alarm(one), words.alerts(one),
             words.alert_rule(one), words.rollup(one)] == [""] * 6
     assert {k.name for k in words.kpis(one)} <= {"Accounts reviewed", "Flagged at the last check before churn",
@@ -1077,12 +1078,17 @@ def notebook_blocks(result: Result) -> list:
     nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "05_churn_postmortem.ipynb", as_version=4)
     space = {"charts": charts, "views": views, "words": words, "result": result}
     shown = []
-    for cell in [c for c in nb.cells if c.cell_type == "code"][2:]:
+    for cell in [c for c in nb.cells if c.cell_type == "code"][1:]:
         for node in ast.walk(ast.parse(cell.source)):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "display"):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)):
+                continue
+            if node.func.value.id == "display":
                 value = eval(compile(ast.Expression(node.args[0]), "<cell>", "eval"), space)
                 shown += value if node.func.attr == "show_blocks" else [value]
+            elif node.func.value.id == "nb" and node.func.attr == "section":  # a heading and its paragraph
+                section = eval(compile(ast.Expression(node.args[0]), "<cell>", "eval"), space).translated()
+                shown += [text for text in (section.heading, section.text) if text]
     return shown
 
 
@@ -1153,3 +1159,110 @@ def test_a_health_score_with_no_metric_in_the_data_says_so_and_flags_nothing(tin
     assert "No check that could flag fell before the churns in October 2026" in text
     assert result.audit_summary["checked"] == 0 and result.audit_summary["missed"] == 0
     assert "Flagged" not in " ".join(k.name for k in words.kpis(result))
+
+
+# --------------------------------------------------------------------------------------------------
+# In Japanese (issue 18.1): the same numbers through the catalog, no English left but names and codes
+# --------------------------------------------------------------------------------------------------
+# Latin script a Japanese reader is expected to see: acronyms, the methods' own names, the unit "pt"
+JA_KEPT = {"ARR", "MRR", "NRR", "GRR", "CSM", "CSMs", "TTV", "AUC", "CI", "NPS", "ID", "QBR", "ROI", "TF", "IDF", "NMF",
+           "MeCab", "fugashi", "UniDic", "Holm", "Wilson", "Fisher", "pt", "false"}
+# code: identifiers, file names and paths (max_train_rows, alerts.csv, params/health_score.yml), `code spans`
+CODE = re.compile(r"`[^`]*`|[A-Za-z0-9]+(?:[_./-][A-Za-z0-9]+)+")
+
+
+def english_left(texts, data_values=()) -> list[str]:
+    """Latin words in ``texts`` other than :data:`JA_KEPT`, once the data's own values and code are cut."""
+    found = set()
+    values = sorted({str(v) for v in data_values if isinstance(v, str) and v}, key=len, reverse=True)
+    for text in texts:
+        text = str(text)
+        for value in values:
+            text = text.replace(value, " ")
+        found |= {w for w in re.findall(r"[A-Za-z]{2,}", CODE.sub(" ", text)) if w not in JA_KEPT}
+    return sorted(found)
+
+
+def test_month_headline_in_japanese_carries_the_english_numbers():
+    """The hand-computed headline of test_month_headline_is_generated_from_the_numbers, in Japanese:
+    1 of 2 churns flagged (Wilson 9-91%) against 30 of 120 accounts that stayed (18-33%), a 61-day median
+    lead, 'competitor' 75% of the $48k lost; month first, the comparator in the same sentence."""
+    from csresearch import i18n, text
+
+    churned = pd.DataFrame({"account_id": ["a", "b"], "arr_lost": [12_000.0, 36_000.0]})
+    pareto = compute_reasons.reasons_pareto(churned.assign(reason=["budget", "competitor"]))
+    summary = {"checked": 2, "caught": 1, "warned": 1, "median_standing_lead_days": 61.0}
+    with i18n.using("ja"):
+        lost = text.money(48_000, compact=True)
+        headline = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, hand_record(), 7)
+        severe = words.month_headline(pd.Period("2026-10"), churned, pareto, summary, hand_record(), 7, 3)
+        nobody = words.month_headline(pd.Period("2026-10"), churned.iloc[0:0], pareto.iloc[0:0], {},
+                                      hand_record().iloc[0:0], 0)
+    assert headline == (f"2026年10月に2社が解約し、ARR {lost}を失いました。最も損失が大きかった理由は「競合他社」です"
+                        "（失ったARRの75%）。解約前の最後のチェックで警告が出ていたのは2件中1件（50%、95%信頼区間 "
+                        "9\u201391%）で、継続した120社では25%（95%信頼区間 18\u201333%）でした。これらの警告は中央値で"
+                        "61日前から出ていました。今月は有料顧客7社に新しいアラートが出ました。")
+    assert severe.endswith("今月は有料顧客3社がレッドに転じたかリスク閾値を超えました（全アラート7件）。")
+    assert nobody == "2026年10月に解約した顧客はいません。今月は有料顧客0社に新しいアラートが出ました。"
+    assert not english_left([headline, severe, nobody])
+
+
+def test_every_postmortem_heading_reads_in_japanese_with_stable_anchors():
+    from csresearch import i18n
+
+    assert all(re.fullmatch(r"[a-z0-9-]+", s.anchor) for s in words.SECTIONS.values())
+    with i18n.using("ja"):
+        shown = [s.translated() for s in words.SECTIONS.values()]
+        missed = words.fleet_section(Result(pd.Period("2026-10")), "missed")
+    assert [s.heading for s in shown][:4] == ["解約ポストモーテム", "データ品質", "1. 解約一覧", "2. 解約理由"]
+    assert "90日以内に解約に至らなかった" in missed.text            # the horizon filled in after translation
+    assert not english_left([s.heading + s.text for s in shown] + [missed.heading, missed.text])
+
+
+@pytest.mark.slow
+def test_the_month_and_account_reviews_read_in_japanese(small_dataset, small_month_review):
+    """Every sentence, KPI, table (headers and words) and chart label of both reviews in Japanese: the
+    only Latin script left is the data's own names (accounts, plans, segments, events, comments), the
+    health config's playbooks and triggers (the team's own text), acronyms and code."""
+    import matplotlib.pyplot as plt
+
+    from csresearch import i18n
+    from csresearch.analyses.base import Table
+
+    result = small_month_review
+    config = result.config
+    one_id = result.gone.sort_values("arr_lost").iloc[-1]["account_id"]
+    data = [*small_dataset.table("accounts").get("account_name", []), *small_dataset.table("accounts")["segment"],
+            *small_dataset.table("subscriptions")["product"], *result.key_events,
+            *[c.playbook for c in config.components], getattr(config, "default_playbook", ""),
+            *result.checks.scores["trigger"], *result.checks.scores["playbook"].dropna(),
+            *result.churns.get("competitor", pd.Series(dtype=object)).dropna(),
+            *result.churns.get("comment", pd.Series(dtype=object)).dropna(), *result.themes.themes["theme"],
+            *result.themes.themes["example"], *small_dataset.table("accounts")["account_id"]]
+    if result.alerts is not None:
+        data += [*result.alerts["trigger"], *result.alerts["playbook"]]
+    if result.checks.fits:
+        data += [risk.sampling_sentence(s, "The risk models").rstrip(".") for s in result.checks.fits.values()
+                 if s is not None]
+    with i18n.using("ja"):
+        one = report.build(small_dataset, "2026-10", Settings(account_ids=one_id), health_config=config)
+        texts = []
+        for review in (result, one):
+            blocks = [words.headline(review), *notebook_blocks(review)]  # charts too: the notebook shows them
+            values, notes = words.conventions(review)
+            texts += [*[f"{k.name}: {k.display}" for k in words.kpis(review)], *values, *notes.values(),
+                      *[v for v in values.values() if isinstance(v, str)]]
+            for block in blocks:
+                if isinstance(block, str):
+                    texts.append(block)
+                elif isinstance(block, Table):
+                    texts += [*map(str, block.data.columns), block.caption or ""]
+                    texts += [str(v) for v in block.data.to_numpy().ravel() if isinstance(v, str)]
+                elif hasattr(block, "savefig"):
+                    texts += [t.get_text() for t in block.findobj(plt.Text)]
+                    plt.close(block)
+        data += [*one.checks.scores["trigger"], *one.checks.scores["playbook"].dropna()]
+    plt.close("all")
+    assert not english_left(texts, data), english_left(texts, data)
+    assert any("解約" in t for t in texts) and any("検知" in t for t in texts)
+

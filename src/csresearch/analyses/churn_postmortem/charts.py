@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ...i18n import N_, _
 from ...style import (
     BAND_COLORS,
     BETTER,
@@ -33,6 +34,7 @@ from ...style import (
 from ...text import number, words
 from . import words as report_words
 from .result import Result
+from .words_warning import label_of, segment_word
 
 FLAG_COLOR = WORSE  # a warning: health red, on the risk list, an alert
 CHURN_COLOR = "#222222"
@@ -42,7 +44,15 @@ PRIORITY_COLORS = {"urgent": WORSE_DARK, "critical": WORSE_DARK, "high": WORSE, 
 
 
 def _label(text: str, width: int = 28) -> str:
-    return wrap_text(words(text), width) or str(text)  # by display width: Japanese labels wrap too
+    """A label wrapped by display width (Japanese labels wrap too); a known machine value in the run's
+    language (:func:`.words_warning.label_of`)."""
+    return wrap_text(label_of(text), width) or str(text)
+
+
+def _months_axis(ax, short: bool = False) -> None:
+    """Month ticks in the run's language (``Nov 26`` / ``26年11月``)."""
+    # TRANSLATORS: strftime formats of the month ticks of the timelines (%b month name, %y two-digit year)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(_("%b") if short else _("%b %y")))
 
 
 def _empty(ax, message: str, title: str | None = None) -> None:
@@ -65,31 +75,31 @@ def reasons_pareto(result: Result, by: str = "reason", title_suffix: str = ""):
         return None
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for ax, value, share, title, fmt in (
-        (axes[0], "churns", "cum_churn_share", "Churn reasons by number of accounts", "count"),
-        (axes[1], "arr_lost", "cum_arr_share", "Churn reasons by ARR lost", "money"),
+        (axes[0], "churns", "cum_churn_share", _("Churn reasons by number of accounts"), "count"),
+        (axes[1], "arr_lost", "cum_arr_share", _("Churn reasons by ARR lost"), "money"),
     ):
         order = pareto.sort_values([value, by], ascending=[False, True])
         cum = order[value].cumsum() / max(order[value].sum(), 1e-9)
-        labels = [words(v) for v in order[by]]
+        labels = [label_of(v) for v in order[by]]
         x = np.arange(len(order))
         ax.bar(x, order[value], color=PALETTE[1] if fmt == "money" else PALETTE[0])
         ax.set_xticks(x, labels, rotation=35, ha="right", rotation_mode="anchor", fontsize=8.5)
         set_title(ax, title + title_suffix)
-        ax.set_ylabel("ARR lost" if fmt == "money" else "churned accounts")
-        ax.set_xlabel("reason (cancellation form)")
+        ax.set_ylabel(_("ARR lost") if fmt == "money" else _("churned accounts"))
+        ax.set_xlabel(_("reason (cancellation form)"))
         if fmt == "money":
             money(ax)
         twin = ax.twinx()
         twin.plot(x, cum, color="#222", marker="o", ms=3, lw=1)
         twin.set_ylim(0, 1.05)
-        twin.set_ylabel("cumulative share")
+        twin.set_ylabel(_("cumulative share"))
         percent(twin)
         twin.grid(False)
     fig.tight_layout()
     return fig
 
 
-def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (churned accounts)"):
+def reasons_by_segment(result: Result, title: str = N_("Churn reasons by segment (churned accounts)")):
     """Heat map of reason x segment counts (None for an account review and for a single reason and
     segment: a one-cell map compares nothing)."""
     import seaborn as sns
@@ -99,15 +109,16 @@ def reasons_by_segment(result: Result, title: str = "Churn reasons by segment (c
         return None
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * max(len(table), 3) + 1.2))
     sns.heatmap(table, annot=True, fmt=".0f", cmap=WORSE_CMAP, cbar=False, linewidths=0.5, ax=ax)
-    set_title(ax, title)
-    ax.set_xlabel("segment")
-    ax.set_ylabel("reason")
+    set_title(ax, _(title))
+    ax.set_xlabel(segment_word())
+    ax.set_ylabel(_("reason"))
     ax.set_yticklabels([_label(t.get_text(), 22) for t in ax.get_yticklabels()], rotation=0)
+    ax.set_xticklabels([label_of(t.get_text(), as_words=False) for t in ax.get_xticklabels()])
     fig.tight_layout()
     return fig
 
 
-def themes(result: Result, title: str = "Themes in the churn comments"):
+def themes(result: Result, title: str = N_("Themes in the churn comments")):
     """The comment themes by number of comments (None for an account review, whose comments are quoted
     whole, and when there is no comment)."""
     if not result.is_month or result.themes is None or result.themes.themes.empty:
@@ -116,9 +127,9 @@ def themes(result: Result, title: str = "Themes in the churn comments"):
     fig, ax = plt.subplots(figsize=(9, 0.5 * max(len(themes_table), 2) + 1.2))
     frame = themes_table.iloc[::-1]
     ax.barh([_label(t, 40) for t in frame["theme"]], frame["comments"], color=PALETTE[3])
-    set_title(ax, title)
-    ax.set_xlabel("comments")
-    ax.set_ylabel("theme (top terms)")
+    set_title(ax, _(title))
+    ax.set_xlabel(_("comments"))
+    ax.set_ylabel(_("theme (top terms)"))
     fig.tight_layout()
     return fig
 
@@ -126,19 +137,19 @@ def themes(result: Result, title: str = "Themes in the churn comments"):
 # --------------------------------------------------------------------------------------------------
 # Timelines
 # --------------------------------------------------------------------------------------------------
-STANDING = "warning standing since"
+STANDING = N_("warning standing since")
 
 
 def _mark(ax, churn_date, flagged_since, label: bool = False) -> None:
     if pd.notna(churn_date):
-        ax.axvline(churn_date, color=CHURN_COLOR, lw=1.2, ls="-", label="churn date" if label else None)
+        ax.axvline(churn_date, color=CHURN_COLOR, lw=1.2, ls="-", label=_("churn date") if label else None)
     if pd.notna(flagged_since):
-        ax.axvline(flagged_since, color=FLAG_COLOR, lw=1.2, ls="--", label=STANDING if label else None)
+        ax.axvline(flagged_since, color=FLAG_COLOR, lw=1.2, ls="--", label=_(STANDING) if label else None)
 
 
 def _date_axis(ax) -> None:
     ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %y"))
+    _months_axis(ax)
 
 
 def _flag_spans(checks: pd.DataFrame, until=None) -> list[tuple]:
@@ -175,8 +186,8 @@ def small_multiples(result: Result):
                             result.health, start=result.window[0], end=result.window[1])
 
 
-def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataFrame, metric: str = "key events",
-                     columns: int = 4, title: str = "Weekly usage before each churn", start=None, end=None):
+def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.DataFrame, metric: str = N_("key events"),
+                     columns: int = 4, title: str = N_("Weekly usage before each churn"), start=None, end=None):
     """One small panel per churned account: weekly usage of the key events (bars of the line), the
     weeks the health score or risk list flagged it shaded red, the churn date as a black line.
 
@@ -194,7 +205,7 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
         for left, right in _flag_spans(checks, panel.churn_date):
             ax.axvspan(left, right, color=FLAG_COLOR, alpha=0.15, lw=0)
         if mine.empty or mine["value"].sum() == 0:
-            ax.text(0.5, 0.5, "no usage recorded", ha="center", va="center", transform=ax.transAxes,
+            ax.text(0.5, 0.5, _("no usage recorded"), ha="center", va="center", transform=ax.transAxes,
                     color="#6C757D", fontsize=8)
         else:
             ax.plot(mine["week"], mine["value"], color=PALETTE[0], lw=1.2)
@@ -205,17 +216,17 @@ def _small_multiples(panels: pd.DataFrame, weekly: pd.DataFrame, health: pd.Data
         set_title(ax, _label(panel.label, 34), fontsize=8.5, fontweight="normal")
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(mdates.MonthLocator(interval=2))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
+        _months_axis(ax, short=True)
     for ax in axes[:, 0]:
-        ax.set_ylabel(f"{metric}\nper week", fontsize=8)
+        ax.set_ylabel(_("{metric}\nper week").format(metric=_(metric)), fontsize=8)
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], color=PALETTE[0], label=f"{metric} per week"),
-               Patch(color=FLAG_COLOR, alpha=0.3, label="flagged (health red or on the risk list)"),
-               Line2D([], [], color=FLAG_COLOR, ls="--", label=STANDING),
-               Line2D([], [], color=CHURN_COLOR, label="churn date")]
-    set_suptitle(fig, title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    handles = [Line2D([], [], color=PALETTE[0], label=_("{metric} per week").format(metric=_(metric))),
+               Patch(color=FLAG_COLOR, alpha=0.3, label=_("flagged (health red or on the risk list)")),
+               Line2D([], [], color=FLAG_COLOR, ls="--", label=_(STANDING)),
+               Line2D([], [], color=CHURN_COLOR, label=_("churn date"))]
+    set_suptitle(fig, _(title), x=0.01, ha="left", fontweight="bold", fontsize=12)
     fig.legend(handles=handles, loc="upper right", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(1, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 0.97 if rows > 2 else 0.93))
     return fig
@@ -269,7 +280,7 @@ def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: M
     if start is not None and end is not None:
         last.set_xlim(pd.Timestamp(start), pd.Timestamp(end))
     _date_axis(last)
-    last.set_xlabel("date")
+    last.set_xlabel(_("date"))
     set_suptitle(fig, label, x=0.01, ha="left", fontweight="bold", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig
@@ -277,74 +288,74 @@ def _account_page(label: str, mrr: pd.DataFrame, weekly: pd.DataFrame, events: M
 
 def _mrr_panel(ax, mrr: pd.DataFrame) -> None:
     if mrr.empty:
-        _empty(ax, "no subscription in this window", "MRR at month end")
+        _empty(ax, _("no subscription in this window"), _("MRR at month end"))
     else:
         ax.step(mrr["month_end"], mrr["mrr"], where="post", color=PALETTE[0])
         ax.fill_between(mrr["month_end"], mrr["mrr"], step="post", alpha=0.15, color=PALETTE[0])
         money(ax)
-        set_title(ax, "MRR at month end")
-    ax.set_ylabel("MRR")
+        set_title(ax, _("MRR at month end"))
+    ax.set_ylabel(_("MRR"))
 
 
 def _usage_panels(ax_use, ax_users, weekly: pd.DataFrame) -> None:
     usage = weekly[weekly["metric"] != "active users"] if not weekly.empty else weekly
     if usage.empty or usage["value"].sum() == 0:
-        _empty(ax_use, "no product usage recorded in this window", "Weekly usage of key events")
+        _empty(ax_use, _("no product usage recorded in this window"), _("Weekly usage of key events"))
     else:
         for i, (name, part) in enumerate(usage.groupby("metric", sort=False)):
             ax_use.plot(part["week"], part["value"], color=PALETTE[i % len(PALETTE)], lw=1.3, label=words(name))
         ax_use.legend(fontsize=8, ncol=4, loc="upper left")
-        set_title(ax_use, "Weekly usage of key events")
+        set_title(ax_use, _("Weekly usage of key events"))
         ax_use.set_ylim(bottom=0)
-    ax_use.set_ylabel("events / week")
+    ax_use.set_ylabel(_("events / week"))
     users = weekly[weekly["metric"] == "active users"] if not weekly.empty else weekly
     if users.empty or users["value"].sum() == 0:
-        _empty(ax_users, "no active users recorded in this window", "Weekly active users")
+        _empty(ax_users, _("no active users recorded in this window"), _("Weekly active users"))
     else:
         ax_users.plot(users["week"], users["value"], color=PALETTE[3], lw=1.3)
-        set_title(ax_users, "Weekly active users")
+        set_title(ax_users, _("Weekly active users"))
         ax_users.set_ylim(bottom=0)
-    ax_users.set_ylabel("users / week")
+    ax_users.set_ylabel(_("users / week"))
 
 
 def _tickets_panel(ax, tickets: pd.DataFrame) -> None:
     if tickets.empty:
-        _empty(ax, "no tickets in this window", "Support tickets by priority")
+        _empty(ax, _("no tickets in this window"), _("Support tickets by priority"))
     else:
         wide = tickets.pivot_table(index="month", columns="priority", values="tickets", aggfunc="sum", fill_value=0)
         bottom = np.zeros(len(wide))
         for prio in wide.columns:
-            ax.bar(wide.index, wide[prio], bottom=bottom, width=20, label=prio,
+            ax.bar(wide.index, wide[prio], bottom=bottom, width=20, label=label_of(prio),
                    color=PRIORITY_COLORS.get(str(prio).lower(), "#6C757D"))
             bottom += wide[prio].to_numpy()
         ax.legend(fontsize=8, ncol=4, loc="upper left")
-        set_title(ax, "Support tickets by priority (per month)")
-    ax.set_ylabel("tickets")
+        set_title(ax, _("Support tickets by priority (per month)"))
+    ax.set_ylabel(_("tickets"))
 
 
 def _nps_panel(ax, nps: pd.DataFrame) -> None:
     if nps.empty:
-        _empty(ax, "no NPS answers in this window", "NPS answers")
+        _empty(ax, _("no NPS answers in this window"), _("NPS answers"))
     else:
         colors = np.where(nps["score"] >= 9, BETTER, np.where(nps["score"] >= 7, NEUTRAL, WORSE))
         ax.scatter(nps["answered_at"], nps["score"], c=colors, s=25, zorder=3)
         ax.set_ylim(-0.5, 10.5)
-        set_title(ax, "NPS answers (green promoter, grey passive, red detractor)")
-    ax.set_ylabel("score 0-10")
+        set_title(ax, _("NPS answers (green promoter, grey passive, red detractor)"))
+    ax.set_ylabel(_("score 0-10"))
 
 
 def _activities_panel(ax, acts: pd.DataFrame) -> None:
     if acts.empty:
-        _empty(ax, "no CSM activity in this window", "CSM activities")
+        _empty(ax, _("no CSM activity in this window"), _("CSM activities"))
     else:
         kinds = sorted(acts["activity_type"].unique())
         for i, kind in enumerate(kinds):
             part = acts[acts["activity_type"] == kind]
             ax.scatter(part["occurred_at"], np.full(len(part), i), s=22, color=PALETTE[i % len(PALETTE)])
-        ax.set_yticks(range(len(kinds)), kinds, fontsize=8)
+        ax.set_yticks(range(len(kinds)), [label_of(k) for k in kinds], fontsize=8)
         ax.set_ylim(-0.7, len(kinds) - 0.3)
-        set_title(ax, "CSM activities")
-    ax.set_ylabel("type")
+        set_title(ax, _("CSM activities"))
+    ax.set_ylabel(_("type"))
 
 
 def _checks_panel(ax, health: pd.DataFrame, checks: pd.DataFrame, churn_date) -> None:
@@ -354,27 +365,28 @@ def _checks_panel(ax, health: pd.DataFrame, checks: pd.DataFrame, churn_date) ->
         ax.axvspan(left, right, color=FLAG_COLOR, alpha=0.15, lw=0)
     scored = health[health["health_score"].notna()] if "health_score" in health else health.iloc[0:0]
     risk = checks[checks["churn_probability"].notna()] if len(checks) else checks
-    title = "the checks that flagged shaded (health red or on the risk list)"
+    shading = _("the checks that flagged shaded (health red or on the risk list)")
     if len(scored):
         ax.plot(scored["observation_date"], scored["health_score"], color="#444", lw=1)
         band_colors = [BAND_COLORS.get(str(b).lower(), "#6C757D") for b in scored["health_band"]]
         ax.scatter(scored["observation_date"], scored["health_score"], c=band_colors, s=18, zorder=3)
-        set_title(ax, f"Health score (dots coloured by band); {title}")
-        ax.set_ylabel("health score")
+        set_title(ax, _("Health score (dots coloured by band); {shading}").format(shading=shading))
+        ax.set_ylabel(_("health score"))
     elif len(risk):
         ax.plot(risk["observation_date"], risk["churn_probability"], color="#444", lw=1, marker="o", ms=3)
         ax.step(risk["observation_date"], risk["risk_threshold"], where="post", color=FLAG_COLOR, lw=0.8, ls=":")
         percent(ax)
-        set_title(ax, f"Churn risk at the monthly checks (dotted: the risk threshold); {title}")
-        ax.set_ylabel("churn risk")
+        set_title(ax, _("Churn risk at the monthly checks (dotted: the risk threshold); {shading}").format(
+            shading=shading))
+        ax.set_ylabel(_("churn risk"))
     else:
-        _empty(ax, "the account was not scored in this window", "Monthly checks")
+        _empty(ax, _("the account was not scored in this window"), _("Monthly checks"))
 
 
 # --------------------------------------------------------------------------------------------------
 # Early-warning audit
 # --------------------------------------------------------------------------------------------------
-def lead_times(result: Result, title: str = "How long had the warning stood when the account left?"):
+def lead_times(result: Result, title: str = N_("How long had the warning stood when the account left?")):
     """Histogram of days between the start of the warning still standing at the last check and the
     churn, with the median (every churn of the roll-up window; None for an account review and when no
     churn was warned at its last check)."""
@@ -389,14 +401,15 @@ def lead_times(result: Result, title: str = "How long had the warning stood when
     ax.hist(lead, bins=bins, color=PALETTE[0], edgecolor="white")
     med = summary.get("median_standing_lead_days")
     if med is not None and pd.notna(med):
-        ax.axvline(med, color="#222", ls="--", lw=1.2, label=f"median {number(med, 0)} days")
+        ax.axvline(med, color="#222", ls="--", lw=1.2, label=_("median {days} days").format(days=number(med, 0)))
         lo, hi = summary.get("median_standing_lead_low"), summary.get("median_standing_lead_high")
         if lo is not None and hi is not None and pd.notna(lo) and pd.notna(hi):
-            ax.axvspan(lo, hi, color="#222", alpha=0.08, label=report_words.days_ci(lo, hi) + " days")
+            ax.axvspan(lo, hi, color="#222", alpha=0.08, label=_("{ci} days").format(ci=report_words.days_ci(lo, hi)))
     not_warned = summary.get("checked", 0) - summary.get("warned", 0)
-    set_title(ax, title + f" (not flagged at the last check: {not_warned} of {summary.get('checked', 0)}, not shown)")
-    ax.set_xlabel("days from the start of the standing warning to the churn")
-    ax.set_ylabel("churned accounts")
+    set_title(ax, _("{title} (not flagged at the last check: {n} of {total}, not shown)").format(
+        title=_(title), n=not_warned, total=summary.get("checked", 0)))
+    ax.set_xlabel(_("days from the start of the standing warning to the churn"))
+    ax.set_ylabel(_("churned accounts"))
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
     fig.tight_layout()
     return fig
@@ -405,7 +418,7 @@ def lead_times(result: Result, title: str = "How long had the warning stood when
 # --------------------------------------------------------------------------------------------------
 # Comparables
 # --------------------------------------------------------------------------------------------------
-def comparable_usage(result: Result, title: str = "Usage before churn: churned accounts vs retained look-alikes"):
+def comparable_usage(result: Result, title: str = N_("Usage before churn: churned accounts vs retained look-alikes")):
     """Median weekly usage index (100 = the account's own level 4-6 months earlier) of churned accounts
     and their comparable retained accounts on the same calendar weeks, with interquartile bands (None
     without usage data to compare)."""
@@ -419,12 +432,13 @@ def comparable_usage(result: Result, title: str = "Usage before churn: churned a
             continue
         stats = part.groupby("week")["index"].quantile([0.25, 0.5, 0.75]).unstack()
         n = part.drop_duplicates(["account_id", "ref_date"]).shape[0]
-        ax.plot(stats.index, stats[0.5], color=color, lw=1.8, label=f"{group} (median of {n})")
+        ax.plot(stats.index, stats[0.5], color=color, lw=1.8,
+                label=_("{group} (median of {n})").format(group=label_of(group), n=n))
         ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.12)
     ax.axhline(100, color="#999", lw=0.8)
-    set_title(ax, title)
-    ax.set_xlabel("weeks before the churned account's last paid day")
-    ax.set_ylabel("usage index (100 = own earlier level)")
+    set_title(ax, _(title))
+    ax.set_xlabel(_("weeks before the churned account's last paid day"))
+    ax.set_ylabel(_("usage index (100 = own earlier level)"))
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig
@@ -433,7 +447,7 @@ def comparable_usage(result: Result, title: str = "Usage before churn: churned a
 # --------------------------------------------------------------------------------------------------
 # Roll-up
 # --------------------------------------------------------------------------------------------------
-def rollup(result: Result, title: str = "Churn reasons and missed signals over recent months"):
+def rollup(result: Result, title: str = N_("Churn reasons and missed signals over recent months")):
     """Stacked bars of ARR lost by reason per month, with the share of churns never flagged on a
     second axis (with its Wilson 95% interval); None for an account review."""
     by_month, missed = result.rollup_reasons, result.rollup_missed
@@ -445,13 +459,13 @@ def rollup(result: Result, title: str = "Churn reasons and missed signals over r
     x = np.arange(len(wide))
     bottom = np.zeros(len(wide))
     for i, reason in enumerate(wide.columns):
-        ax.bar(x, wide[reason], bottom=bottom, label=words(reason), color=PALETTE[i % len(PALETTE)])
+        ax.bar(x, wide[reason], bottom=bottom, label=label_of(reason), color=PALETTE[i % len(PALETTE)])
         bottom += wide[reason].to_numpy()
     ax.set_xticks(x, [str(m) for m in wide.index])
-    ax.set_ylabel("ARR lost")
-    ax.set_xlabel("churn month")
+    ax.set_ylabel(_("ARR lost"))
+    ax.set_xlabel(_("churn month"))
     money(ax)
-    set_title(ax, title)
+    set_title(ax, _(title))
     artists, labels = ax.get_legend_handles_labels()
     handles: list[Any] = list(artists)  # legend entries: bars and, below, an errorbar container
     if not missed.empty:
@@ -463,26 +477,26 @@ def rollup(result: Result, title: str = "Churn reasons and missed signals over r
         bars = twin.errorbar(x, m["missed_share"], yerr=[below, above],
                              color="#222", marker="o", ms=4, lw=1.2, capsize=3)
         twin.set_ylim(0, 1.05)
-        twin.set_ylabel("share of churns never flagged")
+        twin.set_ylabel(_("share of churns never flagged"))
         percent(twin)
         twin.grid(False)
         handles.append(bars)
-        labels.append("share never flagged (right axis, 95% CI)")
+        labels.append(_("share never flagged (right axis, 95% CI)"))
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, -0.02))
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig
 
 
-def alerts_by_type(result: Result, title: str = "New alerts this month by type"):
+def alerts_by_type(result: Result, title: str = N_("New alerts this month by type")):
     """This month's new alerts by type (None for an account review and when there is none)."""
     alerts = result.alerts_table()
     if not result.is_month or alerts.empty:
         return None
     fig, ax = plt.subplots(figsize=(8, 2.8))
     counts = alerts["alert"].str.split("; ").explode().value_counts()
-    ax.barh(counts.index[::-1], counts.to_numpy()[::-1], color=FLAG_COLOR)
-    set_title(ax, title)
-    ax.set_xlabel("accounts")
-    ax.set_ylabel("alert type")
+    ax.barh([label_of(k) for k in counts.index[::-1]], counts.to_numpy()[::-1], color=FLAG_COLOR)
+    set_title(ax, _(title))
+    ax.set_xlabel(_("accounts"))
+    ax.set_ylabel(_("alert type"))
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints, field_validator
 
+from ...i18n import N_
 from ..base import ChurnConvention, CountSameMonthChurn, HealthScoreFile, ReactivationWindowDays, ReportSettings, ValueMilestone
 
 AccountId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -18,11 +19,13 @@ REASON_PLAYBOOKS = {
     "onboarding_failure": "time_to_value",
     "support": "support_burden",
     "competitor": "usage_decline",
-    "budget": "Renewal prep 90 days out: rebuild the ROI case with the champion and the budget owner; offer a "
-              "smaller plan before a cancellation.",
-    "product_gaps": "Product gap review: log the gap with product, share the roadmap or a workaround, revisit "
-                    "before renewal.",
-    "company_closed": "Not preventable: track apart from controllable churn; no playbook.",
+    # playbooks written here are marked for the catalog (a report shows them in its language); a playbook a
+    # team writes in params reads as written
+    "budget": N_("Renewal prep 90 days out: rebuild the ROI case with the champion and the budget owner; offer a "
+                 "smaller plan before a cancellation."),
+    "product_gaps": N_("Product gap review: log the gap with product, share the roadmap or a workaround, revisit "
+                       "before renewal."),
+    "company_closed": N_("Not preventable: track apart from controllable churn; no playbook."),
 }
 
 

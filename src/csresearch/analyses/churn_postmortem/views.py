@@ -1,6 +1,10 @@
 """Tables as the churn postmortem shows them: renamed columns and values written by
 :mod:`csresearch.text` (the CSVs beside the report keep every column and the machine values), and the
-lessons table (its findings in words)."""
+lessons table (its findings in words).
+
+Tables are built with English column names (the formats of :data:`COLUMN_TEXT` are keyed by them) and
+their headers translated last (:func:`translated`); values a reader sees (reasons, bands, states) go
+through :func:`.words_warning.label_of`."""
 
 from __future__ import annotations
 
@@ -10,11 +14,21 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ...text import day, interval, money, num, number, p_value, pct, plural, words
+from ...i18n import N_, _, ngettext
+from ...text import day, interval, money, num, number, p_value, pct
 from ..base import Table
 from .compute_lessons import Finding
 from .result import Result
-from .words_warning import flagged_share, pct_decimals, record_row, share_ci
+from .words_warning import (
+    alert_kinds,
+    counted,
+    flagged_share,
+    label_of,
+    pct_decimals,
+    record_row,
+    segment_word,
+    share_ci,
+)
 
 
 def _each(values: pd.Series, fmt: Callable[[Any], str]) -> pd.Series:
@@ -49,6 +63,29 @@ COLUMN_TEXT: dict[str, Callable[[Any], str]] = {
     "look-alikes (median)": _two, "this account": num, "look-alikes' median": num, "MRR": money, "seen on": day,
 }
 
+# every column header this report's tables show, as a reader names it in the run's language
+HEADERS = {
+    "id": N_("id"), "account": N_("account"), "churn date": N_("churn date"), "ARR lost": N_("ARR lost"),
+    "tenure (months)": N_("tenure (months)"), "plan": N_("plan"), "reason": N_("reason"),
+    "competitor": N_("competitor"), "warning": N_("warning"), "warning standing since": N_("warning standing since"),
+    "days warned": N_("days warned"), "ARR": N_("ARR"), "alert": N_("alert"), "health": N_("health"),
+    "churn risk": N_("churn risk"), "first trigger": N_("first trigger"), "playbook": N_("playbook"),
+    "metric": N_("metric"), "churned (median)": N_("churned (median)"),
+    "look-alikes (median)": N_("look-alikes (median)"), "difference (95% CI)": N_("difference (95% CI)"),
+    "pairs": N_("pairs"), "Holm-adjusted p": N_("Holm-adjusted p"), "attribute": N_("attribute"),
+    "value": N_("value"), "missed": N_("missed"), "caught": N_("caught"), "share of missed": N_("share of missed"),
+    "share of caught": N_("share of caught"), "theme": N_("theme"), "comments": N_("comments"),
+    "example": N_("example"), "share": N_("share"), "churns": N_("churns"), "question": N_("question"),
+    "churns flagged": N_("churns flagged"), "accounts that stayed, flagged": N_("accounts that stayed, flagged"),
+    "check": N_("check"), "health score": N_("health score"), "health band": N_("health band"),
+    "churn probability": N_("churn probability"), "risk threshold": N_("risk threshold"), "flagged": N_("flagged"),
+    "by": N_("by"), "why": N_("why"), "this account": N_("this account"),
+    "look-alikes' median": N_("look-alikes' median"), "reviewed account": N_("reviewed account"),
+    "look-alike": N_("look-alike"), "rank": N_("rank"), "seen on": N_("seen on"), "MRR": N_("MRR"),
+    "same plan": N_("same plan"), "distance": N_("distance"), "finding": N_("finding"), "evidence": N_("evidence"),
+    "owner": N_("owner"),
+}
+
 
 def as_text(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with the columns :data:`COLUMN_TEXT` knows written as text."""
@@ -59,15 +96,30 @@ def as_text(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-WARNING_TEXT = {"standing": "flagged at the last check", "cleared": "flagged earlier, cleared by the last check",
-                "missed": "never flagged", "not checked": "no check before the churn"}
+def translated(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its headers in the run's language (:data:`HEADERS`; others as they are)."""
+    return table.rename(columns=lambda c: segment_word() if c == "segment" else _(HEADERS[c])
+                        if isinstance(c, str) and c in HEADERS else c)
+
+
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """The table a reader sees: values as text, headers translated."""
+    return translated(as_text(table))
+
+
+def _labels(values: pd.Series, as_words: bool = True) -> pd.Series:
+    return _each(values, lambda v: label_of(v, as_words))
+
+
+WARNING_TEXT = {"standing": N_("flagged at the last check"), "cleared": N_("flagged earlier, cleared by the last check"),
+                "missed": N_("never flagged"), "not checked": N_("no check before the churn")}
 
 
 def warning_state(outcome: pd.Series, warned_at_last_check: pd.Series) -> pd.Series:
     """What the warnings said of each churn, in words (:data:`WARNING_TEXT`)."""
     state = outcome.where(outcome != "caught", np.where(warned_at_last_check.fillna(False).astype(bool),
                                                         "standing", "cleared"))
-    return state.map(WARNING_TEXT)
+    return state.map(lambda s: _(WARNING_TEXT[s]) if s in WARNING_TEXT else np.nan)
 
 
 def churn_list_display(churn_list: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +127,7 @@ def churn_list_display(churn_list: pd.DataFrame) -> pd.DataFrame:
             "competitor", "outcome", "flagged_since", "standing_lead_days"]
     out = churn_list[[c for c in cols if c in churn_list]].copy()
     if "reason" in out:
-        out["reason"] = _each(out["reason"], words)
+        out["reason"] = _labels(out["reason"])
     if "outcome" in out:
         out["outcome"] = warning_state(out["outcome"], churn_list["warned_at_last_check"])
     return out.rename(columns={"outcome": "warning", "flagged_since": "warning standing since",
@@ -109,15 +161,17 @@ def alerts_display(alerts_table: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
         return pd.DataFrame(columns=["id", "account", "segment", "ARR", "alert", "health", "churn risk",
                                      "first trigger", "playbook"])
     top = alerts_table.head(rows)
-    band = top["health_band_before"].fillna("new") + " \u2192 " + top["health_band"].astype(str)
-    before = top["churn_probability_before"].map(lambda p: "new" if pd.isna(p) else pct(p, 0))
+    new = label_of("new")
+    band = top["health_band_before"].map(lambda b: new if pd.isna(b) else label_of(b)) + " \u2192 " \
+        + top["health_band"].map(label_of)
+    before = top["churn_probability_before"].map(lambda p: new if pd.isna(p) else pct(p, 0))
     risk = before + " \u2192 " + top["churn_probability"].map(lambda p: pct(p, 0))
     trigger = top["trigger"].map(first_trigger)
     return pd.DataFrame({
         "id": top["account_id"], "account": top.get("account_name", top["account_id"]),
-        "segment": top.get("segment", ""), "ARR": top.get("arr", np.nan), "alert": top["alert"],
+        "segment": top.get("segment", ""), "ARR": top.get("arr", np.nan), "alert": top["alert"].map(alert_kinds),
         "health": band, "churn risk": risk, "first trigger": trigger,
-        "playbook": top["playbook"].map(playbook_name),
+        "playbook": top["playbook"].map(lambda p: playbook_name(_(p) if isinstance(p, str) and p else p)),
     })
 
 
@@ -125,10 +179,11 @@ def contrast_display(contrast: pd.DataFrame) -> pd.DataFrame:
     if contrast.empty:
         return pd.DataFrame(columns=["metric", "churned (median)", "look-alikes (median)",
                                      "difference (95% CI)", "pairs", "Holm-adjusted p"])
-    diff = [number(d, 2, signed=True) + (f" ({interval(lo, hi, 'number', 2, signed=True)})" if pd.notna(lo) else "")
+    diff = [number(d, 2, signed=True) + (_(" ({ci})").format(ci=interval(lo, hi, "number", 2, signed=True))
+                                         if pd.notna(lo) else "")
             for d, lo, hi in zip(contrast["paired_difference"], contrast["difference_low"], contrast["difference_high"])]
     return pd.DataFrame({
-        "metric": contrast["label"], "churned (median)": contrast["churned_median"],
+        "metric": _labels(contrast["label"], as_words=False), "churned (median)": contrast["churned_median"],
         "look-alikes (median)": contrast["comparables_median"], "difference (95% CI)": diff,
         "pairs": contrast["pairs"], "Holm-adjusted p": _each(contrast["p_holm"], p_value),
     })
@@ -140,7 +195,7 @@ def missed_display(missed: pd.DataFrame, rows: int = 8) -> pd.DataFrame:
                                      "Holm-adjusted p"])
     top = missed.head(rows)
     return pd.DataFrame({
-        "attribute": _each(top["attribute"], words), "value": _each(top["value"], words),
+        "attribute": _labels(top["attribute"]), "value": _labels(top["value"]),
         "missed": top["missed"], "caught": top["caught"], "share of missed": top["share_of_missed"],
         "share of caught": top["share_of_caught"], "Holm-adjusted p": _each(top["p_holm"], p_value),
     })
@@ -148,14 +203,14 @@ def missed_display(missed: pd.DataFrame, rows: int = 8) -> pd.DataFrame:
 
 def churn_list(result: Result) -> Table:
     """The churn list section's table (the CSV has every column)."""
-    return Table(as_text(churn_list_display(result.churn_list())), max_rows=25)
+    return Table(shown(churn_list_display(result.churn_list())), max_rows=25)
 
 
 def themes(result: Result) -> Table | None:
     """The comment themes of a month review: label, comments, the most typical one and the share."""
     if result.themes is None or result.themes.themes.empty or not result.is_month:
         return None
-    return Table(as_text(result.themes.themes.drop(columns="terms")))
+    return Table(shown(result.themes.themes.drop(columns="terms")))
 
 
 def warning_record(result: Result) -> Table | None:
@@ -163,24 +218,31 @@ def warning_record(result: Result) -> Table | None:
     accounts that stayed flagged over the same checks (this review's churns; a month review adds the
     roll-up window's)."""
     rows = []
-    scopes = [("this review's churns" if not result.is_month else "this month's churns", result.record)]
+    scopes = [(_("this review's churns") if not result.is_month else _("this month's churns"), result.record)]
     if result.is_month:
-        scopes.append((f"churns of the last {result.settings.rollup_months} months", result.record_window))
+        scopes.append((_("churns of the last {months} months").format(months=result.settings.rollup_months),
+                       result.record_window))
     for scope, record in scopes:
-        for measure, question in (("last_check", "flagged at the last check before the churn"),
-                                  ("lookback", f"flagged at least once in the {result.settings.timeline_months} "
-                                               "monthly checks before")):
+        for measure, question in (("last_check", _("flagged at the last check before the churn")),
+                                  ("lookback", _("flagged at least once in the {n} monthly checks before").format(
+                                      n=result.settings.timeline_months))):
             row = record_row(record, measure)
             if row is None or not row["churns"]:
                 continue
-            stayed = (f"{row['stayed_flagged']:,} of {row['stayed']:,} "
-                      f"({share_ci(row['false_alarm_rate'], row['false_alarm_low'], row['false_alarm_high'])})"
-                      if row["stayed"] else "no account stayed")
+            stayed = (_("{flagged} of {stayed} ({share})").format(
+                flagged=f"{row['stayed_flagged']:,}", stayed=f"{row['stayed']:,}",
+                share=share_ci(row["false_alarm_rate"], row["false_alarm_low"], row["false_alarm_high"]))
+                if row["stayed"] else _("no account stayed"))
             rows.append({"churns": scope, "question": question, "churns flagged": flagged_share(row),
                          "accounts that stayed, flagged": stayed})
     if not rows:
         return None
-    return Table(pd.DataFrame(rows), caption="Churns flagged against accounts that stayed, over the same checks")
+    return Table(translated(pd.DataFrame(rows)),
+                 caption=_("Churns flagged against accounts that stayed, over the same checks"))
+
+
+def _yes_no(values: pd.Series) -> np.ndarray:
+    return np.where(values.astype(bool), _("yes"), _("no"))
 
 
 def account_checks(result: Result) -> list[Table]:
@@ -196,26 +258,27 @@ def account_checks(result: Result) -> list[Table]:
             continue
         table = pd.DataFrame({
             "check": checks["observation_date"], "health score": checks["health_score"],
-            "health band": checks["health_band"], "churn probability": checks["churn_probability"],
-            "risk threshold": checks["risk_threshold"],
-            "flagged": np.where(checks["flagged"].astype(bool), "yes", "no"),
-            "by": checks["source"].replace("", None), "why": checks["trigger"].replace("", None)})
-        out.append(Table(as_text(table), caption=f"The monthly checks of {row.account_id} before it left"))
+            "health band": _labels(checks["health_band"]), "churn probability": checks["churn_probability"],
+            "risk threshold": checks["risk_threshold"], "flagged": _yes_no(checks["flagged"]),
+            "by": _labels(checks["source"].replace("", None)), "why": checks["trigger"].replace("", None)})
+        out.append(Table(shown(table),
+                         caption=_("The monthly checks of {account} before it left").format(account=row.account_id)))
     return out
 
 
 def missed(result: Result) -> Table | None:
-    return Table(as_text(missed_display(result.missed))) if result.is_month and not result.missed.empty else None
+    return Table(shown(missed_display(result.missed))) if result.is_month and not result.missed.empty else None
 
 
 def contrast(result: Result) -> Table | None:
     if result.contrast.empty:
         return None
     if not result.is_month and len(result.gone) == 1:  # one account: its numbers beside its look-alikes', no test
-        table = pd.DataFrame({"metric": result.contrast["label"], "this account": result.contrast["churned_median"],
+        table = pd.DataFrame({"metric": _labels(result.contrast["label"], as_words=False),
+                              "this account": result.contrast["churned_median"],
                               "look-alikes' median": result.contrast["comparables_median"]})
-        return Table(as_text(table), caption="At the last check before it left")
-    return Table(as_text(contrast_display(result.contrast)))
+        return Table(shown(table), caption=_("At the last check before it left"))
+    return Table(shown(contrast_display(result.contrast)))
 
 
 def pairs(result: Result) -> Table | None:
@@ -226,36 +289,40 @@ def pairs(result: Result) -> Table | None:
     table = pd.DataFrame({"reviewed account": pairs["account_id"], "look-alike": pairs["comparable_id"],
                           "rank": pairs["rank"], "seen on": pairs["ref_date"], "tenure (months)": pairs["tenure_months"],
                           "MRR": pairs["mrr"], "segment": pairs["segment"], "plan": pairs["plan"],
-                          "same plan": np.where(pairs["same_plan"].astype(bool), "yes", "no"),
-                          "distance": pairs["distance"]})
+                          "same plan": _yes_no(pairs["same_plan"]), "distance": pairs["distance"]})
     if pairs["account_id"].nunique() == 1:
         table = table.drop(columns="reviewed account")
-    return Table(as_text(table),
-                 caption="The retained look-alikes, seen on the day before the churn (tenure then, MRR at the month end before)")
+    return Table(shown(table), caption=_("The retained look-alikes, seen on the day before the churn (tenure then, MRR "
+                                         "at the month end before)"))
 
 
 def alerts(result: Result) -> Table | None:
     """The most severe new alerts, one readable line each (the full list is alerts.csv)."""
     if not result.is_month:
         return None
-    return Table(as_text(alerts_display(result.alerts_table())),
-                 caption="The most severe new alerts, largest ARR at risk first", max_rows=20)
+    return Table(shown(alerts_display(result.alerts_table())),
+                 caption=_("The most severe new alerts, largest ARR at risk first"), max_rows=20)
 
 
 # --------------------------------------------------------------------------------------------------
 # Lessons
 # --------------------------------------------------------------------------------------------------
+NO_PLAYBOOK = N_("No playbook mapped: add this reason to reason_playbooks in params/05_churn_postmortem.yml.")
+
+
 def resolve_playbook(key: str | None, config, reason_playbooks: Mapping[str, str] | None = None) -> str:
     """A playbook text from a churn reason or a health component name: ``reason_playbooks`` maps a
-    reason to a component name (its playbook in the health config) or to a playbook text."""
+    reason to a component name (its playbook in the health config) or to a playbook text. A playbook
+    the catalog knows (the defaults of :data:`.settings.REASON_PLAYBOOKS`) reads in the run's language;
+    one the team wrote reads as written."""
     reason_playbooks = reason_playbooks or {}
     target = reason_playbooks.get(key, key) if key is not None else None
     for component in getattr(config, "components", ()):
         if component.name == target:
-            return component.playbook
+            return _(component.playbook) if component.playbook else component.playbook
     if target is not None and target != key:
-        return str(target)
-    return "No playbook mapped: add this reason to reason_playbooks in params/05_churn_postmortem.yml."
+        return _(str(target))
+    return _(NO_PLAYBOOK)
 
 
 def lesson(finding: Finding, config, reason_playbooks: Mapping[str, str] | None = None) -> dict:
@@ -263,54 +330,75 @@ def lesson(finding: Finding, config, reason_playbooks: Mapping[str, str] | None 
     f = finding.facts
     playbook = lambda key: resolve_playbook(key, config, reason_playbooks)  # noqa: E731
     if finding.kind == "costliest_reason":
-        return {"finding": f"'{words(f['reason'])}' is the costliest churn reason",
-                "evidence": f"{money(f['arr_lost'], compact=True)} ARR ({pct(f['arr_share'], 0)} of ARR lost), "
-                            f"{plural(int(f['churns']), 'churn')}",
+        return {"finding": _("'{reason}' is the costliest churn reason").format(reason=label_of(f["reason"])),
+                "evidence": _("{arr} ARR ({share} of ARR lost), {churns}").format(
+                    arr=money(f["arr_lost"], compact=True), share=pct(f["arr_share"], 0),
+                    churns=counted(int(f["churns"]), "churn")),
                 "playbook": playbook(f["reason"])}
     if finding.kind == "detection":
         s, r = f["summary"], f["record"]
-        lead = (f", a median {number(s['median_standing_lead_days'], 0)} days ahead" if s.get("warned") else "")
-        return {"finding": (f"At the last check before they left, the warnings flagged {pct(r['recall'], 0)} of churns"
-                            f"{lead}, against {pct(r['false_alarm_rate'], pct_decimals(r['false_alarm_rate']))} of "
-                            "accounts that stayed"),
-                "evidence": (f"{flagged_share(r)} of checked churns; {r['stayed_flagged']:,} of {r['stayed']:,} "
-                             f"accounts that stayed "
-                             f"({share_ci(r['false_alarm_rate'], r['false_alarm_low'], r['false_alarm_high'])}); "
-                             f"{f['late']} of the standing warnings began less than 30 days ahead"),
-                "playbook": f["playbook"]}
+        stayed = pct(r["false_alarm_rate"], pct_decimals(r["false_alarm_rate"]))
+        finding_text = (_("At the last check before they left, the warnings flagged {share} of churns, a median {days} "
+                          "days ahead, against {stayed} of accounts that stayed").format(
+                            share=pct(r["recall"], 0), days=number(s["median_standing_lead_days"], 0), stayed=stayed)
+                        if s.get("warned") else
+                        _("At the last check before they left, the warnings flagged {share} of churns, against {stayed} "
+                          "of accounts that stayed").format(share=pct(r["recall"], 0), stayed=stayed))
+        return {"finding": finding_text,
+                "evidence": _("{flagged} of checked churns; {stayed_flagged} of {stayed} accounts that stayed ({share}); "
+                              "{late} of the standing warnings began less than 30 days ahead").format(
+                    flagged=flagged_share(r), stayed_flagged=f"{r['stayed_flagged']:,}", stayed=f"{r['stayed']:,}",
+                    share=share_ci(r["false_alarm_rate"], r["false_alarm_low"], r["false_alarm_high"]), late=f["late"]),
+                "playbook": _(f["playbook"]) if isinstance(f["playbook"], str) and f["playbook"] else f["playbook"]}
     if finding.kind == "missed_trait":
-        where = "concentrated in" if f["share_of_missed"] > f["share_of_caught"] else "rare in"
-        return {"finding": f"Missed churns were {where} {words(f['attribute'])} = {words(f['value'])}",
-                "evidence": f"{pct(f['share_of_missed'], 0)} of missed vs {pct(f['share_of_caught'], 0)} of caught "
-                            f"churns (Holm-adjusted {p_value(f['p_holm'])})",
-                "playbook": "Score review: add or retune a health component for these accounts "
-                            "(params/health_score.yml); " + playbook(f["top_reason"])}
+        template = (_("Missed churns were concentrated in {attribute} = {value}")
+                    if f["share_of_missed"] > f["share_of_caught"] else
+                    _("Missed churns were rare in {attribute} = {value}"))
+        return {"finding": template.format(attribute=label_of(f["attribute"]), value=label_of(f["value"])),
+                "evidence": _("{missed} of missed vs {caught} of caught churns (Holm-adjusted {p})").format(
+                    missed=pct(f["share_of_missed"], 0), caught=pct(f["share_of_caught"], 0), p=p_value(f["p_holm"])),
+                "playbook": _("Score review: add or retune a health component for these accounts "
+                              "(params/health_score.yml); {playbook}").format(playbook=playbook(f["top_reason"]))}
     if finding.kind == "missed_no_trait":
         top_reason = f["top_reason"]
         n = int(f["missed"])
-        return {"finding": f"{plural(n, 'churn')} {'was' if n == 1 else 'were'} never flagged, with no shared trait "
-                           "that stands out",
-                "evidence": "no segment, plan, tenure, size or reason differs between missed and caught churns "
-                            f"after Holm correction (alpha {f['alpha']})"
-                            + (f"; most common reason among them: {words(top_reason)}" if top_reason else ""),
-                "playbook": playbook(top_reason) if top_reason else getattr(config, "default_playbook", "")}
+        evidence = _("no segment, plan, tenure, size or reason differs between missed and caught churns after Holm "
+                     "correction (alpha {alpha})").format(alpha=f["alpha"])
+        if top_reason:
+            evidence += _("; most common reason among them: {reason}").format(reason=label_of(top_reason))
+        default = getattr(config, "default_playbook", "")
+        return {"finding": ngettext("{churns} was never flagged, with no shared trait that stands out",
+                                    "{churns} were never flagged, with no shared trait that stands out", n).format(
+                    churns=counted(n, "churn")),
+                "evidence": evidence,
+                "playbook": playbook(top_reason) if top_reason else (_(default) if default else default)}
     if finding.kind == "usage_contrast":
-        ci = (interval(f["difference_low"], f["difference_high"], "number", 2, confidence=0.95, signed=True) + ", "
+        ci = (interval(f["difference_low"], f["difference_high"], "number", 2, confidence=0.95, signed=True)
               if pd.notna(f["difference_low"]) else "")
-        return {"finding": f"Before churning, {f['label']} was {'lower' if f['paired_difference'] < 0 else 'higher'} "
-                           "than at retained look-alikes" + ("" if f["significant"] else " (not significant)"),
-                "evidence": f"median paired difference {number(f['paired_difference'], 2, signed=True)} ("
-                            + ci + plural(int(f["pairs"]), "pair")
-                            + (f", Holm {p_value(f['p_holm'])})" if pd.notna(f["p_holm"]) else ")"),
+        lower = f["paired_difference"] < 0
+        template = (_("Before churning, {metric} was lower than at retained look-alikes") if lower else
+                    _("Before churning, {metric} was higher than at retained look-alikes"))
+        text = template.format(metric=label_of(f["label"], as_words=False))
+        if not f["significant"]:
+            text += _(" (not significant)")
+        inside = _("{ci}, {pairs}").format(ci=ci, pairs=counted(int(f["pairs"]), "pair")) if ci else \
+            counted(int(f["pairs"]), "pair")
+        if pd.notna(f["p_holm"]):
+            inside += _(", Holm {p}").format(p=p_value(f["p_holm"]))
+        return {"finding": text,
+                "evidence": _("median paired difference {difference} ({inside})").format(
+                    difference=number(f["paired_difference"], 2, signed=True), inside=inside),
                 "playbook": resolve_playbook("usage_decline", config)}
     if finding.kind == "false_alarms":
-        return {"finding": f"{pct(f['false_alarm_rate'], 0)} of flagged accounts stayed for {f['horizon_days']} days",
-                "evidence": f"{f['stayed']} of {plural(f['flagged_accounts'], 'account')} first flagged "
-                            f"{day(f['window_start'])} to {day(f['window_end'])} "
-                            f"({share_ci(f['false_alarm_rate'], f['false_alarm_low'], f['false_alarm_high'])}); "
-                            "saves by CSMs count here too",
-                "playbook": "Threshold review: if CSMs cannot work every alert, raise the risk threshold or the red "
-                            "band (params) and watch the detection rate above."}
+        return {"finding": _("{share} of flagged accounts stayed for {days} days").format(
+                    share=pct(f["false_alarm_rate"], 0), days=f["horizon_days"]),
+                "evidence": _("{stayed} of {accounts} first flagged {start} to {end} ({share}); saves by CSMs count here "
+                              "too").format(stayed=f["stayed"], accounts=counted(f["flagged_accounts"], "account"),
+                                            start=day(f["window_start"]), end=day(f["window_end"]),
+                                            share=share_ci(f["false_alarm_rate"], f["false_alarm_low"],
+                                                           f["false_alarm_high"])),
+                "playbook": _("Threshold review: if CSMs cannot work every alert, raise the risk threshold or the red "
+                              "band (params) and watch the detection rate above.")}
     raise ValueError(f"unknown finding kind {finding.kind!r}")
 
 
@@ -322,4 +410,4 @@ def lessons(result: Result) -> Table | None:
     rows = [lesson(f, result.config, result.settings.reason_playbooks) for f in result.findings]
     table = pd.DataFrame(rows, columns=["finding", "evidence", "playbook"])
     table["owner"] = ""
-    return Table(table, caption="Findings and the playbook each points to")
+    return Table(translated(table), caption=_("Findings and the playbook each points to"))
