@@ -11,6 +11,7 @@ import pandas as pd
 from ...core import health, risk
 from ...data import Dataset
 from ...errors import NotEnoughData
+from ...i18n import _
 from ...period import DAYS_PER_MONTH
 
 
@@ -50,11 +51,13 @@ def enough_history(labels: pd.Series) -> None:
     both classes: the one condition under which :meth:`csresearch.core.risk.ChurnModel.fit` cannot fit."""
     known = labels.dropna().astype(int).to_numpy()
     if not len(known):
-        raise NotEnoughData("too little history for the risk model: no observation's outcome is known yet")
-    if len(np.unique(known)) < 2:
-        outcome = "churn" if known[0] else "account that stayed"
-        raise NotEnoughData(f"too little history for the risk model: the {len(known):,} observations whose "
-                            f"outcome is known hold no {outcome}")
+        raise NotEnoughData(_("too little history for the risk model: no observation's outcome is known yet"))
+    if len(np.unique(known)) < 2:  # the sentence a report shows, in the run's language
+        template = (_("too little history for the risk model: the {n} observations whose outcome is known hold no "
+                      "churn") if known[0] else
+                    _("too little history for the risk model: the {n} observations whose outcome is known hold no "
+                      "account that stayed"))
+        raise NotEnoughData(template.format(n=f"{len(known):,}"))
 
 
 def fit_risk_model(frame: pd.DataFrame, rows: np.ndarray, max_rows: int | None) -> risk.ChurnModel:

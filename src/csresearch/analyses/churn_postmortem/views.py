@@ -28,6 +28,7 @@ from .words_warning import (
     record_row,
     segment_word,
     share_ci,
+    trigger_text,
 )
 
 
@@ -166,7 +167,7 @@ def alerts_display(alerts_table: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
         + top["health_band"].map(label_of)
     before = top["churn_probability_before"].map(lambda p: new if pd.isna(p) else pct(p, 0))
     risk = before + " \u2192 " + top["churn_probability"].map(lambda p: pct(p, 0))
-    trigger = top["trigger"].map(first_trigger)
+    trigger = top["trigger"].map(first_trigger).map(trigger_text)
     return pd.DataFrame({
         "id": top["account_id"], "account": top.get("account_name", top["account_id"]),
         "segment": top.get("segment", ""), "ARR": top.get("arr", np.nan), "alert": top["alert"].map(alert_kinds),
@@ -260,7 +261,8 @@ def account_checks(result: Result) -> list[Table]:
             "check": checks["observation_date"], "health score": checks["health_score"],
             "health band": _labels(checks["health_band"]), "churn probability": checks["churn_probability"],
             "risk threshold": checks["risk_threshold"], "flagged": _yes_no(checks["flagged"]),
-            "by": _labels(checks["source"].replace("", None)), "why": checks["trigger"].replace("", None)})
+            "by": _labels(checks["source"].replace("", None)),
+            "why": checks["trigger"].replace("", None).map(trigger_text)})
         out.append(Table(shown(table),
                          caption=_("The monthly checks of {account} before it left").format(account=row.account_id)))
     return out

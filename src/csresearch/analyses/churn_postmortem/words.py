@@ -41,6 +41,7 @@ from .words_warning import (
     share_ci,
     source_text,
     stayed_clause,
+    trigger_text,
 )
 
 RECOMPUTED = N_("recomputed as of the previous month (no earlier run found)")
@@ -438,7 +439,7 @@ def account_warning(result: Result, account_id: str) -> str:
                   "by the {source}: {trigger}").format(
             last_check=day(row["last_check"]), since=day(row["flagged_since"]),
             days=counted(int(row["standing_lead_days"]), "day"), source=source_text(row["standing_source"]),
-            trigger=row["standing_trigger"])
+            trigger=trigger_text(row["standing_trigger"]))
     elif len(flagged):
         text += _("; not flagged at the last check ({last_check})").format(last_check=day(row["last_check"]))
     record = result.record_of(row["churn_month"])
@@ -742,9 +743,24 @@ def sampling_text(checks: Checks) -> str:
         return _("Each of the risk model's {n} refits was trained on every closed observation (the cap, "
                  "max_train_rows, is {cap} rows).").format(n=len(fits), cap=cap)
     latest = max(sampled)
-    return (risk.sampling_sentence(sampled[latest], "The risk models").rstrip(".")
+    return (risk_sampling_sentence(sampled[latest])
             + _(" (numbers of the refit at the {day} check; {sampled} of the {fits} refits were sampled this way, "
                 "max_train_rows = {cap}).").format(day=day(latest), sampled=len(sampled), fits=len(fits), cap=cap))
+
+
+def risk_sampling_sentence(sampling: risk.Sampling) -> str:
+    """What a sampled refit was trained on, in the run's language, without its final full stop (the
+    English is :func:`csresearch.core.risk.sampling_sentence`'s, word for word)."""
+    if sampling.target != "churned":
+        return risk.sampling_sentence(sampling, "The risk models").rstrip(".")
+    share = sampling.share
+    strata = " x ".join(label_of(s) for s in sampling.strata)
+    return _("The risk models were fitted on all {churned} churned observations and a stratified {share} sample of "
+             "the {others} others{by}, {rows} rows in all; the sampled rows are weighted by {weight} on average "
+             "(stratum size / rows kept) so probabilities stay calibrated").format(
+        churned=f"{sampling.churned:,}", share=f"{share:.1%}" if share >= 0.001 else f"{share:.2%}",
+        others=count(sampling.others), rows=f"{sampling.rows:,}", weight=f"{sampling.weight:.1f}",
+        by=_(" (proportional within each {strata})").format(strata=strata) if strata else "")
 
 
 def notes(result: Result) -> list[str]:

@@ -5,6 +5,7 @@ from the warning still standing at the churn, and the units of this report's num
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 import pandas as pd
@@ -37,6 +38,7 @@ VALUE_LABELS = {
     # attributes compared between missed and caught churns, and their bands
     "plan": N_("plan"), "tenure_band": N_("tenure band"), "size_band": N_("size band"),
     "reason": N_("reason"), "unknown": N_("unknown"), "all": N_("all"),
+    "observation_date": N_("observation date"),  # a stratum of the risk model's training sample
     "under 6 months": N_("under 6 months"), "6-12 months": N_("6-12 months"), "1-2 years": N_("1-2 years"),
     "2+ years": N_("2+ years"), "smallest quarter": N_("smallest quarter"), "second quarter": N_("second quarter"),
     "third quarter": N_("third quarter"), "largest quarter": N_("largest quarter"),
@@ -84,6 +86,23 @@ def segment_word() -> str:
 def alert_kinds(text) -> str:
     """An alert's kinds joined by "; " (``turned red; crossed the risk threshold``), each in words."""
     return _("; ").join(label_of(k) for k in str(text).split("; "))
+
+
+RISK_TRIGGER = re.compile(r"churn risk (\d+)% \(risk model\)")
+
+
+def trigger_text(text) -> str:
+    """A check's or an alert's trigger with this report's own phrases in the run's language (the churn
+    risk of :func:`.compute_checks.run_checks`, the fallbacks of :mod:`.compute_alerts`); the health
+    score's and the risk model's reasons are written by :mod:`csresearch.core` and read as they are."""
+    if not isinstance(text, str):
+        return text
+    text = RISK_TRIGGER.sub(lambda m: _("churn risk {percent} (risk model)").format(percent=m.group(1) + "%"), text)
+    if text == "health score fell (no single component red)":
+        return _("health score fell (no single component red)")
+    if text.startswith("model: "):
+        return _("model: {reasons}").format(reasons=text[len("model: "):])
+    return text
 
 
 def counted(n: float, noun: str) -> str:
