@@ -27,6 +27,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from . import webfont
+
 _STYLE = """
 <style>
   :root { --ink: #1f2328; --muted: #5f6b76; --line: #d8dee4; --bad: #B42318; --good: #2f7d32; }
@@ -291,7 +293,7 @@ def page(title: str, body: str, nav: str = "", banner: str = "", toc: bool = Tru
     end = (f'<details class="csr-appendix" id="csr-appendix"><summary>Conventions and data quality</summary>'
            f"{appendix}</details>") if appendix else ""
     scripts = _scripts('class="csr-interactive"' in body + appendix, bool(appendix))
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return webfont.embed(f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title>{_STYLE}</head><body>{nav}{banner}{status}{contents}"
             f"<main>{body}{end}</main>{scripts}</body></html>")
