@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from ..text import day, money, month_label, pct, plural
-from . import brief
+from . import brief, webfont
 from . import brief_words as words
 
 TITLES = {
@@ -273,5 +273,5 @@ def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: 
 
 def write(path: Path, manifest: dict, adhoc: list[dict] | None = None, reports: Path | None = None) -> Path:
     """Write the brief for ``manifest`` to ``path`` (the month's outputs are beside it)."""
-    path.write_text(render(manifest, path.parent, reports, adhoc), encoding="utf-8")
+    path.write_text(webfont.embed(render(manifest, path.parent, reports, adhoc)), encoding="utf-8")
     return path
