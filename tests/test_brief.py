@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from csresearch import style
 from csresearch.report import brief, brief_words, index
 from csresearch.text import money, pct
 
@@ -170,7 +171,7 @@ def test_sparkline_draws_the_values_and_breaks_at_gaps():
                           width=100, height=30)
     assert svg.count("<polyline") == 2, "a month with no value breaks the line"
     # the last value is the highest: its dot sits at the top padding, in the colour of a worse change
-    assert re.search(r'<circle cx="97.0" cy="3.0" r="3" fill="#c62828"/>', svg)
+    assert f'<circle cx="97.0" cy="3.0" r="3" fill="{style.WORSE}"/>' in svg, "worse: the charts' colour for worse"
     assert index.sparkline([None, 1.0], "flat", "x", ["2026-01", "2026-02"], str) == ""
 
 

@@ -31,6 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ..i18n import _
 from ..text import month_label
 
 SERIES_MONTHS = 12
@@ -111,7 +112,7 @@ def month_series(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
     out: dict[str, Any] = {"months": [str(m) for m in shown], "conventions": {k: getattr(s, k) for k in CONVENTION_KEYS}}
     paid = subscriptions[(subscriptions["mrr"] > 0) & (subscriptions["start_date"] < (month + 1).to_timestamp())]
     if paid.empty:
-        why = f"no subscription with MRR above zero started by the end of {month_label(month)}"
+        why = _("no subscription with MRR above zero started by the end of {month}").format(month=month_label(month))
         return {**out, **{k: {"value": [None] * months, "why": why} for k in ("logo_churn", "grr_12m", "nrr_12m", "arr")}}
     frame = account_month_churn(subscriptions, accounts, first, month, convention=s.churn_convention,
                                 reactivation_window_days=s.reactivation_window_days,
@@ -137,7 +138,7 @@ def month_series(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
                                                alpha=1 - s.confidence)
         logo["change_low"], logo["change_high"] = _finite(low), _finite(high)
     if logo["value"][-1] is None:
-        logo["why"] = f"no account was paying at the start of {month_label(month)}"
+        logo["why"] = _("no account was paying at the start of {month}").format(month=month_label(month))
     out["logo_churn"] = logo
 
     # 12-month cohort NRR and GRR, as of each month end
@@ -154,8 +155,8 @@ def month_series(subscriptions: pd.DataFrame, accounts: pd.DataFrame | None, mon
         if series.get("change") is not None and name in pair:
             series["change_low"], series["change_high"] = (_finite(x) for x in pair[name])
         if series["value"][-1] is None:
-            series["why"] = (f"no account was paying at the end of {month_label(month - COHORT_MONTHS)}, "
-                             "so there is no 12-month cohort")
+            series["why"] = _("no account was paying at the end of {month}, so there is no 12-month cohort").format(
+                month=month_label(month - COHORT_MONTHS))
         out[name] = series
 
     # ARR at each month end (exact: no interval)
@@ -182,7 +183,7 @@ def safe_month_series(subscriptions, accounts, month, parameters=None) -> dict:
     except CsresearchError as exc:
         return {"error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - a bug here must not cost the month's reports; it is shown
-        return {"error": f"the trend lines could not be computed ({type(exc).__name__}: {exc})"}
+        return {"error": _("the trend lines could not be computed ({error})").format(error=f"{type(exc).__name__}: {exc}")}
 
 
 # --- what the reports' outputs say --------------------------------------------------------------------
@@ -224,7 +225,7 @@ def call_list(table: pd.DataFrame | None, top: int = 5) -> list[dict]:
     if "rank" in table:
         table = table.assign(_rank=pd.to_numeric(table["rank"], errors="coerce")).sort_values("_rank", kind="stable")
     rows = []
-    for _, row in table.head(top).iterrows():
+    for _index, row in table.head(top).iterrows():
         def get(column: str):
             value = row.get(column)
             return None if value is None or str(value).strip() == "" else str(value)

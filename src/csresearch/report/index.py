@@ -15,21 +15,44 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from ..text import day, money, month_label, pct, plural
+from .. import style
+from ..i18n import N_, _, get_language, join_sentences, ngettext, pgettext
+from ..notebook.headers import HEADERS
+from ..text import day, money, month_label, pct
 from . import brief, webfont
 from . import brief_words as words
 
 TITLES = {
-    "00_data_overview": "Data overview",
-    "01_churn_decomposition": "Churn decomposition",
-    "02_onboarding_survival": "Onboarding and survival",
-    "03_churn_drivers": "Churn drivers and at-risk accounts",
-    "04_uplift_experiments": "Experiments",
-    "05_churn_postmortem": "Churn postmortem",
+    "00_data_overview": N_("Data overview"),
+    "01_churn_decomposition": N_("Churn decomposition"),
+    "02_onboarding_survival": N_("Onboarding and survival"),
+    "03_churn_drivers": N_("Churn drivers and at-risk accounts"),
+    "04_uplift_experiments": N_("Experiments"),
+    "05_churn_postmortem": N_("Churn postmortem"),
 }
 
-# red = worse, green = better, grey = within noise or nothing to compare with (the product's one meaning)
-TONE = {"better": "#2f7d32", "worse": "#c62828", "noise": "#6b7280", "flat": "#6b7280"}
+# worse / better / within noise or nothing to compare with: the charts' one colour meaning (csresearch.style)
+TONE = {"better": style.BETTER, "worse": style.WORSE, "noise": style.NEUTRAL, "flat": style.NEUTRAL}
+
+# headings and short words of the page, marked here (a call inside an f-string is not extracted for the catalog)
+WORDS = {
+    "trend_too_short": N_("Too few months of data for a trend line."),
+    "no_owner": N_("no owner"),
+    "not_scored": N_("not scored"),
+    "no_reason": N_("no reason recorded"),
+    "at_risk_report": N_("the at-risk report"),
+    "what_moved": N_("What moved churn"),
+    "experiments_ended": N_("Experiments that ended"),
+    "alerts_raised": N_("Alerts raised"),
+    "what_failed": N_("What failed"),
+    "error": N_("Error"),
+    "adhoc_runs": N_("Reviews and ad-hoc runs this month"),
+    "earlier_months": N_("Earlier months"),
+    "no_earlier": N_("No earlier month has been published in this folder."),
+    "where_to_act": N_("Where to act this month"),
+    "call_first": N_("Accounts to call first"),
+    "reports": N_("The reports"),
+}
 
 _CSS = """
  * { box-sizing: border-box; }
@@ -44,7 +67,7 @@ _CSS = """
  .lab { font-size: 12px; color: #4b5563; } .big { font-size: 24px; font-weight: 650; margin: 1px 0; }
  .ci { font-size: 11.5px; color: #4b5563; min-height: 15px; } .chg { font-size: 12.5px; font-weight: 600; margin-top: 2px; }
  .why { font-size: 11.5px; color: #6b7280; margin-top: 3px; } svg.spark { display: block; margin-top: 3px; }
- .better { color: #2f7d32; } .worse { color: #c62828; } .noise, .flat { color: #6b7280; }
+ .better { color: @better@; } .worse { color: @worse@; } .noise, .flat { color: @neutral@; }
  .act { display: grid; grid-template-columns: 1.6fr 1fr; gap: 16px; }
  table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
  th { text-align: left; font-weight: 600; color: #4b5563; border-bottom: 1px solid #d1d5db; padding: 3px 6px; }
@@ -58,16 +81,24 @@ _CSS = """
  .card h3 { font-size: 14px; margin: 0 0 3px; } .card h3 a { text-decoration: none; }
  .card p { margin: 3px 0 0; font-size: 13px; }
  .badge { font-size: 11px; font-weight: 600; border-radius: 10px; padding: 1px 8px; margin-left: 6px; }
- .b-ok { background: #e8f5e9; color: #2f7d32; } .b-failed { background: #fdecea; color: #c62828; }
+ .b-ok { background: #e6f5f0; color: @better_dark@; } .b-failed { background: #fbece3; color: @worse_dark@; }
  .b-stale { background: #fff4e5; color: #8a4b00; } .b-thin { background: #f3f4f6; color: #4b5563; }
  details { font-size: 12px; color: #4b5563; margin-top: 4px; }
  .months a { margin-right: 10px; } .meta { color: #6b7280; font-size: 11.5px; margin-top: 14px; }
  @media print { .nums { grid-template-columns: repeat(3, 1fr); } .act, .reports { grid-template-columns: 1fr 1fr; } }
 """
+for _name, _colour in (("better", style.BETTER), ("worse", style.WORSE), ("neutral", style.NEUTRAL),
+                       ("better_dark", style.BETTER_DARK), ("worse_dark", style.WORSE_DARK)):
+    _CSS = _CSS.replace(f"@{_name}@", _colour)
 
 
 def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _w(key: str) -> str:
+    """One of :data:`WORDS` in the run's language, escaped."""
+    return _e(_(WORDS[key]))
 
 
 def sparkline(values: list, tone: str, label: str, months: list[str], fmt, width: int = 150,
@@ -101,15 +132,17 @@ def sparkline(values: list, tone: str, label: str, months: list[str], fmt, width
                     for r in runs if len(r) > 1)
     x, y = xy(*points[-1])
     first_i, first_v = points[0]
-    title = (f"{label}: {_month_short(months[first_i])} {fmt(first_v)}, lowest {fmt(low)}, highest {fmt(high)}, "
-             f"{_month_short(months[points[-1][0]])} {fmt(points[-1][1])}")
+    # TRANSLATORS: a trend line's description, e.g. "ARR: Dec 2025 $1.2M, lowest $1.1M, highest $1.4M, Nov 2026 $1.4M"
+    title = _("{label}: {first_month} {first}, lowest {low}, highest {high}, {last_month} {last}").format(
+        label=label, first_month=_month_short(months[first_i]), first=fmt(first_v), low=fmt(low), high=fmt(high),
+        last_month=_month_short(months[points[-1][0]]), last=fmt(points[-1][1]))
     return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="{_e(title)}"><title>{_e(title)}</title>{lines}'
             f'<circle cx="{x}" cy="{y}" r="3" fill="{TONE.get(tone, TONE["flat"])}"/></svg>')
 
 
 def _month_short(month: str) -> str:
-    return pd.Period(month, "M").strftime("%b %Y")
+    return words.month_short(month)
 
 
 _FORMAT = {"logo_churn": pct, "grr_12m": pct, "nrr_12m": pct, "arr": lambda v: money(v, compact=True)}
@@ -119,7 +152,8 @@ def _number_card(card: Mapping, months: list[str]) -> str:
     tone = card.get("tone", "flat")
     parts = [f'<div class="num"><div class="lab">{_e(card["label"])}</div>']
     if card.get("value") is None:
-        parts.append(f'<div class="big flat">—</div><div class="why">Not computed: {_e(card.get("why"))}.</div></div>')
+        why = _("Not computed: {why}.").format(why=card.get("why"))
+        parts.append(f'<div class="big flat">—</div><div class="why">{_e(why)}</div></div>')
         return "".join(parts)
     parts.append(f'<div class="big">{_e(card["value"])}</div>')
     parts.append(f'<div class="ci">{_e(card.get("interval") or "")}</div>')
@@ -130,9 +164,9 @@ def _number_card(card: Mapping, months: list[str]) -> str:
     if card.get("series") and months:
         line = sparkline(card["series"], tone, card["label"], months, _FORMAT.get(card["key"], str))
         span = f'<div class="why">{_e(_month_short(months[0]))} – {_e(_month_short(months[-1]))}</div>'
-        parts.append(line + span if line else '<div class="why">Too few months of data for a trend line.</div>')
+        parts.append(line + span if line else f'<div class="why">{_w("trend_too_short")}</div>')
     elif card.get("no_trend"):
-        parts.append(f'<div class="why">{_e(card["no_trend"][0].upper() + card["no_trend"][1:])}.</div>')
+        parts.append(f'<div class="why">{_e(words.sentence(card["no_trend"][0].upper() + card["no_trend"][1:]))}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -140,37 +174,48 @@ def _number_card(card: Mapping, months: list[str]) -> str:
 def _call_table(rows: list[dict], manifest: Mapping) -> str:
     risk = brief.entries(manifest).get(brief.RISK_NOTEBOOK)
     if not rows:
-        why = words._why_no_summary(manifest, brief.RISK_NOTEBOOK, "the churn drivers report")
+        why = words._why_no_summary(manifest, brief.RISK_NOTEBOOK, _("the churn drivers report"))
         if risk and risk.get("status") in ("ok", "stale"):
-            why = "the churn drivers report recorded no at-risk list this month"
-        return f'<p class="note">No accounts to list: {_e(why)}.</p>'
+            why = _("the churn drivers report recorded no at-risk list this month")
+        said = _("No accounts to list: {why}.").format(why=why)
+        return f'<p class="note">{_e(said)}</p>'
     owner, renewal = rows[0]["has_owner"], rows[0]["has_renewal"]
-    head = ("<tr><th>Account</th>" + ("<th>CSM owner</th>" if owner else "")
-            + ("<th>Renewal</th>" if renewal else "") + '<th class="n">ARR at risk</th><th>Why</th></tr>')
+    # column headers: the shared mapping of the pages' tables (notebook/headers.py), two of the call list's own
+    renewal_head, why_head = pgettext("call list column", "Renewal"), pgettext("call list column", "Why")
+    head = (f"<tr><th>{_e(_(HEADERS['account_name']))}</th>"
+            + (f"<th>{_e(_(HEADERS['csm_owner']))}</th>" if owner else "")
+            + (f"<th>{_e(renewal_head)}</th>" if renewal else "")
+            + f'<th class="n">{_e(_(HEADERS["arr_at_risk"]))}</th>'
+            + f"<th>{_e(why_head)}</th></tr>")
     body = []
     for r in rows:
-        name = _e(r["account_name"] or r["account_id"] or "unnamed account")
+        name = _e(r["account_name"] or r["account_id"] or _("unnamed account"))
         ident = f' <span class="id">{_e(r["account_id"])}</span>' if r["account_name"] and r["account_id"] else ""
         cells = [f'<td class="nw">{name}{ident}</td>']
         if owner:
-            cells.append(f'<td class="nw">{_e(r["csm_owner"]) if r["csm_owner"] else "<span class=id>no owner</span>"}</td>')
+            no_owner = f"<span class=id>{_w('no_owner')}</span>"
+            cells.append(f'<td class="nw">{_e(r["csm_owner"]) if r["csm_owner"] else no_owner}</td>')
         if renewal:
             cells.append(f'<td class="nw">{_e(_renewal(r["renewal_date"], r.get("billing_period")))}</td>')
-        cells.append(f'<td class="n">{_e(money(r["arr_at_risk"])) if r["arr_at_risk"] is not None else "not scored"}</td>')
-        cells.append(f"<td>{_e('; '.join(r['reasons']) or 'no reason recorded')}</td>")
+        at_risk = money(r["arr_at_risk"]) if r["arr_at_risk"] is not None else _(WORDS["not_scored"])
+        cells.append(f'<td class="n">{_e(at_risk)}</td>')
+        cells.append(f"<td>{_e(words.listed(r['reasons']) or _(WORDS['no_reason']))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    missing = [what for what, has in (("CSM owner", owner), ("renewal date", renewal)) if not has]
-    note = (f'<p class="note">The at-risk list carries no {" or ".join(missing)} yet.</p>' if missing else "")
+    missing = (_("The at-risk list carries no CSM owner or renewal date yet.") if not (owner or renewal) else
+               _("The at-risk list carries no CSM owner yet.") if not owner else
+               _("The at-risk list carries no renewal date yet.") if not renewal else "")
+    note = f'<p class="note">{_e(missing)}</p>' if missing else ""
     page = (risk or {}).get("html") or f"{brief.RISK_NOTEBOOK}.html"
-    link = (f'<p class="note">The top {len(rows)} by ARR at risk; the full list: '
-            f'<a href="{_e(page)}">the at-risk report</a> · '
-            f'<a href="{_e(brief.RISK_NOTEBOOK)}/at_risk_accounts.csv">at_risk_accounts.csv</a></p>')
+    # the sentence is escaped first, then the links (markup) go into its fields
+    link = ('<p class="note">' + _e(_("The top {n} by ARR at risk; the full list: {report} · {csv}")).format(
+        n=len(rows), report=f'<a href="{_e(page)}">{_w("at_risk_report")}</a>',
+        csv=f'<a href="{_e(brief.RISK_NOTEBOOK)}/at_risk_accounts.csv">at_risk_accounts.csv</a>') + "</p>")
     return f"<table>{head}{''.join(body)}</table>{note}{link}"
 
 
 def _renewal(value: str | None, billing_period: str | None = None) -> str:
     if not value:
-        return "monthly, no term" if billing_period == "monthly" else "none on file"
+        return _("monthly, no term") if billing_period == "monthly" else _("none on file")
     try:
         return day(value)
     except (ValueError, TypeError):
@@ -183,28 +228,42 @@ def _side(manifest: Mapping) -> str:
     if post and post.get("new_alerts"):
         alerts += f' <a href="{_e(brief.POSTMORTEM_NOTEBOOK)}/alerts.csv">alerts.csv</a>'
     experiments = "".join(f"<p>{_e(line)}</p>" for line in words.experiment_lines(manifest))
-    return (f'<div class="side"><h3>What moved churn</h3><p>{_e(words.driver_sentence(manifest))}</p>'
-            f"<h3>Experiments that ended</h3>{experiments}"
-            f"<h3>Alerts raised</h3><p>{alerts}</p></div>")
+    return (f'<div class="side"><h3>{_w("what_moved")}</h3><p>{_e(words.driver_sentence(manifest))}</p>'
+            f'<h3>{_w("experiments_ended")}</h3>{experiments}'
+            f'<h3>{_w("alerts_raised")}</h3><p>{alerts}</p></div>')
 
 
 def _report_card(entry: Mapping, month: str) -> str:
     name, status = entry["notebook"], entry["status"]
     summary = entry.get("summary") or {}
-    title = summary.get("title") or TITLES.get(name, name)
-    badge = {"ok": ("b-ok", "ok"), "stale": ("b-stale", "stale"), "failed": ("b-failed", "failed"),
-             "not enough data": ("b-thin", "not enough data")}.get(status, ("b-thin", status))
+    # a report's own title, or the name this page knows it by; either in the run's language when the catalog has it
+    title = _(summary.get("title") or TITLES.get(name, name))
+    badge = (_badge(status))
     text = words.report_headline(entry, month)
     extra = ""
     if status == "stale":
         kept = entry.get("kept_from")
-        when = f" (from {day(kept)})" if kept else ""
-        extra = (f'<p class="note">This month\'s run failed; the last good report{_e(when)} is shown. '
-                 f'<a href="{_e(entry.get("failed_html") or "")}">What failed</a>.</p>')
+        said = (_("This month's run failed; the last good report (from {day}) is shown. {link}.") if kept else
+                _("This month's run failed; the last good report is shown. {link}."))
+        link = f'<a href="{_e(entry.get("failed_html") or "")}">{_w("what_failed")}</a>'
+        extra = f'<p class="note">{_e(said).format(day=_e(day(kept)) if kept else "", link=link)}</p>'
     if status in ("failed", "stale") and entry.get("error"):
-        extra += f"<details><summary>Error</summary>{_e(entry['error'])}</details>"
+        extra += f"<details><summary>{_w('error')}</summary>{_e(entry['error'])}</details>"
     return (f'<div class="card"><h3><a href="{_e(entry["html"])}">{_e(title)}</a>'
             f'<span class="badge {badge[0]}">{_e(badge[1])}</span></h3><p>{_e(text)}</p>{extra}</div>')
+
+
+def _badge(status: str) -> tuple[str, str]:
+    """The status badge's class and word (the manifest's status is a key, the same in every language)."""
+    if status == "ok":
+        return "b-ok", pgettext("report status", "ok")
+    if status == "stale":
+        return "b-stale", pgettext("report status", "stale")
+    if status == "failed":
+        return "b-failed", pgettext("report status", "failed")
+    if status == "not enough data":
+        return "b-thin", pgettext("report status", "not enough data")
+    return "b-thin", status
 
 
 def _adhoc_list(runs: list[dict]) -> str:
@@ -215,14 +274,15 @@ def _adhoc_list(runs: list[dict]) -> str:
         f'<span class="id">{_e(r["generated_at"])} · '
         f'{_e(", ".join(f"{k}={v}" for k, v in r["parameters"].items() if k != "output_dir"))}</span></li>'
         for r in runs)
-    return f"<h2>Reviews and ad-hoc runs this month</h2><ul>{items}</ul>"
+    return f"<h2>{_w('adhoc_runs')}</h2><ul>{items}</ul>"
 
 
 def _earlier(months: list[str], up: str) -> str:
+    heading = f"<h2>{_w('earlier_months')}</h2>"
     if not months:
-        return '<h2>Earlier months</h2><p class="note">No earlier month has been published in this folder.</p>'
+        return heading + f'<p class="note">{_w("no_earlier")}</p>'
     links = "".join(f'<a href="{_e(up)}{_e(m)}/index.html">{_e(month_label(m))}</a>' for m in months)
-    return f'<h2>Earlier months</h2><p class="months">{links}</p>'
+    return heading + f'<p class="months">{links}</p>'
 
 
 def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: list[dict] | None = None) -> str:
@@ -230,7 +290,7 @@ def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: 
     ``reports`` the published months (earlier months, last month's summaries)."""
     month = manifest["month"]
     period = pd.Period(month, "M")
-    series = manifest.get("brief") or {"error": "this run recorded no trend lines"}
+    series = manifest.get("brief") or {"error": _("this run recorded no trend lines")}
     previous = {}
     if reports is not None:
         previous = {nb: brief.previous_summary(reports, period, nb)
@@ -240,9 +300,11 @@ def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: 
     status = words.status_line(manifest)
     cover = (manifest.get("data") or {}).get("coverage") or {}
     if cover.get("partial_month"):
-        status = f"Partial month: the data covers {month_label(period)} only to {day(cover.get('last'))}. " + status
+        status = join_sentences(_("Partial month: the data covers {month} only to {day}.").format(
+            month=month_label(period), day=day(cover.get("last"))), status)
     if manifest.get("adhoc"):
-        status = f"Ad-hoc run ({manifest['adhoc']}), published apart from the monthly reports. " + status
+        status = join_sentences(_("Ad-hoc run ({name}), published apart from the monthly reports.").format(
+            name=manifest["adhoc"]), status)
     table = brief.read_table(folder, manifest, brief.RISK_NOTEBOOK, "at_risk_accounts.csv")
     rows = brief.call_list(table)
     quality = (manifest.get("data") or {}).get("quality") or []
@@ -251,23 +313,29 @@ def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: 
     rejected = sum(q["rows_rejected"] for q in quality)
     up = "../../../" if manifest.get("adhoc") else "../"
     earlier = brief.earlier_months(reports, period) if reports is not None and not manifest.get("adhoc") else []
+    title = _("Customer success brief — {month}").format(month=month_label(period))
+    data = manifest.get("data") or {}
+    rows_said = ngettext("{n} row read = {used} used + {rejected} rejected",
+                         "{n} rows read = {used} used + {rejected} rejected", read).format(
+        n=f"{read:,}", used=f"{used:,}", rejected=f"{rejected:,}")
+    # the sentence is escaped first, then the values (escaped) and the link go into its fields
+    meta = _e(_("Data: {source} (fingerprint {fingerprint}) · {rows} · generated {when} · {manifest}")).format(
+        source=_e(data.get("source")), fingerprint=_e(data.get("fingerprint")), rows=_e(rows_said),
+        when=_e(manifest.get("generated_at")), manifest='<a href="manifest.json">manifest.json</a>')
     body = (
-        f'<header><h1>Customer success brief — {_e(month_label(period))}</h1>'
+        f'<header><h1>{_e(title)}</h1>'
         f'<span class="status">{_e(status)}</span></header>'
         f'<div class="nums">{"".join(_number_card(c, months) for c in cards)}</div>'
-        f'<h2>Where to act this month</h2><div class="act"><div><h3 style="font-size:13px;margin:0 0 2px">'
-        f"Accounts to call first</h3>{_call_table(rows, manifest)}</div>{_side(manifest)}</div>"
-        f'<h2>The reports</h2><div class="reports">'
+        f'<h2>{_w("where_to_act")}</h2><div class="act"><div><h3 style="font-size:13px;margin:0 0 2px">'
+        f'{_w("call_first")}</h3>{_call_table(rows, manifest)}</div>{_side(manifest)}</div>'
+        f'<h2>{_w("reports")}</h2><div class="reports">'
         + "".join(_report_card(e, month) for e in manifest.get("notebooks") or []) + "</div>"
         + _adhoc_list(adhoc or []) + (_earlier(earlier, up) if not manifest.get("adhoc") else "")
-        + f'<p class="meta">Data: {_e((manifest.get("data") or {}).get("source"))} '
-        f'(fingerprint {_e((manifest.get("data") or {}).get("fingerprint"))}) · '
-        f"{plural(read, 'row')} read = {used:,} used + {rejected:,} rejected · "
-        f'generated {_e(manifest.get("generated_at"))} · <a href="manifest.json">manifest.json</a></p>'
+        + f'<p class="meta">{meta}</p>'
     )
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+    return (f'<!doctype html>\n<html lang="{_e(get_language())}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>Customer success brief — {_e(month_label(period))}</title><style>{_CSS}</style></head>"
+            f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
             f"<body>{body}</body></html>\n")
 
 

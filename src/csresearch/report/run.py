@@ -172,6 +172,7 @@ def run_month(
     # 2. the data, validated once, and the dates it covers: the default month is the last month the
     #    data covers completely; a month it does not cover is refused
     from ..data import open_dataset
+    from ..i18n import set_language
     from ..notebook.session import check_currency_column
     from ..text import use_locale
 
@@ -184,8 +185,11 @@ def run_month(
         covered = ds.data_coverage(overrides.get("data_as_of", settings.get("data_as_of")))
         run_currency = overrides.get("currency", settings.get("currency")) or "USD"
         check_currency_column(ds, run_currency)
-        # the index and the runner's own lines speak the run's language and currency, as the kernels do
-        use_locale(overrides.get("language", settings.get("language")) or "en", run_currency)
+        # the index and the runner's own lines speak the run's language and currency, as the kernels do:
+        # the catalog's words (i18n) and the numbers, months and money (text)
+        run_language = overrides.get("language", settings.get("language")) or "en"
+        set_language(run_language)
+        use_locale(run_language, run_currency)
         fingerprint, quality, source = ds.fingerprint, ds.quality.to_dict(orient="records"), ds.source
         brief_tables = (ds.table("subscriptions"), ds.table("accounts"))  # the brief's trend lines, below
     finally:
