@@ -58,7 +58,8 @@ _STYLE = """
   table.dataTable { margin: 8px 0 16px !important; } table.dataTable caption { caption-side: top; }
   div.dt-container { font-size: 12.5px; margin-bottom: 16px; }
   div.dt-layout-table { overflow-x: auto; }  /* a wide call list scrolls sideways, the page does not */
-  table.dataTable td { min-width: 4.5em; } table.dataTable td:not(.dt-type-numeric) { max-width: 28em; }
+  table.dataTable td { min-width: 4.5em; }  /* text wide enough that a reason is a few lines, not twenty */
+  table.dataTable td:not(.dt-type-numeric):not(.dt-type-date) { min-width: 9em; max-width: 28em; }
   @media print {
     nav.csr-nav, .csr-toc, div.dt-layout-row:not(.dt-layout-table), .dt-column-header .dt-column-control
       { display: none; }
