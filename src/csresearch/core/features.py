@@ -25,6 +25,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..data import Dataset
+from ..i18n import N_, _
 
 # The priority names that count as "high" (lower-cased); a help desk's own names can be passed in.
 HIGH_PRIORITIES = ("high", "urgent", "critical")
@@ -41,38 +42,38 @@ EPOCH = pd.Timestamp("1900-01-01")
 # Every feature this module can produce: name -> what it means, in words a CS leader reads.
 # Per-event-type features (usage_<event>_per_seat, usage_<event>_per_active_user) are added per data set.
 FEATURES: dict[str, str] = {
-    "mrr": "MRR",
-    "mrr_change_90d": "MRR change over the last 90 days",
-    "seats": "seats",
-    "products": "products subscribed",
-    "billing_period": "billing period",
-    "months_to_renewal": "months to renewal",
-    "months_to_term_renewal": "months to renewal of a term contract",
-    "tenure_days": "days since the first paid day",
-    "events_30d": "product events in the last 30 days",
-    "events_prior_30d": "product events in the 30 days before that",
-    "events_per_seat": "events per seat (last 30 days)",
-    "events_per_active_user": "events per active user (last 30 days)",
-    "active_users": "distinct active users (last 30 days)",
-    "active_users_per_seat": "active users per seat",
-    "active_days": "days with any activity (last 30 days)",
-    "feature_breadth": "distinct features used (last 30 days)",
-    "usage_trend": "usage trend (last 30 vs prior 30 days, -1 to +1)",
-    "active_users_trend": "active-user trend (last 30 vs prior 30 days, -1 to +1)",
-    "days_since_last_activity": "days since the last product activity",
-    "tickets_90d": "support tickets (last 90 days)",
-    "high_priority_tickets_90d": "high-priority tickets (last 90 days)",
-    "open_high_priority_tickets": "open high-priority tickets",
-    "ticket_csat": "ticket CSAT (1-5, last 180 days)",
-    "nps_score": "NPS answer (0-10, last 180 days)",
-    "csat_score": "CSAT survey score (1-5, last 180 days)",
-    "cs_touches_90d": "CSM touches (last 90 days)",
-    "days_since_cs_touch": "days since the last CSM touch",
-    "onboarding_tracked": "onboarding tracked (any row in the onboarding table)",
-    "onboarding_milestones": "onboarding milestones reached",
-    "onboarding_complete": "onboarding complete (all milestones reached)",
-    "value_reached": "reached first value",
-    "time_to_value_days": "days to first value (or waiting so far)",
+    "mrr": N_("MRR"),
+    "mrr_change_90d": N_("MRR change over the last 90 days"),
+    "seats": N_("seats"),
+    "products": N_("products subscribed"),
+    "billing_period": N_("billing period"),
+    "months_to_renewal": N_("months to renewal"),
+    "months_to_term_renewal": N_("months to renewal of a term contract"),
+    "tenure_days": N_("days since the first paid day"),
+    "events_30d": N_("product events in the last 30 days"),
+    "events_prior_30d": N_("product events in the 30 days before that"),
+    "events_per_seat": N_("events per seat (last 30 days)"),
+    "events_per_active_user": N_("events per active user (last 30 days)"),
+    "active_users": N_("distinct active users (last 30 days)"),
+    "active_users_per_seat": N_("active users per seat"),
+    "active_days": N_("days with any activity (last 30 days)"),
+    "feature_breadth": N_("distinct features used (last 30 days)"),
+    "usage_trend": N_("usage trend (last 30 vs prior 30 days, -1 to +1)"),
+    "active_users_trend": N_("active-user trend (last 30 vs prior 30 days, -1 to +1)"),
+    "days_since_last_activity": N_("days since the last product activity"),
+    "tickets_90d": N_("support tickets (last 90 days)"),
+    "high_priority_tickets_90d": N_("high-priority tickets (last 90 days)"),
+    "open_high_priority_tickets": N_("open high-priority tickets"),
+    "ticket_csat": N_("ticket CSAT (1-5, last 180 days)"),
+    "nps_score": N_("NPS answer (0-10, last 180 days)"),
+    "csat_score": N_("CSAT survey score (1-5, last 180 days)"),
+    "cs_touches_90d": N_("CSM touches (last 90 days)"),
+    "days_since_cs_touch": N_("days since the last CSM touch"),
+    "onboarding_tracked": N_("onboarding tracked (any row in the onboarding table)"),
+    "onboarding_milestones": N_("onboarding milestones reached"),
+    "onboarding_complete": N_("onboarding complete (all milestones reached)"),
+    "value_reached": N_("reached first value"),
+    "time_to_value_days": N_("days to first value (or waiting so far)"),
     **{a: a.replace("_", " ") for a in ATTRIBUTES},
 }
 CATEGORICAL = ("billing_period", *ATTRIBUTES)
@@ -83,12 +84,15 @@ EVENT_FEATURE = re.compile(r"^usage_[a-z0-9_]+_per_(seat|active_user)$")
 
 
 def describe(feature: str) -> str:
-    """A feature's meaning in plain words (per-event features included)."""
+    """A feature's meaning in plain words (per-event features included), in the run's language (the
+    catalog's; an account attribute's name is translated where the catalog has it)."""
     if feature in FEATURES:
-        return FEATURES[feature]
+        return _(FEATURES[feature])
     m = re.match(r"^usage_(.+)_per_(seat|active_user)$", feature)
     if m:
-        return f"'{m.group(1).replace('_', ' ')}' events per {m.group(2).replace('_', ' ')} (last 30 days)"
+        event = m.group(1).replace("_", " ")
+        return (_("'{event}' events per seat (last 30 days)") if m.group(2) == "seat" else
+                _("'{event}' events per active user (last 30 days)")).format(event=event)
     return feature.replace("_", " ")
 
 
