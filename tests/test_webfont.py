@@ -7,6 +7,9 @@ import base64
 import io
 import logging
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -122,3 +125,46 @@ def test_no_font_package_leaves_the_page_and_says_so(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="csresearch.report.webfont"):
         assert webfont.embed(page) is page
     assert "matplotlib_fontja is not installed" in caplog.text
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _has_japanese_font() -> bool:
+    listed = subprocess.run(["fc-list", ":lang=ja"], capture_output=True, text=True) if shutil.which("fc-list") else None
+    return bool(listed and listed.stdout.strip())
+
+
+def _ink_heights(page: str, folder: Path) -> list[int]:
+    """Headless Chromium's drawing of ``page`` (one line of 一 at 60 px per ``<p>``): the height in pixels
+    of the ink of each line. 一 is one horizontal stroke (about 0.1 em high); a missing glyph's box is a
+    rectangle about 0.8 em high."""
+    import numpy as np
+    from PIL import Image
+
+    path, shot = folder / "page.html", folder / "shot.png"
+    path.write_text(page, encoding="utf-8")
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--hide-scrollbars", f"--screenshot={shot}", "--window-size=600,400", path.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    ink = np.asarray(Image.open(shot).convert("L")) < 128
+    heights = []
+    for top in (0, 100, 200):  # each <p> is a 100 px band
+        rows = np.flatnonzero(ink[top:top + 100].any(axis=1))
+        heights.append(int(rows[-1] - rows[0] + 1) if rows.size else 0)
+    return heights
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Debian's chromium is not installed")
+@pytest.mark.skipif(_has_japanese_font(), reason="this machine has a Japanese system font: it would draw 一 anyway")
+def test_chromium_draws_the_embedded_glyphs_not_boxes(tmp_path):
+    style = ("<style>body { font-family: Arial, sans-serif; margin: 0; } "
+             "p { font-size: 60px; line-height: 100px; height: 100px; margin: 0; }</style>")
+    plain = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">" + style + "</head><body>"
+             + "<p>一一一</p>" * 3 + "</body></html>")
+    # the check sees boxes: with no Japanese font and none embedded, every line is a row of boxes
+    assert all(h > 36 for h in _ink_heights(plain, tmp_path)), "60 px boxes are about 48 px high"
+    # embedded: every line is drawn with the subset's stroke (about 6 px high at 60 px). Without the script
+    # that loads the face in the head (webfont._PRELOAD = "") this page draws 40 px boxes on every line.
+    assert all(0 < h < 15 for h in _ink_heights(webfont.embed(plain), tmp_path))

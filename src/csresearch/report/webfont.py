@@ -32,9 +32,16 @@ Fonts"), and Article 2.5 says that distributing such a file carries no further o
 embedded in one page, used only by that page, is exactly that; the font's ``fsType`` is 0 (installable
 embedding), and the subset keeps the font's copyright and licence-URL name records.
 
-Cost, measured on the Japanese demo month (see ``tests/test_webfont.py`` and the commit message):
-a page gains the base64 of a WOFF2 subset of its characters (about 100 bytes of base64 per distinct
-character), in about 0.3-0.5 s of one core, almost all of it fontTools reading the 6 MB font.
+The face is asked for by a one-line script in the head (``document.fonts.load``), so it has loaded
+before the first layout: Chromium 150 (headless, no Japanese font on the machine) that first meets the
+face as a fallback while laying out, before it has loaded, keeps drawing part of the text it shaped
+meanwhile as boxes (a relayout does not mend it; which parts varies run to run). With JavaScript off
+the face still loads on first use, with that risk; a reader's own Japanese font is not affected.
+
+Cost, measured on the Japanese demo month (800 accounts, 2026-11): the data-overview page grows from
+62.9 KB to 83.7 KB (+20.9 KB: 140 CJK characters, a 15.2 KB WOFF2 subset, 19.1 KB as WOFF), the
+index from 8.2 KB to 29.2 KB (+21.0 KB, 137 CJK characters): about 150 bytes of base64 per distinct
+character. Each page takes 0.25-0.5 s of one core, most of it fontTools reading the 6 MB font.
 """
 
 from __future__ import annotations
@@ -214,10 +221,8 @@ def with_fallback(css: str) -> str:
     return "".join(piece if _FONT_FACE.fullmatch(piece) else _FAMILY_DECLARATION.sub(one, piece) for piece in pieces)
 
 
-# Start loading the face while the head is parsed. Chromium (150, headless, no Japanese system font) that
-# first meets the face as a fallback during layout, before it has loaded, draws some of the text it
-# shaped meanwhile as boxes for good (a relayout keeps them); loaded before the first layout, it draws
-# every character. Without JavaScript the face still loads, on first use.
+# Start loading the face while the head is parsed (see the module's docstring: Chromium draws boxes for
+# text it shaped with the face still loading). The character is a \uXXXX escape of one the face has.
 _PRELOAD = "<script>document.fonts && document.fonts.load('1em \"%s\"', '__CHAR__');</script>" % FAMILY
 
 
