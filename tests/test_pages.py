@@ -270,7 +270,7 @@ def _notebook(folder: Path, rows: int = 30) -> Path:
                                out("<p>DATA-NOTE goes with its section</p>")]),
         new_markdown_cell("## Whom to call"),
         new_code_cell(outputs=[out(markdown_html("## A heading the code wrote")),
-                               out(table_html(_frame(rows), "The call list"))]),
+                               out(table_html(_frame(rows), "The call list", {"arr_at_risk": "${:,.0f}"}))]),
     ])
     path = folder / "03_churn_drivers.ipynb"
     nbformat.write(nb, path)
@@ -366,3 +366,44 @@ def test_a_long_table_becomes_interactive_offline(hand_made_page, tmp_path):
     assert 'data-csr-tables="1"' in dom and "dt-container" in dom, "DataTables set the table up"
     assert "dt-search" in dom and "dt-column-control" in dom.lower() or "dtcc" in dom, "search and column controls"
     assert not live_payloads(dom) and MARK in dom
+
+
+@needs_chromium
+def test_a_click_on_a_header_sorts_by_the_numbers_not_the_text(hand_made_page):
+    """In the browser: "$950,000" sorts below "$1,199,999" (its data-order), which text order would not."""
+    import importlib.util
+    import time
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "tools" / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    browser = screenshots.Browser(_chromium())
+
+    def run(expression: str):
+        return browser.call("Runtime.evaluate", session=True, expression=expression)["result"].get("value")
+
+    column = ("JSON.stringify([...document.querySelectorAll('table.csr-interactive tbody tr td:nth-child(2)')]"
+              ".map(td => td.textContent))")
+    header = "[...document.querySelectorAll('table.csr-interactive thead th')][1].click()"
+    try:
+        browser.call("Page.navigate", session=True, url=hand_made_page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        for _ in range(100):
+            if run("document.documentElement.dataset.csrTables"):
+                break
+            time.sleep(0.2)
+        before = json.loads(run(column))
+        run(header)
+        time.sleep(0.5)
+        ascending = json.loads(run(column))
+        run(header)
+        time.sleep(0.5)
+        descending = json.loads(run(column))
+    finally:
+        browser.close()
+    assert before[0] == "$950,000", "the report's own order first (no initial re-ordering)"
+    # as text "$950,000" would sort after every "$1,199,9xx"; by its number it is first, then 1,200,000 - 29
+    assert ascending[:2] == ["$950,000", "$1,199,971"], ascending[:3]
+    assert descending[:2] == ["$1,199,999", "$1,199,998"], descending[:3]
