@@ -377,3 +377,183 @@ def test_a_short_hand_made_history_by_hand():
     assert cards["logo_churn"]["value"] == "0.0%" and cards["logo_churn"]["tone"] == "flat"
     assert cards["arr"]["change"] == "−$600 net on August" and cards["arr"]["tone"] == "worse"
     json.dumps(series)
+
+
+# --- the brief in Japanese and yen ---------------------------------------------------------------------------
+
+# what may stay in Latin letters on a Japanese page: acronyms, units, and the data's or the files' own names
+LATIN_ALLOWED = re.compile(
+    r"(?<![A-Za-z])(?:NRR|GRR|ARR|MRR|CSM|TTV|AUC|CI|pt)(?![A-Za-z])|\bA\d{5}\b|[\w.-]+\.(?:csv|json|duckdb|html)\b|"
+    r"\d{4}-\d{2}-\d{2}T[\d:+]+|\bf00\b|\bWorkerDied\b|\bRuntimeError\b")
+
+SUMMARIES_JA = {  # the summaries a Japanese run records: KPI names and displays in Japanese, names from the data
+    **SUMMARIES,
+    "00_data_overview": {"kpis": [{"key": "mrr", "name": "月末MRR", "value": 206108400.0, "display": "206,108,400円"},
+                                  {"key": "paying_accounts", "name": "有料顧客数", "value": 3158, "display": "3,158社"}],
+                         "data_quality": {"rows_read": 3713867, "rows_used": 3713860, "rows_rejected": 7}},
+    "01_churn_decomposition": {**SUMMARIES["01_churn_decomposition"],
+                               "change_driver": {**SUMMARIES["01_churn_decomposition"]["change_driver"],
+                                                 "segment": "中小企業 · 月額"}},
+    "03_churn_drivers": {**SUMMARIES["03_churn_drivers"], "arr_at_risk": 93740000.0, "arr": 2473300800.0},
+    "04_uplift_experiments": {**SUMMARIES["04_uplift_experiments"], "kpis": [
+        {**k, "name": name, "display": display} for k, name, display in zip(
+            SUMMARIES["04_uplift_experiments"]["kpis"],
+            ("CSMからの能動的アプローチ：182日継続率", "オンボーディングウェビナー：90日継続率"),
+            ("+5.3pt（95%信頼区間 2.7–7.8pt）", "+1.0pt（95%信頼区間 −2.0～+4.0pt）"))]},
+    "05_churn_postmortem": {**SUMMARIES["05_churn_postmortem"], "arr_lost": 27110000.0},
+}
+
+
+def _at_risk_ja() -> pd.DataFrame:
+    return pd.DataFrame({
+        "rank": range(1, 7), "account_id": [f"A{i:05d}" for i in range(1, 7)],
+        "account_name": ["株式会社リンクス", "合同会社協和建設", "", "有限会社松風", "株式会社若葉", "株式会社常盤"],
+        "at_risk": [True] * 6, "csm_owner": ["高橋 美咲", "", "鈴木 亮", "清水 由佳", "高橋 結衣", "小林 陽菜"],
+        "renewal_date": ["2026-12-13", "", "2027-02-02", "2027-01-07", "", ""],
+        "billing_period": ["annual", "monthly", "annual", "annual", "annual", "annual"],
+        "arr_at_risk": [1614670.0, 1307048.0, 939885.0, 931904.0, "", 100.0],
+        "top_reasons": ["更新まで1か月; シートあたりイベント数 1.30（標準 3.50）"] * 6})
+
+
+@pytest.fixture()
+def japanese():
+    """Japanese words and yen for the test, English and dollars again after it (the process's settings)."""
+    from csresearch import i18n, text
+
+    before_language, before_currency = i18n.get_language(), text.currency()
+    i18n.set_language("ja")
+    text.use_locale("ja", "JPY")
+    yield
+    i18n.set_language(before_language)
+    text.use_locale(before_language, before_currency)
+
+
+def _seen(page: str) -> str:
+    """The text a reader sees or hears: the body's text and the charts' titles and labels."""
+    body = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+    labels = " ".join(re.findall(r'(?:aria-label|title)="([^"]*)"', body))
+    return re.sub(r"<[^>]+>", " ", body) + " " + labels
+
+
+def _english_left(seen: str) -> list[str]:
+    return re.findall(r"[A-Za-z]{2,}", LATIN_ALLOWED.sub(" ", seen))
+
+
+def test_the_brief_in_japanese_and_yen(tmp_path, series, japanese):
+    reports = tmp_path / "reports"
+    (reports / "2026-09" / "03_churn_drivers").mkdir(parents=True)
+    (reports / "2026-09" / "index.html").write_text("x")
+    (reports / "2026-09" / "03_churn_drivers" / "summary.json").write_text(json.dumps({"arr_at_risk": 90000000.0}))
+    manifest = _manifest(series, [_entry(n, s) for n, s in SUMMARIES_JA.items()])
+    page = _write_month(reports / "2026-10", manifest, _at_risk_ja())
+    text = page.read_text()
+    seen = _seen(text)
+    assert '<html lang="ja">' in text
+    assert "$" not in seen, "yen, never dollars"
+    assert _english_left(seen) == [], "every word of the page from the Japanese catalog"
+    assert not BAD_WORDS.search(seen)
+    assert page.stat().st_size < 100_000, "the embedded font subset keeps the page small"
+    # the page's words, and numbers in yen the summaries hold (compact forms in 万 and 億)
+    for said in ("カスタマーサクセス月次サマリー — 2026年10月", "6件のレポートはすべて最新です。", "今月のアクション",
+                 "解約率（2026年10月）", "9月比", "解約リスクのあるARR（今後90日）", "9,374万円",
+                 "9月のレポート比 +374万円",  # 93.74M − 90.00M yen = 3.74M = 374万
+                 "更新日", "担当なし", "登録なし", "月額契約（期間なし）", "スコアなし",
+                 "41社が高リスク帯に入りました", "2026年1月～8月の月平均 34件",
+                 "2026年10月末時点で有料顧客3,158社、MRRは206,108,400円。3,713,867行中7行を除外。",
+                 "2026年10月の解約率は2.2%（95%信頼区間 1.8–2.8%）。12か月コホートはNRR 94.9%、GRR 78.4%。",
+                 "ARR 24.7億円のうち9,374万円が90日以内に解約する見込み。3,158社中566社がレッド。バックテストのAUCは0.84。",
+                 "2026年10月に69社が解約し、ARR 2,711万円を失いました。",
+                 "解約した69社中55社は、解約前の最終チェックで検知済みでした。",
+                 "最も大きく動かしたのは中小企業 · 月額で、+0.2pt（95%信頼区間 −0.2～+0.6pt、誤差の範囲内）です。",
+                 "CSMからの能動的アプローチ：182日継続率：+5.3pt（95%信頼区間 2.7–7.8pt）（2026年9月終了）。",
+                 "2026年9月"):  # the earlier month's link
+        assert said in seen, said
+
+
+def test_the_brief_in_japanese_when_reports_failed_or_lack_data(tmp_path, japanese):
+    notebooks = [
+        _entry("01_churn_decomposition", None, "failed", "RuntimeError: 計算に失敗しました"),
+        _entry("03_churn_drivers", SUMMARIES_JA["03_churn_drivers"]),  # its at-risk CSV is missing
+        _entry("04_uplift_experiments", None, "not enough data", "実験テーブルがありません。読み出す結果がありません。"),
+        {**_entry("05_churn_postmortem", SUMMARIES_JA["05_churn_postmortem"], "stale", "WorkerDied"),
+         "failed_html": "05_churn_postmortem.failed.html", "kept_from": "2026-11-01T06:00:00+00:00"},
+    ]
+    manifest = _manifest({"error": "2026年10月末までに開始した、MRRが0より大きい契約がありません"}, notebooks)
+    manifest["data"]["coverage"] = {"partial_month": True, "last": "2026-10-20"}
+    text = _write_month(tmp_path / "reports" / "2026-10", manifest, None).read_text()
+    seen = _seen(text)
+    assert "$" not in seen and _english_left(seen) == [] and not BAD_WORDS.search(seen)
+    for said in ("途中月：データは2026年10月のうち2026年10月20日までです。", "4件中2件のレポートが失敗。1件はデータ不足。",
+                 "算出できません：2026年10月末までに開始した",
+                 "解約の分解レポートの今月の実行は失敗しました。",
+                 "データ不足：実験テーブルがありません。",
+                 "リストに載せる顧客はいません：今月の解約要因レポートにリスク顧客リストがありません。",
+                 "前回正常に作成されたレポート（2026年11月1日）を表示しています。", "失敗の内容",
+                 "今月の実行は失敗しました。表示できる正常なレポートはありません。",
+                 "このフォルダーに公開済みの過去の月はありません。", "前回分", "失敗"):
+        assert said in seen, said
+
+
+def test_the_brief_in_english_reads_the_same_manifest_in_english(tmp_path, series):
+    """The same Japanese-world manifest in an English run: the page's own words are English again (the data's
+    names stay as they are), so the language is the run's, not the data's."""
+    manifest = _manifest(series, [_entry(n, s) for n, s in SUMMARIES_JA.items()])
+    text = _write_month(tmp_path / "reports" / "2026-10", manifest, _at_risk_ja()).read_text()
+    assert '<html lang="en">' in text and "Customer success brief — October 2026" in text
+    assert "All 6 reports are up to date." in text and "カスタマーサクセス" not in text
+
+
+@pytest.mark.slow
+def test_the_runner_writes_a_japanese_run_s_brief_in_japanese_and_yen(tmp_path, monkeypatch):
+    """A run with language=ja and currency=JPY (one trivial notebook, so it is quick): the runner sets the
+    catalog's language and the money's currency before it computes the trend lines and writes the index."""
+    import shutil
+    import sys
+
+    import yaml
+
+    from conftest import ROOT, SMALL, world_path
+    from csresearch import i18n, text
+    from csresearch.report.run import run_month
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from new_notebook import write as write_notebook
+
+    root = tmp_path / "project"
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copytree(ROOT / "params", root / "params")
+    write_notebook(root / "notebooks" / "97_quiet.ipynb", [
+        ("params", "data = None\nmonth = None\noutput_dir = None\nlanguage = None\ncurrency = None"),
+        ("code", "pass"),
+    ])
+    settings = yaml.safe_load((root / "params" / "defaults.yml").read_text())
+    settings["run"]["notebooks"] = ["97_quiet"]
+    (root / "params" / "defaults.yml").write_text(yaml.safe_dump(settings))
+    monkeypatch.chdir(root)
+    before_language, before_currency = i18n.get_language(), text.currency()
+    try:
+        ok, folder = run_month(month="2026-10", data=str(world_path(**SMALL, locale="ja")), root=root,
+                               reports_dir=root / "reports",
+                               overrides={"language": "ja", "currency": "JPY"}, progress=lambda _: None)
+    finally:  # the run sets this process's language and currency: give the next test English and dollars
+        i18n.set_language(before_language)
+        text.use_locale(before_language, before_currency)
+    assert ok
+    page = (folder / "index.html").read_text()
+    seen = _seen(page)
+    assert '<html lang="ja">' in page and "カスタマーサクセス月次サマリー — 2026年10月" in seen
+    assert "解約率（2026年10月）" in seen and "9月比" in seen and "円" in seen
+    assert "$" not in seen, "yen, never dollars"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    # the data's path and the notebook's own name (no title known for it) are names, not words to translate
+    names = seen.replace(manifest["data"]["source"], " ").replace("97_quiet", " ")
+    assert _english_left(names) == [], _english_left(names)
+    arr = manifest["brief"]["arr"]["value"][-1]
+    from csresearch.text import money as money_of
+
+    with i18n.using("ja"):
+        text.use_locale("ja", "JPY")
+        try:
+            assert money_of(arr, compact=True) in seen, "the ARR card in yen, as the series holds it"
+        finally:
+            text.use_locale(before_language, before_currency)
