@@ -91,8 +91,15 @@ def table_html(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
         styler = styler.format(precision=3, thousands=",", na_rep="–", escape="html")
     styler = styler.format_index(escape="html", axis=1)
     numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])]
-    if numeric:  # numbers right-aligned, text left-aligned (the page's default)
-        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    if numeric:  # numbers right-aligned, text left-aligned (the page's default): one rule per column
+        styler = styler.set_table_styles({c: [{"selector": "td", "props": "text-align: right"}] for c in numeric},
+                                         overwrite=False)
+    # a column of sentences (reasons, playbooks) gets room: a few lines a row, not twenty
+    wordy = [c for c in shown.columns if shown[c].dtype == object
+             and shown[c].map(lambda v: len(v) if isinstance(v, str) else 0).mean() > 50]
+    if wordy:
+        styler = styler.set_table_styles({c: [{"selector": "td", "props": "min-width: 18em"}] for c in wordy},
+                                         overwrite=False)
     if caption:
         styler = styler.set_caption(html.escape(caption))
     interactive = (len(shown) >= INTERACTIVE_MIN_ROWS and not isinstance(shown.columns, pd.MultiIndex)
