@@ -96,6 +96,11 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _template(sentence: str) -> str:
+    """A translated sentence escaped as element text, its ``{fields}`` left for markup (links) and escaped values."""
+    return html.escape(sentence, quote=False)
+
+
 def _w(key: str) -> str:
     """One of :data:`WORDS` in the run's language, escaped."""
     return _e(_(WORDS[key]))
@@ -207,7 +212,7 @@ def _call_table(rows: list[dict], manifest: Mapping) -> str:
     note = f'<p class="note">{_e(missing)}</p>' if missing else ""
     page = (risk or {}).get("html") or f"{brief.RISK_NOTEBOOK}.html"
     # the sentence is escaped first, then the links (markup) go into its fields
-    link = ('<p class="note">' + _e(_("The top {n} by ARR at risk; the full list: {report} · {csv}")).format(
+    link = ('<p class="note">' + _template(_("The top {n} by ARR at risk; the full list: {report} · {csv}")).format(
         n=len(rows), report=f'<a href="{_e(page)}">{_w("at_risk_report")}</a>',
         csv=f'<a href="{_e(brief.RISK_NOTEBOOK)}/at_risk_accounts.csv">at_risk_accounts.csv</a>') + "</p>")
     return f"<table>{head}{''.join(body)}</table>{note}{link}"
@@ -246,7 +251,7 @@ def _report_card(entry: Mapping, month: str) -> str:
         said = (_("This month's run failed; the last good report (from {day}) is shown. {link}.") if kept else
                 _("This month's run failed; the last good report is shown. {link}."))
         link = f'<a href="{_e(entry.get("failed_html") or "")}">{_w("what_failed")}</a>'
-        extra = f'<p class="note">{_e(said).format(day=_e(day(kept)) if kept else "", link=link)}</p>'
+        extra = f'<p class="note">{_template(said).format(day=_e(day(kept)) if kept else "", link=link)}</p>'
     if status in ("failed", "stale") and entry.get("error"):
         extra += f"<details><summary>{_w('error')}</summary>{_e(entry['error'])}</details>"
     return (f'<div class="card"><h3><a href="{_e(entry["html"])}">{_e(title)}</a>'
@@ -319,7 +324,7 @@ def render(manifest: Mapping, folder: Path, reports: Path | None = None, adhoc: 
                          "{n} rows read = {used} used + {rejected} rejected", read).format(
         n=f"{read:,}", used=f"{used:,}", rejected=f"{rejected:,}")
     # the sentence is escaped first, then the values (escaped) and the link go into its fields
-    meta = _e(_("Data: {source} (fingerprint {fingerprint}) · {rows} · generated {when} · {manifest}")).format(
+    meta = _template(_("Data: {source} (fingerprint {fingerprint}) · {rows} · generated {when} · {manifest}")).format(
         source=_e(data.get("source")), fingerprint=_e(data.get("fingerprint")), rows=_e(rows_said),
         when=_e(manifest.get("generated_at")), manifest='<a href="manifest.json">manifest.json</a>')
     body = (
