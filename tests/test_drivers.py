@@ -1280,7 +1280,95 @@ def test_trigger_and_reason_texts_read_as_label_then_value():
                              "usage_trend": [-0.5], "events_per_seat": [1.0]})
     text = health_scores(features, config).loc[0, "triggered"]
     assert "low NPS answers (NPS answer: 4)" in text and "low product usage per seat (events per seat: 1)" in text
-    assert "usage is falling (last 30 days vs the 30 before) (usage trend: " in text
+    # one pair of brackets: the reason says what fell, the brackets hold the metric and its value
+    assert "usage is falling against the 30 days before (usage trend: −0.5" in text and ") (" not in text
     model = SimpleNamespace(categorical_=[], reference_={"events_per_seat": 3.5})
     row = pd.Series({"events_per_seat": 1.3})
     assert _reason_text(model, "events_per_seat", row, row) == "events per seat 1.30 (typical 3.50)"
+
+
+# ---- the report in Japanese (issue 18): the same numbers, the catalog's words, machine values in the CSVs --------
+def test_shipped_health_texts_are_in_the_catalog_and_a_teams_own_text_is_shown_as_written():
+    """Every reason and playbook shipped in params/health_score.yml is marked for the catalog
+    (core.health.SHIPPED_TEXTS), so a Japanese run reads them in Japanese; a text a team wrote itself is
+    not in the catalog and is shown exactly as written, in English and in Japanese."""
+    from csresearch import i18n
+    from csresearch.core.health import SHIPPED_TEXTS, configured_text
+
+    shipped = yaml.safe_load(Path(HEALTH_FILE).read_text())
+    texts = [shipped["default_playbook"], *(c[k] for c in shipped["components"] for k in ("reason", "playbook"))]
+    assert set(texts) <= set(SHIPPED_TEXTS)
+    with i18n.using("ja"):
+        assert configured_text("low NPS answers") == "NPSの回答が低い"
+        # no English word left (acronyms such as NPS may stay)
+        assert all(configured_text(t) != t and not re.search(r"[a-z]{3,}", configured_text(t)) for t in texts)
+        assert configured_text("Call the CFO: bring the ROI deck.") == "Call the CFO: bring the ROI deck."
+        assert configured_text("役員訪問：ROI資料を持参") == "役員訪問：ROI資料を持参"
+        assert configured_text("") == ""  # never gettext's catalog header
+    assert configured_text("low NPS answers") == "low NPS answers"  # English: the file's own words
+
+
+def test_health_triggers_and_playbooks_in_japanese_keep_the_values():
+    """The hand-made account of the English test above, in Japanese: the same values (NPS 4, usage trend
+    −0.50, 1 event per seat), the shipped reasons and the heaviest trigger's playbook from the catalog, one
+    pair of full-width brackets per trigger; the "; " between triggers stays (the monthly brief splits on it)."""
+    from csresearch import i18n
+
+    config = load_health_config(HEALTH_FILE)
+    features = pd.DataFrame({"account_id": ["a"], "observation_date": d("2026-01-01"), "nps_score": [4.0],
+                             "usage_trend": [-0.5], "events_per_seat": [1.0]})
+    with i18n.using("ja"):
+        out = health_scores(features, config).loc[0]
+    triggers = out["triggered"].split("; ")
+    # heaviest first: usage depth (20), usage decline (10), sentiment (5)
+    assert triggers == ["シートあたりの利用が少ない（シートあたりイベント数：1）",
+                        "利用がその前の30日より減っている（利用トレンド：−0.50）", "NPSの回答が低い（NPSの回答：4）"]
+    assert out["playbook"].startswith("価値の振り返り：")
+
+
+def test_call_list_in_japanese_carries_the_english_numbers(calls):
+    """The call list's sentence and table of the hand-made list above, in Japanese: the same counts and
+    amounts (5 of 8 at risk, ARR 25,200, 9,060 of the 11,424 at risk, about 2 churners), billing period,
+    touch tier and band as labels (年次 / ロータッチ / イエロー) while the frame keeps the machine values,
+    and a team's own playbook (not in the catalog) as written."""
+    from csresearch import i18n
+    from csresearch.analyses.churn_drivers import views
+    from csresearch.text import day, money
+
+    result = SimpleNamespace(at_risk=calls, settings=report.Settings(), has_model=True, risk_threshold=0.2,
+                             horizon_days=90)
+    with i18n.using("ja"):
+        sentence = words.at_risk_sentence(result)
+        amounts = [money(25_200, compact=True), money(9_060, compact=True), money(11_424, compact=True)]
+        shown = views.at_risk_display(calls, 25).set_index("顧客ID")
+        legend = views.playbooks_legend(calls)
+        renewal_a2 = day(d("2027-01-31")) + "（あと61日）"
+    assert sentence.startswith("有料顧客8社のうち5社が要注意（90日以内の解約確率が20.0%以上"), sentence
+    assert f"ARRは{amounts[0]}で、そのうち{amounts[1]}が解約する見込みです（解約リスクのあるARR {amounts[2]}の79%）" \
+           f"。このうち約2社が90日以内に解約する見込みです。" in sentence, sentence
+    assert sentence.endswith("このうち最も多いプレイブックは「Value review」です（8社）。")
+    assert shown.loc["A2", "次回更新"] == renewal_a2 and shown.loc["A3", "次回更新"] == "月次契約（毎月末に解約可能）"
+    assert shown["要注意"].to_dict() == {"A6": "はい", "A9": "いいえ", "A7": "はい", "A3": "はい", "A4": "はい",
+                                      "A1": "はい", "A5": "いいえ", "A2": "いいえ"}
+    assert shown["ヘルス"].eq("50（イエロー）").all() and shown["タッチモデル 現在 → 推奨"].eq("ロータッチ → ロータッチ").all()
+    assert shown["担当CSM"].to_dict()["A3"] == "担当未設定" and calls.set_index("account_id").loc["A3", "csm_owner"] \
+        == "unassigned"  # the CSV keeps the machine value
+    assert legend == "上の表のプレイブック：\n- **Value review**：do it"
+    assert calls["touch_tier"].eq("low").all() and calls["health_band"].eq("yellow").all()
+
+
+def test_machine_values_read_as_japanese_labels_and_stay_as_they_are_in_english():
+    from csresearch import i18n
+
+    cases = {("billing_period", "annual"): "年次", ("billing_period", "monthly"): "月次",
+             ("billing_period", "multi_year"): "複数年", ("touch_tier", "high"): "ハイタッチ",
+             ("touch_tier", "tech"): "テックタッチ", ("health_band", "red"): "レッド",
+             ("health_band", "unscored"): "スコアなし", ("segment", "SMB"): "SMB", ("touch_tier", "vip"): "vip"}
+    with i18n.using("ja"):
+        assert {k: words.value_label(*k) for k in cases} == cases
+        assert words.playbook_parts("更新準備：今すぐ更新の話を始める。") == ("更新準備", "今すぐ更新の話を始める。")
+        assert words.direction_label("lower means more churn") == "低いほど解約が多い"
+        assert feat.describe("usage_login_per_seat") == "シートあたり「login」イベント数（直近30日）"
+        assert _short(feat.describe("events_per_seat")) == "シートあたりイベント数"
+    assert {k: words.value_label(*k) for k in cases} == {k: k[1] for k in cases}
+    assert words.playbook_parts("Renewal preparation: open it") == ("Renewal preparation", "open it")

@@ -19,10 +19,36 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import HealthConfigError
+from ..i18n import N_, _
 from ..text import format_each, num
 from . import features as feat
 
 BANDS = ("green", "yellow", "red")
+
+# The reasons and playbooks shipped in params/health_score.yml (and the built-in default playbook), marked
+# for the message catalog: a reason or playbook of a team's file that equals one of these reads from the
+# catalog in the run's language; any other text (a team's own, in any language) is shown as written.
+# tests/test_drivers.py checks this list against the shipped file.
+SHIPPED_TEXTS = (
+    N_("Healthy: keep the usual cadence."),
+    N_("No health-score trigger: keep the usual cadence."),
+    N_("the term contract comes up for renewal within three months"),
+    N_("Renewal preparation: open the renewal conversation now; confirm the value delivered, the decision maker and "
+       "the budget."),
+    N_("low product usage per seat"),
+    N_("Value review: show the account what peers get from the product; set up the two workflows they are missing."),
+    N_("usage is falling against the 30 days before"),
+    N_("Executive check-in within a week: ask what changed (team, budget, a competitor) before renewal talk."),
+    N_("nobody has used the product recently"),
+    N_("Re-engagement: call the champion; if they left, find the new owner."),
+    N_("slow time to first value (or not reached yet)"),
+    N_("Onboarding rescue: restart onboarding with a named value milestone and a date."),
+    N_("several high-priority tickets in the last 90 days"),
+    N_("Support escalation: review the open and recent high-priority tickets with support and product; call with a "
+       "fix plan."),
+    N_("low NPS answers"),
+    N_("Detractor follow-up: call the respondents within two weeks, log the reasons, close the loop."),
+)
 
 
 # ==================================================================================================
@@ -218,14 +244,16 @@ def health_scores(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame:
         if not len(hit):
             continue
         values = features[c.metric].iloc[hit].astype(float)
-        unit = _short(feat.describe(c.metric))
-        text = format_each(values, lambda v: f"{c.reason} ({unit}: {num(v)})")  # "low NPS answers (NPS answer: 4)"
+        unit, reason = _short(feat.describe(c.metric)), configured_text(c.reason)
+        # "low NPS answers (NPS answer: 4)"; the "; " between triggers stays (the monthly brief splits on it)
+        text = format_each(values, lambda v: _("{reason} ({metric}: {value})").format(reason=reason, metric=unit,
+                                                                                      value=num(v)))
         before = joined[hit]
         joined[hit] = np.where(before == "", text, before + "; " + text)
     out["triggered"] = joined
-    playbook = pd.Series(config.default_playbook, index=features.index)
+    playbook = pd.Series(configured_text(config.default_playbook), index=features.index)
     for c in reversed(by_weight):  # the heaviest triggered component is written last
-        playbook = playbook.mask(fired[c.name], c.playbook)
+        playbook = playbook.mask(fired[c.name], configured_text(c.playbook))
     out["playbook"] = playbook
     for c in used:
         out[f"score_{c.name}"] = scores[c.name].round(1)
@@ -233,11 +261,18 @@ def health_scores(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def configured_text(text: str) -> str:
+    """A reason or playbook of the health-score file as a report shows it: the shipped English defaults
+    (:data:`SHIPPED_TEXTS`) in the run's language, anything else (a team's own wording) as written."""
+    return _(text) if text else text  # never _(""): gettext's "" is the catalog's header
+
+
 def _short(label: str) -> str:
-    """A metric's label without its parenthetical window: 'events per seat (last 30 days)' -> 'events per seat'."""
+    """A metric's label without its parenthetical window: 'events per seat (last 30 days)' -> 'events per seat'
+    (full-width brackets too: 'シートあたりイベント数（直近30日）' -> 'シートあたりイベント数')."""
     import re
 
-    return re.sub(r"\s*\([^)]*\)", "", label).strip()
+    return re.sub(r"\s*[(（][^)）]*[)）]", "", label).strip()
 
 
 def scores_or_none(features: pd.DataFrame, config: HealthConfig) -> pd.DataFrame | None:

@@ -26,10 +26,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..data import Dataset
 from ..errors import NotEnoughData
+from ..i18n import N_, _, get_language, ngettext, pgettext
 from ..period import DAYS_PER_MONTH
 from ..text import count, format_each, num
 from . import features as feat
-from .health import HealthConfig, _short, load_health_config, scores_or_none
+from .health import HealthConfig, _short, configured_text, load_health_config, scores_or_none
 from .revenue import movements, paying_spells
 from .stats import _allocate
 
@@ -240,14 +241,18 @@ def sampling_sentence(sampling: Sampling | None, what: str = "The models") -> st
         return ""
     share = sampling.share
     pct = f"{share:.1%}" if share >= 0.001 else f"{share:.2%}"
-    strata = " x ".join(s.replace("_", " ") for s in sampling.strata)
-    by = f" (proportional within each {strata})" if strata else ""
-    positive = {"churned": "churned", "expanded": "expanded"}.get(sampling.target, f"{sampling.target} = 1")
-    verb = "were" if what.rstrip().endswith("s") else "was"
-    return (f"{what} {verb} fitted on all {sampling.churned:,} {positive} observations and a stratified {pct} "
-            f"sample of the {count(sampling.others)} others{by}, {sampling.rows:,} rows in all; the sampled rows "
-            f"are weighted by {sampling.weight:.1f} on average (stratum size / rows kept) so probabilities stay "
-            f"calibrated.")
+    strata = " x ".join(feat.describe(s) for s in sampling.strata)
+    by = _(" (proportional within each {strata})").format(strata=strata) if strata else ""
+    positive = {"churned": pgettext("observations", "churned"), "expanded": pgettext("observations", "expanded")}.get(
+        sampling.target, f"{sampling.target} = 1")
+    text = (_("{what} were fitted on all {churned} {positive} observations and a stratified {share} sample of the "
+              "{others} others{by}, {rows} rows in all; the sampled rows are weighted by {weight} on average (stratum "
+              "size / rows kept) so probabilities stay calibrated.") if what.rstrip().endswith("s") else
+            _("{what} was fitted on all {churned} {positive} observations and a stratified {share} sample of the "
+              "{others} others{by}, {rows} rows in all; the sampled rows are weighted by {weight} on average (stratum "
+              "size / rows kept) so probabilities stay calibrated."))
+    return text.format(what=what, churned=f"{sampling.churned:,}", positive=positive, share=pct,
+                       others=count(sampling.others), by=by, rows=f"{sampling.rows:,}", weight=f"{sampling.weight:.1f}")
 
 
 # ==================================================================================================
@@ -349,7 +354,10 @@ def feature_groups(frame: pd.DataFrame, threshold: float = 0.7, max_rows: int | 
 def group_label(name: str, members: list[str]) -> str:
     """A group's name in plain words: its lead metric, plus how many related ones move with it."""
     text = feat.describe(name)
-    return text if len(members) == 1 else f"{text} (+{len(members) - 1} related)"
+    if len(members) == 1:
+        return text
+    return ngettext("{metric} (+{n} related)", "{metric} (+{n} related)", len(members) - 1).format(
+        metric=text, n=len(members) - 1)
 
 
 class _GroupAverager(TransformerMixin, BaseEstimator):
@@ -615,7 +623,8 @@ def reasons(model: ChurnModel, frame: pd.DataFrame, top: int = 3, contributions:
         texts.append(text)
         count += take
     joined = ["; ".join(t for t in parts if t) for parts in zip(*texts)] if texts else [""] * n
-    return pd.Series([j or "no single driver stands out" for j in joined], index=frame.index, dtype=object)
+    none = _("no single driver stands out")
+    return pd.Series([j or none for j in joined], index=frame.index, dtype=object)
 
 
 
@@ -623,40 +632,85 @@ def _reason_texts(model: ChurnModel, group: str, frame: pd.DataFrame, rows: np.n
     """:func:`_reason_text` for the rows (positions) ``rows`` of ``frame`` and one driver group at once."""
     column = frame[group].iloc[rows]
     if group == "billing_period":
-        return format_each(column, lambda v: f"on a{'n' if str(v)[:1] in 'aeiou' else ''} {v} plan")
+        return format_each(column, _on_plan)
     if group in model.categorical_:
         label = feat.describe(group)
-        return format_each(column, lambda v: f"{label}: {v}")
+        return format_each(column, lambda v: _("{attribute}: {value}").format(attribute=label, value=_level(group, v)))
     value = column.astype(float)
     if group == "months_to_renewal":
-        due = format_each(value, lambda v: f"renewal due in {num(v)} month{'s' if v != 1 else ''}")
+        due = format_each(value, _renewal_due)
         if "billing_period" not in frame:
             return due
         monthly = (frame["billing_period"].iloc[rows].astype(str) == "monthly").to_numpy()
-        return np.where(monthly, "monthly plan: can cancel at any month end", due).astype(object)
+        return np.where(monthly, _(MONTHLY_REASON), due).astype(object)
     typical = num(model.reference_.get(group, np.nan))
     label = _short(feat.describe(group))  # "events per seat 1.30 (typical 3.50)": windows in the conventions
-    return format_each(value, lambda v: f"{label} {num(v)} (typical {typical})")
+    return format_each(value, lambda v: _("{metric} {value} (typical {typical})").format(metric=label, value=num(v),
+                                                                                        typical=typical))
+
+
+MONTHLY_REASON = N_("monthly plan: can cancel at any month end")
+
+
+def level_label(column: str, value) -> str:
+    """A machine value of billing period, touch tier or health band as a reader names it in the run's
+    language (``annual`` -> 年次, ``high`` -> ハイタッチ, ``red`` -> レッド); English, and any value not
+    listed (a company's own code), as it is. The CSVs keep the machine values."""
+    text = str(value)
+    if get_language() == "en":
+        return text
+    labels = {
+        "billing_period": {"monthly": pgettext("billing period", "monthly"),
+                           "quarterly": pgettext("billing period", "quarterly"),
+                           "semiannual": pgettext("billing period", "semiannual"),
+                           "annual": pgettext("billing period", "annual"),
+                           "multi_year": pgettext("billing period", "multi-year"),
+                           "unknown": pgettext("billing period", "unknown")},
+        "touch_tier": {"high": pgettext("touch tier", "high touch"), "low": pgettext("touch tier", "low touch"),
+                       "tech": pgettext("touch tier", "tech touch"), "unknown": pgettext("touch tier", "unknown")},
+        "health_band": {"red": pgettext("health band", "red"), "yellow": pgettext("health band", "yellow"),
+                        "green": pgettext("health band", "green"), "unscored": pgettext("health band", "unscored")},
+    }
+    return labels.get(column, {}).get(text, text)
+
+
+def _level(group: str, value) -> str:
+    return level_label(group, value)
+
+
+def _on_plan(value) -> str:
+    """'on an annual plan' (ja: 年次契約)."""
+    text = str(value)
+    if get_language() != "en":
+        return _("on a {period} plan").format(period=level_label("billing_period", text))
+    return f"on a{'n' if text[:1] in 'aeiou' else ''} {text} plan"
+
+
+def _renewal_due(months: float) -> str:
+    """'renewal due in 2 months' (one form per count)."""
+    return ngettext("renewal due in {n} month", "renewal due in {n} months", 1 if months == 1 else 2).format(n=num(months))
 
 
 def _reason_text(model: ChurnModel, group: str, x: pd.Series, row: pd.Series) -> str:
     """One row's text for one driver group (the reference for :func:`_reason_texts`)."""
     if group == "billing_period":
-        return f"on a{'n' if str(row[group])[:1] in 'aeiou' else ''} {row[group]} plan"
+        return _on_plan(row[group])
     if group in model.categorical_:
-        return f"{feat.describe(group)}: {row[group]}"
+        return _("{attribute}: {value}").format(attribute=feat.describe(group), value=_level(group, row[group]))
     value = x[group]
     if group == "months_to_renewal":
         if str(row.get("billing_period", "")) == "monthly":
-            return "monthly plan: can cancel at any month end"
-        return f"renewal due in {num(value)} month{'s' if value != 1 else ''}"
+            return _(MONTHLY_REASON)
+        return _renewal_due(value)
     typical = model.reference_.get(group, np.nan)
-    return f"{_short(feat.describe(group))} {num(value)} (typical {num(typical)})"
+    return _("{metric} {value} (typical {typical})").format(metric=_short(feat.describe(group)), value=num(value),
+                                                           typical=num(typical))
 
 
-RENEWAL_PLAYBOOK = ("Renewal preparation: open the renewal conversation now; confirm the value delivered, "
-                    "the decision maker and the budget.")
-RISK_PLAYBOOK = "Risk review: call the champion within two weeks and ask what would make them leave; log the answer."
+RENEWAL_PLAYBOOK = N_("Renewal preparation: open the renewal conversation now; confirm the value delivered, "
+                      "the decision maker and the budget.")
+RISK_PLAYBOOK = N_("Risk review: call the champion within two weeks and ask what would make them leave; log the "
+                   "answer.")
 
 
 def model_playbook(model: ChurnModel, contributions: pd.DataFrame, config: HealthConfig,
@@ -676,7 +730,8 @@ def model_playbook(model: ChurnModel, contributions: pd.DataFrame, config: Healt
     out = top.map(lookup).fillna(RISK_PLAYBOOK)
     if monthly is not None:
         out = out.mask(monthly.to_numpy(dtype=bool) & (out == RENEWAL_PLAYBOOK).to_numpy(), RISK_PLAYBOOK)
-    return out
+    # compared in English above; shown in the run's language (a team's own playbook as written)
+    return pd.Series(format_each(out, configured_text), index=out.index, dtype=object)
 
 
 def suggest_touch_tier(arr: pd.Series, risk: pd.Series, high_value_quantile: float = 0.8,

@@ -14,6 +14,8 @@ import pandas as pd
 from ...core.risk import ChurnModel, _threads, feature_groups
 from ...core.stats import METRICS, metric_interval, wilson_interval
 from ...errors import NotEnoughData
+from ...i18n import _, ngettext
+from ...text import day as _day
 
 ModelKind = Literal["gbm", "logistic"]
 CheckKind = Literal["time-ordered", "cross-sectional"]
@@ -69,22 +71,21 @@ def test_dates_for(frame: pd.DataFrame, folds: int = 3, target: str = "churned")
     return sorted(chosen)
 
 
-def _day(value) -> str:
-    return pd.Timestamp(value).strftime("%-d %b %Y")
-
-
 def why_no_model(frame: pd.DataFrame, target: str = "churned") -> str | None:
     """Why no model at all can be fitted on ``frame`` (no closed window, no churn, no stayer), or None."""
     horizon = int(frame.attrs.get("horizon_days", 90)) + int(frame.attrs.get("lead_days", 0))
     labelled = frame[frame[target].notna()]
     if labelled.empty:
         first = pd.Timestamp(frame["observation_date"].min()) + pd.Timedelta(days=horizon)
-        return f"no observation's {horizon}-day churn window has closed yet (the first closes on {_day(first)})"
+        return _("no observation's {days}-day churn window has closed yet (the first closes on {date})").format(
+            days=horizon, date=_day(first))
     churns = int((labelled[target] == 1).sum())
     if churns == 0:
-        return f"no account churned within {horizon} days of any of the {len(labelled):,} labelled observations"
+        return _("no account churned within {days} days of any of the {n} labelled observations").format(
+            days=horizon, n=f"{len(labelled):,}")
     if churns == len(labelled):
-        return f"every one of the {len(labelled):,} labelled observations churned: there is no stayer to compare with"
+        return _("every one of the {n} labelled observations churned: there is no stayer to compare with").format(
+            n=f"{len(labelled):,}")
     return None
 
 
@@ -105,13 +106,18 @@ def why_no_time_ordered(frame: pd.DataFrame, min_train_events: int = 20, target:
     if len(dates):
         top = dates.value_counts()
         if top.iloc[0] >= 0.8 * len(dates):
-            share = (f"all {len(dates):,}" if top.iloc[0] == len(dates) else f"{top.iloc[0]:,} of the {len(dates):,}")
-            return (f"{share} churned observations churned on one date ({_day(top.index[0])}), so no model can be "
-                    "trained on earlier months and tested on later ones")
-    before = ("no churned observation precedes any test month" if best == 0 else
-              f"at most {best:,} churned observation{'s' if best != 1 else ''} precede{'s' if best == 1 else ''} "
-              "any test month")
-    return f"{before}, and a model tested on later months needs {min_train_events} before it"
+            text = (_("all {n} churned observations churned on one date ({date}), so no model can be trained on earlier "
+                      "months and tested on later ones") if top.iloc[0] == len(dates) else
+                    _("{k} of the {n} churned observations churned on one date ({date}), so no model can be trained "
+                      "on earlier months and tested on later ones"))
+            return text.format(k=f"{top.iloc[0]:,}", n=f"{len(dates):,}", date=_day(top.index[0]))
+    if best == 0:
+        return _("no churned observation precedes any test month, and a model tested on later months needs {needed} "
+                 "before it").format(needed=min_train_events)
+    return ngettext("at most {n} churned observation precedes any test month, and a model tested on later months "
+                    "needs {needed} before it",
+                    "at most {n} churned observations precede any test month, and a model tested on later months "
+                    "needs {needed} before it", best).format(n=f"{best:,}", needed=min_train_events)
 
 
 def _fold_metrics(predictions: pd.DataFrame, n_resamples: int, bootstrap_max_rows: int | None,

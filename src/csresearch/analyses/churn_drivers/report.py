@@ -11,6 +11,7 @@ from ...core.health import HealthConfig, load_health_config, scores_or_none
 from ...core.risk import LABELS, ChurnModel, Sampling, at_risk_list, feature_groups, observations
 from ...data import Dataset
 from ...errors import NotEnoughData
+from ...i18n import _, get_language
 from . import words
 from .compute_backtest import Backtest, calibration_table, check_model
 from .compute_calllist import call_list, owner_files, owner_lists, owner_summary, renewals_calendar
@@ -57,15 +58,17 @@ def build(ds: Dataset, month, settings: Settings, *, health_config: HealthConfig
     frame = observations(ds, month, horizon_days, lead_days, s.observation_every_months, s.history_months,
                          s.windows_days, s.reactivation_window_days, s.value_milestone)
     T = frame.attrs["as_of"]
-    notes = [f"no `{t}` table: its features (and any health component using them) are left out"
+    notes = [_("no `{table}` table: its features (and any health component using them) are left out").format(table=t)
              for t in frame.attrs.get("missing_tables", [])]
     reasons: dict[str, str] = {}
     scores = scores_or_none(frame, config)
     if scores is None:
-        notes.append("health score skipped: none of its components' metrics is in the data")
-        reasons["health"] = "none of its components' metrics is in the data"
+        notes.append(_("health score skipped: none of its components' metrics is in the data"))
+        reasons["health"] = _("none of its components' metrics is in the data")
     elif scores.attrs.get("skipped_components"):
-        notes.append("health components skipped for lack of data: " + ", ".join(scores.attrs["skipped_components"]))
+        notes.append(_("health components skipped for lack of data: {components}").format(
+            components=_(", ").join(c if get_language() == "en" else words.component_label(c)  # en: as before
+                                    for c in scores.attrs["skipped_components"])))
     model_settings = s.model_settings
     kinds = tuple(dict.fromkeys([primary_model, "logistic", "gbm"]))
     groups = feature_groups(frame)
@@ -127,7 +130,7 @@ def build(ds: Dataset, month, settings: Settings, *, health_config: HealthConfig
     except NotEnoughData as exc:
         expansion = pd.DataFrame(columns=list(EXPANSION_COLUMNS))
         reasons["expansion"] = str(exc)
-        notes.append(f"expansion list skipped: {exc}")
+        notes.append(_("expansion list skipped: {why}").format(why=exc))
     importance_rows = ((table.attrs.get("test_rows", len(bt.test)), table.attrs.get("rows_used", len(bt.test)))
                        if bt is not None else None)
     independent = independent_rows(frame)

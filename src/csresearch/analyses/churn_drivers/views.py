@@ -1,17 +1,19 @@
 """Display tables of the churn-drivers report: the result's tables with readable column headers and
 values written by :mod:`csresearch.text` (the CSVs beside the report keep the machine columns and
-every row)."""
+every row). Headers and words are marked for the message catalog (context "churn drivers", so a short
+English header here never clashes with another report's); machine values (billing period, touch tier,
+health band) are shown through :func:`.words.value_label`."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import pandas as pd
 
 from ...core import features as feat
 from ...core.health import _short
-from ...text import day, interval, money, month_label, num, number, pct, plural
+from ...i18n import _, ngettext, pgettext
+from ...text import day, interval, money, month_label, num, number, pct
 from ..base import Table
 from . import words
 
@@ -36,9 +38,9 @@ def _value_ci(values: pd.Series, lows: pd.Series, highs: pd.Series, decimals: in
         if pd.isna(v):
             out.append("")
         elif pd.notna(lo) and pd.notna(hi):
-            out.append(f"{number(v, digits)}{suffix} ({interval(lo, hi, 'number', digits)}{suffix})")
+            out.append(f"{number(v, digits)}{suffix}" + words.paren(f"{interval(lo, hi, 'number', digits)}{suffix}"))
         elif c is not None and r is not None:
-            out.append(f"{number(v, digits)}{suffix} ({words.no_interval(int(c), int(r))})")
+            out.append(f"{number(v, digits)}{suffix}" + words.paren(words.no_interval(int(c), int(r))))
         else:
             out.append(f"{number(v, digits)}{suffix}")
     return out
@@ -56,10 +58,14 @@ def renewal_text(d: pd.DataFrame) -> pd.Series:
     billing period: ``billing period unknown``."""
     def one(date, days, period) -> str:
         if pd.notna(date):
-            return f"{day(date)} ({'today' if int(days) == 0 else 'in ' + plural(int(days), 'day')})"
+            when = (_("today") if int(days) == 0 else
+                    ngettext("in {n} day", "in {n} days", int(days)).format(n=f"{int(days):,}"))
+            return day(date) + words.paren(when)
         if str(period) == "monthly":
-            return "monthly plan (any month end)"
-        return "billing period unknown" if str(period) in ("unknown", "", "nan") else f"{period}: no date"
+            return _("monthly plan (any month end)")
+        if str(period) in ("unknown", "", "nan"):
+            return _("billing period unknown")
+        return _("{period}: no date").format(period=words.value_label("billing_period", period))
     return pd.Series([one(a, b, c) for a, b, c in zip(d["renewal_date"], d["days_to_renewal"], d["billing_period"])],
                      index=d.index, dtype=object)
 
@@ -73,24 +79,32 @@ def at_risk_display(at_risk: pd.DataFrame, rows: int = 25, owner: bool = True, t
     ``owner``, ``triggers``: with the CSM owner and the health triggers (an owner's own list leaves
     both out: the owner is its heading, the triggers are in the full list and the CSVs)."""
     d = at_risk.head(rows)
-    health = np.where(d["health_score"].notna(),
-                      d["health_score"].map(lambda v: number(v, 0)) + " " + d["health_band"], d["health_band"])
-    out = {"#": d["rank"], "account": _name(d), "account ID": d["account_id"]}
+    band = words.value_labels("health_band", d["health_band"])
+    health = [_("{score} {band}").format(score=number(v, 0), band=b) if pd.notna(v) else b
+              for v, b in zip(d["health_score"], band)]
+    out = {"#": d["rank"], pgettext("churn drivers", "account"): _name(d),
+           pgettext("churn drivers", "account ID"): d["account_id"]}
     if owner:
-        out["CSM owner"] = d["csm_owner"]
-    out.update({"segment": d["segment"], "ARR": _each(d["arr"], money), "renewal": renewal_text(d)})
-    out["at risk"] = d["at_risk"].map({True: "yes", False: "no"})
+        out[pgettext("churn drivers", "CSM owner")] = d["csm_owner"].map(words.owner_label)
+    out.update({pgettext("churn drivers", "segment"): d["segment"],
+                pgettext("churn drivers", "ARR"): _each(d["arr"], money),
+                pgettext("churn drivers", "renewal"): renewal_text(d)})
+    out[pgettext("churn drivers", "at risk")] = d["at_risk"].map({True: pgettext("churn drivers", "yes"),
+                                                                  False: pgettext("churn drivers", "no")})
     if "churn_probability" in d:
-        out.update({"churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
-                    "ARR at risk": _each(d["arr_at_risk"], money), "why (model)": d["top_reasons"]})
-    out["health"] = health
+        out.update({pgettext("churn drivers", "churn risk"): _each(d["churn_probability"], lambda p: pct(p, 0)),
+                    pgettext("churn drivers", "ARR at risk"): _each(d["arr_at_risk"], money),
+                    pgettext("churn drivers", "why (model)"): d["top_reasons"]})
+    out[pgettext("churn drivers", "health")] = pd.Series(health, index=d.index, dtype=object)
     if triggers:
-        out["health triggers"] = d["health_triggers"]
-    out["playbook"] = d["playbook"].map(words.playbook_name)
+        out[pgettext("churn drivers", "health triggers")] = d["health_triggers"].map(words.none_label)
+    out[pgettext("churn drivers", "playbook")] = d["playbook"].map(words.playbook_name)
     if "suggested_touch_tier" in d:
-        out["touch tier now → suggested"] = d["touch_tier"].astype(str) + " → " + d["suggested_touch_tier"]
+        out[pgettext("churn drivers", "touch tier now → suggested")] = (
+            words.value_labels("touch_tier", d["touch_tier"].astype(str)) + " → "
+            + words.value_labels("touch_tier", d["suggested_touch_tier"]))
     else:
-        out["touch tier"] = d["touch_tier"]
+        out[pgettext("churn drivers", "touch tier")] = words.value_labels("touch_tier", d["touch_tier"])
     return pd.DataFrame(out)
 
 
@@ -98,18 +112,21 @@ def playbooks_legend(*tables: pd.DataFrame) -> str:
     """The playbooks the shown rows name, each spelled out once (markdown)."""
     plays = pd.unique(pd.concat([t["playbook"] for t in tables if len(t)], ignore_index=True)) if any(
         len(t) for t in tables) else []
-    lines = [f"- **{words.playbook_name(p)}**: {str(p).partition(':')[2].strip()}" for p in plays
-             if words.playbook_name(p) != str(p)]
-    return ("**Playbooks** named above:\n" + "\n".join(lines)) if lines else ""
+    parts = [words.playbook_parts(p) for p in plays]
+    lines = ["- " + _("**{name}**: {what}").format(name=name, what=what) for name, what in parts if name]
+    return (_("**Playbooks** named above:") + "\n" + "\n".join(lines)) if lines else ""
 
 
 def owners_display(owners: pd.DataFrame, model: bool) -> pd.DataFrame:
-    out = {"CSM owner": owners["csm_owner"], "accounts": owners["accounts"],
-           "at risk": owners["at_risk_accounts"], "ARR": _each(owners["arr"], money)}
+    out = {pgettext("churn drivers", "CSM owner"): owners["csm_owner"].map(words.owner_label),
+           pgettext("churn drivers", "accounts"): owners["accounts"],
+           pgettext("churn drivers", "at risk"): owners["at_risk_accounts"],
+           pgettext("churn drivers", "ARR"): _each(owners["arr"], money)}
     if model:
-        out["ARR at risk"] = _each(owners["arr_at_risk"], money)
-    out.update({"renewals due": owners["renewals_due"], "ARR renewing": _each(owners["arr_renewing"], money),
-                "file": owners["file"]})
+        out[pgettext("churn drivers", "ARR at risk")] = _each(owners["arr_at_risk"], money)
+    out.update({pgettext("churn drivers", "renewals due"): owners["renewals_due"],
+                pgettext("churn drivers", "ARR renewing"): _each(owners["arr_renewing"], money),
+                pgettext("churn drivers", "file"): owners["file"]})
     return pd.DataFrame(out)
 
 
@@ -117,7 +134,9 @@ def owner_display(rows: pd.DataFrame, shown: int) -> pd.DataFrame:
     """One owner's list as shown: the call list's columns without the owner, segment, health triggers
     and touch tiers (each owner's section stays short; the owner's CSV has every column)."""
     out = at_risk_display(rows, shown, owner=False, triggers=False)
-    return out.drop(columns=[c for c in out if c.startswith("touch tier") or c == "segment"])
+    return out.drop(columns=[c for c in out if c in (pgettext("churn drivers", "touch tier now → suggested"),
+                                                     pgettext("churn drivers", "touch tier"),
+                                                     pgettext("churn drivers", "segment"))])
 
 
 def renewal_weeks(renewals: pd.DataFrame) -> pd.DataFrame:
@@ -129,13 +148,15 @@ def renewal_weeks(renewals: pd.DataFrame) -> pd.DataFrame:
     for week, d in renewals.groupby("week_of", sort=True):
         risky = d[d["at_risk"]]
         top = risky.sort_values(key, ascending=False).iloc[0] if len(risky) else None
-        row = {"month": month_label(pd.Period(d["renewal_date"].min(), "M")), "week of": day(week),
-               "renewals": len(d), "ARR renewing": money(float(d["arr"].sum())), "at risk": int(len(risky))}
+        row = {pgettext("churn drivers", "month"): month_label(pd.Period(d["renewal_date"].min(), "M")),
+               pgettext("churn drivers", "week of"): day(week), pgettext("churn drivers", "renewals"): len(d),
+               pgettext("churn drivers", "ARR renewing"): money(float(d["arr"].sum())),
+               pgettext("churn drivers", "at risk"): int(len(risky))}
         if "arr_at_risk" in d:
-            row["ARR at risk"] = money(float(d["arr_at_risk"].sum()))
-        row["riskiest at-risk renewal (owner)"] = (
-            f"{top['account_name'] if pd.notna(top['account_name']) else top['account_id']} ({top['csm_owner']})"
-            if top is not None else "none at risk")
+            row[pgettext("churn drivers", "ARR at risk")] = money(float(d["arr_at_risk"].sum()))
+        row[pgettext("churn drivers", "riskiest at-risk renewal (owner)")] = (
+            (top["account_name"] if pd.notna(top["account_name"]) else top["account_id"])
+            + words.paren(words.owner_label(top["csm_owner"])) if top is not None else _("none at risk"))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -156,22 +177,27 @@ def at_risk_renewals(renewals: pd.DataFrame, rows: int) -> tuple[pd.DataFrame, i
 def renewals_display(renewals: pd.DataFrame, rows: int) -> pd.DataFrame:
     """The at-risk renewals shown (:func:`at_risk_renewals`), soonest first."""
     d = at_risk_renewals(renewals, rows)[0]
-    out = {"renewal date": d["renewal_date"].map(day), "account": _name(d), "account ID": d["account_id"],
-           "CSM owner": d["csm_owner"], "ARR": _each(d["arr"], money)}
+    out = {pgettext("churn drivers", "renewal date"): d["renewal_date"].map(day),
+           pgettext("churn drivers", "account"): _name(d), pgettext("churn drivers", "account ID"): d["account_id"],
+           pgettext("churn drivers", "CSM owner"): d["csm_owner"].map(words.owner_label),
+           pgettext("churn drivers", "ARR"): _each(d["arr"], money)}
     if "churn_probability" in d:
-        out.update({"churn risk": _each(d["churn_probability"], lambda p: pct(p, 0)),
-                    "ARR at risk": _each(d["arr_at_risk"], money)})
-    out.update({"health": d["health_band"], "playbook": d["playbook"].map(words.playbook_name)})
+        out.update({pgettext("churn drivers", "churn risk"): _each(d["churn_probability"], lambda p: pct(p, 0)),
+                    pgettext("churn drivers", "ARR at risk"): _each(d["arr_at_risk"], money)})
+    out.update({pgettext("churn drivers", "health"): words.value_labels("health_band", d["health_band"]),
+                pgettext("churn drivers", "playbook"): d["playbook"].map(words.playbook_name)})
     return pd.DataFrame(out)
 
 
 def drivers_display(drivers: pd.DataFrame, rows: int = 12) -> pd.DataFrame:
     d = drivers.head(rows)
     return pd.DataFrame({
-        "#": d["rank"], "driver": d["label"],
-        "moves with": d["members"].map(lambda m: ", ".join(_short(feat.describe(x)) for x in m.split(", ")) if m else ""),
-        "AUC lost (95% CI)": _value_ci(d["importance"], d["importance_low"], d["importance_high"], 3),
-        "what it means": d["statement"],
+        "#": d["rank"], pgettext("churn drivers", "driver"): d["label"],
+        pgettext("churn drivers", "moves with"): d["members"].map(
+            lambda m: _(", ").join(_short(feat.describe(x)) for x in m.split(", ")) if m else ""),
+        pgettext("churn drivers", "AUC lost (95% CI)"): _value_ci(d["importance"], d["importance_low"],
+                                                                  d["importance_high"], 3),
+        pgettext("churn drivers", "what it means"): d["statement"],
     })
 
 
@@ -182,13 +208,19 @@ def backtest_display(metrics: pd.DataFrame) -> pd.DataFrame:
 
     def tested_on(label: str) -> str:
         if label == "pooled":
-            return "all of them (pooled)"
-        return label if label.startswith("fold") else day(label)
+            return _("all of them (pooled)")
+        if label.startswith("fold"):
+            found = label.split(maxsplit=1)
+            return _("fold {n}").format(n=found[1]) if len(found) == 2 else label
+        return day(label)
     return pd.DataFrame({
-        "tested on": metrics["test_date"].map(tested_on), "model": metrics["model"],
-        "accounts": metrics["test_accounts"],
-        "churned": metrics["churners"], "churn rate": metrics["churn_rate"].map(pct),
-        "AUC": ci("auc", 2), "PR-AUC": ci("pr_auc", 2), "top-decile lift": ci("top_decile_lift", 1, "x"),
+        pgettext("churn drivers", "tested on"): metrics["test_date"].map(tested_on),
+        pgettext("churn drivers", "model"): metrics["model"].map(words.model_name),
+        pgettext("churn drivers", "accounts"): metrics["test_accounts"],
+        pgettext("churn drivers", "churned"): metrics["churners"],
+        pgettext("churn drivers", "churn rate"): metrics["churn_rate"].map(pct),
+        "AUC": ci("auc", 2), "PR-AUC": ci("pr_auc", 2),
+        pgettext("churn drivers", "top-decile lift"): ci("top_decile_lift", 1, "x"),
         "Brier": ci("brier", 3),
     })
 
@@ -196,21 +228,28 @@ def backtest_display(metrics: pd.DataFrame) -> pd.DataFrame:
 def profile_display(profile: pd.DataFrame, rows: int = 15) -> pd.DataFrame:
     d = profile.head(rows)
     return pd.DataFrame({
-        "metric": d["label"], "loyal (median)": d["loyal_median"].map(num), "churned (median)": d["churned_median"].map(num),
-        "difference in means (95% CI)": _value_ci(d["difference"], d["difference_low"], d["difference_high"]),
-        "standardised difference": _each(d["standardised_difference"], lambda v: number(v, 2)),
+        pgettext("churn drivers", "metric"): d["label"],
+        pgettext("churn drivers", "loyal (median)"): d["loyal_median"].map(num),
+        pgettext("churn drivers", "churned (median)"): d["churned_median"].map(num),
+        pgettext("churn drivers", "difference in means (95% CI)"): _value_ci(d["difference"], d["difference_low"],
+                                                                             d["difference_high"]),
+        pgettext("churn drivers", "standardised difference"): _each(d["standardised_difference"],
+                                                                    lambda v: number(v, 2)),
     })
 
 
 def expansion_display(expansion: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
     d = expansion.head(rows)
     return pd.DataFrame({
-        "#": d["rank"], "account": d["account_name"].fillna(d["account_id"]), "segment": d["segment"],
-        "ARR": _each(d["arr"], money), "expansion chance": _each(d["expansion_probability"], lambda p: pct(p, 0)),
-        "expected expansion ARR": _each(d["expected_expansion_arr"], money),
-        "seats in use": _each(d["seat_utilisation"], lambda p: pct(p, 0)), "health": d["health_band"],
-        "why (model)": d["top_reasons"],
-        "suggested play": d["suggested_play"],
+        "#": d["rank"], pgettext("churn drivers", "account"): d["account_name"].fillna(d["account_id"]),
+        pgettext("churn drivers", "segment"): d["segment"],
+        pgettext("churn drivers", "ARR"): _each(d["arr"], money),
+        pgettext("churn drivers", "expansion chance"): _each(d["expansion_probability"], lambda p: pct(p, 0)),
+        pgettext("churn drivers", "expected expansion ARR"): _each(d["expected_expansion_arr"], money),
+        pgettext("churn drivers", "seats in use"): _each(d["seat_utilisation"], lambda p: pct(p, 0)),
+        pgettext("churn drivers", "health"): words.value_labels("health_band", d["health_band"]),
+        pgettext("churn drivers", "why (model)"): d["top_reasons"],
+        pgettext("churn drivers", "suggested play"): d["suggested_play"],
     })
 
 
@@ -260,24 +299,25 @@ def renewals(result) -> list:
 def drivers(result) -> Table | None:
     if result.drivers.empty:
         return None
-    return Table(drivers_display(result.drivers), "Drivers, biggest first (all in drivers.csv)")
+    return Table(drivers_display(result.drivers), _("Drivers, biggest first (all in drivers.csv)"))
 
 
 def backtest(result) -> Table | None:
     if result.backtest is None:
         return None
-    what = "by test date" if result.check_kind == "time-ordered" else "by fold of accounts"
-    return Table(backtest_display(result.backtest.metrics), f"Model check {what} and model (95% CI)")
+    caption = (_("Model check by test date and model (95% CI)") if result.check_kind == "time-ordered" else
+               _("Model check by fold of accounts and model (95% CI)"))
+    return Table(backtest_display(result.backtest.metrics), caption)
 
 
 def profile(result) -> Table | None:
     if result.profile.empty:
         return None
-    return Table(profile_display(result.profile), "Loyal vs churned accounts, largest standardised differences first")
+    return Table(profile_display(result.profile), _("Loyal vs churned accounts, largest standardised differences first"))
 
 
 def expansion(result) -> Table | None:
     if result.expansion_skipped:
         return None
-    return Table(expansion_display(result.expansion), "Top 20 expansion candidates (every account in "
-                 "expansion_candidates.csv)")
+    return Table(expansion_display(result.expansion), _("Top 20 expansion candidates (every account in "
+                                                        "expansion_candidates.csv)"))
