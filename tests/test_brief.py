@@ -557,3 +557,20 @@ def test_the_runner_writes_a_japanese_run_s_brief_in_japanese_and_yen(tmp_path, 
             assert money_of(arr, compact=True) in seen, "the ARR card in yen, as the series holds it"
         finally:
             text.use_locale(before_language, before_currency)
+
+
+def test_no_catalog_call_hides_inside_an_f_string():
+    """Babel's extractor reads an f-string (Python 3.11) as one string token: a ``_("...")`` inside one never
+    reaches the catalog, so ``tools/i18n.py check`` cannot miss it and the page keeps it in English."""
+    import ast
+
+    from conftest import ROOT
+
+    hidden = []
+    for path in sorted((ROOT / "src" / "csresearch" / "report").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                hidden += [f"{path.name}:{call.lineno}" for call in ast.walk(node) if isinstance(call, ast.Call)
+                           and isinstance(call.func, ast.Name) and call.func.id in ("_", "ngettext", "pgettext")
+                           and call.args and isinstance(call.args[0], ast.Constant)]
+    assert hidden == []
