@@ -574,3 +574,24 @@ def test_no_catalog_call_hides_inside_an_f_string():
                            and isinstance(call.func, ast.Name) and call.func.id in ("_", "ngettext", "pgettext")
                            and call.args and isinstance(call.args[0], ast.Constant)]
     assert hidden == []
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    def luminance(colour: str) -> float:
+        rgb = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_change_colours_mean_what_the_charts_mean_and_can_be_read():
+    """Dots: the charts' WORSE / BETTER / NEUTRAL; the change's 12.5 px words: the same hue, at least 4.5:1 on the
+    card's #fafafa (WCAG AA for small text)."""
+    assert index.TONE == {"better": style.BETTER, "worse": style.WORSE, "noise": style.NEUTRAL, "flat": style.NEUTRAL}
+    for tone in ("better", "worse", "noise"):
+        colour = re.search(r"\.%s\b[^{]*\{ color: (#[0-9A-Fa-f]{6}); \}" % tone, index._CSS).group(1)
+        assert _contrast(colour, "#fafafa") >= 4.5, (tone, colour)
+    assert _contrast(style.BETTER, "#fafafa") < 4.5, "why the words take the dark shade: the chart colour is too light"
