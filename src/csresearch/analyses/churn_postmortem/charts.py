@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...i18n import N_, _
+from ...i18n import N_, _, pgettext
 from ...style import (
     BAND_COLORS,
     BETTER,
@@ -138,6 +138,9 @@ def themes(result: Result, title: str = N_("Themes in the churn comments")):
 # Timelines
 # --------------------------------------------------------------------------------------------------
 STANDING = N_("warning standing since")
+# the two groups of the look-alike comparison, as its legend names them
+GROUPS = {"churned": lambda: pgettext("look-alike comparison", "churned"),
+          "retained look-alikes": lambda: label_of("retained look-alikes")}
 
 
 def _mark(ax, churn_date, flagged_since, label: bool = False) -> None:
@@ -433,7 +436,7 @@ def comparable_usage(result: Result, title: str = N_("Usage before churn: churne
         stats = part.groupby("week")["index"].quantile([0.25, 0.5, 0.75]).unstack()
         n = part.drop_duplicates(["account_id", "ref_date"]).shape[0]
         ax.plot(stats.index, stats[0.5], color=color, lw=1.8,
-                label=_("{group} (median of {n})").format(group=label_of(group), n=n))
+                label=_("{group} (median of {n})").format(group=GROUPS[group](), n=n))
         ax.fill_between(stats.index, stats[0.25], stats[0.75], color=color, alpha=0.12)
     ax.axhline(100, color="#999", lw=0.8)
     set_title(ax, _(title))

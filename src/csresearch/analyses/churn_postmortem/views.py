@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ...i18n import N_, _, ngettext
+from ...i18n import N_, _, ngettext, pgettext
 from ...text import day, interval, money, num, number, p_value, pct
 from ..base import Table
 from .compute_lessons import Finding
@@ -242,8 +242,14 @@ def warning_record(result: Result) -> Table | None:
                  caption=_("Churns flagged against accounts that stayed, over the same checks"))
 
 
-def _yes_no(values: pd.Series) -> np.ndarray:
-    return np.where(values.astype(bool), _("yes"), _("no"))
+def _flagged(values: pd.Series) -> np.ndarray:
+    """Whether a check flagged: yes / no (ja: あり / なし)."""
+    return np.where(values.astype(bool), pgettext("check flagged", "yes"), pgettext("check flagged", "no"))
+
+
+def _same_plan(values: pd.Series) -> np.ndarray:
+    """Whether a look-alike has the churned account's plan: yes / no (ja: 同じ / 異なる)."""
+    return np.where(values.astype(bool), pgettext("same plan", "yes"), pgettext("same plan", "no"))
 
 
 def account_checks(result: Result) -> list[Table]:
@@ -260,7 +266,7 @@ def account_checks(result: Result) -> list[Table]:
         table = pd.DataFrame({
             "check": checks["observation_date"], "health score": checks["health_score"],
             "health band": _labels(checks["health_band"]), "churn probability": checks["churn_probability"],
-            "risk threshold": checks["risk_threshold"], "flagged": _yes_no(checks["flagged"]),
+            "risk threshold": checks["risk_threshold"], "flagged": _flagged(checks["flagged"]),
             "by": _labels(checks["source"].replace("", None)),
             "why": checks["trigger"].replace("", None).map(trigger_text)})
         out.append(Table(shown(table),
@@ -291,7 +297,7 @@ def pairs(result: Result) -> Table | None:
     table = pd.DataFrame({"reviewed account": pairs["account_id"], "look-alike": pairs["comparable_id"],
                           "rank": pairs["rank"], "seen on": pairs["ref_date"], "tenure (months)": pairs["tenure_months"],
                           "MRR": pairs["mrr"], "segment": pairs["segment"], "plan": pairs["plan"],
-                          "same plan": _yes_no(pairs["same_plan"]), "distance": pairs["distance"]})
+                          "same plan": _same_plan(pairs["same_plan"]), "distance": pairs["distance"]})
     if pairs["account_id"].nunique() == 1:
         table = table.drop(columns="reviewed account")
     return Table(shown(table), caption=_("The retained look-alikes, seen on the day before the churn (tenure then, MRR "

@@ -38,6 +38,7 @@ from .words_warning import (
     rate_ci,
     record_row,
     record_sentence,
+    sentences,
     share_ci,
     source_text,
     stayed_clause,
@@ -134,7 +135,7 @@ def flag_sources(result: Result) -> str:
             out.append(_("No risk model stood at the {day} check ({reason}).").format(day=day(dates[0]), reason=reason))
     if not checks.health_scored and not checks.models:
         out.append(_("Nothing could flag, so no warning can be judged."))
-    return " ".join(out)
+    return sentences(*out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -406,7 +407,7 @@ def audit_review(result: Result) -> str:
         return "\n\n".join(parts)
     text = record_sentence(result.audit_summary, result.record, scope_text(result), result.settings.timeline_months,
                            flaggers(result.checks))
-    return f"{sources} {text}" if sources else text
+    return sentences(sources, text)
 
 
 def audit_window(result: Result) -> str:
@@ -503,9 +504,9 @@ def false_alarm_sentence(fa: Mapping) -> str:
         accounts=counted(fa["flagged_accounts"], "account"), start=day(fa["window_start"]), end=day(fa["window_end"]),
         stayed=count(stayed), share=share_ci(fa["false_alarm_rate"], fa["false_alarm_low"], fa["false_alarm_high"]),
         days=fa["horizon_days"])
-    return text + " " + _("Flags younger than {days} days are not judged yet (censored), and an account a CSM saved "
-                          "counts as a false alarm here, so this is an upper bound on wasted effort.").format(
-        days=fa["horizon_days"])
+    return sentences(text, _("Flags younger than {days} days are not judged yet (censored), and an account a CSM "
+                             "saved counts as a false alarm here, so this is an upper bound on wasted effort.").format(
+        days=fa["horizon_days"]))
 
 
 def contrast(result: Result) -> str:

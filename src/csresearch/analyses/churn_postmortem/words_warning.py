@@ -105,6 +105,11 @@ def trigger_text(text) -> str:
     return text
 
 
+def sentences(*parts: str) -> str:
+    """Sentences one after another: a space between them, none after a Japanese full stop."""
+    return " ".join(p for p in parts if p).replace("\u3002 ", "\u3002")
+
+
 def counted(n: float, noun: str) -> str:
     """``3 accounts`` / ``1 day``: a count with its noun, in the run's language (Japanese has one form)."""
     n = int(n)
@@ -304,26 +309,27 @@ def record_sentence(summary: Mapping, record: pd.DataFrame, scope: str, timeline
         checks=counted(timeline_months, "monthly check"))
     if last["stayed"]:
         stayed_as = stayed_as if stayed_as is not None else _("that stayed over the same checks")
-        text += " " + _("Of the {accounts} {stayed_as}, {last} were flagged at their last check and {ever} at least "
-                        "once.").format(accounts=counted(int(last["stayed"]), "account"), stayed_as=stayed_as,
-                                        last=stayed_rate(last), ever=stayed_rate(ever))
+        text = sentences(text, _("Of the {accounts} {stayed_as}, {last} were flagged at their last check and {ever} at "
+                                 "least once.").format(accounts=counted(int(last["stayed"]), "account"),
+                                                       stayed_as=stayed_as, last=stayed_rate(last),
+                                                       ever=stayed_rate(ever)))
     else:
-        text += " " + _("No account stayed over the same checks, so how often the warnings flag accounts that stay "
-                        "cannot be measured.")
+        text = sentences(text, _("No account stayed over the same checks, so how often the warnings flag accounts "
+                                 "that stay cannot be measured."))
     if summary.get("warned"):
         low, high = summary.get("median_standing_lead_low", float("nan")), summary.get("median_standing_lead_high",
                                                                                         float("nan"))
         median, churns = about(summary["median_standing_lead_days"], "day"), counted(summary["warned"], "churn")
         if pd.notna(low) and pd.notna(high):
-            text += " " + _("The warning still standing at the churn began a median {median} before it ({ci}; "
-                            "{churns}).").format(median=median, ci=days_ci(low, high), churns=churns)
+            text = sentences(text, _("The warning still standing at the churn began a median {median} before it "
+                                     "({ci}; {churns}).").format(median=median, ci=days_ci(low, high), churns=churns))
         else:
-            text += " " + _("The warning still standing at the churn began a median {median} before it "
-                            "({churns}).").format(median=median, churns=churns)
+            text = sentences(text, _("The warning still standing at the churn began a median {median} before it "
+                                     "({churns}).").format(median=median, churns=churns))
     if summary.get("not_checked"):
         n = int(summary["not_checked"])
-        text += " " + ngettext("{churns} fell before any check and is left out.",
-                               "{churns} fell before any check and are left out.", n).format(
-            churns=counted(n, "churn"))
+        text = sentences(text, ngettext("{churns} fell before any check and is left out.",
+                                        "{churns} fell before any check and are left out.", n).format(
+            churns=counted(n, "churn")))
     return text
 
