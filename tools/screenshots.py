@@ -102,6 +102,9 @@ class Browser:
             if done.get("result", {}).get("value"):
                 break
             time.sleep(0.2)
+        # an embedded font subset (Japanese pages, report.webfont) must have loaded, or glyphs draw as boxes
+        self.call("Runtime.evaluate", session=True, awaitPromise=True,
+                  expression="document.fonts.ready.then(() => document.fonts.status)")
         shot = self.call("Page.captureScreenshot", session=True, format="png")
         first.write_bytes(base64.b64decode(shot["data"]))
         height = self.call("Runtime.evaluate", session=True,
