@@ -407,3 +407,144 @@ def test_a_click_on_a_header_sorts_by_the_numbers_not_the_text(hand_made_page):
     # as text "$950,000" would sort after every "$1,199,9xx"; by its number it is first, then 1,200,000 - 29
     assert ascending[:2] == ["$950,000", "$1,199,971"], ascending[:3]
     assert descending[:2] == ["$1,199,999", "$1,199,998"], descending[:3]
+
+
+# ---- the page's own words in the run's language (issue 18.1) --------------------------------------
+
+# the English words of the page around a report: none of them may be left on a Japanese page
+CHROME_EN = ("On this page", "All reports this month", "The same report", "Conventions and data quality",
+             "This report failed", "Other reports of this run", "Not enough data for this report")
+
+
+def _japanese_notebook(folder: Path) -> Path:
+    """The hand-made notebook as a Japanese run leaves it: papermill records ``language: ja`` among the
+    parameters it injected (the page is rendered in a worker process that has no language of its own)."""
+    import nbformat
+
+    path = _notebook(folder)
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["papermill"] = {"parameters": {"language": "ja", "month": "2026-11"}}
+    out = folder / "03_churn_drivers_ja.ipynb"
+    nbformat.write(nb, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def japanese_page(tmp_path_factory) -> Path:
+    from csresearch.i18n import get_language
+    from csresearch.report.render import render_html
+
+    folder = tmp_path_factory.mktemp("page_ja")
+    page = render_html(_japanese_notebook(folder), folder / "03_churn_drivers.html",
+                       title="解約ドライバー — 2026年11月", previous_href="../2026-10/03_churn_drivers.html",
+                       previous_label="2026年10月")
+    assert get_language() == "en", "rendering a Japanese page leaves the process's language as it was"
+    return page
+
+
+def _options(text: str) -> dict:
+    """The options the page's loader gives every interactive table (the JSON after structuredClone)."""
+    found = re.search(r"structuredClone\((\{.*?\})\);\n", text)
+    assert found, "the page's loader carries its table options"
+    return json.loads(found.group(1))
+
+
+def test_a_japanese_page_speaks_japanese_around_the_report(japanese_page):
+    text = japanese_page.read_text()
+    assert '<html lang="ja">' in text
+    for english in CHROME_EN:
+        assert english not in text, f"{english!r} left on a Japanese page"
+    # hand-written expectations (the catalog's words for the navigation, contents and collapsed section)
+    assert ">← 今月のレポート一覧</a>" in text and ">2026年10月の同じレポート</a>" in text
+    assert "<span>目次：</span>" in text and '<a href="#csr-appendix">集計ルールとデータ品質</a>' in text
+    assert "<summary>集計ルールとデータ品質</summary>" in text
+    # the anchors are the same in every language (links from other pages keep working)
+    toc = re.search(r'<div class="csr-toc">(.*?)</div>', text).group(1)
+    assert re.findall(r'href="#([^"]+)"', toc) == ["Whom-to-call", "a-heading-the-code-wrote", "csr-appendix"]
+
+
+def test_the_table_controls_speak_the_page_language_from_the_catalog(japanese_page, hand_made_page):
+    ja = _options(japanese_page.read_text())["language"]
+    assert ja["search"] == "検索：" and ja["zeroRecords"] == "一致する行はありません"
+    # DataTables fills its own tokens in: they survive translation (the catalog's {fields} become them)
+    assert ja["info"] == "全_TOTAL_行中 _START_〜_END_行目を表示" and "_MENU_" in ja["lengthMenu"]
+    assert "_MAX_" in ja["infoFiltered"] and ja["lengthLabels"] == {"-1": "すべて"}
+    assert ja["columnControl"]["orderAsc"] == "昇順に並べ替え"
+    assert set(ja["columnControl"]["search"]) == {"text", "number", "datetime"}
+    assert _options(japanese_page.read_text())["lengthMenu"][-1] == {"label": "すべて", "value": -1}
+    # every word is a string from the catalog: none is English (DataTables' own) or empty
+    def leaves(value):
+        return [w for v in value.values() for w in leaves(v)] if isinstance(value, dict) else [value]
+    words = leaves(ja)
+    assert all(words) and not [w for w in words if re.search(r"[A-Za-z]{2,}", re.sub(r"_[A-Z]+_", "", w))]
+    # an English page keeps DataTables' own words: no language option, the menu's "All" as before
+    en = _options(hand_made_page.read_text())
+    assert "language" not in en and en["lengthMenu"][-1] == {"label": "All", "value": -1}
+    assert '<html lang="en">' in hand_made_page.read_text()
+
+
+def test_failure_pages_and_titles_in_the_run_language():
+    import pandas as pd
+
+    from csresearch.i18n import _, using
+    from csresearch.report.render import failure_page
+    from csresearch.report.run import page_title
+
+    with using("ja"):
+        failed = failure_page(page_title("01_churn_decomposition", pd.Period("2026-11", "M")), "WorkerDied: killed")
+        title = _("Churn decomposition")
+    assert title != "Churn decomposition", "the report's title is in the catalog"
+    assert f"<title>{title} — 2026年11月</title>" in failed and '<html lang="ja">' in failed
+    assert "このレポートは作成できませんでした。" in failed and "WorkerDied: killed" in failed
+    assert not [w for w in CHROME_EN if w in failed]
+    english = failure_page(page_title("01_churn_decomposition", pd.Period("2026-11", "M")), "WorkerDied: killed")
+    assert "<title>Churn decomposition — November 2026</title>" in english and "This report failed." in english
+
+
+def test_value_labels_in_tables_not_in_csvs():
+    import pandas as pd
+
+    from csresearch.i18n import using
+    from csresearch.notebook.display import table_html
+
+    frame = pd.DataFrame({"account_name": ["Acme", "Beta"], "touch_tier": ["high", "tech"],
+                          "billing_period": ["annual", "monthly"], "health_band": ["red", "green"],
+                          "segment": ["high", "red"]})
+    with using("ja"):
+        ja = table_html(frame)
+    for label in ("ハイタッチ", "テックタッチ", "年次", "月次", "レッド", "グリーン"):
+        assert f">{label}<" in ja, label
+    assert ">high<" in ja and ">red<" in ja, "only the three coded columns: a segment named 'high' stays"
+    assert list(frame["touch_tier"]) == ["high", "tech"], "the frame (and so its CSV) keeps the machine values"
+    english = table_html(frame)
+    assert ">high<" in english and ">annual<" in english and "ハイタッチ" not in english
+
+
+@needs_chromium
+def test_the_japanese_table_controls_show_in_the_browser(japanese_page, tmp_path):
+    """Chromium draws the controls from the language option: a wrong key would leave DataTables' English."""
+    external, console, dom = open_offline(japanese_page, tmp_path)
+    assert not external and not console, (external, console)
+    assert 'data-csr-tables="1"' in dom
+    visible = re.sub(r"<script.*?</script>|<style.*?</style>", "", dom, flags=re.S)
+    assert "全30行中 1〜20行目を表示" in visible, "the info line, with DataTables' numbers in it"
+    assert "検索：" in visible and "1ページに" in visible and "行表示" in visible
+    for english in ("Showing 1 to", "entries", "Search:", "per page"):
+        assert english not in visible, f"DataTables' English {english!r} is on the page"
+
+
+@pytest.mark.parametrize("error, said", [
+    ("ValueError: boom", "このレポートは作成できませんでした。"),
+    ("NotEnoughData: 6 months of history", "このレポートに必要なデータが足りません。"),
+])
+def test_a_failed_or_data_short_report_page_in_japanese(tmp_path, error, said):
+    from csresearch.report.render import render_html
+
+    page = render_html(_japanese_notebook(tmp_path), tmp_path / "failed.html", title="解約ドライバー — 2026年11月",
+                       error=error).read_text()
+    banner = re.search(r'<div class="csr-error"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert said in banner and error.removeprefix("NotEnoughData: ") in banner
+    assert not [w for w in CHROME_EN if w in page] and '<html lang="ja">' in page
+    english = render_html(_notebook(tmp_path), tmp_path / "failed_en.html", title="Churn drivers — November 2026",
+                          error=error).read_text()
+    assert ("This report failed." if error.startswith("ValueError") else "Not enough data for this report.") in english

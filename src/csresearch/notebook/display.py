@@ -5,6 +5,10 @@ link schemes refused (markdown-it-py), and every table cell, header and caption 
 an account named ``<script>...</script>`` shows as that text and runs nothing. A long table becomes
 interactive on the page by its class alone: the page's one script reads the escaped cells from the
 DOM, so no data is ever written into a script.
+
+Tables speak the run's language: headers through :mod:`.headers`, and the machine values of billing
+period, touch tier and health band (``annual``, ``high``, ``red``) through the one mapping of value labels
+(:func:`csresearch.core.risk.level_label`: 年次, ハイタッチ, レッド); the CSVs keep the machine values.
 """
 
 from __future__ import annotations
@@ -17,7 +21,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from ..i18n import SOURCE_LANGUAGE, get_language, ngettext
 from .headers import human_headers
+
+VALUE_COLUMNS = ("billing_period", "touch_tier", "health_band")
+"""Columns of machine values a table shows as labels in the run's language (the CSVs keep the values)."""
 
 
 def markdown_html(text: str) -> str:
@@ -71,6 +79,21 @@ def _sort_keys(html_table: str, shown: pd.DataFrame) -> str:
     return _CELL.sub(one, html_table)
 
 
+def value_labels(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the machine values of :data:`VALUE_COLUMNS` as a reader names them in the run's language
+    (English, and a company's own codes, as they are); ``df`` itself is not changed."""
+    columns = [c for c in VALUE_COLUMNS if c in df.columns and not pd.api.types.is_numeric_dtype(df[c])]
+    if get_language() == SOURCE_LANGUAGE or not columns or isinstance(df.columns, pd.MultiIndex):
+        return df
+    from ..core.risk import level_label  # the one mapping of value labels (kept out of English runs' imports)
+
+    out = df.copy()
+    for column in columns:
+        labels = {v: level_label(column, v) for v in out[column].dropna().unique()}
+        out[column] = out[column].map(lambda v, labels=labels: labels.get(v, v))
+    return out
+
+
 def table_html(df: pd.DataFrame, caption: str | None = None, formats: Mapping[str, str] | None = None,
                max_rows: int = 40) -> str:
     """The HTML of :func:`show_table`: human column headers (:mod:`.headers`; the CSV keeps the machine
@@ -78,7 +101,7 @@ def table_html(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
     more make it an interactive table (class ``csr-interactive``, sort keys in ``data-order``)."""
     import html
 
-    shown = df.head(max_rows)
+    shown = value_labels(df.head(max_rows))
     if not isinstance(shown.columns, pd.MultiIndex):
         names = human_headers(shown.columns)
         shown = shown.rename(columns=names)
@@ -116,7 +139,9 @@ def show_table(df: pd.DataFrame, caption: str | None = None, formats: Mapping[st
     shown; a long one is sortable, filterable and searchable on the page (see :func:`table_html`)."""
     show_html(table_html(df, caption, formats, max_rows))
     if len(df) > max_rows:
-        md(f"*{max_rows} of {len(df):,} rows shown; the full table is in the CSV beside this report.*")
+        more = ngettext("{shown} of {total} row shown; the full table is in the CSV beside this report.",
+                        "{shown} of {total} rows shown; the full table is in the CSV beside this report.", len(df))
+        md("*" + more.format(shown=max_rows, total=f"{len(df):,}") + "*")
 
 
 def bullets(sentences) -> None:

@@ -12,6 +12,12 @@ collapsed ``<details>`` at the end (the session marks them; see :func:`_take_apa
 filterable and searchable with itables' offline DataTables bundle, embedded once per page, gzipped
 (``DecompressionStream``) so a page stays light; the script reads the escaped cells from the DOM, so no
 data is ever written into a script. Without JavaScript the same tables show, static.
+
+Every word of the page around the report (the links, the table of contents, the collapsed section's
+title, the failure banners, the tables' controls) comes from the catalog in the run's language
+(:mod:`csresearch.i18n`); ``<html lang>`` is that language. A worker renders a page in its own process,
+so :func:`render_html` takes the language from the executed notebook's parameters (papermill records
+them) unless it is given one.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from ..i18n import SOURCE_LANGUAGE, _, check_language, get_language, pgettext, using
 from . import webfont
 
 _STYLE = """
@@ -107,7 +114,7 @@ def _anchor_headings(body: str) -> str:
 
 def _toc(body: str, appendix: bool = False) -> str:
     """Links to the page's section headings (h2), in order, and to the collapsed section at the end."""
-    links = ["<span>On this page:</span>"]
+    links = ["<span>" + html.escape(_("On this page:")) + "</span>"]
     for match in _H2.finditer(body):
         anchor = re.search(r'\sid="([^"]+)"', match.group(1) or "")
         text = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", match.group(2))
@@ -115,16 +122,23 @@ def _toc(body: str, appendix: bool = False) -> str:
         if anchor and text:
             links.append(f'<a href="#{anchor.group(1)}">{text}</a>')
     if appendix:
-        links.append('<a href="#csr-appendix">Conventions and data quality</a>')
+        links.append(f'<a href="#csr-appendix">{html.escape(_appendix_title())}</a>')
     return f'<div class="csr-toc">{"".join(links)}</div>' if len(links) > 1 else ""
+
+
+def _appendix_title() -> str:
+    return _("Conventions and data quality")
 
 
 def _nav(index_href: str | None, previous_href: str | None, previous_label: str | None) -> str:
     parts = []
     if index_href:
-        parts.append(f'<a href="{html.escape(index_href)}">← All reports this month</a>')
+        back = _("← All reports this month")
+        parts.append(f'<a href="{html.escape(index_href)}">{html.escape(back)}</a>')
     if previous_href:
-        parts.append(f'<a href="{html.escape(previous_href)}">The same report, {html.escape(previous_label or "")}</a>')
+        # TRANSLATORS: link to this report a month earlier; {month} is that month ("October 2026")
+        same = _("The same report, {month}").format(month=previous_label or "")
+        parts.append(f'<a href="{html.escape(previous_href)}">{html.escape(same)}</a>')
     return f'<nav class="csr-nav">{"".join(parts)}</nav>' if parts else ""
 
 
@@ -187,10 +201,77 @@ def _dt_options() -> dict:
     from itables import options
 
     classes = options.classes.split() if isinstance(options.classes, str) else list(options.classes)
-    return {"classes": [c for c in classes if c != "nowrap"], "layout": dict(options.layout), "order": [],
-            "pageLength": 20, "lengthMenu": [20, 50, 100, {"label": "All", "value": -1}], "autoWidth": False,
+    made = {"classes": [c for c in classes if c != "nowrap"], "layout": dict(options.layout), "order": [],
+            "pageLength": 20, "lengthMenu": [20, 50, 100, {"label": _all_label(), "value": -1}], "autoWidth": False,
             "columnControl": [["orderAsc", "orderDesc", "spacer", "search"]],
             "style": {"table-layout": "auto", "width": "auto", "margin": "0", "caption-side": "top"}}
+    if get_language() != SOURCE_LANGUAGE:  # English: DataTables' own words, the page as it always was
+        made["language"] = dt_language()
+    return made
+
+
+def _all_label() -> str:
+    # TRANSLATORS: the choice "show every row" in a table's rows-per-page menu
+    return pgettext("table controls", "All")
+
+
+def dt_language() -> dict:
+    """DataTables' (and its ColumnControl's) ``language`` option in the run's language, from the catalog:
+    the search box, the rows-per-page menu, the "Showing 1 to 20 of 57" line, the empty and no-match
+    messages, the screen-reader labels and the column menu's sort and filter words. The catalog's
+    ``{start}``-style fields become DataTables' ``_START_`` tokens after translation (the catalog check
+    keeps them), so nothing is fetched from a CDN. (The context is written out in every call: the
+    extractor reads only a literal context.)"""
+    equal = pgettext("table controls", "Equals")
+    not_equal = pgettext("table controls", "Does not equal")
+    empty = pgettext("table controls", "Empty")
+    not_empty = pgettext("table controls", "Not empty")
+    clear_filter = pgettext("table controls", "Clear filter")
+    return {
+        "search": pgettext("table controls", "Search:"),
+        # TRANSLATORS: {menu} is the menu of 20 / 50 / 100 / All
+        "lengthMenu": pgettext("table controls", "{menu} rows per page").format(menu="_MENU_"),
+        "lengthLabels": {"-1": _all_label()},
+        "info": pgettext("table controls", "Showing {start} to {end} of {total} rows").format(
+            start="_START_", end="_END_", total="_TOTAL_"),
+        "infoEmpty": pgettext("table controls", "No rows to show"),
+        "infoFiltered": pgettext("table controls", "(filtered from {max} rows)").format(max="_MAX_"),
+        "zeroRecords": pgettext("table controls", "No matching rows"),
+        "emptyTable": pgettext("table controls", "This table has no rows"),
+        "loadingRecords": pgettext("table controls", "Loading..."),
+        "aria": {  # read out by screen readers after a column's name
+            "orderable": pgettext("table controls", ": activate to sort"),
+            "orderableReverse": pgettext("table controls", ": activate to reverse the sort"),
+            "orderableRemove": pgettext("table controls", ": activate to remove the sort"),
+            "paginate": {"first": pgettext("table controls", "First page"),
+                         "last": pgettext("table controls", "Last page"),
+                         "next": pgettext("table controls", "Next page"),
+                         "previous": pgettext("table controls", "Previous page")}},
+        "columnControl": {
+            "orderAsc": pgettext("table controls", "Sort ascending"),
+            "orderDesc": pgettext("table controls", "Sort descending"),
+            "orderClear": pgettext("table controls", "Clear sort"),
+            "searchClear": clear_filter,
+            "dropdown": pgettext("table controls", "Column menu"),
+            "buttons": {"searchClear": clear_filter},
+            "search": {
+                "text": {"contains": pgettext("table controls", "Contains"),
+                         "notContains": pgettext("table controls", "Does not contain"),
+                         "equal": equal, "notEqual": not_equal,
+                         "starts": pgettext("table controls", "Starts with"),
+                         "ends": pgettext("table controls", "Ends with"), "empty": empty, "notEmpty": not_empty},
+                "number": {"equal": equal, "notEqual": not_equal,
+                           "greater": pgettext("table controls", "Greater than"),
+                           "greaterOrEqual": pgettext("table controls", "Greater than or equal to"),
+                           "less": pgettext("table controls", "Less than"),
+                           "lessOrEqual": pgettext("table controls", "Less than or equal to"),
+                           "empty": empty, "notEmpty": not_empty},
+                "datetime": {"equal": equal, "notEqual": not_equal,
+                             "greater": pgettext("table controls", "After"),
+                             "less": pgettext("table controls", "Before"), "empty": empty, "notEmpty": not_empty},
+            },
+        },
+    }
 
 
 _LOADER = """<script type="module">
@@ -291,46 +372,69 @@ def page(title: str, body: str, nav: str = "", banner: str = "", toc: bool = Tru
     it uses)."""
     body = _anchor_headings(body)
     contents = _toc(body, bool(appendix)) if toc else ""
-    end = (f'<details class="csr-appendix" id="csr-appendix"><summary>Conventions and data quality</summary>'
+    end = (f'<details class="csr-appendix" id="csr-appendix"><summary>{html.escape(_appendix_title())}</summary>'
            f"{appendix}</details>") if appendix else ""
     scripts = _scripts('class="csr-interactive"' in body + appendix, bool(appendix))
-    return webfont.embed(f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return webfont.embed(f"<!doctype html><html lang=\"{html.escape(get_language())}\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title>{_STYLE}</head><body>{nav}{banner}{status}{contents}"
             f"<main>{body}{end}</main>{scripts}</body></html>")
 
 
+def _notebook_language(nb: nbformat.NotebookNode) -> str | None:
+    """The ``language`` the notebook ran with (papermill records the parameters it injected)."""
+    language = nb.metadata.get("papermill", {}).get("parameters", {}).get("language")
+    return str(language) if language else None
+
+
 def render_html(ipynb: Path, out: Path, title: str, error: str | None = None, index_href: str | None = "index.html",
-                previous_href: str | None = None, previous_label: str | None = None) -> Path:
+                previous_href: str | None = None, previous_label: str | None = None,
+                language: str | None = None) -> Path:
+    """The report's page from its executed notebook, in ``language`` (None: the language the notebook ran
+    with, else the process's)."""
     nb = _clean(nbformat.read(ipynb, as_version=4))
+    language = language or _notebook_language(nb) or get_language()
+    try:
+        check_language(language)
+    except ValueError:  # a notebook run by hand with a language this install has no catalog for
+        language = get_language()
+    with using(language):
+        out.write_text(_report_page(nb, title, error, index_href, previous_href, previous_label), encoding="utf-8")
+    return out
+
+
+def _report_page(nb: nbformat.NotebookNode, title: str, error: str | None, index_href: str | None,
+                 previous_href: str | None, previous_label: str | None) -> str:
     exporter = HTMLExporter(template_name="basic")
     not_enough = bool(error) and str(error).startswith("NotEnoughData")
     exporter.exclude_input = not error or not_enough  # a failed report shows its code so the error has context
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     status, moved = _take_apart(nb) if not error or not_enough else ("", [])
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = shrink_images(body)
     appendix = ""
     if moved:
         rest = nbformat.v4.new_notebook(cells=moved, metadata=nb.metadata)
-        appendix, _ = exporter.from_notebook_node(rest, resources={"metadata": {"name": title}})
+        appendix, _resources = exporter.from_notebook_node(rest, resources={"metadata": {"name": title}})
     banner = ""
     if not_enough:
         reason = str(error).removeprefix("NotEnoughData: ")
-        banner = (f'<div class="csr-error" style="border-color:#999;background:#f5f5f5"><b>Not enough data for this '
-                  f'report.</b> {html.escape(reason)}</div>')
+        said = _("Not enough data for this report.")
+        banner = (f'<div class="csr-error" style="border-color:#999;background:#f5f5f5">'
+                  f'<b>{html.escape(said)}</b> {html.escape(reason)}</div>')
     elif error:
-        banner = (f'<div class="csr-error"><b>This report failed.</b> {html.escape(error)}<br>'
-                  "The cells that ran are shown below with their code; the traceback is at the failing cell. "
-                  "Other reports of this run are unaffected.</div>")
-    out.write_text(page(title, body, _nav(index_href, previous_href, previous_label), banner, status=status,
-                        appendix=appendix), encoding="utf-8")
-    return out
+        failed = _("This report failed.")
+        banner = (f'<div class="csr-error"><b>{html.escape(failed)}</b> {html.escape(error)}<br>'
+                  + html.escape(_("The cells that ran are shown below with their code; the traceback is at the "
+                                  "failing cell. Other reports of this run are unaffected.")) + "</div>")
+    return page(title, body, _nav(index_href, previous_href, previous_label), banner, status=status,
+                appendix=appendix)
 
 
 def failure_page(title: str, error: str) -> str:
     """A page for a notebook whose process died before it could render anything."""
-    banner = (f"<div class='csr-error'><b>This report failed.</b> {html.escape(error)}<br>"
-              "Other reports of this run are unaffected.</div>")
+    failed = _("This report failed.")
+    banner = (f"<div class='csr-error'><b>{html.escape(failed)}</b> {html.escape(error)}<br>"
+              + html.escape(_("Other reports of this run are unaffected.")) + "</div>")
     return page(title, "", _nav("index.html", None, None), banner, toc=False)

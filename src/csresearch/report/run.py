@@ -233,7 +233,7 @@ def _run_and_publish(names, parameters, root, staging, final, month_folder, peri
         tasks[name] = {"notebook": name, "src": str(root / "notebooks" / f"{name}.ipynb"),
                        "out_ipynb": str(staging / f"{name}.ipynb"), "out_html": str(staging / f"{name}.html"),
                        "parameters": params, "kernel": kernel, "timeout": timeout, "cwd": str(root),
-                       "title": f"{_title(name)} — {month_label(period)}", **_previous(final, period, name, adhoc)}
+                       "title": page_title(name, period), **_previous(final, period, name, adhoc)}
 
     results: dict[str, NotebookResult] = {}
     where = f" ({adhoc})" if adhoc else ""
@@ -316,9 +316,18 @@ def _previous(final: Path, period, name: str, adhoc: str | None) -> dict:
 
 def _title(name: str) -> str:
     from ..analyses import settings_for
+    from ..i18n import _
 
     model = settings_for(name)
-    return model.title if model is not None and model.title else name
+    return _(model.title) if model is not None and model.title else name   # titles are in the catalog
+
+
+def page_title(name: str, period) -> str:
+    """A report page's title in the run's language: "Churn decomposition — November 2026"."""
+    from ..i18n import _
+
+    # TRANSLATORS: a report page's <title>: the report's title and its month
+    return _("{report} — {month}").format(report=_title(name), month=month_label(period))
 
 
 def check_settings(notebook: str, params: Mapping[str, Any]) -> None:
