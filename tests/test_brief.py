@@ -198,7 +198,8 @@ SUMMARIES = {
                   "value": 0.01, "display": "+1.0 pt (95% CI −2.0 to +4.0 pt)"}]},
     "05_churn_postmortem": {"churned_accounts": 69, "arr_lost": 225903.0, "new_alerts": 41,
                             "alerts_by_type": {"entered the top risk band": 41},
-                            "warning_record": {"last_check": {"churns": 69, "churns_flagged": 55}},
+                            "warning_record": {"last_check": {"churns": 69, "churns_flagged": 55,
+                                                              "false_alarm_rate": 657 / 2994}},
                             "alert_rule_audit": {"band": {"alerts_per_month": 33.6, "first_month": "2026-01",
                                                           "last_month": "2026-08"}}},
 }
@@ -208,7 +209,7 @@ EXPECTED = {  # the numbers each headline must carry, as the summary holds them
     "02_onboarding_survival": ["71%", "30 days", "0.68", "0.58–0.81"],
     "03_churn_drivers": ["$781k", "$20.6M", "90 days", "566 of 3,158", "AUC 0.84"],
     "04_uplift_experiments": ["2 experiments", "+5.3 pt (95% CI 2.7–7.8 pt)"],
-    "05_churn_postmortem": ["69 accounts", "$226k", "55 of 69"],
+    "05_churn_postmortem": ["69 accounts", "$226k", "55 of 69", "22% of the accounts that stayed"],
 }
 
 
@@ -220,6 +221,14 @@ def test_each_headline_is_one_short_sentence_with_the_summarys_numbers(name):
     for piece in EXPECTED[name]:
         assert piece in text, (piece, text)
     assert not BAD_WORDS.search(text)
+
+
+def test_a_detection_rate_never_reaches_the_index_without_its_false_alarm_comparator():
+    """Issue 16.2: '55 of 69 churns were flagged' means little when 22% of the accounts that stayed were
+    flagged too; without the comparator in the summary, the detection clause is left out."""
+    summary = {**SUMMARIES["05_churn_postmortem"], "warning_record": {"last_check": {"churns": 69, "churns_flagged": 55}}}
+    text = brief_words.report_headline(_entry("05_churn_postmortem", summary), MONTH)
+    assert "69 accounts" in text and "55 of 69" not in text and "flagged" not in text, text
 
 
 def test_a_headline_without_its_numbers_falls_back_in_words():
@@ -463,7 +472,7 @@ def test_the_brief_in_japanese_and_yen(tmp_path, series, japanese):
                  "2026年10月の解約率は2.2%（95%信頼区間 1.8–2.8%）。12か月コホートはNRR 94.9%、GRR 78.4%。",
                  "ARR 24.7億円のうち9,374万円が90日以内に解約する見込み。3,158社中566社がレッド。バックテストのAUCは0.84。",
                  "2026年10月に69社が解約し、ARR 2,711万円を失いました。",
-                 "解約した69社中55社は、解約前の最終チェックで検知済みでした。",
+                 "解約した69社中55社は事前に検知済み（継続顧客での検知率は22%）。",
                  "最も大きく動かしたのは中小企業 · 月額で、+0.2pt（95%信頼区間 −0.2～+0.6pt、誤差の範囲内）です。",
                  "CSMからの能動的アプローチ：182日継続率：+5.3pt（95%信頼区間 2.7–7.8pt）（2026年9月終了）。",
                  "2026年9月"):  # the earlier month's link

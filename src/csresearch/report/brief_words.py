@@ -447,8 +447,11 @@ def _postmortem(s: Mapping, month: pd.Period) -> str | None:
             n=f"{n:,}", month=month_label(month))
     last = (s.get("warning_record") or {}).get("last_check") or {}
     if _ok(last.get("churns_flagged")) and _ok(last.get("churns")) and last["churns"] > 0:
-        text = clauses(text, _("{flagged} of {churns} were flagged at the last check before they left").format(
-            flagged=num(last["churns_flagged"]), churns=num(last["churns"])))
+        # a detection rate is never shown without its false-alarm comparator (issue 16.2)
+        if _ok(last.get("false_alarm_rate")):
+            text = clauses(text, _("{flagged} of {churns} had been flagged (vs {rate} of the accounts that "
+                                   "stayed)").format(flagged=num(last["churns_flagged"]), churns=num(last["churns"]),
+                                                     rate=pct(last["false_alarm_rate"], decimals=0)))
     return sentence(text)
 
 
