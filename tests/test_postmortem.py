@@ -1278,3 +1278,9 @@ def test_the_month_and_account_reviews_read_in_japanese(small_dataset, small_mon
     assert not english_left(texts, data), english_left(texts, data, where=True)[:5]
     assert any("解約" in t for t in texts) and any("検知" in t for t in texts)
 
+
+
+def test_a_playbooks_short_name_ends_at_an_ascii_or_full_width_colon():
+    assert views.playbook_name("Renewal preparation: open the renewal conversation now") == "Renewal preparation"
+    assert views.playbook_name("更新準備：今すぐ更新の話を始める") == "更新準備"
+    assert views.playbook_name("No colon in it") == "No colon in it"

@@ -138,9 +138,11 @@ def churn_list_display(churn_list: pd.DataFrame) -> pd.DataFrame:
 
 
 def playbook_name(text: str) -> str:
-    """The playbook's short name: the words before its first colon ("Adoption drive: ..." -> "Adoption drive")."""
+    """The playbook's short name: the words before its first colon ("Adoption drive: ..." -> "Adoption drive";
+    a Japanese playbook's full-width colon too)."""
     text = str(text or "")
-    return text.split(":", 1)[0] if ":" in text[:60] else text[:60]
+    head = re.split("[:\uff1a]", text[:60], maxsplit=1)
+    return head[0] if len(head) > 1 else text[:60]
 
 
 def first_trigger(text) -> str:
