@@ -1343,7 +1343,7 @@ def test_call_list_in_japanese_carries_the_english_numbers(calls):
         shown = views.at_risk_display(calls, 25).set_index("顧客ID")
         legend = views.playbooks_legend(calls)
         renewal_a2 = day(d("2027-01-31")) + "（あと61日）"
-    assert sentence.startswith("有料顧客8社のうち5社が要注意（90日以内の解約確率が20.0%以上"), sentence
+    assert sentence.startswith("有料顧客8社のうち5社が要注意、つまり90日以内の解約確率が20.0%以上"), sentence
     assert f"ARRは{amounts[0]}で、そのうち{amounts[1]}が解約する見込みです（解約リスクのあるARR {amounts[2]}の79%）" \
            f"。このうち約2社が90日以内に解約する見込みです。" in sentence, sentence
     assert sentence.endswith("このうち最も多いプレイブックは「Value review」です（8社）。")
@@ -1367,8 +1367,20 @@ def test_machine_values_read_as_japanese_labels_and_stay_as_they_are_in_english(
     with i18n.using("ja"):
         assert {k: words.value_label(*k) for k in cases} == cases
         assert words.playbook_parts("更新準備：今すぐ更新の話を始める。") == ("更新準備", "今すぐ更新の話を始める。")
-        assert words.direction_label("lower means more churn") == "低いほど解約が多い"
-        assert feat.describe("usage_login_per_seat") == "シートあたり「login」イベント数（直近30日）"
+        assert words.direction_label("lower means more churn") == "小さいほど解約が多い"
+        assert feat.describe("usage_report_view_per_seat") == "シートあたり「report_view」イベント数（直近30日）"
         assert _short(feat.describe("events_per_seat")) == "シートあたりイベント数"
     assert {k: words.value_label(*k) for k in cases} == {k: k[1] for k in cases}
     assert words.playbook_parts("Renewal preparation: open it") == ("Renewal preparation", "open it")
+
+
+def test_a_reason_with_no_recorded_value_says_so_instead_of_n_a():
+    """A model reason whose account has no value (no survey answered, no MRR 90 days ago) said "CSAT survey
+    score n/a (typical 4)" on 75 rows of the demo call list; it is said in words now."""
+    from csresearch import i18n
+
+    model = SimpleNamespace(categorical_=[], reference_={"csat_score": 4.0})
+    row = pd.Series({"csat_score": np.nan})
+    assert _reason_text(model, "csat_score", row, row) == "CSAT survey score not recorded (typical 4)"
+    with i18n.using("ja"):
+        assert _reason_text(model, "csat_score", row, row) == "CSATアンケートのスコア 記録なし（標準 4）"

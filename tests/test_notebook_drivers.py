@@ -29,6 +29,8 @@ def test_drivers_notebook_on_the_small_world(small_world_path, tmp_path):
     auc = summary["backtest"]["gbm"]["auc"]
     assert auc > 0.7, summary["backtest"]
     assert "ARR" in summary["headline"] and summary["arr_at_risk"] > 0
+    # the KPIs carry a machine key, the same in every language (the monthly brief finds them by it)
+    assert [k["key"] for k in summary["kpis"]] == ["arr_at_risk", "accounts_at_risk", "red_accounts", "model_auc"]
 
     at_risk = pd.read_csv(out / "at_risk_accounts.csv")
     assert len(at_risk) == summary["paying_accounts"] and at_risk["account_id"].is_unique

@@ -25,7 +25,7 @@ from typing import Iterable
 import pandas as pd
 
 from ..data import Dataset
-from ..i18n import N_, _
+from ..i18n import N_, _, get_language
 
 # The priority names that count as "high" (lower-cased); a help desk's own names can be passed in.
 HIGH_PRIORITIES = ("high", "urgent", "critical")
@@ -90,7 +90,8 @@ def describe(feature: str) -> str:
         return _(FEATURES[feature])
     m = re.match(r"^usage_(.+)_per_(seat|active_user)$", feature)
     if m:
-        event = m.group(1).replace("_", " ")
+        # English names the event in words; another language quotes the data's own event_name, a code
+        event = m.group(1).replace("_", " ") if get_language() == "en" else m.group(1)
         return (_("'{event}' events per seat (last 30 days)") if m.group(2) == "seat" else
                 _("'{event}' events per active user (last 30 days)")).format(event=event)
     return feature.replace("_", " ")

@@ -645,8 +645,7 @@ def _reason_texts(model: ChurnModel, group: str, frame: pd.DataFrame, rows: np.n
         return np.where(monthly, _(MONTHLY_REASON), due).astype(object)
     typical = num(model.reference_.get(group, np.nan))
     label = _short(feat.describe(group))  # "events per seat 1.30 (typical 3.50)": windows in the conventions
-    return format_each(value, lambda v: _("{metric} {value} (typical {typical})").format(metric=label, value=num(v),
-                                                                                        typical=typical))
+    return format_each(value, lambda v: _measured(label, v, typical))
 
 
 MONTHLY_REASON = N_("monthly plan: can cancel at any month end")
@@ -703,8 +702,15 @@ def _reason_text(model: ChurnModel, group: str, x: pd.Series, row: pd.Series) ->
             return _(MONTHLY_REASON)
         return _renewal_due(value)
     typical = model.reference_.get(group, np.nan)
-    return _("{metric} {value} (typical {typical})").format(metric=_short(feat.describe(group)), value=num(value),
-                                                           typical=num(typical))
+    return _measured(_short(feat.describe(group)), value, num(typical))
+
+
+def _measured(label: str, value, typical: str) -> str:
+    """"events per seat 1.30 (typical 3.50)"; a value the account has no record of (a missing value the
+    model still weighed) is said in words, never printed as n/a."""
+    if value is None or not np.isfinite(float(value)):
+        return _("{metric} not recorded (typical {typical})").format(metric=label, typical=typical)
+    return _("{metric} {value} (typical {typical})").format(metric=label, value=num(value), typical=typical)
 
 
 RENEWAL_PLAYBOOK = N_("Renewal preparation: open the renewal conversation now; confirm the value delivered, "

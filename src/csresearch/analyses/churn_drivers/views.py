@@ -220,7 +220,7 @@ def backtest_display(metrics: pd.DataFrame) -> pd.DataFrame:
         pgettext("churn drivers", "churned"): metrics["churners"],
         pgettext("churn drivers", "churn rate"): metrics["churn_rate"].map(pct),
         "AUC": ci("auc", 2), "PR-AUC": ci("pr_auc", 2),
-        pgettext("churn drivers", "top-decile lift"): ci("top_decile_lift", 1, "x"),
+        pgettext("churn drivers", "top-decile lift"): ci("top_decile_lift", 1, words.times()),
         "Brier": ci("brier", 3),
     })
 

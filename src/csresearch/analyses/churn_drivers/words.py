@@ -694,7 +694,7 @@ def backtest_sentence(result) -> str:
                                                               auc=_auc(pooled.loc[other[0]])) if other else "")
     churners, rows = int(r["churners"]), int(r["test_accounts"])
     lift = with_interval(r["top_decile_lift"], r["top_decile_lift_low"], r["top_decile_lift_high"], churners, rows,
-                         1, "x")
+                         1, times())
     caveat = check_caveat(result)
     values = dict(rows=count(rows), churners=count(churners), model=model_name(primary_model),
                   share=pct(r["auc"], 0), auc=_auc(r, inline=True), lift=lift)
@@ -710,6 +710,12 @@ def backtest_sentence(result) -> str:
     verdict = chance(r["auc_low"], r["auc_high"])
     verdict = _("It is {verdict}.").format(verdict=verdict) if verdict else ""
     return _sentences(text, verdict, comp)
+
+
+def times() -> str:
+    """The unit of a lift, "4.2x" (ja: 4.2倍)."""
+    # TRANSLATORS: the unit after a multiple, as in "4.2x the average rate"
+    return pgettext("times", "x")
 
 
 def model_name(model: str) -> str:
