@@ -548,3 +548,42 @@ def test_a_failed_or_data_short_report_page_in_japanese(tmp_path, error, said):
     english = render_html(_notebook(tmp_path), tmp_path / "failed_en.html", title="Churn drivers — November 2026",
                           error=error).read_text()
     assert ("This report failed." if error.startswith("ValueError") else "Not enough data for this report.") in english
+
+
+@needs_chromium
+def test_the_table_controls_are_drawn_in_the_page_fonts(japanese_page):
+    """Form controls do not inherit the page's fonts: without the page's rule the rows-per-page menu
+    ("すべて") and the column menu's words are drawn in the browser's own font, boxes on a machine with no
+    Japanese font. In Chromium, the menu, the search box and the column menu's buttons carry the page's
+    Japanese fallback (the embedded face last)."""
+    import importlib.util
+    import time
+
+    from conftest import ROOT
+    from csresearch.report.webfont import FAMILY
+
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "tools" / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    browser = screenshots.Browser(_chromium())
+
+    def run(expression: str):
+        return browser.call("Runtime.evaluate", session=True, expression=expression)["result"].get("value")
+
+    try:
+        browser.call("Page.navigate", session=True, url=japanese_page.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        for _ in range(100):
+            if run("document.documentElement.dataset.csrTables"):
+                break
+            time.sleep(0.2)
+        run("document.querySelector('div.dt-container thead .dtcc-button').click()")
+        time.sleep(0.5)
+        fonts = json.loads(run("JSON.stringify(['.dt-length select', '.dt-search input', '.dtcc-dropdown button']"
+                               ".map(s => [s, getComputedStyle(document.querySelector(s)).fontFamily]))"))
+        menu = run("document.querySelector('.dtcc-dropdown').innerText")
+    finally:
+        browser.close()
+    assert "昇順に並べ替え" in menu and "降順に並べ替え" in menu, menu
+    for selector, family in fonts:
+        assert FAMILY in family, f"{selector} is drawn in {family}"

@@ -67,6 +67,10 @@ _STYLE = """
   div.dt-layout-table { overflow-x: auto; }  /* a wide call list scrolls sideways, the page does not */
   table.dataTable td { min-width: 4.5em; }  /* text wide enough that a reason is a few lines, not twenty */
   table.dataTable td:not(.dt-type-numeric):not(.dt-type-date) { min-width: 9em; max-width: 28em; }
+  /* the tables' controls in the page's fonts (form controls do not inherit them): a Japanese menu or
+     filter word is drawn with the page's Japanese fallback, not as boxes */
+  .dt-container button, .dt-container select, .dt-container input,
+  .dtcc-dropdown button, .dtcc-dropdown select, .dtcc-dropdown input { font-family: inherit; }
   @media print {
     nav.csr-nav, .csr-toc, div.dt-layout-row:not(.dt-layout-table), .dt-column-header .dt-column-control
       { display: none; }
