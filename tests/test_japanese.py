@@ -34,9 +34,10 @@ ENGLISH_RUN = re.compile(r"\b[a-z]{3,}(?:[ \-][a-z]{3,})+\b")
 
 
 class _VisibleText(HTMLParser):
-    """The text a reader sees: everything outside <script>, <style> and <head>."""
+    """The prose a reader sees: everything outside <script>, <style>, <head> and <code> (a command such as
+    `csresearch health suggest` is typed as written, in any language)."""
 
-    HIDDEN = {"script", "style", "head", "title"}
+    HIDDEN = {"script", "style", "head", "title", "code"}
 
     def __init__(self) -> None:
         super().__init__()
