@@ -587,3 +587,22 @@ def test_the_table_controls_are_drawn_in_the_page_fonts(japanese_page):
     assert "昇順に並べ替え" in menu and "降順に並べ替え" in menu, menu
     for selector, family in fonts:
         assert FAMILY in family, f"{selector} is drawn in {family}"
+
+
+def test_the_conventions_box_says_yes_or_no_in_the_run_language(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from csresearch.i18n import using
+    from csresearch.notebook import session
+
+    shown: list[str] = []
+    monkeypatch.setattr(session, "show_html", shown.append)
+    nb = session.Session(notebook="x", output_dir=tmp_path, month=pd.Period("2026-11", "M"))
+    conventions = {"count_same_month_churn": True, "reactivation_window_days": 0, "集計期間": "3か月"}
+    with using("ja"):
+        nb.show_conventions(conventions)
+    nb.show_conventions({"count_same_month_churn": False})
+    assert "<td style=\"text-align:left\">はい</td>" in shown[0] and ">True<" not in shown[0]
+    assert "このレポートの集計ルール" in shown[0] and ">0<" in shown[0] and ">3か月<" in shown[0]
+    assert ">False<" in shown[1], "English shows the setting as it always did"
+    assert nb.summary["conventions"] == {"count_same_month_churn": False}, "summary.json keeps the machine value"

@@ -165,7 +165,7 @@ class Session:
         notes = notes or {}
         rows = "".join(
             f'<tr><td style="text-align:left"><code>{html.escape(str(k))}</code></td>'
-            f'<td style="text-align:left">{html.escape(str(v))}</td>'
+            f'<td style="text-align:left">{html.escape(_setting_value(v))}</td>'
             f'<td style="text-align:left;color:#555">{html.escape(notes.get(k, ""))}</td></tr>'
             for k, v in conventions.items()
         )
@@ -259,6 +259,15 @@ class Session:
         path = self.output_dir / "summary.json"
         path.write_text(json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False))
         return path
+
+
+def _setting_value(value: Any) -> str:
+    """A convention's value as the conventions box shows it: a yes/no setting in the run's language
+    (English keeps Python's ``True``/``False``, as the box always showed), anything else as written."""
+    if isinstance(value, (bool, np.bool_)):
+        # TRANSLATORS: the value of an on/off setting in the conventions box (count_same_month_churn: True)
+        return i18n.pgettext("setting value", "True") if value else i18n.pgettext("setting value", "False")
+    return str(value)
 
 
 def check_currency_column(ds: Dataset, currency: str) -> None:
