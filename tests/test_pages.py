@@ -606,3 +606,17 @@ def test_the_conventions_box_says_yes_or_no_in_the_run_language(monkeypatch, tmp
     assert "このレポートの集計ルール" in shown[0] and ">0<" in shown[0] and ">3か月<" in shown[0]
     assert ">False<" in shown[1], "English shows the setting as it always did"
     assert nb.summary["conventions"] == {"count_same_month_churn": False}, "summary.json keeps the machine value"
+
+
+def test_a_cut_table_says_how_many_rows_it_shows_in_the_run_language(monkeypatch):
+    from csresearch.i18n import using
+    from csresearch.notebook import display
+
+    said: list[str] = []
+    monkeypatch.setattr(display, "show_html", lambda markup: None)
+    monkeypatch.setattr(display, "md", said.append)
+    with using("ja"):
+        display.show_table(_frame(1234), max_rows=40)
+    display.show_table(_frame(1234), max_rows=40)
+    assert said == ["*全1,234行のうち40行を表示しています。全体はこのレポートと同じフォルダのCSVにあります。*",
+                    "*40 of 1,234 rows shown; the full table is in the CSV beside this report.*"]
