@@ -72,7 +72,7 @@ _STYLE = """
   .dt-container button, .dt-container select, .dt-container input,
   .dtcc-dropdown button, .dtcc-dropdown select, .dtcc-dropdown input { font-family: inherit; }
   /* a Japanese header breaks between any two characters: room for a word, not one character a line */
-  html:lang(ja) table.dataTable thead th { min-width: 6em; }
+  html:lang(ja) table.dataTable thead th { word-break: keep-all; }  /* 解約リスク on one line, not 解約リス/ク */
   @media print {
     nav.csr-nav, .csr-toc, div.dt-layout-row:not(.dt-layout-table), .dt-column-header .dt-column-control
       { display: none; }
