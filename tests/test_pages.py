@@ -620,3 +620,22 @@ def test_a_cut_table_says_how_many_rows_it_shows_in_the_run_language(monkeypatch
     display.show_table(_frame(1234), max_rows=40)
     assert said == ["*全1,234行のうち40行を表示しています。全体はこのレポートと同じフォルダのCSVにあります。*",
                     "*40 of 1,234 rows shown; the full table is in the CSV beside this report.*"]
+
+
+def test_no_catalog_call_of_the_page_hides_inside_an_f_string():
+    """Babel's extractor reads an f-string (Python 3.11) as one string token: a ``_("...")`` inside one never
+    reaches the catalog, and the page keeps it in English (it happened: "On this page:" was one)."""
+    import ast
+
+    from conftest import ROOT
+
+    src = ROOT / "src" / "csresearch"
+    hidden = []
+    for path in (src / "report" / "render.py", src / "report" / "run.py", src / "notebook" / "display.py",
+                 src / "notebook" / "session.py", src / "notebook" / "headers.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                hidden += [f"{path.name}:{call.lineno}" for call in ast.walk(node) if isinstance(call, ast.Call)
+                           and getattr(call.func, "id", getattr(call.func, "attr", None)) in
+                           ("_", "ngettext", "pgettext") and call.args and isinstance(call.args[-1], ast.Constant)]
+    assert hidden == []
