@@ -604,6 +604,8 @@ def test_the_conventions_box_says_yes_or_no_in_the_run_language(monkeypatch, tmp
     nb.show_conventions({"count_same_month_churn": False})
     assert "<td style=\"text-align:left\">はい</td>" in shown[0] and ">True<" not in shown[0]
     assert "このレポートの集計ルール" in shown[0] and ">0<" in shown[0] and ">3か月<" in shown[0]
+    # a setting's name (what -p takes) is code; a name in words is text
+    assert "<code>count_same_month_churn</code>" in shown[0] and '<td style="text-align:left">集計期間</td>' in shown[0]
     assert ">False<" in shown[1], "English shows the setting as it always did"
     assert nb.summary["conventions"] == {"count_same_month_churn": False}, "summary.json keeps the machine value"
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +165,7 @@ class Session:
         at its end, with the data-quality table; the line at the top says so)."""
         notes = notes or {}
         rows = "".join(
-            f'<tr><td style="text-align:left"><code>{html.escape(str(k))}</code></td>'
+            f'<tr><td style="text-align:left">{_setting_name(k)}</td>'
             f'<td style="text-align:left">{html.escape(_setting_value(v))}</td>'
             f'<td style="text-align:left;color:#555">{html.escape(notes.get(k, ""))}</td></tr>'
             for k, v in conventions.items()
@@ -259,6 +260,13 @@ class Session:
         path = self.output_dir / "summary.json"
         path.write_text(json.dumps(_finite(payload), indent=2, default=_json_default, allow_nan=False))
         return path
+
+
+def _setting_name(name: Any) -> str:
+    """A convention's name as the conventions box shows it (escaped markup): a setting's name
+    (``churn_convention``, what ``-p`` takes) as code; a name in words ("MRR rule", 集計期間) as text."""
+    text = str(name)
+    return f"<code>{html.escape(text)}</code>" if re.fullmatch(r"[a-z][a-z0-9_]*", text) else html.escape(text)
 
 
 def _setting_value(value: Any) -> str:
