@@ -12,17 +12,49 @@ the code's English. Machine values shown to readers (billing period, touch tier,
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
 
-from ...core.risk import Sampling, level_label, sampling_sentence
-from ...i18n import N_, _, join_sentences, ngettext, pgettext
+from ...core.risk import Sampling, sampling_sentence
+from ...i18n import N_, _, ngettext, pgettext
 from ...text import count, day, format_each, interval, money, num, number, pct, points
 from ..base import Kpi, Section, kpi
 from .compute_backtest import MIN_EVENTS_FOR_INTERVAL
-from .compute_calllist import UNASSIGNED
+from .words_calllist import (  # noqa: F401 (re-exported: the notebook and the tests read them as words.X)
+    _link,
+    _md,
+    at_risk_caption,
+    at_risk_definition,
+    at_risk_sentence,
+    none_label,
+    owner_heading,
+    owner_label,
+    owner_sentence,
+    owners_caption,
+    owners_sentence,
+    playbook_name,
+    playbook_parts,
+    renewal_weeks_caption,
+    renewals_caption,
+    renewals_sentence,
+    unassigned_label,
+)
+from .words_common import (  # noqa: F401 (re-exported)
+    ATTRIBUTE_NAMES,
+    DIRECTIONS,
+    VALUE_LABELS,
+    _accounts,
+    _days,
+    _list,
+    _paying,
+    _plural,
+    _sentences,
+    direction_label,
+    paren,
+    value_label,
+    value_labels,
+)
 
 # the notebook's headings and the paragraphs under them: nb.section(words.section("call_list"))
 SECTIONS = {
@@ -94,71 +126,6 @@ TITLE = N_("Churn drivers")  # Settings.title, shown by the runner
 def section(key: str) -> Section:
     return SECTIONS[key]
 
-
-# machine values a reader sees in a table or a sentence (billing period, touch tier, health band): the
-# labels live in csresearch.core.risk.level_label; the CSVs keep the machine values
-VALUE_LABELS = ("billing_period", "touch_tier", "health_band")
-
-
-def value_label(column: str, value) -> str:
-    """A machine value as a reader names it in the run's language (``annual`` -> 年次 in Japanese);
-    English shows the value itself, and any value not listed (a company's own code) as it is."""
-    return level_label(column, value)
-
-
-def value_labels(column: str, values: pd.Series) -> pd.Series:
-    """:func:`value_label` of every value (each distinct value translated once)."""
-    return pd.Series(format_each(values, lambda v: value_label(column, v) if pd.notna(v) else v),
-                     index=values.index, dtype=object)
-
-
-# account attributes the cohort charts title (features.describe reads them from the catalog)
-ATTRIBUTE_NAMES = (N_("industry"), N_("acquisition channel"))
-
-
-DIRECTIONS = {
-    "lower means more churn": N_("lower means more churn"), "higher means more churn": N_("higher means more churn"),
-    "lower means more expansion": N_("lower means more expansion"),
-    "higher means more expansion": N_("higher means more expansion"),
-    "flat": N_("flat"), "by category": N_("by category"), "unclear": N_("unclear"),
-}
-
-
-def direction_label(direction: str) -> str:
-    """A driver's direction (drivers.csv keeps the English code) in the run's language."""
-    return _(DIRECTIONS[direction]) if direction in DIRECTIONS else str(direction)
-
-
-def _plural(n: int, template: str, **fields) -> str:
-    """A "{n} thing(s)" template (the ``ngettext`` of its two forms, written out literally at the call so the
-    catalog sees them), the count written with a thousands separator and any other named ``fields`` filled in."""
-    return template.format(n=f"{int(n):,}", **fields)
-
-
-def _accounts(n: int) -> str:
-    return _plural(n, ngettext("{n} account", "{n} accounts", n))
-
-
-def _paying(n: int) -> str:
-    return _plural(n, ngettext("{n} paying account", "{n} paying accounts", n))
-
-
-def _days(n: int) -> str:
-    return _plural(n, ngettext("{n} day", "{n} days", n))
-
-
-def paren(text: str) -> str:
-    """`` (text)``: a space and round brackets in English, full-width brackets in Japanese."""
-    return _(" ({text})").format(text=text)
-
-
-def _list(items) -> str:
-    # TRANSLATORS: the separator of a list of names ("a, b, c")
-    return _(", ").join(items)
-
-
-def _sentences(*parts: str) -> str:
-    return join_sentences(*parts)
 
 
 # ==================================================================================================
@@ -425,243 +392,6 @@ def headline(result, top_n: int = 20) -> str:
         verdict_text = _("The model is {verdict}.").format(verdict=verdict) if verdict else ""
     return _sentences(first, why, trust, verdict_text)
 
-
-def _md(text) -> str:
-    """Data (an account or owner name) as literal markdown text: every ASCII punctuation character
-    backslash-escaped, so a name like ``*x* [y](z)`` shows as typed and never becomes emphasis or a link."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
-
-
-def playbook_name(playbook: str) -> str:
-    """A playbook's name for a table cell or a sentence: the words before its first colon ("Renewal
-    preparation"; a Japanese playbook's full-width colon too), the whole text when it has no short name
-    (the legend under the table spells each one out)."""
-    name, _rest = playbook_parts(playbook)
-    return name if name else str(playbook)
-
-
-def playbook_parts(playbook: str) -> tuple[str, str]:
-    """(short name, what to do) of a playbook written "Name: what to do" (or "名前：すること"); ("", text)
-    when it has no short name of at most 40 characters."""
-    text = str(playbook)
-    found = re.match(r"^([^:：]{1,40}?)\s*[:：]\s*(.*)$", text, flags=re.S)
-    if found and found[1].strip():
-        return found[1].strip(), found[2].strip()
-    return "", text
-
-
-def at_risk_definition(result) -> str:
-    """What "at risk" means in this report, with the number that draws the line."""
-    if result.risk_threshold is None:
-        return _("red on the health score (no churn model this month)")
-    return _("a {days}-day churn probability of {threshold} or more (1.5 times the churn rate of the observations "
-             "the model learned from)").format(days=result.horizon_days, threshold=pct(result.risk_threshold))
-
-
-def at_risk_sentence(result, top_n: int = 10) -> str:
-    """Accounts at risk (likely churners: :func:`at_risk_definition`), then the top of the call list."""
-    calls = result.at_risk
-    top = calls.head(top_n)
-    if top.empty:
-        return _("No paying accounts.")
-    n, k = len(calls), int(calls["at_risk"].sum())
-    flagged = calls[calls["at_risk"]]
-    first = top.iloc[0]
-    name = _md(first["account_name"] if pd.notna(first["account_name"]) else first["account_id"])
-    plays = top["playbook"].map(playbook_name).value_counts()
-    common = _("Most common playbook among them: {playbook} ({accounts}).").format(
-        playbook=plays.index[0], accounts=_accounts(int(plays.iloc[0])))
-    if not result.has_model:
-        first_text = ngettext(
-            "{k} of {paying} is at risk, meaning {definition} ({arr} ARR). With no churn model the list ranks by the "
-            "health score, lowest first; the first is {name} ({first_arr} ARR, score {score}, {band}: {triggers}).",
-            "{k} of {paying} are at risk, meaning {definition} ({arr} ARR). With no churn model the list ranks by the "
-            "health score, lowest first; the first is {name} ({first_arr} ARR, score {score}, {band}: {triggers}).",
-            k).format(k=count(k), paying=_paying(n), definition=at_risk_definition(result),
-                      arr=money(float(flagged["arr"].sum()), compact=True), name=name,
-                      first_arr=money(first["arr"], compact=True), score=number(first["health_score"], 0),
-                      band=value_label("health_band", first["health_band"]), triggers=first["health_triggers"])
-        return _sentences(first_text, common)
-    risk = float(calls["arr_at_risk"].sum())
-    held = float(flagged["arr_at_risk"].sum())
-    expected = float(flagged["churn_probability"].sum())
-    share = (_(" ({share} of the {risk} ARR at risk)").format(share=pct(held / risk, 0), risk=money(risk, compact=True))
-             if risk > 0 else "")
-    if k == 0:
-        at_risk = _("No paying account is at risk, meaning {definition}.").format(definition=at_risk_definition(result))
-    else:
-        values = dict(k=count(k), paying=_paying(n), definition=at_risk_definition(result),
-                      arr=money(float(flagged["arr"].sum()), compact=True), held=money(held, compact=True),
-                      share=share, days=result.horizon_days)
-        churners = round(expected)
-        if k == 1:
-            at_risk = _("{k} of {paying} is at risk, meaning {definition}: {arr} ARR, {held} of it expected to "
-                        "churn{share}.").format(**values)
-        elif churners < 1:  # the expected number of churners among them: the sum of their probabilities
-            at_risk = _("{k} of {paying} are at risk, meaning {definition}: {arr} ARR, {held} of it expected to "
-                        "churn{share}; fewer than one of them is expected to churn within {days} days.").format(**values)
-        else:
-            at_risk = ngettext(
-                "{k} of {paying} are at risk, meaning {definition}: {arr} ARR, {held} of it expected to churn{share}; "
-                "about {churners} of them is expected to churn within {days} days.",
-                "{k} of {paying} are at risk, meaning {definition}: {arr} ARR, {held} of it expected to churn{share}; "
-                "about {churners} of them are expected to churn within {days} days.", churners).format(
-                churners=count(churners), **values)
-    top_text = ngettext(
-        "The top {accounts} of the call list carries {loss} of expected ARR loss; the first is {name} ({arr} ARR, "
-        "{probability} churn probability: {reasons}).",
-        "The top {accounts} of the call list carry {loss} of expected ARR loss; the first is {name} ({arr} ARR, "
-        "{probability} churn probability: {reasons}).", len(top)).format(
-        accounts=_accounts(len(top)), loss=money(top["arr_at_risk"].sum(), compact=True), name=name,
-        arr=money(first["arr"], compact=True), probability=pct(first["churn_probability"], 0),
-        reasons=first["top_reasons"])
-    return _sentences(at_risk, top_text, common)
-
-
-def at_risk_caption(result) -> str:
-    shown = min(result.settings.at_risk_rows_shown, len(result.at_risk))
-    if not result.has_model:
-        return _("Top {shown} of {paying} by health score, lowest first (no churn model this month); every account in "
-                 "at_risk_accounts.csv").format(shown=shown, paying=_paying(len(result.at_risk)))
-    return _("Top {shown} of {paying} by ARR at risk ({days}-day churn probability × ARR); every account in "
-             "at_risk_accounts.csv").format(shown=shown, paying=_paying(len(result.at_risk)), days=result.horizon_days)
-
-
-def _link(result, file: str) -> str:
-    """A markdown link from the report page to a file beside it (the page sits next to its folder)."""
-    return f"[{file}](<{result.settings.notebook}/{file}>)"
-
-
-def unassigned_label() -> str:
-    """The owner of accounts with no CSM owner, as the report shows it (the CSVs keep ``unassigned``)."""
-    translated = pgettext("CSM owner", "unassigned")  # UNASSIGNED
-    return UNASSIGNED if translated == UNASSIGNED else translated
-
-
-def owner_label(owner) -> str:
-    return unassigned_label() if str(owner) == UNASSIGNED else str(owner)
-
-
-def none_label(triggers) -> str:
-    """The health-triggers cell of an account with no trigger (the CSVs keep ``none``)."""
-    if str(triggers) != "none":
-        return triggers
-    translated = pgettext("health triggers", "none")
-    return "none" if translated == "none" else translated
-
-
-def owners_sentence(result) -> str:
-    """How the call list splits across CSM owners, and who holds the most risk."""
-    owners, calls = result.owners, result.at_risk
-    if owners.empty:
-        return ""
-    if (calls["csm_owner"] == UNASSIGNED).all():
-        return _("No account has a CSM owner in the accounts table (no `csm_owner` values), so all {paying} are in "
-                 "one list, {link}.").format(paying=_paying(len(calls)), link=_link(result, owners["file"].iloc[0]))
-    named = owners[owners["csm_owner"] != UNASSIGNED]
-    lead = owners.iloc[0]
-    amount = (money(lead["arr_at_risk"], compact=True) if result.has_model
-              else count(int(lead["at_risk_accounts"])))
-    unassigned = int((calls["csm_owner"] == UNASSIGNED).sum())
-    gap_text = (ngettext("{accounts} has no CSM owner in the accounts table and is listed as {unassigned}.",
-                         "{accounts} have no CSM owner in the accounts table and are listed as {unassigned}.",
-                         unassigned).format(accounts=_accounts(unassigned), unassigned=unassigned_label())
-                if unassigned else "")
-    text = (_("The call list splits across {owners}; the most ARR at risk sits with {owner} ({amount}; {at_risk} of "
-              "{accounts} at risk).") if result.has_model else
-            _("The call list splits across {owners}; the most accounts at risk sits with {owner} ({amount}; {at_risk} "
-              "of {accounts} at risk)."))
-    return _sentences(text.format(owners=_plural(len(named), ngettext("{n} CSM owner", "{n} CSM owners", len(named))),
-                                  owner=_md(lead["csm_owner"]), amount=amount,
-                                  at_risk=count(int(lead["at_risk_accounts"])), accounts=_accounts(int(lead["accounts"]))),
-                      gap_text)
-
-
-def owners_caption(result) -> str:
-    text = (_("CSM owners, most ARR at risk first; renewals: term contracts renewing in the next {days} days "
-              "(at_risk_by_owner.csv)") if result.has_model else
-            _("CSM owners, most accounts at risk first; renewals: term contracts renewing in the next {days} days "
-              "(at_risk_by_owner.csv)"))
-    return text.format(days=result.renewals_window_days)
-
-
-def owner_heading(owner: str) -> str:
-    return "#### " + _("My accounts: {owner}").format(owner=_md(owner_label(owner)))
-
-
-def owner_sentence(result, owner: str) -> str:
-    """One owner's list in a sentence: accounts, at risk, ARR at risk, renewals due, and the file."""
-    row = result.owners.set_index("csm_owner").loc[owner]
-    shown = min(result.settings.owner_rows_shown, int(row["accounts"]))
-    days = result.renewals_window_days
-    due = int(row["renewals_due"])
-    renewals = (_plural(due, ngettext("{n} term renewal in the next {days} days ({arr} ARR)",
-                        "{n} term renewals in the next {days} days ({arr} ARR)", due), days=days,
-                        arr=money(row["arr_renewing"], compact=True)) if due else
-        _("no term renewal in the next {days} days").format(days=days))
-    link = _link(result, row["file"])
-    if shown < row["accounts"]:
-        rest = (_("the first {shown} by ARR at risk below; all in {link}") if result.has_model else
-                _("the first {shown} by health score, lowest first below; all in {link}")).format(shown=shown, link=link)
-    else:
-        rest = _("all below and in {link}").format(link=link)
-    text = (_("{accounts}, {at_risk} at risk, {risk} ARR at risk; {renewals}: {rest}.") if result.has_model else
-            _("{accounts}, {at_risk} at risk; {renewals}: {rest}."))
-    return text.format(accounts=_accounts(int(row["accounts"])), at_risk=count(int(row["at_risk_accounts"])),
-                       risk=money(row["arr_at_risk"], compact=True) if result.has_model else "",
-                       renewals=renewals, rest=rest)
-
-
-def renewals_sentence(result) -> str:
-    """The renewals calendar in a sentence: contracts, ARR, those at risk and the first of them."""
-    r, days = result.renewals, result.renewals_window_days
-    end = result.as_of + pd.Timedelta(days=days - 1)
-    window = _("the next {days} days ({start} to {end})").format(days=days, start=day(result.as_of), end=day(end))
-    monthly = int((result.at_risk["billing_period"] == "monthly").sum())
-    monthly_text = (ngettext("{accounts} on monthly plans has no renewal date: they can leave at any month end.",
-                             "{accounts} on monthly plans have no renewal date: they can leave at any month end.",
-                             monthly).format(accounts=_accounts(monthly)) if monthly else "")
-    if r.empty:
-        return _sentences(_("No term contract renews in {window}.").format(window=window), monthly_text)
-    risky = r[r["at_risk"]]
-    values = dict(contracts=_plural(len(r), ngettext("{n} term contract", "{n} term contracts", len(r))),
-                  arr=money(float(r["arr"].sum()), compact=True), window=window, at_risk=count(len(risky)))
-    if len(r) == 1:
-        text = ngettext("{contracts} ({arr} ARR) renews in {window}; {at_risk} of them is at risk",
-                        "{contracts} ({arr} ARR) renews in {window}; {at_risk} of them are at risk",
-                        len(risky)).format(**values)
-    else:
-        text = ngettext("{contracts} ({arr} ARR) renew in {window}; {at_risk} of them is at risk",
-                        "{contracts} ({arr} ARR) renew in {window}; {at_risk} of them are at risk",
-                        len(risky)).format(**values)
-    if "arr_at_risk" in r and len(risky):
-        text = _("{text}, with {risk} ARR at risk").format(text=text,
-                                                           risk=money(float(risky["arr_at_risk"].sum()), compact=True))
-    if len(risky):
-        first = risky.iloc[0]
-        name = _md(first["account_name"] if pd.notna(first["account_name"]) else first["account_id"])
-        text = _("{text}. The first at-risk renewal is {name} on {date} (owner {owner})").format(
-            text=text, name=name, date=day(first["renewal_date"]), owner=_md(owner_label(first["csm_owner"])))
-    return _sentences(_("{text}.").format(text=text), monthly_text)
-
-
-def renewals_caption(result, shown: int, per_week: int = 0) -> str:
-    """``per_week``: the table shows that many at-risk renewals of each week, the most ARR at risk (0: all)."""
-    r = result.renewals
-    risky = int(r["at_risk"].sum()) if len(r) else 0
-    if per_week:
-        what = (_("{shown} of {at_risk}: the {per_week} with the most ARR at risk in each week") if result.has_model
-                else _("{shown} of {at_risk}: the {per_week} with the lowest health score in each week")).format(
-            shown=count(shown), at_risk=count(risky), per_week=per_week)
-    else:
-        what = _("all {at_risk}").format(at_risk=count(risky))
-    return _("At-risk renewals in the next {days} days, soonest first, {what} (every renewal in {file}.csv)").format(
-        days=result.renewals_window_days, what=what, file=result.renewals_table_name)
-
-
-def renewal_weeks_caption(result) -> str:
-    return _("Term renewals by week, next {days} days (weeks start on Monday; the first and last may be "
-             "partial)").format(days=result.renewals_window_days)
 
 
 def drivers_sentence(result) -> str:
