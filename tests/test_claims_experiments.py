@@ -193,3 +193,127 @@ def test_claims_on_awkward_small_worlds(scenario, tmp_path):
     result = report.build(open_dataset(folder), month, Settings(uplift_models=[]))
     summary, table = _published(result, tmp_path)
     assert check_claims(summary, table, Settings()) >= 1
+
+
+# ==================================================================================================
+# The same claims in Japanese (issue 18): the catalog translates the words, never the numbers
+# ==================================================================================================
+# words a Japanese page may keep: acronyms, estimator and author names, and code the reader types
+KEPT = {"MRR", "ARR", "CSM", "CI", "ITT", "CUPED", "SRM", "SMD", "MDE", "AUUC", "Qini", "Cox", "Kaplan", "Meier",
+        "Holm", "Bonferroni", "Wilson", "AIPW", "DiD", "RMST", "NPS", "QBR", "ROI", "VanderWeele", "Ding",
+        "Abadie", "Kaplan-Meier", "E", "p", "t", "pt", "k", "vs"}
+CODE = re.compile(r"`[^`]*`|params/\S+\.yml|\w+\.csv|p_holm|p_value|expected_split|\d{4}-\d{2}")
+
+
+def _latin_words(text: str, names: set[str]) -> set[str]:
+    """Latin-script words of ``text`` that are neither kept nor the data's own names."""
+    text = CODE.sub(" ", text)
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z_-]*", text) if w not in KEPT}
+
+
+def _numbers(text: str) -> list[str]:
+    return [n.replace("\u2212", "-") for n in re.findall(r"[−+-]?\d[\d,]*(?:\.\d+)?", text)]
+
+
+@pytest.fixture(scope="module")
+def small_in_both(small_dataset):
+    from csresearch import i18n
+
+    def build(language):
+        with i18n.using(language):
+            result = report.build(small_dataset, pd.Period("2026-10", "M"), Settings(uplift_models=[]))
+            return result, words.headline(result), words.kpis(result)
+
+    return build("en"), build("ja")
+
+
+def test_the_japanese_headline_and_kpis_cite_the_english_numbers(small_in_both):
+    (result, headline_en, kpis_en), (_, headline_ja, kpis_ja) = small_in_both
+    assert result.readouts and kpis_en
+    # every number of the English headline and nothing else (Japanese orders the clauses' words its own way;
+    # the month is written 2026年10月, 'October 2026' in English)
+    assert sorted(_numbers(headline_ja.replace("2026年10月", ""))) == sorted(
+        _numbers(headline_en.replace("October 2026", ""))), (headline_en, headline_ja)
+    assert [(k.value, k.extra) for k in kpis_ja] == [(k.value, k.extra) for k in kpis_en]
+    assert [_numbers(k.display) for k in kpis_ja] == [_numbers(k.display) for k in kpis_en]
+    assert all("信頼区間" in k.display for k in kpis_ja) and all(" CI " in k.display for k in kpis_en)
+    names = {r.experiment_id for r in result.readouts} | {r.settings.description for r in result.readouts}
+    assert not _latin_words(headline_ja + " ".join(k.name + k.display for k in kpis_ja), names)
+
+
+def test_every_sentence_heading_and_header_of_a_japanese_readout_is_japanese(small_dataset):
+    from collections import defaultdict
+
+    from csresearch import i18n
+    from csresearch.analyses.base import Table
+    from csresearch.analyses.experiments import views
+
+    with i18n.using("ja"):
+        result = report.build(small_dataset, pd.Period("2026-10", "M"), Settings(uplift_models=[]))
+        texts = [words.headline(result), words.windows_sentence(result)]
+        tables = [views.windows_table(result)]
+        for r in result.readouts:
+            blocks = views.readout_blocks(r, defaultdict(lambda: None))
+            texts += [b for b in blocks if isinstance(b, str)]
+            tables += [b for b in blocks if isinstance(b, Table)]
+        names = {"Mid-Market", "Enterprise", "SMB", "S-learner", "T-learner"}
+        for r in result.readouts:
+            names |= {r.experiment_id, r.settings.description, r.settings.control_arm, *r.arms}
+            for column in ("segment_for_report", "segment", "touch_tier", "region", "industry"):  # covariate levels
+                names |= set(map(str, r.frame.get(column, pd.Series(dtype=str)).dropna().unique()))
+        for t in tables:
+            texts += [t.caption or "", *map(str, t.data.columns)]
+            texts += [str(v) for c in t.data.columns for v in t.data[c] if isinstance(v, str)]
+    assert len(texts) > 40
+    leftover = {w for t in texts for w in _latin_words(t, names)}
+    assert not leftover, sorted(leftover)
+
+
+def _targeting_rows() -> pd.DataFrame:
+    rows = [{"policy": policy, "share_treated": share, "accounts_treated": int(1000 * share),
+             "retention_uplift": 0.05, "retention_uplift_low": 0.01, "retention_uplift_high": 0.09,
+             "incremental_arr": 1000.0, "cost": 100.0, "net_value": 900.0, "net_value_low": -50.0,
+             "net_value_high": 1800.0, "chosen": policy == "random k%" and share == 1.0}
+            for policy in ("top k% by predicted uplift", "random k%") for share in (0.2, 1.0)]
+    return pd.DataFrame(rows)
+
+
+def test_targeting_table_names_policies_in_the_run_language():
+    from csresearch import i18n
+    from csresearch.analyses.experiments import views
+
+    # 'everyone' only for a 100% share (once, the chosen copy kept); a smaller share names its policy
+    shown = views.targeting_display(_targeting_rows())
+    assert shown["policy"].tolist() == ["highest predicted uplift", "random", "everyone"]
+    assert shown["chosen"].tolist() == ["", "", "chosen on the other half"]
+    with i18n.using("ja"):
+        shown = views.targeting_display(_targeting_rows())
+    assert shown["方針"].tolist() == ["予測アップリフトの高い順", "ランダム", "全顧客"]
+    assert shown["採用"].tolist() == ["", "", "もう半分で選定"]
+
+
+def test_hand_made_sentences_in_japanese():
+    from csresearch import i18n
+    from csresearch.analyses.experiments.settings import settings_for
+    from csresearch.analyses.experiments.words_terms import term
+
+    row = {"outcome": "retention", "estimate": 0.053, "low": 0.027, "high": 0.078, "p_holm": 0.0001,
+           "comparisons": 1, "arm": "treatment", "control_arm": "control", "estimator": "intention to treat",
+           "mde": 0.036}
+    assert words.effect_sentence({**row, "outcome_label": "182-day retention"}, "Outreach") == (
+        "Outreach raised 182-day retention by 5.3 pt (95% CI 2.7–7.8 pt).")
+    flat = {"reason": "no variation", "horizon_days": 90, "accounts": 40, "value": 1.0, "kind": "retention",
+            "arm": None}
+    with i18n.using("ja"):
+        label = settings_for("x", {"x": {"outcomes": ["retention"], "horizon_days": 90}}).outcome("retention").label
+        assert label == "90日継続率"
+        assert words.effect_sentence({**row, "outcome_label": "182日継続率"}, "施策A") == (
+            "施策Aにより182日継続率が5.3pt上昇しました（95%信頼区間 2.7–7.8pt）。")
+        assert words.unmeasured_sentence({**flat, "outcome_label": label}) == (
+            "90日継続率は測定できません：40社のいずれも割付から90日以内に解約しておらず、群間で比べる解約がありません。"
+            "値にばらつきのない指標では、群間の差は示せません。")
+        assert term("ended 2026-08") == "2026年8月に終了" and term("naive users vs non-users").startswith("単純比較")
+        assert term("control") == "control"  # an arm is data: shown as written
+    assert term("ended 2026-08") == "ended 2026-08"  # English keeps the CSV's status

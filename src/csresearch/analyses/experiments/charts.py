@@ -14,11 +14,13 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
+from ...i18n import _
 from ...style import NEUTRAL, PALETTE, money, percent, set_suptitle, set_title
 from ...text import number, pct, points
 from .compute_effects import power_at
 from .compute_readout import Readout
 from .words import chart_titles
+from .words_terms import covariate, term, terms
 
 ARM_COLORS = [PALETTE[0], PALETTE[1], PALETTE[2], PALETTE[3], PALETTE[4], PALETTE[5]]  # treatment arms
 CONTROL_COLOR = PALETTE[6]
@@ -50,21 +52,22 @@ def balance(balance: pd.DataFrame, weighted: pd.DataFrame | None = None, title: 
     for i, arm in enumerate(arms):
         part = balance if arm is None else balance[balance["arm"] == arm]
         part = part[part["covariate"].isin(order)]
-        label = ("before weighting" if weighted is not None else "as assigned") if len(arms) == 1 else f"{arm} vs control"
+        label = ((_("before weighting") if weighted is not None else _("as assigned")) if len(arms) == 1
+                 else _("{arm} vs control").format(arm=arm))
         ax.scatter(part["smd"], ypos[part["covariate"]], color=ARM_COLORS[(i + 1) % len(ARM_COLORS)] if len(arms) > 1
                    else PALETTE[1], label=label, zorder=3)
     if weighted is not None:
         w = weighted.set_index("covariate").reindex(order)
-        ax.scatter(w["smd"], ypos.to_numpy(), color=PALETTE[0], marker="D", label="after propensity weighting", zorder=3)
+        ax.scatter(w["smd"], ypos.to_numpy(), color=PALETTE[0], marker="D", label=_("after propensity weighting"), zorder=3)
     if weighted is not None or len(arms) > 1:
         ax.legend(loc="lower right", fontsize=8)
     for x in (-0.1, 0.1):
         ax.axvline(x, color="#999", ls="--", lw=1)
     ax.axvline(0, color="#333", lw=0.8)
-    ax.set_yticks(ypos.to_numpy(), list(order), fontsize=8)
+    ax.set_yticks(ypos.to_numpy(), [covariate(c) for c in order], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("standardised mean difference (treated minus control); dashed: ±0.1")
-    set_title(ax, title or "Covariate balance between arms")
+    ax.set_xlabel(_("standardised mean difference (treated minus control); dashed: ±0.1"))
+    set_title(ax, title or _("Covariate balance between arms"))
     fig.tight_layout()
     return ax
 
@@ -80,20 +83,22 @@ def effects(effects: pd.DataFrame, title: str = ""):
         colors = [PALETTE[0] if p else PALETTE[6] for p in rows["primary"]]
         _intervals(ax, rows["estimate"], rows["low"], rows["high"], ypos, colors)
         ax.axvline(0, color="#333", lw=0.8)
-        labels = [f"{a}: {e}" for a, e in zip(rows["arm"], rows["estimator"])] if several else rows["estimator"]
+        labels = ([_("{arm}: {estimator}").format(arm=term(a), estimator=term(e)) for a, e in zip(rows["arm"], rows["estimator"])]
+                  if several else terms(rows["estimator"]))
         ax.set_yticks(ypos, labels, fontsize=8)
         ax.invert_yaxis()
         label, unit = rows["outcome_label"].iloc[0], rows["unit"].iloc[0]
         if unit == "points":
             _points(ax)
-            ax.set_xlabel(f"effect on {label} (percentage points, 95% CI)")
-        elif unit == "money":
-            money(ax, "x")
-            ax.set_xlabel(f"effect on {label} (95% CI)")
+            ax.set_xlabel(_("effect on {label} (percentage points, 95% CI)").format(label=label))
+        elif unit == "money" or not rows["unit_label"].iloc[0]:
+            if unit == "money":
+                money(ax, "x")
+            ax.set_xlabel(_("effect on {label} (95% CI)").format(label=label))
         else:
-            ax.set_xlabel(f"effect on {label} ({rows['unit_label'].iloc[0]}, 95% CI)".replace(" (, ", " ("))
+            ax.set_xlabel(_("effect on {label} ({unit}, 95% CI)").format(label=label, unit=rows["unit_label"].iloc[0]))
         set_title(ax, label[0].upper() + label[1:], fontsize=10, loc="left")
-    set_suptitle(fig, title or "Effects with 95% intervals (primary estimator in blue)", x=0.01, ha="left",
+    set_suptitle(fig, title or _("Effects with 95% intervals (primary estimator in blue)"), x=0.01, ha="left",
                  fontweight="bold", fontsize=12)
     fig.tight_layout()
     return axes[0, 0]
@@ -110,32 +115,46 @@ def survival(result: dict, horizon_days: float, title: str = ""):
         kmf.plot_survival_function(ax=ax, color=color, ci_alpha=0.15)
     read_at = result.get("horizon_days", horizon_days)
     ax.axvline(read_at, color="#999", ls="--", lw=1)
-    label = (f" {number(read_at, 0)}-day horizon" if read_at >= horizon_days
-             else f" read at {number(read_at, 0)} days (follow-up so far)")
+    label = (_(" {days}-day horizon") if read_at >= horizon_days
+             else _(" read at {days} days (follow-up so far)")).format(days=number(read_at, 0))
     ax.text(read_at, ax.get_ylim()[0], label, color="#666", fontsize=8, va="bottom")
     percent(ax)
-    ax.set_xlabel("days since assignment")
-    ax.set_ylabel("share of accounts still paying")
-    set_title(ax, title or "Still paying, by arm (Kaplan-Meier, 95% bands)")
+    ax.set_xlabel(_("days since assignment"))
+    ax.set_ylabel(_("share of accounts still paying"))
+    set_title(ax, title or _("Still paying, by arm (Kaplan-Meier, 95% bands)"))
     with np.errstate(all="ignore"):
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"], fontsize=8)
+    _translate_at_risk(fig)
     fig.tight_layout()
     return ax
 
 
-def event_study(es: pd.DataFrame, title: str = "", ylabel: str = "difference in events per 30 days vs period -1"):
+def _translate_at_risk(fig) -> None:
+    """lifelines writes its at-risk table's row heading in English (as tick labels of a twin axis): the
+    run's language instead."""
+    shown = _("At risk")
+    if shown == "At risk":
+        return
+    for axis in fig.axes:
+        ticks = axis.get_xticks()
+        labels = [t.get_text() for t in axis.get_xticklabels()]
+        if any("At risk" in label for label in labels):
+            axis.set_xticks(ticks, [label.replace("At risk", shown) for label in labels])
+
+
+def event_study(es: pd.DataFrame, title: str = "", ylabel: str = ""):
     """Event-study coefficients with 95% intervals; pre-period points near zero support parallel trends."""
     fig, ax = plt.subplots(figsize=(9, 4))
     pre = es["period"] < 0
-    for mask, color, label in ((pre, PALETTE[6], "before (should be near 0)"), (~pre, PALETTE[0], "after")):
+    for mask, color, label in ((pre, PALETTE[6], _("before (should be near 0)")), (~pre, PALETTE[0], _("after"))):
         part = es[mask]
         ax.errorbar(part["period"], part["estimate"], yerr=[part["estimate"] - part["low"], part["high"] - part["estimate"]],
                     fmt="o", color=color, capsize=3, label=label)
     ax.axhline(0, color="#333", lw=0.8)
     ax.axvline(-0.5, color="#999", ls="--", lw=1)
-    ax.set_xlabel("30-day periods relative to adoption (0 = first period after)")
-    ax.set_ylabel(ylabel)
-    set_title(ax, title or "Event study: users minus non-users, change since the period before adoption")
+    ax.set_xlabel(_("30-day periods relative to adoption (0 = first period after)"))
+    ax.set_ylabel(ylabel or _("difference in events per 30 days vs period -1"))
+    set_title(ax, title or _("Event study: users minus non-users, change since the period before adoption"))
     ax.legend(fontsize=8)
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     fig.tight_layout()
@@ -155,15 +174,16 @@ def observational(table: pd.DataFrame, title: str = ""):
         colors = [NEUTRAL if e.startswith("naive") else PALETTE[0] for e in rows["estimator"]]
         _intervals(ax, est, low, high, ypos, colors)
         ax.axvline(0, color="#333", lw=0.8)
-        ax.set_yticks(ypos, rows["estimator"], fontsize=8)
+        ax.set_yticks(ypos, terms(rows["estimator"]), fontsize=8)
         ax.invert_yaxis()
         if relative:
             percent(ax, "x")
-            ax.set_xlabel(f"effect on {outcome} (% of the users' counterfactual level, 95% CI)")
+            ax.set_xlabel(_("effect on {label} (% of the users' counterfactual level, 95% CI)").format(
+                label=term(outcome)))
         else:
             _points(ax)
-            ax.set_xlabel(f"effect on {outcome} (percentage points, 95% CI)")
-    set_suptitle(fig, title or "Naive comparison (grey) vs adjusted estimates (blue)", x=0.01, ha="left",
+            ax.set_xlabel(_("effect on {label} (percentage points, 95% CI)").format(label=term(outcome)))
+    set_suptitle(fig, title or _("Naive comparison (grey) vs adjusted estimates (blue)"), x=0.01, ha="left",
                  fontweight="bold", fontsize=12)
     fig.tight_layout()
     return axes[0, 0]
@@ -175,26 +195,27 @@ def qini(curves: pd.DataFrame, chosen: str, title: str = "", binary: bool = True
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [3, 2]})
     for i, (model, part) in enumerate(curves.groupby("model", sort=False)):
         if model == "random":
-            ax.plot(part["share_targeted"], part["qini"], color="#333", ls="--", lw=1.2, label="random targeting")
+            ax.plot(part["share_targeted"], part["qini"], color="#333", ls="--", lw=1.2, label=_("random targeting"))
         elif model == chosen:
-            ax.plot(part["share_targeted"], part["qini"], color=PALETTE[0], lw=2.6, label=f"{model} (chosen)")
+            ax.plot(part["share_targeted"], part["qini"], color=PALETTE[0], lw=2.6, label=_("{model} (chosen)").format(
+                model=term(model)))
         else:
-            ax.plot(part["share_targeted"], part["qini"], color=PALETTE[(i % 6) + 2], lw=1, alpha=0.7, label=model)
+            ax.plot(part["share_targeted"], part["qini"], color=PALETTE[(i % 6) + 2], lw=1, alpha=0.7, label=term(model))
     percent(ax, "x")
-    ax.set_xlabel("share of held-out accounts targeted, highest predicted uplift first")
-    ax.set_ylabel("incremental retained accounts (Qini)" if binary else "incremental outcome (Qini)")
-    set_title(ax, title or "Qini curves on held-out accounts")
+    ax.set_xlabel(_("share of held-out accounts targeted, highest predicted uplift first"))
+    ax.set_ylabel(_("incremental retained accounts (Qini)") if binary else _("incremental outcome (Qini)"))
+    set_title(ax, title or _("Qini curves on held-out accounts"))
     ax.legend(fontsize=8, ncol=2)
     part = curves[(curves["model"] == chosen) & (curves["share_targeted"] >= 0.05)]
     flat = curves[(curves["model"] == "random") & (curves["share_targeted"] >= 0.05)]
-    ax2.plot(part["share_targeted"], part["uplift"], color=PALETTE[0], lw=2, label=chosen)
-    ax2.plot(flat["share_targeted"], flat["uplift"], color="#333", ls="--", lw=1.2, label="everyone (average)")
+    ax2.plot(part["share_targeted"], part["uplift"], color=PALETTE[0], lw=2, label=term(chosen))
+    ax2.plot(flat["share_targeted"], flat["uplift"], color="#333", ls="--", lw=1.2, label=_("everyone (average)"))
     percent(ax2, "x")
     if binary:
         _points(ax2, "y")
-    ax2.set_xlabel("share targeted")
-    ax2.set_ylabel("uplift among the targeted")
-    set_title(ax2, "Uplift curve of the chosen model", fontsize=10)
+    ax2.set_xlabel(_("share targeted"))
+    ax2.set_ylabel(_("uplift among the targeted"))
+    set_title(ax2, _("Uplift curve of the chosen model"), fontsize=10)
     ax2.legend(fontsize=8)
     fig.tight_layout()
     return ax
@@ -203,20 +224,20 @@ def qini(curves: pd.DataFrame, chosen: str, title: str = "", binary: bool = True
 def top_k(top: pd.DataFrame, overall: float | None = None, binary: bool = True, title: str = ""):
     """Observed uplift among the top k% by predicted uplift, with 95% intervals."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    labels = [f"top {pct(s, 0)}" if s < 1 else "everyone" for s in top["share_targeted"]]
+    labels = [_("top {share}").format(share=pct(s, 0)) if s < 1 else _("everyone") for s in top["share_targeted"]]
     x = np.arange(len(top))
     ax.errorbar(x, top["uplift"], yerr=[top["uplift"] - top["low"], top["high"] - top["uplift"]], fmt="o",
                 color=PALETTE[0], capsize=4)
     ax.axhline(0, color="#333", lw=0.8)
     if overall is not None:
-        ax.axhline(overall, color=PALETTE[6], ls="--", lw=1, label="average effect (everyone)")
+        ax.axhline(overall, color=PALETTE[6], ls="--", lw=1, label=_("average effect (everyone)"))
         ax.legend(fontsize=8)
     ax.set_xticks(x, labels)
     if binary:
         _points(ax, "y")
-    ax.set_xlabel("accounts targeted by predicted uplift (held-out half)")
-    ax.set_ylabel("observed uplift (treated minus control)")
-    set_title(ax, title or "Does the model find the accounts that benefit? Observed uplift in the top k%")
+    ax.set_xlabel(_("accounts targeted by predicted uplift (held-out half)"))
+    ax.set_ylabel(_("observed uplift (treated minus control)"))
+    set_title(ax, title or _("Does the model find the accounts that benefit? Observed uplift in the top k%"))
     fig.tight_layout()
     return ax
 
@@ -226,16 +247,16 @@ def segments(table: pd.DataFrame, binary: bool = True, title: str = ""):
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(table) + 1.6))
     y = np.arange(len(table))
     ax.errorbar(table["effect"], y, xerr=[table["effect"] - table["low"], table["high"] - table["effect"]], fmt="o",
-                color=PALETTE[0], capsize=4, label="observed effect (95% CI)")
+                color=PALETTE[0], capsize=4, label=_("observed effect (95% CI)"))
     if "predicted_uplift" in table and table["predicted_uplift"].notna().any():
-        ax.scatter(table["predicted_uplift"], y, marker="x", color=PALETTE[1], zorder=3, label="model's mean prediction")
+        ax.scatter(table["predicted_uplift"], y, marker="x", color=PALETTE[1], zorder=3, label=_("model's mean prediction"))
     ax.axvline(0, color="#333", lw=0.8)
     ax.set_yticks(y, [f"{s} (n={n:,})" for s, n in zip(table["segment"], table["accounts"])])
     ax.invert_yaxis()
     if binary:
         _points(ax)
-    ax.set_xlabel("effect on the primary outcome (treated minus control)")
-    set_title(ax, title or "Effect by segment")
+    ax.set_xlabel(_("effect on the primary outcome (treated minus control)"))
+    set_title(ax, title or _("Effect by segment"))
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return ax
@@ -246,21 +267,21 @@ def targeting(table: pd.DataFrame, title: str = ""):
     fig, ax = plt.subplots(figsize=(9, 4.4))
     for policy, part in table.groupby("policy", sort=False):
         color = POLICY_COLORS.get(policy, PALETTE[3])
-        ax.plot(part["share_treated"], part["net_value"], marker="o", color=color, label=policy)
+        ax.plot(part["share_treated"], part["net_value"], marker="o", color=color, label=term(policy))
         ax.fill_between(part["share_treated"], part["net_value_low"], part["net_value_high"], color=color, alpha=0.07)
     if "chosen" in table and table["chosen"].astype(bool).any():
         c = table[table["chosen"].astype(bool)].iloc[0]
         ax.errorbar([c["share_treated"]], [c["net_value"]],
                     yerr=[[c["net_value"] - c["net_value_low"]], [c["net_value_high"] - c["net_value"]]],
                     fmt="o", ms=11, mfc="none", mec="#333", ecolor="#333", capsize=4, lw=1.2,
-                    label="chosen on the other half")
+                    label=_("chosen on the other half"))
     ax.axhline(0, color="#333", lw=0.8)
     percent(ax, "x")
     money(ax)
-    ax.set_xlabel("share of accounts treated")
-    ax.set_ylabel("incremental retained ARR minus cost")
-    set_title(ax, title or "Net value of treating more accounts, by targeting policy (95% bands; values on the "
-                           "evaluation half)")
+    ax.set_xlabel(_("share of accounts treated"))
+    ax.set_ylabel(_("incremental retained ARR minus cost"))
+    set_title(ax, title or _("Net value of treating more accounts, by targeting policy (95% bands; values on the "
+                             "evaluation half)"))
     ax.legend(fontsize=8)
     fig.tight_layout()
     return ax
@@ -276,14 +297,15 @@ def power_curve(se: float, n_treated: int, n_control: int, observed: float, mde:
     ax.plot(grid, curve, color=PALETTE[0])
     ax.axhline(power, color="#999", ls="--", lw=1)
     if np.isfinite(mde):
-        ax.axvline(mde, color=PALETTE[1], ls="--", lw=1, label=f"minimum detectable effect ({pct(power, 0)} power)")
-    ax.axvline(abs(observed), color=PALETTE[3], lw=1.4, label="observed estimate (size)")
+        ax.axvline(mde, color=PALETTE[1], ls="--", lw=1, label=_("minimum detectable effect ({power} power)").format(
+            power=pct(power, 0)))
+    ax.axvline(abs(observed), color=PALETTE[3], lw=1.4, label=_("observed estimate (size)"))
     percent(ax, "y")
     if binary:
         _points(ax)
-    ax.set_xlabel("true effect size")
-    ax.set_ylabel("power (chance to detect)")
-    set_title(ax, title or "How large an effect could this experiment detect?")
+    ax.set_xlabel(_("true effect size"))
+    ax.set_ylabel(_("power (chance to detect)"))
+    set_title(ax, title or _("How large an effect could this experiment detect?"))
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return ax

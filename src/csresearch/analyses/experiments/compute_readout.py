@@ -28,6 +28,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ...i18n import _, ngettext
 from .compute_adoption import (
     cross_fitted_outcome,
     cross_fitted_propensity,
@@ -142,20 +143,24 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
         dropped = int((~frame["paying_at_assignment"]).sum())
         frame = frame[frame["paying_at_assignment"]].reset_index(drop=True)
         if dropped:
-            notes.append(f"{dropped:,} accounts were not paying on their index date and are left out of this study.")
+            notes.append(ngettext("{n} account was not paying on its index date and is left out of this study.",
+                                  "{n} accounts were not paying on their index date and are left out of this study.",
+                                  dropped).format(n=f"{dropped:,}"))
         if len(arms) > 1:
-            notes.append(f"Not randomised: the users of {', '.join(arms)} are compared together with "
-                         f"{settings.control_arm}.")
+            notes.append(_("Not randomised: the users of {arms} are compared together with {control}.").format(
+                arms=", ".join(arms), control=settings.control_arm))
     skipped = [a for a in found.index if a != settings.control_arm and a not in arms]
     if skipped:
-        notes.append("Arms not read (not the control or a listed treatment arm): "
-                     + ", ".join(f"{a} ({found[a]:,} accounts)" for a in skipped) + ".")
+        notes.append(_("Arms not read (not the control or a listed treatment arm): {arms}.").format(
+            arms=", ".join(ngettext("{arm} ({n} account)", "{arm} ({n} accounts)", int(found[a])).format(
+                arm=a, n=f"{found[a]:,}") for a in skipped)))
     r = Readout(settings=settings, frame=frame, as_of=pd.Timestamp(as_of), alpha=alpha, power=power, status=status,
                 arms=arms, notes=notes)
     counts = frame["arm"].value_counts()
     if settings.control_arm not in counts or not any(a in counts for a in arms):
-        r.notes.append(f"The control arm '{settings.control_arm}' or a treatment arm is missing "
-                       f"(arms found: {', '.join(found.index) or 'none'}); nothing can be estimated.")
+        r.notes.append(_("The control arm '{control}' or a treatment arm is missing (arms found: {arms}); nothing can "
+                         "be estimated.").format(control=settings.control_arm,
+                                                 arms=", ".join(found.index) or _("none")))
         r.arms = [a for a in arms if a in counts]
         return r
     r.arms = arms = [a for a in arms if a in counts]
@@ -220,7 +225,7 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
         r.survival = survival_by_arm(sub["duration_days"], sub["churn_event"], labels, settings.control_arm,
                                      min(settings.horizon_days, followed), alpha, weights)
     else:
-        r.notes.append("Fewer than 5 churns among the assigned accounts: no survival curves.")
+        r.notes.append(_("Fewer than 5 churns among the assigned accounts: no survival curves."))
 
     primary = settings.outcome(settings.primary)
     if not settings.randomized:
@@ -232,9 +237,9 @@ def read_experiment(ds, settings: ExperimentSettings, as_of: pd.Timestamp, react
         r.uplift = _heterogeneity(r, primary, x, uplift_models, uplift_folds, uplift_n_estimators, alpha, seed,
                                   targeting_shares)
     elif uplift_models:
-        r.notes.append(f"Heterogeneous effects and targeting are estimated for a single comparison with the control; "
-                       f"with {len(comparisons)} comparisons each arm's average effect is read above instead (uplift "
-                       "models per arm would split the sample too thinly to rank accounts).")
+        r.notes.append(_("Heterogeneous effects and targeting are estimated for a single comparison with the control; "
+                         "with {k} comparisons each arm's average effect is read above instead (uplift models per arm "
+                         "would split the sample too thinly to rank accounts).").format(k=len(comparisons)))
     return r
 
 
@@ -257,8 +262,8 @@ def _with_trials(r: Readout, ds, rows: list[dict], alpha: float, power: float, s
         if row["outcome"] == "retention":
             row["primary"] = False
     if te is None:
-        r.notes.append("No account adopted by the report date with anyone left to compare it with: the effect on "
-                       "retention cannot be estimated.")
+        r.notes.append(_("No account adopted by the report date with anyone left to compare it with: the effect on "
+                         "retention cannot be estimated."))
         return kept
     r.trials = te
     r.balance_weighted = te.balance
@@ -315,7 +320,7 @@ def _observational(r: Readout, ds, periods: tuple[int, int]) -> pd.DataFrame:
                          "relative_low": wrel["low"], "relative_high": wrel["high"],
                          "assumption": "parallel trends among accounts alike on the pre-period covariates "
                                        "(Abadie 2005): non-users reweighted to look like users"})
-    for _, e in r.effects.iterrows():
+    for _i, e in r.effects.iterrows():
         if e["outcome"] != "retention":
             continue
         assumption = {
@@ -338,7 +343,7 @@ def _heterogeneity(r: Readout, spec: OutcomeSpec, x: pd.DataFrame, models, folds
         return None  # the primary outcome cannot be measured (said with its reason)
     m = frame[spec.column].notna().to_numpy()
     if m.sum() < 200 or frame.loc[m, "treated"].nunique() < 2:
-        r.notes.append("Fewer than 200 accounts with the outcome observed: heterogeneous effects not estimated.")
+        r.notes.append(_("Fewer than 200 accounts with the outcome observed: heterogeneous effects not estimated."))
         return None
     sub = frame.loc[m].reset_index(drop=True)
     xs, t, y = x.loc[m].reset_index(drop=True), sub["treated"].to_numpy(), sub[spec.column].to_numpy()
@@ -368,7 +373,8 @@ def _heterogeneity(r: Readout, spec: OutcomeSpec, x: pd.DataFrame, models, folds
                                         s.cost_per_treated_account, shares, alpha)
         r.targeting = targeting
     else:
-        r.notes.append(f"Targeting and ROI need retention as the primary outcome (it is {spec.label}).")
+        r.notes.append(_("Targeting and ROI need retention as the primary outcome (it is {label}).").format(
+            label=spec.label))
     planted = sub[["account_id"]].assign(predicted_uplift=sub["predicted_uplift"], churn_risk=risk,
                                          evaluation_half=ev)
     return {"outcome": outcome, "binary": binary, "unit": spec.unit, "unit_label": spec.unit_label, "scores": scores,
@@ -386,7 +392,7 @@ def read_experiments(ds, month: pd.Period, experiments: Mapping[str, Experiment 
     windows = experiments_in_month(ds, month, experiments, experiment_defaults, experiment_id, ended_within_months)
     as_of = month.end_time.normalize()
     readouts = []
-    for _, w in windows[windows["selected"]].iterrows():
+    for _i, w in windows[windows["selected"]].iterrows():
         settings = settings_for(w["experiment_id"], experiments, experiment_defaults)
         readouts.append(read_experiment(ds, settings, as_of, status=w["status"], **options))
     return windows, readouts

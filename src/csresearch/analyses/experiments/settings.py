@@ -23,13 +23,16 @@ from pydantic import (
 )
 
 from ...errors import SettingsError
+from ...i18n import N_, _
 from ..base import Confidence, ReactivationWindowDays, ReportSettings
 
 # the outcomes every experiment can read: name -> (kind, binary?, label template, unit, unit label)
+# (marked for the catalog; :func:`builtin_spec` writes the label in the run's language)
 BUILTIN_OUTCOMES: dict[str, tuple[bool, str, str, str]] = {
-    "retention": (True, "{h}-day retention", "points", ""),
-    "usage_change": (False, "change in usage over {h} days (events per 30 days)", "number", "events per 30 days"),
-    "expansion_mrr": (False, "expansion MRR within {h} days (per account)", "money", "MRR per account"),
+    "retention": (True, N_("{h}-day retention"), "points", ""),
+    "usage_change": (False, N_("change in usage over {h} days (events per 30 days)"), "number",
+                     N_("events per 30 days")),
+    "expansion_mrr": (False, N_("expansion MRR within {h} days (per account)"), "money", N_("MRR per account")),
 }
 EVENT_KINDS = ("yes_no", "count", "amount")
 UpliftModel = Literal["S-learner", "T-learner", "X-learner", "R-learner", "DR-learner", "uplift forest"]
@@ -77,25 +80,28 @@ class EventOutcome(BaseModel):
         "currency"))
 
     def spec(self, name: str, experiment_horizon_days: int) -> OutcomeSpec:
+        # a label or unit the settings give is the user's own words, shown as written; a generated one
+        # is in the run's language
         h = self.horizon_days or experiment_horizon_days
-        what = " or ".join(e.replace("_", " ") for e in self.events)
+        what = _(" or ").join(e.replace("_", " ") for e in self.events)
         if self.kind == "yes_no":
-            label = self.label or f"share of accounts with a {what} within {h} days"
+            label = self.label or _("share of accounts with a {events} within {h} days").format(events=what, h=h)
             return OutcomeSpec(name, "yes_no", label, True, "points", "", h, self.events)
         money = self.unit in ("$", "money")  # either way in the run's currency (text.money): ¥ for JPY
         if self.kind == "count":
-            unit = self.unit or f"{what} events"
-            label = self.label or f"{what} events per account within {h} days"
+            label = self.label or _("{events} events per account within {h} days").format(events=what, h=h)
+            unit_label = (_("{unit} per account").format(unit=self.unit) if self.unit
+                          else _("{events} events per account").format(events=what))
         else:
-            unit = "" if money else self.unit
-            label = self.label or f"{what} amount per account within {h} days"
-        return OutcomeSpec(name, self.kind, label, False, "money" if money else "number",
-                           "per account" if money else f"{unit} per account".strip(), h, self.events)
+            label = self.label or _("{events} amount per account within {h} days").format(events=what, h=h)
+            unit_label = _("per account") if money or not self.unit else _("{unit} per account").format(unit=self.unit)
+        return OutcomeSpec(name, self.kind, label, False, "money" if money else "number", unit_label, h, self.events)
 
 
 def builtin_spec(name: str, horizon_days: int) -> OutcomeSpec:
     binary, template, unit, unit_label = BUILTIN_OUTCOMES[name]
-    return OutcomeSpec(name, name, template.format(h=horizon_days), binary, unit, unit_label, horizon_days)
+    return OutcomeSpec(name, name, _(template).format(h=horizon_days), binary, unit, _(unit_label) if unit_label else "",
+                       horizon_days)
 
 
 class Experiment(BaseModel):
