@@ -71,8 +71,8 @@ _STYLE = """
      filter word is drawn with the page's Japanese fallback, not as boxes */
   .dt-container button, .dt-container select, .dt-container input,
   .dtcc-dropdown button, .dtcc-dropdown select, .dtcc-dropdown input { font-family: inherit; }
-  /* a Japanese header breaks between any two characters: room for a word, not one character a line */
-  html:lang(ja) table.dataTable thead th { word-break: keep-all; }  /* 解約リスク on one line, not 解約リス/ク */
+  /* a Japanese header breaks between words (at punctuation), not between any two characters */
+  html:lang(ja) table.dataTable thead th { word-break: keep-all; }
   @media print {
     nav.csr-nav, .csr-toc, div.dt-layout-row:not(.dt-layout-table), .dt-column-header .dt-column-control
       { display: none; }
