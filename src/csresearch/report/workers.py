@@ -83,12 +83,27 @@ def execute_one(notebook: str, src: str, out_ipynb: str, out_html: str, paramete
         render_html(Path(out_ipynb), Path(out_html), title=title, error=error, previous_href=previous_href,
                     previous_label=previous_label)
     except Exception as exc:  # noqa: BLE001 - the page must exist even if rendering fails
-        import html
-
-        Path(out_html).write_text(f"<h1>{html.escape(title)}</h1><pre>rendering failed: "
-                                  f"{html.escape(str(exc))}\n{html.escape(traceback.format_exc())}</pre>")
+        Path(out_html).write_text(_failed_page(title, exc, parameters.get("language")), encoding="utf-8")
         error = error or f"rendering failed: {exc}"
     return {"seconds": time.perf_counter() - started, "error": error}
+
+
+def _failed_page(title: str, exc: Exception, language: str | None) -> str:
+    """The page left when rendering itself failed, in the run's language (the traceback as Python wrote it)."""
+    import html
+
+    from ..i18n import SOURCE_LANGUAGE, _, check_language, get_language, using
+
+    try:
+        language = check_language(str(language or SOURCE_LANGUAGE))
+    except ValueError:  # a language this install has no catalog for: the process's own
+        language = get_language()
+    with using(language):
+        # TRANSLATORS: the first line of the page left when a report's HTML could not be rendered
+        failed = _("rendering failed: {error}").format(error=exc)
+    return (f'<!doctype html><html lang="{html.escape(language)}"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+            f"<pre>{html.escape(failed)}\n{html.escape(traceback.format_exc())}</pre></body></html>")
 
 
 def _worker(outcome_path: str, kwargs: dict) -> None:

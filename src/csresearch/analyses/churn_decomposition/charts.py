@@ -16,7 +16,7 @@ from ...text import money as money_label
 from .compute_rates import BRIDGE_MOVEMENTS
 from .result import Result
 from .views import BRIDGE_HEADERS
-from .words import short_month, span_label, split_label, tick_month
+from .words import segment_label, short_month, span_label, split_label, tick_month, value_label
 
 BRIDGE_ORDER = BRIDGE_MOVEMENTS
 FLAG_COLOR = WORSE  # significantly above the rest
@@ -160,7 +160,8 @@ def split_small_multiples(result: Result):
         ax.barh(y, part["logo_churn_rate"], color=colors, alpha=0.85)
         ax.errorbar(part["logo_churn_rate"], y, xerr=err, fmt="none", ecolor="black", lw=0.8, capsize=2)
         ax.axvline(overall_rate, color="black", ls="--", lw=0.8)
-        ax.set_yticks(y, [f"{v} (n={n:,})" for v, n in zip(part["value"], part["accounts_at_risk"])], fontsize=8)
+        ax.set_yticks(y, [f"{value_label(column, v)} (n={n:,})" for v, n in zip(part["value"], part["accounts_at_risk"])],
+                      fontsize=8)
         ax.invert_yaxis()
         set_title(ax, _("by {split}").format(split=split_label(column)), fontsize=10)
         ax.set_xlabel(_("logo churn per month"))
@@ -226,7 +227,7 @@ def decomposition_bars(result: Result, top: int = 8):
                     zorder=3, label=_("total ({ci_label}, all segments at once)").format(
                         ci_label=confidence_label(result.settings.confidence)))
         ax.axvline(0, color="black", lw=0.6)
-        ax.set_yticks(y, part["segment"], fontsize=8)
+        ax.set_yticks(y, [segment_label(v, by) for v, by in zip(part["segment"], part["segmented_by"])], fontsize=8)
         ax.invert_yaxis()
         total = part["total_change"].iloc[0] if len(part) else 0.0
         window = (f"{span_label(part['window_before'].iloc[0])} \u2192 {span_label(part['window_after'].iloc[0])}"

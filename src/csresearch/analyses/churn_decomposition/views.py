@@ -11,7 +11,7 @@ from ...i18n import N_, _, ngettext
 from ...text import confidence_label, money, number, p_value, pct
 from .compute_rates import BRIDGE_MOVEMENTS
 from .result import Result
-from .words import ci_text, no_retention_interval, paren, rate_with_ci, split_label
+from .words import ci_text, no_retention_interval, paren, rate_with_ci, segment_label, split_label, value_label
 
 # the MRR bridge's columns as a reader names them
 BRIDGE_HEADERS = {
@@ -44,7 +44,7 @@ def splits_display(splits: pd.DataFrame, confidence: float = 0.95) -> pd.DataFra
     no_mrr, no_churn = _("no starting MRR"), _("no churn to test")
     return pd.DataFrame({
         _("split"): splits["split"].map(split_label),
-        _("value"): splits["value"],
+        _("value"): [value_label(split, value) for split, value in zip(splits["split"], splits["value"])],
         _("account-months at risk"): splits["accounts_at_risk"].map("{:,}".format),
         _("churned"): splits["churned_accounts"].map("{:,}".format),
         _("logo churn ({ci_label})").format(ci_label=confidence_label(confidence)): [
@@ -75,7 +75,8 @@ def decomposition_display(decomposition: pd.DataFrame, confidence: float = 0.95)
     absent = _("not in the base")
     return pd.DataFrame({
         _("metric"): decomposition["metric"].map(lambda m: metrics.get(m, str(m).replace("_", " "))),
-        _("segment"): decomposition["segment"],
+        _("segment"): [segment_label(segment, by) for segment, by in
+                       zip(decomposition["segment"], decomposition["segmented_by"])],
         _("share before"): decomposition["share_before"].map(pct),
         _("share after"): decomposition["share_after"].map(pct),
         _("churn before"): decomposition["rate_before"].map(_or(lambda v: pct(v, 2), absent)),

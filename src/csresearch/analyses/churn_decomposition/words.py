@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...core.risk import level_label
 from ...i18n import N_, _, get_language, ngettext, pgettext
 from ...text import confidence_label, day, interval, money, month_label, number, pct, points, window_label
 from ..base import Kpi, Section, kpi
@@ -72,6 +73,24 @@ def section(key: str) -> Section:
 def split_label(column: str) -> str:
     """A split column as a reader names it (``value_band`` -> contract value (ACV)); others as they are."""
     return _(SPLIT_LABELS[column]) if column in SPLIT_LABELS else column
+
+
+def value_label(column: str, value) -> str:
+    """A split column's value as a reader names it (``billing_period`` ``annual`` -> 年次 in Japanese) through
+    the one mapping :func:`csresearch.core.risk.level_label`; English and a company's own values unchanged."""
+    return level_label(column, value)
+
+
+def segment_label(segment, segmented_by) -> str:
+    """A decomposition cell as a reader names it: ``SMB · monthly`` (cut by ``segment x billing_period``)
+    with each part through :func:`value_label` (ja: ``SMB · 月次``); the CSV keeps the machine values. The one
+    cell of a decomposition with no segment column (``all``) is every account."""
+    if str(segmented_by) == "all":
+        return pgettext("decomposition segment", "all")
+    columns, parts = str(segmented_by).split(" x "), str(segment).split(" · ")
+    if len(columns) != len(parts):  # a value holding the separator itself: shown as the data has it
+        return str(segment)
+    return " · ".join(value_label(column, part) for column, part in zip(columns, parts))
 
 
 def metric_name(metric: str) -> str:
@@ -263,7 +282,7 @@ def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: st
         return _("{name} held at {rate}{per} in {now}{ci}, as in {before}{noise}: no segment's share or churn rate "
                  "moved.").format(noise=noise_text, **values)
     contribution = _("{effect}: {how}").format(effect=_contribution(lead, confidence), how=_how(lead, metric))
-    segment = lead["segment"]
+    segment = segment_label(lead["segment"], lead["segmented_by"])
     if noise or change == 0:
         return _("{name} was {rate}{per} in {now}{ci}, {change} on {before}, a change within noise ({change_ci}); the "
                  "largest single contribution was {segment}'s, {contribution}.").format(
@@ -367,7 +386,7 @@ def flagged_sentence(splits: pd.DataFrame, correction: str = "holm", confidence:
     if flagged.empty:
         return _("No segment's logo churn is significantly above the rest of the base ({method} correction over "
                  "{comparisons}, {level} level).").format(**values)
-    items = [_("{split} {value} ({rate} vs {rest})").format(split=split_label(r.split), value=r.value,
+    items = [_("{split} {value} ({rate} vs {rest})").format(split=split_label(r.split), value=value_label(r.split, r.value),
                                                             rate=pct(r.logo_churn_rate), rest=pct(r.rest_logo_churn_rate))
              for r in flagged.itertuples()]
     return _("Churn significantly above the rest of the base ({method}-corrected over {comparisons}, {level} level): "

@@ -176,8 +176,8 @@ def forest_chart(summary: pd.DataFrame, title: str):
         color = PALETTE[1] if row.variable == "outcome" else PALETTE[0]
         ax.errorbar(row.hazard_ratio, yi, xerr=[[row.hazard_ratio - row.lower], [row.upper - row.hazard_ratio]],
                     fmt="o", color=color, capsize=3)
-    labels = [_("{term}  (vs {reference})").format(term=words.covariate_label(c), reference=words.group_label(r))
-              if r else words.covariate_label(c) for c, r in zip(data["covariate"], data["reference"])]
+    labels = [_("{term}  (vs {reference})").format(term=words.covariate_label(c), reference=words.level_text(v, r))
+              if r else words.covariate_label(c) for c, v, r in zip(data["covariate"], data["variable"], data["reference"])]
     ax.set_yticks(y, labels, fontsize=9)
     ax.axvline(1.0, color="#6C757D", ls="--", lw=1)
     ax.set_xscale("log")

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ...core.risk import level_label
 from ...i18n import N_, _, get_language, join_sentences, ngettext, pgettext
 from ...text import day, format_each, interval, money, number, p_value, pct
 from ..base import Kpi, Section, Table, kpi
@@ -89,14 +90,21 @@ def group_label(group: str) -> str:
     return str(group)
 
 
+def level_text(variable: str, level: str) -> str:
+    """A model variable's level as a reader names it: an onboarding group through :func:`group_label`, a
+    billing period or touch tier through the one mapping :func:`csresearch.core.risk.level_label`
+    (``annual`` -> 年次, ``tech`` -> テックタッチ); English and the data's own names unchanged."""
+    return level_label(str(variable), group_label(level))
+
+
 def covariate_label(covariate: str) -> str:
     """A model term as the forest plot and the checks table show it: 'billing_period: annual' (ja:
-    請求サイクル：annual), 'seats (per doubling)'; English keeps the model's own names."""
+    請求サイクル：年次), 'seats (per doubling)'; English keeps the model's own names."""
     if get_language() == "en" or not isinstance(covariate, str):
         return covariate
     found = re.fullmatch(r"([a-z_]+): (.*)", covariate)
     if found:
-        return _("{term}: {level}").format(term=_term(found[1]), level=group_label(found[2]))
+        return _("{term}: {level}").format(term=_term(found[1]), level=level_text(found[1], found[2]))
     found = re.fullmatch(r"([a-z_]+) \(per doubling\)", covariate)
     if found:
         return _("{term} (per doubling)").format(term=_term(found[1]))
@@ -489,8 +497,8 @@ def conventions(result: Result) -> tuple[dict, dict]:
     notes = {
         cut_off: _("accounts still paying are censored here"),
         window: _("accounts paying before this enter late (left truncation)"),
-        "reactivation_window_days": _("a zero-MRR gap shorter than this is not a churn "
-                                      "(csresearch.core.revenue.paying_spells)"),
+        "reactivation_window_days": _("a zero-MRR gap shorter than this is not a churn (the same rule in every "
+                                      "report)"),
         "count_same_month_churn": _("false: accounts that joined and left without paying at a month end are left out"),
         "value_milestone": _("time to value = days from the first paid day to this milestone"),
         "landmark": _("onboarding groups are fixed on this day; survival is compared from it on"),
@@ -506,7 +514,7 @@ def method_note(result: Result) -> str:
     """How lifetimes were built, with the counts: late entry, reactivations, censoring."""
     n = result.data.notes
     text = _("**How a lifetime is measured.** From an account's first paid day to its first churn (MRR to zero, the "
-             "shared definition in `csresearch.core.revenue`), in paid days shown as months. {accounts} accounts: "
+             "definition every report shares), in paid days shown as months. {accounts} accounts: "
              "{churned} churned, the other {paying} are still paying and are *censored* at {cut_off} (counted as at "
              "risk until then, never as churned). {late} accounts were already paying when the data window opened on "
              "{window}: they are *left truncated*, entering the risk set at the tenure they had then, because "
