@@ -642,3 +642,44 @@ def test_nothing_to_decompose_is_not_enough_data():
     gone = subs[subs["account_id"] == "V"]
     with pytest.raises(NotEnoughData, match="no account paid at any month end from December 2025 to October 2028"):
         churn_report(gone, accounts, "2028-10", Settings())
+
+
+def test_code_values_read_in_the_run_language_and_stay_machine_values_in_the_tables():
+    """Billing periods in the segment table, the decomposition's cells ('SMB · monthly') and the
+    sentences go through core.risk.level_label: Japanese names them (月次, 年次), English and the
+    result's tables (the CSVs) keep the codes; a company's own segment name is never translated."""
+    from csresearch.analyses.churn_decomposition import views
+    from csresearch.i18n import using
+
+    def cells(month, counts):
+        frame = segment_frame(counts, month)
+        frame["billing_period"] = frame["segment"].str.split("/").str[1]
+        frame["segment"] = frame["segment"].str.split("/").str[0]
+        return frame
+
+    # shares stay 1/2 each, so no mix: SMB monthly 10/200 -> 40/200 (5% -> 20%) gives 0.5 x 15 = 7.5 pt and
+    # SMB annual 2/200 -> 4/200 gives 0.5 x 1 = 0.5 pt of the 8 pt rise (3% -> 11%): 94% is monthly's
+    frame = pd.concat([cells("2026-09", {"SMB/monthly": (10, 200), "SMB/annual": (2, 200)}),
+                       cells("2026-10", {"SMB/monthly": (40, 200), "SMB/annual": (4, 200)})], ignore_index=True)
+    table = churn_change_decomposition(frame, ["segment", "billing_period"], "2026-10", window_months=1)
+    splits = compute_segments.churn_by_segment(frame, ["billing_period"], "2026-10", window_months=1)
+    rates = churn_rates(frame, windows=(1,))
+    assert set(table["segment"]) == {"SMB · monthly", "SMB · annual"}          # machine values kept
+    assert set(splits["value"]) == {"monthly", "annual"}
+    with using("ja"):
+        shown = views.decomposition_display(table)
+        assert set(shown.iloc[:, 1]) == {"SMB · 月次", "SMB · 年次"}
+        assert list(views.splits_display(splits).iloc[:, 1]) == ["年次", "月次"]
+        flagged_text = flagged_sentence(splits)
+        driver = driver_sentence(table, rates, change_ci=change_interval(table))
+    assert "月次" in flagged_text and "monthly" not in flagged_text
+    assert "SMB · 月次" in driver and "monthly" not in driver and "94%" in driver
+    with using("en"):
+        assert set(views.decomposition_display(table).iloc[:, 1]) == {"SMB · monthly", "SMB · annual"}
+        assert "94% of the rise came from SMB · monthly, +7.5 pt" in driver_sentence(
+            table, rates, change_ci=change_interval(table))
+    # a decomposition with no segment column has one cell, every account
+    whole = churn_change_decomposition(frame, [], "2026-10", window_months=1)
+    with using("ja"):
+        assert set(views.decomposition_display(whole).iloc[:, 1]) == {"全体"}
+    assert words.segment_label("SMB · monthly · x", "segment x billing_period") == "SMB · monthly · x"

@@ -255,3 +255,21 @@ def test_update_writes_an_areas_new_strings_to_its_own_part(locale_dir, tmp_path
     assert [m.id for m in part if m.id] == ["Hello {name}"]           # "Known" is translated already
     found = tool.problems("ja", tool.template([area]))
     assert len(found) == 1 and found[0].startswith("ja: not translated (") and found[0].endswith("words.py:4): Hello {name}")
+
+
+def test_the_rendering_failed_page_speaks_the_run_language_and_escapes_the_error():
+    """The page left when a report's HTML cannot be rendered: the run's language (lang, the sentence
+    from the catalog), UTF-8 declared, the error text escaped; an unknown language falls back."""
+    from csresearch.report.workers import _failed_page
+
+    try:
+        raise RuntimeError("<script>x</script>")
+    except RuntimeError as exc:
+        ja = _failed_page("解約の分解", exc, "ja")
+        en = _failed_page("Churn decomposition", exc, None)
+        unknown = _failed_page("Churn decomposition", exc, "xx")
+    assert '<html lang="ja">' in ja and '<meta charset="utf-8">' in ja
+    assert "レポートを表示用に変換できませんでした：&lt;script&gt;x&lt;/script&gt;" in ja
+    assert "<script>" not in ja and "rendering failed" not in ja
+    assert '<html lang="en">' in en and "<pre>rendering failed: &lt;script&gt;x&lt;/script&gt;\nTraceback" in en
+    assert '<html lang="en">' in unknown

@@ -400,3 +400,34 @@ def test_too_little_data_for_any_curve_is_one_sentence(tmp_path):
         rp.build(ds, pd.Period("2023-12", "M"), Settings())
     with pytest.raises(NotEnoughData, match=r"^3 accounts, 1 churn: a survival curve needs at least 10 accounts"):
         rp.build(ds, pd.Period("2024-06", "M"), Settings())
+
+
+def test_model_levels_and_method_text_read_without_codes_or_module_names():
+    """Cox terms and references name billing periods and touch tiers in the run's language through
+    core.risk.level_label (English keeps the model's names); the method note and the conventions box
+    never name a module."""
+    from types import SimpleNamespace
+
+    from csresearch.i18n import using
+
+    with using("ja"):
+        assert "年次" in words.covariate_label("billing_period: annual")
+        assert "annual" not in words.covariate_label("billing_period: annual")
+        assert words.level_text("touch_tier", "tech") == "テックタッチ"
+        assert words.level_text("billing_period", "monthly") == "月次"
+        assert words.level_text("segment", "SMB") == "SMB"                     # the data's own name
+        assert words.level_text("outcome", "no value by day 90") == words.group_label("no value by day 90")
+    with using("en"):
+        assert words.covariate_label("billing_period: annual") == "billing_period: annual"
+        assert words.level_text("touch_tier", "tech") == "tech"
+    data = SimpleNamespace(notes={"accounts": 10, "churned": 3, "late_entry": 2, "reactivated": 1,
+                                  "provisional_churn": 1, "ended_before_window": 1},
+                           as_of=T("2026-10-31"), window_start=T("2024-11-01"))
+    result = SimpleNamespace(data=data, reactivation_window_days=30, count_same_month_churn=False,
+                             value_milestone="first_value", landmark_days=90, buckets_days=[30, 90],
+                             cohort_frequency="quarter", horizon_months=24, min_accounts=20, min_at_risk=10)
+    for language in ("en", "ja"):
+        with using(language):
+            values, notes = words.conventions(result)
+            text = words.method_note(result) + " ".join(map(str, notes.values()))
+        assert "csresearch" not in text and "core.revenue" not in text, language
