@@ -417,6 +417,7 @@ def test_model_levels_and_method_text_read_without_codes_or_module_names():
         assert words.level_text("billing_period", "monthly") == "月次"
         assert words.level_text("segment", "SMB") == "SMB"                     # the data's own name
         assert words.level_text("outcome", "no value by day 90") == words.group_label("no value by day 90")
+        assert words.covariate_label("start_year: other").endswith("その他")      # the model's pool of small levels
     with using("en"):
         assert words.covariate_label("billing_period: annual") == "billing_period: annual"
         assert words.level_text("touch_tier", "tech") == "tech"
@@ -431,3 +432,25 @@ def test_model_levels_and_method_text_read_without_codes_or_module_names():
             values, notes = words.conventions(result)
             text = words.method_note(result) + " ".join(map(str, notes.values()))
         assert "csresearch" not in text and "core.revenue" not in text, language
+
+
+def test_forest_ticks_do_not_print_on_top_of_each_other():
+    """A wide forest axis (0.045 to 4.4: ln 0.035..5.7 is 5.1 wide, so ticks closer than 0.26 in ln are
+    dropped) keeps 0.2 and drops 0.25 (ln 1.25 = 0.22) and 5 (ln 5/4 = 0.22 after 4); 1 always stays; a
+    narrow axis keeps every candidate tick."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from csresearch.analyses.onboarding_survival import charts
+
+    def ticks(low, high):
+        data = pd.DataFrame({"covariate": ["a", "b"], "variable": ["a", "b"], "reference": ["", ""],
+                             "hazard_ratio": [0.7, 1.2], "lower": [low, 0.9], "upper": [1.1, high]})
+        fig, ax = charts.forest_chart(data, "t")
+        plt.close(fig)
+        return [float(t) for t in ax.get_xticks()]
+
+    assert ticks(0.045, 4.4) == [0.1, 0.2, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
+    assert ticks(0.5, 1.8) == [0.5, 0.75, 1.0, 1.5, 2.0]

@@ -183,7 +183,14 @@ def forest_chart(summary: pd.DataFrame, title: str):
     ax.set_xscale("log")
     low, high = float(data["lower"].min()), float(data["upper"].max())
     ticks = [t for t in (0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10) if low / 1.3 <= t <= high * 1.3]
-    ax.set_xticks(ticks)
+    # on a wide axis 0.2 and 0.25 print on top of each other ('0.20.25'): keep a tick only when it is at
+    # least 5% of the axis' log width from the one kept before it
+    gap = 0.05 * np.log(max(high * 1.3, 1.0001) / max(low / 1.3, 1e-9))
+    kept: list[float] = []
+    for t in ticks:
+        if not kept or t == 1 or np.log(t / kept[-1]) >= gap:
+            kept = [k for k in kept if t != 1 or np.log(t / k) >= gap] + [t]  # 1, the reference line, stays
+    ax.set_xticks(kept)
     ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
     set_title(ax, title)

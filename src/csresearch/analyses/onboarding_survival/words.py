@@ -87,6 +87,8 @@ def group_label(group: str) -> str:
         return _("no value by day {day}").format(day=found[1])
     if group == "all accounts":
         return _("all accounts")
+    if group == "other":  # the model's pool of a covariate's levels too small to stand alone
+        return pgettext("model level", "other")
     return str(group)
 
 
