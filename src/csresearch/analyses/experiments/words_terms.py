@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...core.risk_reasons import level_label
 from ...i18n import N_, SOURCE_LANGUAGE, _, get_language
 from ...text import month_label
 
@@ -98,7 +99,7 @@ def covariate(name: Any) -> Any:
         return name
     base, sep, level = name.partition(" = ")
     shown = _(COVARIATES[base]) if base in COVARIATES else base
-    return f"{shown}{sep}{level}"
+    return f"{shown}{sep}{level_label(base, level) if sep else ''}"  # touch tier high -> ハイタッチ
 
 
 def terms(values) -> list:
