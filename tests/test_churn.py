@@ -683,3 +683,14 @@ def test_code_values_read_in_the_run_language_and_stay_machine_values_in_the_tab
     with using("ja"):
         assert set(views.decomposition_display(whole).iloc[:, 1]) == {"全体"}
     assert words.segment_label("SMB · monthly · x", "segment x billing_period") == "SMB · monthly · x"
+
+
+def test_a_segment_carrying_the_whole_change_is_not_said_to_move_more_than_it():
+    """Shares fixed at 1/2: SMB 10/200 -> 40/200 gives 0.5 x 15 = 7.5 pt, ENT 2/200 both windows gives 0, so
+    SMB carried exactly the whole 7.5 pt rise (3% -> 10.5%); the float sum lands a hair above 1 and used to
+    read 'more than the whole rise, while other segments moved it the other way'."""
+    frame = pd.concat([segment_frame({"SMB": (10, 200), "ENT": (2, 200)}, "2026-09"),
+                       segment_frame({"SMB": (40, 200), "ENT": (2, 200)}, "2026-10")], ignore_index=True)
+    table = churn_change_decomposition(frame, ["segment"], "2026-10", window_months=1)
+    text = driver_sentence(table, churn_rates(frame, windows=(1,)), change_ci=change_interval(table))
+    assert "100% of the rise came from SMB, +7.5 pt" in text and "more than the whole rise" not in text

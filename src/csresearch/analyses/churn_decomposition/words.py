@@ -290,6 +290,8 @@ def driver_sentence(decomposition: pd.DataFrame, rates: pd.DataFrame, metric: st
     change_part = (_("{change}, {change_ci}").format(change=values["change"], change_ci=change_text) if change_text
                    else values["change"])
     share = lead["total_effect"] / change
+    if abs(share - 1) < 1e-9:  # one segment carried the whole change: floating sums land either side of 1
+        share = 1.0
     rise = change > 0
     if share < 0:
         part = (_("the largest single contribution, {segment}'s, went against the rise: {contribution}; other segments "
