@@ -317,3 +317,21 @@ def test_hand_made_sentences_in_japanese():
         assert term("ended 2026-08") == "2026年8月に終了" and term("naive users vs non-users").startswith("単純比較")
         assert term("control") == "control"  # an arm is data: shown as written
     assert term("ended 2026-08") == "ended 2026-08"  # English keeps the CSV's status
+
+
+def test_a_shipped_experiment_name_reads_in_the_run_language_and_a_teams_own_as_written():
+    """params/04 ships English descriptions: a Japanese run shows the catalog's Japanese for exactly those,
+    and a team's own description (any language) as written; no description falls back to the id."""
+    from types import SimpleNamespace
+
+    from csresearch import i18n
+    from csresearch.analyses.experiments import words
+
+    shipped = SimpleNamespace(description="Proactive CSM outreach", experiment_id="exp_cs_outreach_2026")
+    own = SimpleNamespace(description="Onboarding webinar", experiment_id="exp_webinar")
+    bare = SimpleNamespace(description="", experiment_id="exp_bare")
+    assert words.display_name(shipped) == "Proactive CSM outreach"
+    with i18n.using("ja"):
+        assert words.display_name(shipped) == "CSMからのプロアクティブな働きかけ"
+        assert words.display_name(own) == "Onboarding webinar"
+        assert words.display_name(bare) == "exp_bare"

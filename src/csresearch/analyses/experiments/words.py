@@ -112,7 +112,15 @@ def lead(label: str, text: str) -> str:
 # ==================================================================================================
 # Sentences of one readout
 # ==================================================================================================
+# the descriptions params/04_uplift_experiments.yml ships: read from the catalog in another language; a
+# team's own description is shown as written (in any language)
+SHIPPED_DESCRIPTIONS = frozenset((N_("Proactive CSM outreach"), N_("Workflow automation feature"),
+                                  N_("E-mail campaign")))
+
+
 def display_name(settings: ExperimentSettings) -> str:
+    if settings.description in SHIPPED_DESCRIPTIONS:
+        return _(settings.description)
     return settings.description or settings.experiment_id
 
 
