@@ -641,3 +641,26 @@ def test_no_catalog_call_of_the_page_hides_inside_an_f_string():
                            and getattr(call.func, "id", getattr(call.func, "attr", None)) in
                            ("_", "ngettext", "pgettext") and call.args and isinstance(call.args[-1], ast.Constant)]
     assert hidden == []
+
+
+def test_a_chart_has_alt_text_in_the_run_language_not_nbconverts_english(tmp_path):
+    """nbconvert gives every image output the English alt text NBCONVERT_ALT; the report page replaces it
+    (a screen reader on a Japanese page reads グラフ). The first assertion fails if nbconvert changes its text."""
+    import base64
+
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    from csresearch import i18n
+    from csresearch.report import render
+
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000"
+        "1ff5b8a8c4b0000000049454e44ae426082")).decode()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": png})])])
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    assert render.NBCONVERT_ALT in body
+    with i18n.using("ja"):
+        page = render._report_page(nb, "t", None, None, None, None)
+    assert render.NBCONVERT_ALT not in page and 'alt="グラフ"' in page

@@ -151,6 +151,10 @@ def _nav(index_href: str | None, previous_href: str | None, previous_label: str 
 _PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\n]+)")
 
 
+# nbconvert's alt text for an image output, in English whatever the run's language
+NBCONVERT_ALT = 'alt="No description has been provided for this image"'
+
+
 def shrink_images(body: str) -> str:
     """Every embedded high-DPI PNG chart reduced to a 256-colour palette (charts have few colours) and
     stored as lossless WebP: the palette image's exact pixels (still 2x, sharp on a laptop's screen) in
@@ -418,7 +422,7 @@ def _report_page(nb: nbformat.NotebookNode, title: str, error: str | None, index
     exporter.exclude_output_prompt = True
     status, moved = _take_apart(nb) if not error or not_enough else ("", [])
     body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = shrink_images(body)
+    body = shrink_images(body).replace(NBCONVERT_ALT, f'alt="{html.escape(_("Chart"))}"')
     appendix = ""
     if moved:
         rest = nbformat.v4.new_notebook(cells=moved, metadata=nb.metadata)
