@@ -244,6 +244,21 @@ def test_a_headline_without_its_numbers_falls_back_in_words():
     assert thin == "Not enough data: 6 months of history: a curve needs 12."
 
 
+def test_the_segment_that_moved_churn_reads_as_report_01_names_it():
+    """01's summary keeps the machine cell ('SMB · monthly', cut by 'segment x billing_period'); the brief names
+    it as 01's page does: unchanged in English, 'SMB · 月次' in Japanese; an older summary without the cut as is."""
+    from csresearch import i18n
+
+    cut = {**SUMMARIES["01_churn_decomposition"], "change_driver": {
+        **SUMMARIES["01_churn_decomposition"]["change_driver"], "segmented_by": "segment x billing_period"}}
+    manifest = _manifest({}, [_entry("01_churn_decomposition", cut)])
+    assert "SMB · monthly moved it most" in brief_words.driver_sentence(manifest)
+    with i18n.using("ja"):
+        assert "SMB · 月次" in brief_words.driver_sentence(manifest)
+        old = _manifest({}, [_entry("01_churn_decomposition", SUMMARIES["01_churn_decomposition"])])
+        assert "SMB · monthly" in brief_words.driver_sentence(old)
+
+
 def test_where_to_act_sentences():
     manifest = _manifest({}, [_entry(n, s) for n, s in SUMMARIES.items()])
     driver = brief_words.driver_sentence(manifest)

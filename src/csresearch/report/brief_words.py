@@ -273,7 +273,17 @@ def driver_sentence(manifest: Mapping) -> str:
     else:
         text = _("Logo churn from {before} to {after}: {segment} moved it most, {effect}.")
     return text.format(change=points(change, signed=True) if _ok(change) else "", before=before, after=after,
-                       segment=driver["segment"], effect=effect)
+                       segment=_segment(driver), effect=effect)
+
+
+def _segment(driver: Mapping) -> str:
+    """The segment that moved churn as report 01 names it (``SMB · monthly`` -> ``SMB · 月次`` in Japanese);
+    a summary from before 01 recorded how it was cut is shown as the data has it."""
+    from ..analyses.churn_decomposition.words import segment_label
+
+    if "segmented_by" not in driver:
+        return str(driver["segment"])
+    return segment_label(driver["segment"], driver["segmented_by"])
 
 
 def experiment_lines(manifest: Mapping) -> list[str]:

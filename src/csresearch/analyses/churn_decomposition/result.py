@@ -90,7 +90,8 @@ class Result(AnalysisResult):
             bridge_max_gap_cents=int(bridge_gap_cents(self.bridge).abs().max()) if len(self.bridge) else 0,
             bridge_months=len(self.bridge),
             change_driver=None if lead is None else {
-                "segment": lead["segment"], "total_effect": lead["total_effect"], "mix_effect": lead["mix_effect"],
+                "segment": lead["segment"], "segmented_by": lead.get("segmented_by", "all"),
+                "total_effect": lead["total_effect"], "mix_effect": lead["mix_effect"],
                 "rate_effect": lead["rate_effect"], "total_change": lead["total_change"],
                 "total_ci": [lead["total_low"], lead["total_high"]]},
             nrr_12m=self.retention("nrr"), nrr_12m_ci=[self.retention("nrr_low"), self.retention("nrr_high")],
