@@ -36,6 +36,8 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.colors import LinearSegmentedColormap
 
+from .i18n import _
+
 # Semantic colours (Okabe & Ito 2008, colour-blind safe): one meaning each, in every chart.
 WORSE = "#D55E00"          # worse for the business: churn, risk, losses, a harmful effect
 WORSE_LIGHT = "#EBA07E"    # a milder loss (contraction beside churn)
@@ -275,3 +277,16 @@ def set_suptitle(fig, text: str, **kwargs):
     share = 1 - kwargs.get("x", 0.01) if left_aligned else 0.96
     _wrap_to(artist, 0.97 * share * fig.get_figwidth() * fig.dpi)
     return artist
+
+
+def translate_at_risk(fig) -> None:
+    """lifelines writes its at-risk table's row heading in English (as tick labels of a twin axis): the
+    run's language instead."""
+    shown = _("At risk")
+    if shown == "At risk":
+        return
+    for axis in fig.axes:
+        ticks = axis.get_xticks()
+        labels = [t.get_text() for t in axis.get_xticklabels()]
+        if any("At risk" in label for label in labels):
+            axis.set_xticks(ticks, [label.replace("At risk", shown) for label in labels])

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ...i18n import _
-from ...style import NEUTRAL, PALETTE, money, percent, set_suptitle, set_title
+from ...style import NEUTRAL, PALETTE, money, percent, set_suptitle, set_title, translate_at_risk
 from ...text import number, pct, points
 from .compute_effects import power_at
 from .compute_readout import Readout
@@ -124,22 +124,9 @@ def survival(result: dict, horizon_days: float, title: str = ""):
     set_title(ax, title or _("Still paying, by arm (Kaplan-Meier, 95% bands)"))
     with np.errstate(all="ignore"):
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"], fontsize=8)
-    _translate_at_risk(fig)
+    translate_at_risk(fig)
     fig.tight_layout()
     return ax
-
-
-def _translate_at_risk(fig) -> None:
-    """lifelines writes its at-risk table's row heading in English (as tick labels of a twin axis): the
-    run's language instead."""
-    shown = _("At risk")
-    if shown == "At risk":
-        return
-    for axis in fig.axes:
-        ticks = axis.get_xticks()
-        labels = [t.get_text() for t in axis.get_xticklabels()]
-        if any("At risk" in label for label in labels):
-            axis.set_xticks(ticks, [label.replace("At risk", shown) for label in labels])
 
 
 def event_study(es: pd.DataFrame, title: str = "", ylabel: str = ""):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ...i18n import _
 from ...period import DAYS_PER_MONTH
-from ...style import PALETTE, money, percent, set_title
+from ...style import PALETTE, money, percent, set_title, translate_at_risk
 from . import words
 from .result import Result
 
@@ -105,22 +105,9 @@ def km_chart(fitters: Mapping, title: str, xlabel: str | None = None,
         if at_risk:
             add_at_risk_counts(*shown.values(), ax=ax, rows_to_show=["At risk"], xticks=list(ticks),
                                labels=[words.group_label(k) for k in shown])
-            _translate_at_risk(fig)
+            translate_at_risk(fig)
     fig.tight_layout()
     return fig, ax
-
-
-def _translate_at_risk(fig) -> None:
-    """lifelines writes its at-risk table's row heading in English (as tick labels of a twin axis): the
-    run's language instead."""
-    shown = _("At risk")
-    if shown == "At risk":
-        return
-    for axis in fig.axes:
-        ticks = axis.get_xticks()
-        labels = [t.get_text() for t in axis.get_xticklabels()]
-        if any("At risk" in label for label in labels):
-            axis.set_xticks(ticks, [label.replace("At risk", shown) for label in labels])
 
 
 def cif_chart(fitters: Mapping, title: str, days: float = 180, max_curves: int = 6):
