@@ -51,7 +51,7 @@ lint: $(STAMP)
 	$(BIN)/python tools/i18n.py check
 
 test: lint
-	$(BIN)/python -m pytest -q -n 2 --durations=25
+	$(BIN)/python -m pytest -q -n 3 --dist worksteal --durations=25
 
 # PNGs of every page of the demo month (first screen and full page) in screenshots/, and the README's
 # docs/img/index.png; REPORTS=reports/2026-11 takes pages already rendered (needs Debian's chromium)

@@ -422,7 +422,8 @@ def _report_page(nb: nbformat.NotebookNode, title: str, error: str | None, index
     exporter.exclude_output_prompt = True
     status, moved = _take_apart(nb) if not error or not_enough else ("", [])
     body, _resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    body = shrink_images(body).replace(NBCONVERT_ALT, f'alt="{html.escape(_("Chart"))}"')
+    chart = html.escape(_("Chart"))
+    body = shrink_images(body).replace(NBCONVERT_ALT, 'alt="' + chart + '"')
     appendix = ""
     if moved:
         rest = nbformat.v4.new_notebook(cells=moved, metadata=nb.metadata)
